@@ -1,0 +1,33 @@
+#include "clab.h"
+#include <signal.h>
+#include <string.h>
+
+static volatile sig_atomic_t interrupt_flag = 0;
+static volatile sig_atomic_t termination_flag = 0;
+
+static void on_interrupt(int sig) { (void)sig; interrupt_flag = 1; }
+static void on_termination(int sig) { termination_flag = sig; interrupt_flag = 1; }
+
+void clab_install_interrupt_handler(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0; // no SA_RESTART: a blocked read or poll must wake with EINTR
+  sigaction(SIGINT, &sa, NULL);
+}
+
+void clab_install_termination_handler(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_termination;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+}
+
+int clab_interrupt_requested(void) { return interrupt_flag != 0; }
+void clab_clear_interrupt(void) { interrupt_flag = 0; }
+int clab_termination_requested(void) { return termination_flag; }
+void clab_request_interrupt(void) { interrupt_flag = 1; }

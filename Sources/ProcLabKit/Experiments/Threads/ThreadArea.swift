@@ -1,0 +1,5 @@
+/// The threads verbs, and the lab experiments they run in child processes.
+public enum ThreadArea {
+  public static let commands: [Command] = []
+  public static let labEntries: [LabEntry] = []
+}

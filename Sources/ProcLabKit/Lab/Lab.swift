@@ -1,0 +1,77 @@
+import Foundation
+import Glibc
+
+/// Lab mode: experiments that must not run in the shell's own process
+/// (crashes, deadlocks, fork semantics, work measured per process) run in a
+/// fresh copy of proclab started with posix_spawn, in a hidden mode that runs
+/// one experiment and reports back over a pipe.
+public enum Lab {
+  /// The first argument that puts proclab into lab mode.
+  public static let modeArgument = "__lab"
+
+  nonisolated(unsafe) private static var cachedExecutable: String?
+
+  /// The proclab binary lab children run: the running proclab itself
+  /// (/proc/self/exe), or in tests the built `proclab` next to the test bundle.
+  public static var executable: String {
+    get {
+      if let cachedExecutable { return cachedExecutable }
+      let found = locateExecutable()
+      cachedExecutable = found
+      return found
+    }
+    set { cachedExecutable = newValue }
+  }
+
+  static func locateExecutable() -> String {
+    if let env = ProcessInfo.processInfo.environment["PROCLAB_EXECUTABLE"], !env.isEmpty { return env }
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, 4095)
+    let selfPath = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    if selfPath.hasSuffix("/proclab") { return selfPath }
+    // Running inside a test bundle: the proclab product sits beside it.
+    var dir = URL(fileURLWithPath: selfPath).deletingLastPathComponent()
+    for _ in 0..<4 {
+      let candidate = dir.appendingPathComponent("proclab").path
+      if access(candidate, X_OK) == 0 { return candidate }
+      dir.deleteLastPathComponent()
+    }
+    return "/proc/self/exe"
+  }
+
+  /// The environment every lab child gets: the Swift backtracer off, so a
+  /// crash is quick and quiet and never waits on the terminal.
+  static func environment(extra: [String: String]) -> [String: String] {
+    var env = ["SWIFT_BACKTRACE": "enable=no", "PROCLAB_LAB": "1"]
+    if Trace.isEnabled { env["PROCLAB_TRACE"] = "1" }
+    for (k, v) in extra { env[k] = v }
+    return env
+  }
+
+  /// Runs one experiment in a lab child and waits for its result (or its end),
+  /// killing it at the timeout or on Ctrl-C.
+  public static func run(
+    _ experiment: String, _ request: JSON = [:], timeout: Duration = .seconds(30),
+    environment: [String: String] = [:]
+  ) throws -> LabRun {
+    let child = try LabProcess.start(experiment, request, environment: environment)
+    return try child.finish(timeout: timeout)
+  }
+}
+
+/// What the runner learned about a lab child that has ended.
+public struct LabRun: Sendable {
+  public var pid: Int32
+  /// The experiment's final result, if it sent one before it ended.
+  public var result: JSON?
+  /// Every message the child sent, in order (the result is the last).
+  public var messages: [JSON]
+  public var status: TerminationStatus
+  public var usage: ResourceUsage
+  public var elapsed: Duration
+  /// The last lines the child wrote to its standard error.
+  public var lastOutput: [String]
+  public var timedOut: Bool
+  /// The system calls the child recorded, when tracing was on.
+  public var trace: [TraceCall]
+}

@@ -1,0 +1,58 @@
+import CLab
+import Glibc
+
+/// Pipes and descriptor I/O (pipe2, read, write, poll, close).
+public enum Descriptors {
+  /// pipe2(fds, O_CLOEXEC): returns (read end, write end). Close-on-exec so
+  /// descriptors never leak into programs the shell starts.
+  public static func pipe(closeOnExec: Bool = true) throws -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [0, 0]
+    let flags: Int32 = closeOnExec ? Int32(O_CLOEXEC) : 0
+    try Trace.call("pipe2", closeOnExec ? "O_CLOEXEC" : "0", describe: { (_: Int32) in "[\(fds[0]), \(fds[1])]" }) {
+      clab_pipe2(&fds, flags)
+    }
+    return (fds[0], fds[1])
+  }
+
+  /// close(fd). Errors are ignored: there is nothing useful to do about them here.
+  public static func close(_ fd: Int32) {
+    let start = Clock.nanoseconds()
+    let rc = Glibc.close(fd)
+    Trace.record("close", "\(fd)", result: "\(rc)", since: start)
+  }
+
+  /// write(fd, bytes) until every byte is written.
+  public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+    var offset = 0
+    while offset < bytes.count {
+      let n = try Trace.call("write", "\(fd), \(bytes.count - offset) bytes") {
+        bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+      }
+      offset += n
+    }
+  }
+
+  public static func writeAll(_ fd: Int32, _ text: String) throws { try writeAll(fd, Array(text.utf8)) }
+
+  /// read(fd, max bytes): returns the bytes read; empty at end of file.
+  public static func read(_ fd: Int32, max: Int = 65536) throws -> [UInt8] {
+    var buffer = [UInt8](repeating: 0, count: max)
+    let n = try Trace.call("read", "\(fd), \(max)") {
+      buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, max) }
+    }
+    return Array(buffer[0..<n])
+  }
+
+  /// poll(fds, timeout): which of `fds` are readable (or hung up) within `timeout`.
+  /// Returns an empty set on timeout or when a signal (Ctrl-C) interrupts it.
+  public static func readable(_ fds: [Int32], timeout: Duration) -> Set<Int32> {
+    var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+    let ms = Int32(clamping: max(0, timeout.nanoseconds / 1_000_000))
+    let n = poll(&entries, nfds_t(entries.count), ms)
+    if n <= 0 { return [] }
+    return Set(entries.filter { $0.revents != 0 }.map(\.fd))
+  }
+
+  /// The number of descriptors this process has open right now (/proc/self/fd).
+  public static func openCount() -> Int { max(0, ProcFS.descriptors(of: getpid()).count - 1) }
+}

@@ -1,0 +1,141 @@
+import CLab
+import Glibc
+
+/// How a process ended (or changed state), decoded from a wait(2) status.
+public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
+  case exited(Int32)
+  case signaled(Int32, coreDumped: Bool)
+  case stopped(Int32)
+  case continued
+
+  public init(waitStatus s: Int32) {
+    if clab_wifexited(s) != 0 {
+      self = .exited(clab_wexitstatus(s))
+    } else if clab_wifsignaled(s) != 0 {
+      self = .signaled(clab_wtermsig(s), coreDumped: clab_wcoredump(s) != 0)
+    } else if clab_wifstopped(s) != 0 {
+      self = .stopped(clab_wstopsig(s))
+    } else {
+      self = .continued
+    }
+  }
+
+  /// `exited 0`, `killed by SIGSEGV (core dumped)`, `stopped by SIGSTOP`.
+  public var description: String {
+    switch self {
+    case .exited(let code): "exited \(code)"
+    case .signaled(let sig, let core): "killed by \(Signals.name(sig))" + (core ? " (core dumped)" : "")
+    case .stopped(let sig): "stopped by \(Signals.name(sig))"
+    case .continued: "continued"
+    }
+  }
+
+  public var signal: Int32? {
+    if case .signaled(let s, _) = self { return s }
+    return nil
+  }
+  public var exitCode: Int32? {
+    if case .exited(let c) = self { return c }
+    return nil
+  }
+
+  public var json: JSON {
+    switch self {
+    case .exited(let code): ["how": "exited", "code": .int(Int(code))]
+    case .signaled(let sig, let core):
+      ["how": "signaled", "signal": .string(Signals.name(sig)), "number": .int(Int(sig)), "core_dumped": .bool(core)]
+    case .stopped(let sig): ["how": "stopped", "signal": .string(Signals.name(sig))]
+    case .continued: ["how": "continued"]
+    }
+  }
+}
+
+/// What the kernel counted for a finished child (struct rusage from wait4).
+public struct ResourceUsage: Sendable, Equatable {
+  public var userTime: Duration
+  public var systemTime: Duration
+  /// Peak resident set size in bytes.
+  public var maxResidentBytes: Int
+  public var voluntarySwitches: Int
+  public var involuntarySwitches: Int
+
+  public init(
+    userTime: Duration = .zero, systemTime: Duration = .zero, maxResidentBytes: Int = 0,
+    voluntarySwitches: Int = 0, involuntarySwitches: Int = 0
+  ) {
+    self.userTime = userTime
+    self.systemTime = systemTime
+    self.maxResidentBytes = maxResidentBytes
+    self.voluntarySwitches = voluntarySwitches
+    self.involuntarySwitches = involuntarySwitches
+  }
+
+  public init(_ r: rusage) {
+    func dur(_ t: timeval) -> Duration { .microseconds(Int64(t.tv_sec) * 1_000_000 + Int64(t.tv_usec)) }
+    self.init(
+      userTime: dur(r.ru_utime), systemTime: dur(r.ru_stime), maxResidentBytes: Int(r.ru_maxrss) * 1024,
+      voluntarySwitches: Int(r.ru_nvcsw), involuntarySwitches: Int(r.ru_nivcsw))
+  }
+
+  /// getrusage(RUSAGE_THREAD): the calling thread's own counters.
+  public static func currentThread() -> ResourceUsage {
+    var r = rusage()
+    _ = clab_getrusage_thread(&r)
+    return ResourceUsage(r)
+  }
+  /// getrusage(RUSAGE_SELF): the whole process's counters.
+  public static func currentProcess() -> ResourceUsage {
+    var r = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &r)
+    return ResourceUsage(r)
+  }
+
+  public var json: JSON {
+    [
+      "user_ms": .double(userTime.milliseconds), "system_ms": .double(systemTime.milliseconds),
+      "max_rss_bytes": .int(maxResidentBytes), "voluntary_switches": .int(voluntarySwitches),
+      "involuntary_switches": .int(involuntarySwitches),
+    ]
+  }
+}
+
+/// A reaped child: who it was, how it ended, and what it used.
+public struct ReapedChild: Sendable {
+  public let pid: Int32
+  public let status: TerminationStatus
+  public let usage: ResourceUsage
+}
+
+public enum Wait {
+  /// wait4(pid, &status, options, &rusage): reaps one child and returns its status and usage,
+  /// or nil with WNOHANG when it has not changed state yet.
+  public static func wait4(_ pid: Int32, noHang: Bool = false, untraced: Bool = false) throws -> ReapedChild? {
+    var status: Int32 = 0
+    var usage = rusage()
+    var options: Int32 = noHang ? WNOHANG : 0
+    if untraced { options |= WUNTRACED | WCONTINUED }
+    let start = Clock.nanoseconds()
+    let got = try systemCall("wait4") { Glibc.wait4(pid, &status, options, &usage) }
+    let reaped: ReapedChild? =
+      got == 0 ? nil : ReapedChild(pid: got, status: TerminationStatus(waitStatus: status), usage: ResourceUsage(usage))
+    Trace.record(
+      "wait4", "\(pid)\(noHang ? ", WNOHANG" : "")",
+      result: reaped.map { "\($0.status), \($0.usage.voluntarySwitches) voluntary switches" } ?? "0 (still running)",
+      since: start)
+    return reaped
+  }
+
+  /// Waits for a child with a deadline, polling with WNOHANG; nil if it is still running at the deadline.
+  public static func wait4(_ pid: Int32, timeout: Duration) throws -> ReapedChild? {
+    let end = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    var pause: UInt64 = 50_000
+    while true {
+      if let r = try wait4(pid, noHang: true) { return r }
+      if Clock.nanoseconds() >= end { return nil }
+      try Interrupt.check()
+      var ts = timespec(tv_sec: 0, tv_nsec: Int(pause))
+      nanosleep(&ts, nil)
+      pause = min(pause * 2, 10_000_000)
+    }
+  }
+}

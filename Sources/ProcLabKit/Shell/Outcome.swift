@@ -1,0 +1,47 @@
+/// The result of one command: what the shell prints, what `--json` prints,
+/// and what `explain`, the lesson engine and the recorder read afterwards.
+public struct Outcome: Sendable {
+  /// The command line as typed, after substitution.
+  public var input: String
+  /// The verb that ran (`spawn`), or the word that was not a command.
+  public var command: String
+  public var succeeded: Bool
+  public var lines: [String]
+  public var variables: [Variable]
+  public var facts: JSONObject
+  public var explanation: Explanation
+  /// The system calls the command made, when tracing was on.
+  public var trace: [TraceCall]
+  /// One line naming what was wrong, when the command failed.
+  public var error: String?
+
+  public init(
+    input: String, command: String, succeeded: Bool, lines: [String] = [], variables: [Variable] = [],
+    facts: JSONObject = JSONObject(), explanation: Explanation = Explanation(), trace: [TraceCall] = [],
+    error: String? = nil
+  ) {
+    self.input = input
+    self.command = command
+    self.succeeded = succeeded
+    self.lines = lines
+    self.variables = variables
+    self.facts = facts
+    self.explanation = explanation
+    self.trace = trace
+    self.error = error
+  }
+
+  /// The outcome as one JSON object (one line per command with `--json`).
+  public var json: JSON {
+    var o = JSONObject()
+    o["command"] = .string(command)
+    o["input"] = .string(input)
+    o["ok"] = .bool(succeeded)
+    if let error { o["error"] = .string(error) }
+    o["facts"] = .object(facts)
+    o["output"] = .array(lines.map { .string(Style.stripped($0)) })
+    o["explanation"] = .array((explanation.short + explanation.full).map { .string($0) })
+    if !trace.isEmpty { o["trace"] = .array(trace.map(\.json)) }
+    return .object(o)
+  }
+}

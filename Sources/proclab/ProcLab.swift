@@ -1,0 +1,102 @@
+import ArgumentParser
+import Glibc
+import ProcLabKit
+
+/// The command line: `proclab`, `proclab -c '…'`, `proclab run FILE`.
+struct ProcLab: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "proclab",
+    abstract: "A learning shell for processes, threads, IPC and synchronization, on real system calls.",
+    version: ProcLabVersion.string,
+    subcommands: [Interactive.self, RunFile.self],
+    defaultSubcommand: Interactive.self
+  )
+}
+
+/// Options every entry point shares.
+struct GlobalOptions: ParsableArguments {
+  @Flag(help: "Print one JSON object per command outcome.")
+  var json = false
+
+  @Flag(name: .customLong("no-color"), help: "Never colour the output (also: the NO_COLOR variable).")
+  var noColor = false
+
+  @Flag(help: "Show the system calls behind each command (like 'set trace on').")
+  var trace = false
+
+  @Flag(name: .customLong("allow-exec"), help: "Let commands read from a file run external programs (spawn --exec).")
+  var allowExec = false
+
+  @Flag(help: .hidden)
+  var strict = false
+
+  /// Builds a session configured from the flags and the terminal.
+  func makeSession(interactive: Bool) -> Session {
+    var settings = Settings()
+    settings.json = json
+    settings.trace = trace
+    let env = ProcessInfo.processInfo.environment
+    settings.color = !noColor && env["NO_COLOR"] == nil && isatty(1) != 0 && env["TERM"] != "dumb"
+    let session = Session(settings: settings)
+    session.isInteractive = interactive
+    session.strict = strict || env["PROCLAB_STRICT"] == "1"
+    if isatty(2) != 0 && !json {
+      session.progressSink = { text in
+        Output.err(text)
+      }
+    }
+    return session
+  }
+}
+
+/// `proclab` and `proclab -c 'spawn 2; ps'`.
+struct Interactive: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "shell", abstract: "Start the interactive shell (the default), or run -c commands.")
+
+  @Option(name: .customShort("c"), help: "Run these commands (separated by ';') and exit.")
+  var commands: String?
+
+  @OptionGroup var options: GlobalOptions
+
+  func run() throws {
+    if let commands {
+      let session = options.makeSession(interactive: false)
+      let status = ShellLoop.run(session: session, source: StringLines(commands))
+      throw ExitCode(status)
+    }
+    let interactive = isatty(0) != 0 && isatty(1) != 0
+    let session = options.makeSession(interactive: interactive)
+    let source: LineSource = interactive ? ReadlineSource(session: session) : FileLines(fd: 0)
+    throw ExitCode(ShellLoop.run(session: session, source: source))
+  }
+}
+
+/// `proclab run FILE`: a file of commands, one or more per line.
+struct RunFile: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the commands in a file and exit.")
+
+  @Argument(help: "A file of proclab commands.")
+  var file: String
+
+  @OptionGroup var options: GlobalOptions
+
+  func run() throws {
+    let fd = open(file, O_RDONLY | O_CLOEXEC)
+    if fd < 0 {
+      Output.err("proclab: cannot read \(file): \(String(cString: strerror(errno)))\n")
+      throw ExitCode(2)
+    }
+    let session = options.makeSession(interactive: false)
+    session.allowExec = options.allowExec
+    let status = ShellLoop.run(session: session, source: FileLines(fd: fd))
+    close(fd)
+    throw ExitCode(status)
+  }
+}
+
+import Foundation
+
+enum ProcLabVersion {
+  static let string = "0.1.0"
+}

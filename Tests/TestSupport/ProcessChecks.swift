@@ -1,0 +1,32 @@
+import Foundation
+import Glibc
+import ProcLabKit
+
+/// Facts about the test process itself, read from /proc, for checking that an
+/// in-process experiment cleaned up after itself.
+public struct CleanupSnapshot {
+  public let threads: Int
+  public let descriptors: Int
+  public let children: [Int32]
+
+  public init() {
+    threads = ProcFS.threads(of: getpid()).count
+    descriptors = Descriptors.openCount()
+    children = ProcFS.children(of: getpid())
+  }
+
+  /// What differs now from this snapshot: leftover threads, descriptors or children.
+  /// Test threads of the runner itself may come and go, so only increases count.
+  public func leftovers() -> [String] {
+    let now = CleanupSnapshot()
+    var problems: [String] = []
+    let newChildren = Set(now.children).subtracting(children)
+    if !newChildren.isEmpty { problems.append("children left: \(newChildren.sorted())") }
+    if now.descriptors > descriptors { problems.append("descriptors leaked: \(now.descriptors - descriptors)") }
+    if now.threads > threads { problems.append("threads left: \(now.threads - threads)") }
+    return problems
+  }
+}
+
+/// True if a PID names a live (or zombie) process right now.
+public func processExists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
