@@ -151,6 +151,8 @@ public final class LabProcess {
   private func run(timedOut: Bool) -> LabRun {
     let final = messages.last
     let trace = (final?["trace"]?.arrayValue ?? []).compactMap(TraceCall.init(json:))
+    // The child's calls join the shell's trace, so one trace covers both sides.
+    Trace.append(contentsOf: trace)
     let text = String(decoding: errorText, as: UTF8.self)
     let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(5).map(String.init)
     return LabRun(

@@ -74,7 +74,7 @@ public enum Trace {
   }
 
   public static func append(_ call: TraceCall) {
-    guard lockReady else { return }
+    guard lockReady && enabledFlag else { return }
     pthread_mutex_lock(&lock)
     if calls.count < limit { calls.append(call) } else { dropped += 1 }
     pthread_mutex_unlock(&lock)
