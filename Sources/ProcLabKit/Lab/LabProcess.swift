@@ -157,7 +157,8 @@ public final class LabProcess {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(5).map(String.init)
     return LabRun(
       pid: pid, result: final?["result"], messages: messages,
-      status: reaped?.status ?? .signaled(SIGKILL, coreDumped: false), usage: reaped?.usage ?? ResourceUsage(),
+      status: reaped?.status ?? .signaled(SIGKILL, coreDumped: false),
+      usage: reaped?.usage ?? ResourceUsage(),
       elapsed: Clock.since(started), lastOutput: lines, timedOut: timedOut, trace: trace)
   }
 }

@@ -8,7 +8,9 @@ public enum Descriptors {
   public static func pipe(closeOnExec: Bool = true) throws -> (read: Int32, write: Int32) {
     var fds: [Int32] = [0, 0]
     let flags: Int32 = closeOnExec ? Int32(O_CLOEXEC) : 0
-    try Trace.call("pipe2", closeOnExec ? "O_CLOEXEC" : "0", describe: { (_: Int32) in "[\(fds[0]), \(fds[1])]" }) {
+    try Trace.call(
+      "pipe2", closeOnExec ? "O_CLOEXEC" : "0", describe: { (_: Int32) in "[\(fds[0]), \(fds[1])]" }
+    ) {
       clab_pipe2(&fds, flags)
     }
     return (fds[0], fds[1])

@@ -92,13 +92,17 @@ public enum ProcFS {
 
   /// The thread IDs of a process (/proc/PID/task).
   public static func threads(of pid: Int32) -> [Int32] {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [] }
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else {
+      return []
+    }
     return names.compactMap { Int32($0) }.sorted()
   }
 
   /// The open descriptor numbers of a process (/proc/PID/fd).
   public static func descriptors(of pid: Int32) -> [Int32] {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return [] }
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else {
+      return []
+    }
     return names.compactMap { Int32($0) }.sorted()
   }
 
@@ -127,7 +131,9 @@ public enum ProcFS {
 
   /// Resident set size in bytes, from /proc/PID/status VmRSS.
   public static func residentBytes(_ pid: Int32) -> Int? {
-    guard let v = status(pid, field: "VmRSS"), let kb = Int(v.split(separator: " ").first ?? "") else { return nil }
+    guard let v = status(pid, field: "VmRSS"), let kb = Int(v.split(separator: " ").first ?? "") else {
+      return nil
+    }
     return kb * 1024
   }
 
@@ -138,7 +144,9 @@ public enum ProcFS {
       let parts = line.split(separator: " ", omittingEmptySubsequences: true)
       guard parts.count >= 5 else { continue }
       let range = parts[0].split(separator: "-")
-      guard range.count == 2, let lo = UInt(range[0], radix: 16), let hi = UInt(range[1], radix: 16) else { continue }
+      guard range.count == 2, let lo = UInt(range[0], radix: 16), let hi = UInt(range[1], radix: 16) else {
+        continue
+      }
       if address >= lo && address < hi {
         let name = parts.count >= 6 ? parts[5...].joined(separator: " ") : "[anonymous]"
         return "\(parts[0]) \(parts[1]) \(name)"

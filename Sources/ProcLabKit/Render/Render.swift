@@ -1,3 +1,5 @@
+import Glibc
+
 /// Turns outcomes and traces into terminal text.
 public enum Render {
   /// Facts first, then the explanation at the chosen level; errors as one line.
@@ -44,5 +46,4 @@ public enum Render {
   }
 }
 
-import Glibc
 func getpidForRender() -> Int32 { getpid() }

@@ -3,7 +3,8 @@ import Glibc
 /// `info`: this shell as the kernel sees it, read from /proc and uname(2).
 enum InfoCommand {
   static let command = Command(
-    name: "info", area: .shell, summary: "this shell as the OS sees it: PID, parent, threads, files, CPUs, kernel",
+    name: "info", area: .shell,
+    summary: "this shell as the OS sees it: PID, parent, threads, files, CPUs, kernel",
     usage: "info", examples: ["info"]
   ) { args, session in
     try args.expectPositionals(atMost: 0)
@@ -22,7 +23,10 @@ enum InfoCommand {
     t.add(["process ID", r.pid(me)])
     t.add(["parent", "\(r.pid(parent)) (\(parentName))"])
     t.add(["threads", "\(r.count(threads.count)) (/proc/\(r.pid(me))/task)"])
-    t.add(["open files", "\(r.count(fds.count)) descriptors: \(fds.prefix(8).map(String.init).joined(separator: ", "))\(fds.count > 8 ? ", …" : "")"])
+    t.add([
+      "open files",
+      "\(r.count(fds.count)) descriptors: \(fds.prefix(8).map(String.init).joined(separator: ", "))\(fds.count > 8 ? ", …" : "")",
+    ])
     t.add(["memory", "\(r.note(Units.bytes(rss), .text)) resident"])
     t.add(["CPU cores", "\(r.count(cores)) online"])
     t.add(["kernel", "\(kernel.system) \(r.note(kernel.release, .word)) \(kernel.machine)"])
