@@ -1,5 +1,3 @@
-import Glibc
-
 /// Turns outcomes and traces into terminal text.
 public enum Render {
   /// Facts first, then the explanation at the chosen level; errors as one line.
@@ -25,7 +23,7 @@ public enum Render {
   /// ```
   public static func trace(_ calls: [TraceCall], color: Bool) -> String {
     Style.enabled = color
-    let me = getpidForRender()
+    let me = ThisProcess.id
     var out = [Style.dim("trace: \(Units.plural(calls.count, "call"))")]
     var order: [Int32] = []
     var byPID: [Int32: [TraceCall]] = [:]
@@ -45,5 +43,3 @@ public enum Render {
     return out.joined(separator: "\n")
   }
 }
-
-func getpidForRender() -> Int32 { getpid() }

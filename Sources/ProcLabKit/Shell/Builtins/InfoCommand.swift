@@ -1,5 +1,3 @@
-import Glibc
-
 /// `info`: this shell as the kernel sees it, read from /proc and uname(2).
 enum InfoCommand {
   static let command = Command(
@@ -9,11 +7,11 @@ enum InfoCommand {
   ) { args, session in
     try args.expectPositionals(atMost: 0)
     let r = Report()
-    let me = getpid()
-    let parent = getppid()
+    let me = ThisProcess.id
+    let parent = ThisProcess.parent
     let threads = ProcFS.threads(of: me)
     let fds = ProcFS.descriptors(of: me).filter { ProcFS.descriptorTarget(pid: me, fd: $0) != nil }
-    let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    let cores = ThisProcess.onlineCores
     let kernel = Uname.current()
     let rss = ProcFS.residentBytes(me) ?? 0
     let parentName = ProcFS.stat(parent)?.command ?? "?"
@@ -48,20 +46,5 @@ enum InfoCommand {
         "Everything above was read just now from /proc/\(me) and uname(2): the kernel keeps this record for every process. \(cores == 1 ? "With one core, threads take turns and never run at the same instant." : "With \(cores) cores, up to \(cores) threads can run at the same instant.")"
     )
     return r
-  }
-}
-
-/// uname(2): the kernel's name, release and machine.
-enum Uname {
-  struct Info { var system, release, machine: String }
-  static func current() -> Info {
-    var u = utsname()
-    uname(&u)
-    func field<T>(_ value: T) -> String {
-      withUnsafeBytes(of: value) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-      }
-    }
-    return Info(system: field(u.sysname), release: field(u.release), machine: field(u.machine))
   }
 }
