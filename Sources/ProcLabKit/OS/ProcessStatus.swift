@@ -119,7 +119,13 @@ public enum Wait {
     var options: Int32 = noHang ? WNOHANG : 0
     if untraced { options |= WUNTRACED | WCONTINUED }
     let start = Clock.nanoseconds()
-    let got = try systemCall("wait4") { Glibc.wait4(pid, &status, options, &usage) }
+    // EINTR is retried even on Ctrl-C: reaping must finish, or a zombie is left.
+    let got: Int32
+    do {
+      got = try systemCall("wait4", retryOnInterrupt: false) { Glibc.wait4(pid, &status, options, &usage) }
+    } catch let e as SystemError where e.errno == EINTR {
+      return try wait4(pid, noHang: noHang, untraced: untraced)
+    }
     let reaped: ReapedChild? =
       got == 0
       ? nil
@@ -130,6 +136,18 @@ public enum Wait {
         ?? "0 (still running)",
       since: start)
     return reaped
+  }
+
+  /// Blocks until the child has ended and reaps it (wait4 without WNOHANG),
+  /// ignoring Ctrl-C: used only after SIGKILL, when the end is certain and near.
+  /// Returns nil if the child is not ours (ECHILD).
+  @discardableResult
+  public static func reap(_ pid: Int32) -> ReapedChild? {
+    while true {
+      do { return try wait4(pid) } catch let e as SystemError where e.errno == ECHILD { return nil } catch {
+        continue
+      }
+    }
   }
 
   /// Waits for a child with a deadline, polling with WNOHANG; nil if it is still running at the deadline.

@@ -2,6 +2,10 @@ import Glibc
 
 /// Signal names, numbers and what each one means to a learner.
 public enum Signals {
+  public static let kill = SIGKILL
+  public static let interrupt = SIGINT
+  public static let terminate = SIGTERM
+
   public struct Info: Sendable {
     public let number: Int32
     public let name: String

@@ -101,6 +101,20 @@ public enum Spawn {
 
 /// Sending signals (kill(2)).
 public enum SignalSender {
+  /// kill(pid, sig), ignoring failure (the process may be gone already). Used in cleanup.
+  public static func sendQuietly(_ signal: Int32, to pid: Int32) {
+    let start = Clock.nanoseconds()
+    let rc = Glibc.kill(pid, signal)
+    Trace.record("kill", "\(pid), \(Signals.name(signal))", result: rc == 0 ? "0" : "-1 \(SystemError.name(of: errno))", since: start)
+  }
+
+  /// Ends a process and everything in its process group: SIGKILL to the group and to the
+  /// process, SIGCONT in case it was stopped.
+  public static func killGroup(_ pid: Int32) {
+    sendQuietly(SIGKILL, to: -pid)
+    sendQuietly(SIGKILL, to: pid)
+  }
+
   /// kill(pid, sig). A negative pid names a process group.
   public static func send(_ signal: Int32, to pid: Int32) throws {
     try Trace.call("kill", "\(pid), \(Signals.name(signal))", describe: { _ in "0" }) {
