@@ -146,24 +146,42 @@ public enum LessonParser {
       }
       var body = b.body
       while let last = body.last, last.trimmingCharacters(in: .whitespaces).isEmpty { body.removeLast() }
-      let transcript: Transcript
-      do {
-        transcript = try Transcript.parse(body.joined(separator: "\n"), file: file, firstLine: b.bodyLine)
-      } catch let e as TranscriptError {
-        throw LessonError(file: e.file, line: e.line, column: e.column, message: e.message)
+      // The block is one transcript step: optional `# narration`, one `proclab> COMMAND`, its output.
+      // (Parsed here rather than with Transcript.parse: the command may quote values earlier steps captured.)
+      var commandIndex: Int?
+      for (i, l) in body.enumerated() {
+        let n = b.bodyLine + i
+        if l.hasPrefix("proclab>") {
+          if commandIndex != nil {
+            throw fail(n, 1, "a step's block holds one command; put the next command in its own ## step")
+          }
+          commandIndex = i
+        } else if commandIndex == nil && !l.trimmingCharacters(in: .whitespaces).isEmpty && !l.hasPrefix("#") {
+          throw fail(n, 1, "expected 'proclab> COMMAND' before the output, found '\(Arguments.printable(l))'")
+        } else if commandIndex != nil && l.hasPrefix("#") {
+          throw fail(n, 1, "a '#' line after the command; write it as '\\#' if it is output, or put narration before the command")
+        }
       }
-      guard let step = transcript.steps.first else {
-        throw fail(b.line, 1, "this proclab block has no 'proclab> COMMAND' line")
-      }
-      if transcript.steps.count > 1 {
-        throw fail(
-          transcript.steps[1].line, 1, "a step's block holds one command; put the next command in its own ## step")
-      }
-      guard let commandIndex = body.firstIndex(where: { $0.hasPrefix("proclab>") }) else {
+      guard let commandIndex else {
         throw fail(b.line, 1, "this proclab block has no 'proclab> COMMAND' line")
       }
       let commandText = body[commandIndex].dropFirst("proclab>".count).trimmingCharacters(in: .whitespaces)
       let commandLine = b.bodyLine + commandIndex
+      if commandText.isEmpty { throw fail(commandLine, 10, "expected a command after 'proclab> '") }
+      for p in LessonText.placeholders(in: commandText) where p.name.isEmpty {
+        throw fail(
+          commandLine, 9 + p.column,
+          "a placeholder in a command needs a name ({{n:int 1..4}}) or a captured value ({{A}})")
+      }
+      let pattern: CommandPattern
+      let expected: ExpectedOutput
+      do {
+        pattern = try CommandPattern(commandText, file: file, line: commandLine)
+        expected = try ExpectedOutput(
+          lines: Array(body[(commandIndex + 1)...]), file: file, firstLine: commandLine + 1)
+      } catch let e as TranscriptError {
+        throw LessonError(file: e.file, line: e.line, column: e.column, message: e.message)
+      }
       // Names quoted in the command must come from earlier steps.
       try checkReferences(commandText, line: commandLine, known: definedNames)
       var names: [String] = []
@@ -173,7 +191,7 @@ public enum LessonParser {
         }
       }
       let probe = Captures()
-      if step.command.instantiate(probe) == nil && runCommand == nil
+      if pattern.instantiate(probe) == nil && runCommand == nil
         && LessonText.placeholders(in: commandText).contains(where: { $0.defines })
       {
         throw fail(
@@ -188,7 +206,7 @@ public enum LessonParser {
       steps.append(
         LessonStep(
           title: h.title, line: h.line, narration: trimBlank(narration), hints: hints, prediction: prediction,
-          commandText: commandText, command: step.command, expected: step.expected, commandLine: commandLine,
+          commandText: commandText, command: pattern, expected: expected, commandLine: commandLine,
           runCommand: runCommand, captureNames: names))
       definedNames.formUnion(names)
       heading = nil
