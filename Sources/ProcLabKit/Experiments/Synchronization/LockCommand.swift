@@ -53,14 +53,14 @@ enum LockCommand {
     let waiting = view.waiters.count
     var short =
       overlaps == 0
-      ? "No two holds overlapped (at most \(result.maxInside) inside at once): the mutex let one \(noun) in at a time, so the \(r.count(n * rounds)) turns ran one after another: \(r.duration(elapsed)), where \(n) \(noun)s running freely side by side would have needed about \(r.duration(hold * rounds))."
-      : "Surprise: \(overlaps) holds overlapped in time — this should never happen with a mutex."
+      ? "No two holds overlapped (at most \(r.count(result.maxInside)) inside at once): the mutex let one \(noun) in at a time, so the \(r.count(n * rounds)) turns ran one after another: \(r.duration(elapsed)), where \(view.nouns(n)) running freely side by side would have needed about \(r.duration(hold * rounds))."
+      : "Surprise: \(r.count(overlaps)) holds overlapped in time — this should never happen with a mutex."
     if tryLock {
       short +=
         " trylock never sleeps in the lock: it was refused \(r.count(view.refusals)) times, and each refusal cost a back-off sleep and another try; the longest wait was \(r.duration(.ns(view.longestWait)))."
     } else if waiting > 0 {
       short +=
-        " \(waiting) of \(Units.plural(n, noun)) had to wait (longest \(r.duration(.ns(view.longestWait)))); \(view.sleepers.count) of them slept in the kernel while waiting (voluntary context switches during pthread_mutex_lock: the futex wait)."
+        " \(r.count(waiting)) of \(view.nouns(n)) had to wait (longest \(r.duration(.ns(view.longestWait)))); \(r.count(view.sleepers.count)) of them slept in the kernel while waiting (voluntary context switches during pthread_mutex_lock: the futex wait)."
     } else {
       short += " Nobody had to wait this time: the turns did not collide."
     }

@@ -1,5 +1,7 @@
 /// The synchronization verbs, and the lab experiments they run in child processes.
 public enum SyncArea {
-  public static let commands: [Command] = [LockCommand.command]
+  public static let commands: [Command] = [
+    LockCommand.command, SemaphoreCommand.command, RWLockCommand.command,
+  ]
   public static let labEntries: [LabEntry] = []
 }

@@ -47,6 +47,9 @@ struct SyncTurnsView {
   var longestWait: UInt64 { turns.map(\.waited).max() ?? 0 }
   var refusals: Int { turns.reduce(0) { $0 + $1.refusals } }
 
+  /// `3 threads`, `2 processes`
+  func nouns(_ n: Int) -> String { Units.plural(n, noun, noun == "process" ? "processes" : nil) }
+
   /// A worker's TID, or its PID when the workers are processes.
   func id(_ w: SyncWorker, _ r: Report) -> String { noun == "process" ? r.pid(w.tid) : r.tid(w.tid) }
 
