@@ -281,14 +281,15 @@ static void *producer(void *p) {
   w->tid = gettid();
   for (;;) {
     pthread_mutex_lock(&b->mutex);
-    if (b->next_item >= run->items) { pthread_mutex_unlock(&b->mutex); break; }
-    while (b->count >= run->capacity) {
+    while (b->count >= run->capacity && b->next_item < run->items) {
       w->waits++;
       run->producer_waits++;
       pthread_cond_wait(&b->not_full, &b->mutex);
       w->wakeups++;
       run->producer_wakeups++;
     }
+    // Re-checked after every wait: another producer may have made the last item meanwhile.
+    if (b->next_item >= run->items) { pthread_mutex_unlock(&b->mutex); break; }
     int item = b->next_item++;
     b->buffer[b->tail] = item;
     b->tail = (b->tail + 1) % run->capacity;

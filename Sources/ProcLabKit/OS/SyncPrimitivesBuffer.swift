@@ -14,6 +14,7 @@ public struct BoundedBufferResult: Sendable {
   }
   public var produced, consumed, duplicates, missing, underflows: Int
   public var hung: Bool
+  public var finishedWorkers: Int
   public var producerWaits, consumerWaits, producerWakeups, consumerWakeups, emptyWakeups: Int
   public var maxCount, minCount: Int
   public var elapsed: UInt64
@@ -59,7 +60,7 @@ extension SyncPrimitives {
     }
     return BoundedBufferResult(
       produced: Int(r.produced), consumed: Int(r.consumed), duplicates: Int(r.duplicates), missing: Int(r.missing),
-      underflows: Int(r.underflows), hung: r.hung != 0, producerWaits: Int(r.producer_waits),
+      underflows: Int(r.underflows), hung: r.hung != 0, finishedWorkers: Int(r.finished_workers), producerWaits: Int(r.producer_waits),
       consumerWaits: Int(r.consumer_waits), producerWakeups: Int(r.producer_wakeups),
       consumerWakeups: Int(r.consumer_wakeups), emptyWakeups: Int(r.empty_wakeups), maxCount: Int(r.max_count),
       minCount: Int(r.min_count), elapsed: r.end_ns &- r.start_ns, workers: workers)

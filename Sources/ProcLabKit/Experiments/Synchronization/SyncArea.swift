@@ -1,7 +1,7 @@
 /// The synchronization verbs, and the lab experiments they run in child processes.
 public enum SyncArea {
   public static let commands: [Command] = [
-    LockCommand.command, SemaphoreCommand.command, RWLockCommand.command,
+    LockCommand.command, SemaphoreCommand.command, RWLockCommand.command, CondvarCommand.command,
   ]
-  public static let labEntries: [LabEntry] = []
+  public static let labEntries: [LabEntry] = [CondvarCommand.entry]
 }
