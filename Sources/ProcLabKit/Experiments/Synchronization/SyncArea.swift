@@ -2,6 +2,7 @@
 public enum SyncArea {
   public static let commands: [Command] = [
     LockCommand.command, SemaphoreCommand.command, RWLockCommand.command, CondvarCommand.command,
+    DeadlockCommand.command,
   ]
-  public static let labEntries: [LabEntry] = [CondvarCommand.entry]
+  public static let labEntries: [LabEntry] = [CondvarCommand.entry, DeadlockCommand.entry]
 }
