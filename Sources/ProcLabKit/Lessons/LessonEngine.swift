@@ -173,7 +173,6 @@ public final class LessonEngine {
           "Commands: 'hint', 'skip' (runs the step for you), 'back', 'next', 'progress', 'restart', 'leave'. Every other command works as usual."
         ))
     }
-    out.append("")
     out += presentStep()
     return out
   }
@@ -182,12 +181,12 @@ public final class LessonEngine {
   func presentStep() -> [String] {
     guard let a = active else { return [] }
     let step = a.step
-    var out = [Style.bold("Step \(a.progress.step + 1)/\(a.lesson.steps.count) · \(step.title)")]
+    var out = ["", Style.bold("Step \(a.progress.step + 1)/\(a.lesson.steps.count) · \(step.title)")]
     out += step.narration.map { render(LessonText.fill($0, a.captures)) }
     if let p = step.prediction {
       out.append("")
-      out.append(Style.cyan("Predict: ") + p.question)
-      for (i, c) in p.choices.enumerated() { out.append("  \(p.letter(i))) \(c)") }
+      out.append(Style.cyan("Predict: ") + render(LessonText.fill(p.question, a.captures)))
+      for (i, c) in p.choices.enumerated() { out.append("  \(p.letter(i))) " + render(LessonText.fill(c, a.captures))) }
       if let answer = a.answer {
         out.append(Style.dim("  (you answered \(answer))"))
       } else {
@@ -320,7 +319,8 @@ public final class LessonEngine {
     active!.progress.answers[String(a.progress.step)] = up
     save()
     return [
-      "Your prediction: \(up)) \(p.choices[i]). Now run it and see: \(a.step.displayCommand(a.captures))"
+      "Your prediction: \(up)) " + render(LessonText.fill(p.choices[i], a.captures))
+        + ". Now run it and see: \(a.step.displayCommand(a.captures))"
     ]
   }
 

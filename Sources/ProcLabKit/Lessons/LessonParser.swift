@@ -277,6 +277,8 @@ public enum LessonParser {
           if q.isEmpty { throw fail(line, column, "expected a question after '**Predict:**'") }
           if choices.count < 2 { throw fail(line, column, "a prediction needs at least two '- [ ]' choices") }
           if correct.isEmpty { throw fail(line, column, "mark the right choice with '- [x]'") }
+          try checkReferences(q, line: line, known: definedNames)
+          for c in choices { try checkReferences(c, line: line, known: definedNames) }
           prediction = Prediction(question: q, choices: choices, correct: correct, why: [], line: line)
         case "Why":
           guard prediction != nil else {
