@@ -43,6 +43,9 @@ public enum LessonParser {
     guard lines.first == "---" else {
       throw fail(1, 1, "expected front matter: the first line must be '---'")
     }
+    guard lines.dropFirst().contains("---") else {
+      throw fail(1, 1, "front matter is never closed: expected a line '---' after it")
+    }
     var fields: [String: (value: String, line: Int, column: Int)] = [:]
     var needs: [String] = []
     var listKey: String?
@@ -126,13 +129,14 @@ public enum LessonParser {
     var hints: [String] = []
     var prediction: Prediction?
     var runCommand: String?
+    var whyLines: [(text: String, line: Int, column: Int)] = []
     var block: (text: String, line: Int, body: [String], bodyLine: Int)?
 
-    func checkReferences(_ text: String, line: Int, known: Set<String>) throws {
+    func checkReferences(_ text: String, line: Int, column: Int = 1, known: Set<String>) throws {
       for p in LessonText.placeholders(in: text) where !p.defines {
         if !known.contains(p.name) {
           throw fail(
-            line, p.column,
+            line, column - 1 + p.column,
             "'{{\(p.name)}}' quotes a value no earlier step captures (captured so far: \(known.isEmpty ? "none" : known.sorted().joined(separator: ", ")))"
           )
         }
@@ -183,7 +187,7 @@ public enum LessonParser {
         throw LessonError(file: e.file, line: e.line, column: e.column, message: e.message)
       }
       // Names quoted in the command must come from earlier steps.
-      try checkReferences(commandText, line: commandLine, known: definedNames)
+      try checkReferences(commandText, line: commandLine, column: 10, known: definedNames)
       var names: [String] = []
       for l in body {
         for p in LessonText.placeholders(in: l) where p.defines && !p.name.isEmpty && !names.contains(p.name) {
@@ -201,7 +205,7 @@ public enum LessonParser {
       }
       if let p = prediction {
         let known = definedNames.union(names)
-        for w in p.why { try checkReferences(w, line: p.line, known: known) }
+        for w in whyLines { try checkReferences(w.text, line: w.line, column: w.column, known: known) }
       }
       steps.append(
         LessonStep(
@@ -214,6 +218,7 @@ public enum LessonParser {
       hints = []
       prediction = nil
       runCommand = nil
+      whyLines = []
       block = nil
     }
 
@@ -285,6 +290,7 @@ public enum LessonParser {
             throw fail(line, column, "'**Why:**' explains a prediction; put a '**Predict:**' before it")
           }
           prediction!.why = trimBlank(part)
+          whyLines = partLines.map { ($0.0, $0.1, $0.2) }
         default: break
         }
       }
