@@ -8,7 +8,7 @@ struct ProcLab: ParsableCommand {
     commandName: "proclab",
     abstract: "A learning shell for processes, threads, IPC and synchronization, on real system calls.",
     version: ProcLabVersion.string,
-    subcommands: [Interactive.self, RunFile.self],
+    subcommands: [Interactive.self, RunFile.self, CheckFiles.self, RecordSession.self, ReplayFile.self],
     defaultSubcommand: Interactive.self
   )
 }
