@@ -1,16 +1,38 @@
 import ArgumentParser
+import Foundation
 import Glibc
 import ProcLabKit
 
-/// The command line: `proclab`, `proclab -c '…'`, `proclab run FILE`.
+/// The command line: `proclab` (interactive), `proclab -c '…'`, `proclab run FILE`.
 struct ProcLab: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "proclab",
     abstract: "A learning shell for processes, threads, IPC and synchronization, on real system calls.",
+    discussion:
+      "With no subcommand, proclab starts the interactive shell (readline at a terminal, plain lines from a pipe).",
     version: ProcLabVersion.string,
-    subcommands: [Interactive.self, RunFile.self, CheckFiles.self, RecordSession.self, ReplayFile.self],
-    defaultSubcommand: Interactive.self
+    subcommands: [RunFile.self, CheckFiles.self, RecordSession.self, ReplayFile.self]
   )
+
+  @Option(
+    name: .customShort("c"),
+    help: ArgumentHelp("Run these commands (separated by ';') and exit.", valueName: "commands"))
+  var commands: String?
+
+  @OptionGroup var options: GlobalOptions
+
+  func run() throws {
+    if let commands {
+      let session = options.makeSession(interactive: false)
+      let status = ShellLoop.run(session: session, source: StringLines(commands))
+      throw ExitCode(status)
+    }
+    let interactive = isatty(0) != 0 && isatty(1) != 0
+    let session = options.makeSession(interactive: interactive)
+    session.allowExec = true
+    let source: LineSource = interactive ? ReadlineSource(session: session) : FileLines(fd: 0)
+    throw ExitCode(ShellLoop.run(session: session, source: source))
+  }
 }
 
 /// Options every entry point shares.
@@ -24,7 +46,9 @@ struct GlobalOptions: ParsableArguments {
   @Flag(help: "Show the system calls behind each command (like 'set trace on').")
   var trace = false
 
-  @Flag(name: .customLong("allow-exec"), help: "Let commands read from a file run external programs (spawn --exec).")
+  @Flag(
+    name: .customLong("allow-exec"),
+    help: "Let commands read from a file run external programs (spawn --exec).")
   var allowExec = false
 
   @Flag(help: .hidden)
@@ -49,32 +73,10 @@ struct GlobalOptions: ParsableArguments {
   }
 }
 
-/// `proclab` and `proclab -c 'spawn 2; ps'`.
-struct Interactive: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "shell", abstract: "Start the interactive shell (the default), or run -c commands.")
-
-  @Option(name: .customShort("c"), help: "Run these commands (separated by ';') and exit.")
-  var commands: String?
-
-  @OptionGroup var options: GlobalOptions
-
-  func run() throws {
-    if let commands {
-      let session = options.makeSession(interactive: false)
-      let status = ShellLoop.run(session: session, source: StringLines(commands))
-      throw ExitCode(status)
-    }
-    let interactive = isatty(0) != 0 && isatty(1) != 0
-    let session = options.makeSession(interactive: interactive)
-    let source: LineSource = interactive ? ReadlineSource(session: session) : FileLines(fd: 0)
-    throw ExitCode(ShellLoop.run(session: session, source: source))
-  }
-}
-
 /// `proclab run FILE`: a file of commands, one or more per line.
 struct RunFile: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the commands in a file and exit.")
+  static let configuration = CommandConfiguration(
+    commandName: "run", abstract: "Run the commands in a file and exit.")
 
   @Argument(help: "A file of proclab commands.")
   var file: String
@@ -94,8 +96,6 @@ struct RunFile: ParsableCommand {
     throw ExitCode(status)
   }
 }
-
-import Foundation
 
 enum ProcLabVersion {
   static let string = "0.1.0"

@@ -37,7 +37,9 @@ enum ShellLoop {
 /// Lines from a `-c` string.
 final class StringLines: LineSource {
   private var lines: [String]
-  init(_ text: String) { lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+  init(_ text: String) {
+    lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+  }
   func readLine(prompt: String) -> String? { lines.isEmpty ? nil : lines.removeFirst() }
   func close() {}
 }

@@ -8,7 +8,8 @@ final class LabRunnerTests: XCTestCase {
     let before = CleanupSnapshot()
     let run = try Lab.run("probe", ["action": "answer"], timeout: .seconds(20))
     XCTAssertEqual(run.status, .exited(0))
-    XCTAssertEqual(run.result?["parent"]?.intValue, Int(getpid()), "the lab child's parent is the test process")
+    XCTAssertEqual(
+      run.result?["parent"]?.intValue, Int(getpid()), "the lab child's parent is the test process")
     XCTAssertEqual(run.result?["pid"]?.intValue, Int(run.pid))
     XCTAssertFalse(processExists(run.pid), "the child was reaped")
     XCTAssertEqual(before.leftovers(), [])
@@ -20,7 +21,8 @@ final class LabRunnerTests: XCTestCase {
     XCTAssertTrue(run.timedOut)
     XCTAssertEqual(run.status, .signaled(SIGKILL, coreDumped: false))
     XCTAssertLessThan(run.elapsed.seconds, 10)
-    XCTAssertEqual(run.messages.first?["message"]?["sleeping"]?.intValue, 30_000, "it really started sleeping")
+    XCTAssertEqual(
+      run.messages.first?["message"]?["sleeping"]?.intValue, 30_000, "it really started sleeping")
     XCTAssertFalse(processExists(run.pid))
     XCTAssertEqual(before.leftovers(), [])
   }

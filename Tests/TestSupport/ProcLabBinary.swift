@@ -10,7 +10,9 @@ public enum ProcLabBinary {
     public var status: Int32
     public var stdout: String
     public var stderr: String
-    public var lines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+    public var lines: [String] {
+      stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
     /// With `--json`: one outcome object per command.
     public var outcomes: [JSON] { stdout.split(separator: "\n").compactMap { JSON.parse(String($0)) } }
     public var succeeded: Bool { status == 0 }
@@ -39,7 +41,9 @@ public enum ProcLabBinary {
     process.standardInput = inPipe
     process.standardOutput = outPipe
     process.standardError = errPipe
-    do { try process.run() } catch { return Run(status: -1, stdout: "", stderr: "could not start \(path): \(error)") }
+    do { try process.run() } catch {
+      return Run(status: -1, stdout: "", stderr: "could not start \(path): \(error)")
+    }
     inPipe.fileHandleForWriting.write(input.data(using: .utf8)!)
     try? inPipe.fileHandleForWriting.close()
     // Read both pipes on other threads so a chatty child cannot block on a full pipe.

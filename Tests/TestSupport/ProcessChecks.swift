@@ -22,7 +22,9 @@ public struct CleanupSnapshot {
     var problems: [String] = []
     let newChildren = Set(now.children).subtracting(children)
     if !newChildren.isEmpty { problems.append("children left: \(newChildren.sorted())") }
-    if now.descriptors > descriptors { problems.append("descriptors leaked: \(now.descriptors - descriptors)") }
+    if now.descriptors > descriptors {
+      problems.append("descriptors leaked: \(now.descriptors - descriptors)")
+    }
     if now.threads > threads { problems.append("threads left: \(now.threads - threads)") }
     return problems
   }

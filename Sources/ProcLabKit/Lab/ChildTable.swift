@@ -53,15 +53,8 @@ public final class ChildTable {
   /// Ends every child (SIGKILL to its process group) and reaps it: on quit,
   /// Ctrl-D, end of script, SIGTERM or SIGHUP.
   public func killAll() {
-    for c in children {
-      _ = Glibc.kill(-c.pid, SIGKILL)
-      _ = Glibc.kill(c.pid, SIGKILL)
-      _ = Glibc.kill(c.pid, SIGCONT)
-    }
-    for c in children {
-      var status: Int32 = 0
-      while waitpid(c.pid, &status, 0) < 0 && errno == EINTR {}
-    }
+    for c in children { SignalSender.killGroup(c.pid) }
+    for c in children { Wait.reap(c.pid) }
     children = []
   }
 }

@@ -16,14 +16,7 @@ public struct LabEntry: Sendable {
 public enum LabChild {
   /// Sends one message to the shell: a JSON line on the report pipe (stdout).
   public static func send(_ message: JSON) {
-    let bytes = Array((message.serialized + "\n").utf8)
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + offset, bytes.count - offset) }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return }
-      offset += n
-    }
+    Descriptors.writeQuietly(1, Array((message.serialized + "\n").utf8))
   }
 
   /// Sends an intermediate message (`ready`, progress) before the result.
@@ -32,9 +25,17 @@ public enum LabChild {
   /// Runs the named experiment and exits; never returns.
   public static func main(arguments: [String], entries: [LabEntry]) -> Never {
     // A lab child is bounded whatever its request says: no core files unless
-    // asked, and a CPU-time cap so a runaway loop ends by itself.
+    // asked, a CPU-time cap so a runaway loop ends by itself, an address-space
+    // cap so no experiment can take the machine's memory, and a task cap a little
+    // above today's system-wide count (from /proc/loadavg) against fork bombs.
     ResourceLimits.lower(ResourceLimits.core, to: 0)
     ResourceLimits.lower(ResourceLimits.cpu, to: 120)
+    ResourceLimits.lower(ResourceLimits.addressSpace, to: 4 << 30)
+    if let loadavg = ProcFS.read("/proc/loadavg"), let field = loadavg.split(separator: " ").dropFirst(3).first,
+      let total = field.split(separator: "/").last.flatMap({ Int($0) })
+    {
+      ResourceLimits.lower(ResourceLimits.processes, to: UInt64(total + 512))
+    }
     if ProcessInfo.processInfo.environment["PROCLAB_TRACE"] == "1" { Trace.isEnabled = true }
     guard arguments.count >= 2, let entry = entries.first(where: { $0.name == arguments[0] }) else {
       FileHandle.standardError.write("lab: unknown experiment\n".data(using: .utf8)!)

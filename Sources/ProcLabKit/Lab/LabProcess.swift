@@ -1,4 +1,3 @@
-import Glibc
 
 /// A running lab child: its PID, the pipe it reports on, and the pipe its
 /// standard error goes to. `finish` always kills what is left and reaps it.
@@ -75,23 +74,20 @@ public final class LabProcess {
     if open.isEmpty { return }
     let ready = Descriptors.readable(open, timeout: slice)
     for fd in ready {
-      var buffer = [UInt8](repeating: 0, count: 65536)
-      let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65536) }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 {
-        Glibc.close(fd)
+      guard let chunk = Descriptors.readSome(fd) else {
+        Descriptors.close(fd)
         if fd == reportFD { reportFD = -1 } else { errorFD = -1 }
         continue
       }
       if fd == reportFD {
-        pendingReport.append(contentsOf: buffer[0..<n])
+        pendingReport.append(contentsOf: chunk)
         while let nl = pendingReport.firstIndex(of: 10) {
           let line = String(decoding: pendingReport[..<nl], as: UTF8.self)
           pendingReport.removeSubrange(...nl)
           if let message = JSON.parse(line) { messages.append(message) }
         }
       } else {
-        errorText.append(contentsOf: buffer[0..<n])
+        errorText.append(contentsOf: chunk)
         if errorText.count > 65536 { errorText.removeFirst(errorText.count - 65536) }
       }
     }
@@ -133,17 +129,12 @@ public final class LabProcess {
   /// Kills the child's process group with SIGKILL and reaps the child.
   public func killAndReap() {
     guard reaped == nil else { return }
-    _ = Glibc.kill(-pid, SIGKILL)
-    _ = Glibc.kill(pid, SIGKILL)
-    while reaped == nil {
-      do { reaped = try Wait.wait4(pid) } catch let e as SystemError where e.errno == ECHILD { break } catch {
-        continue
-      }
-    }
+    SignalSender.killGroup(pid)
+    reaped = Wait.reap(pid)
   }
 
   private func closePipes() {
-    for fd in [reportFD, errorFD] where fd >= 0 { Glibc.close(fd) }
+    for fd in [reportFD, errorFD] where fd >= 0 { Descriptors.close(fd) }
     reportFD = -1
     errorFD = -1
   }
@@ -157,7 +148,8 @@ public final class LabProcess {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(5).map(String.init)
     return LabRun(
       pid: pid, result: final?["result"], messages: messages,
-      status: reaped?.status ?? .signaled(SIGKILL, coreDumped: false), usage: reaped?.usage ?? ResourceUsage(),
+      status: reaped?.status ?? .signaled(Signals.kill, coreDumped: false),
+      usage: reaped?.usage ?? ResourceUsage(),
       elapsed: Clock.since(started), lastOutput: lines, timedOut: timedOut, trace: trace)
   }
 }

@@ -8,7 +8,9 @@ public enum Descriptors {
   public static func pipe(closeOnExec: Bool = true) throws -> (read: Int32, write: Int32) {
     var fds: [Int32] = [0, 0]
     let flags: Int32 = closeOnExec ? Int32(O_CLOEXEC) : 0
-    try Trace.call("pipe2", closeOnExec ? "O_CLOEXEC" : "0", describe: { (_: Int32) in "[\(fds[0]), \(fds[1])]" }) {
+    try Trace.call(
+      "pipe2", closeOnExec ? "O_CLOEXEC" : "0", describe: { (_: Int32) in "[\(fds[0]), \(fds[1])]" }
+    ) {
       clab_pipe2(&fds, flags)
     }
     return (fds[0], fds[1])
@@ -51,6 +53,30 @@ public enum Descriptors {
     let n = poll(&entries, nfds_t(entries.count), ms)
     if n <= 0 { return [] }
     return Set(entries.filter { $0.revents != 0 }.map(\.fd))
+  }
+
+  /// One read(2) of up to `max` bytes that never throws: the bytes, `[]` when a
+  /// signal interrupted it, nil at end of file or on error.
+  public static func readSome(_ fd: Int32, max: Int = 65536) -> [UInt8]? {
+    var buffer = [UInt8](repeating: 0, count: max)
+    let start = Clock.nanoseconds()
+    let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, max) }
+    Trace.record("read", "\(fd), \(max)", result: n < 0 ? "-1 \(SystemError.name(of: errno))" : "\(n)", since: start)
+    if n < 0 && errno == EINTR { return [] }
+    if n <= 0 { return nil }
+    return Array(buffer[0..<n])
+  }
+
+  /// write(2) of every byte, retrying on EINTR; gives up silently if the reader is gone
+  /// (lab children report this way and must never die of it).
+  public static func writeQuietly(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return }
+      offset += n
+    }
   }
 
   /// The number of descriptors this process has open right now (/proc/self/fd).

@@ -15,20 +15,52 @@ public enum ProcFS {
     public var processor: Int
   }
 
-  /// Reads a small file under /proc whole (open/read/close).
+  /// Reads a small file under /proc whole: openat(2), read(2) until end of file, close(2).
+  /// Each is traced, so `set trace on` shows that `ps` is just reading files.
   public static func read(_ path: String) -> String? {
+    var start = Clock.nanoseconds()
     let fd = open(path, O_RDONLY | O_CLOEXEC)
+    Trace.record(
+      "openat", "\"\(path)\", O_RDONLY|O_CLOEXEC",
+      result: fd < 0 ? "-1 \(SystemError.name(of: errno))" : "\(fd)", since: start)
     if fd < 0 { return nil }
-    defer { close(fd) }
+    defer {
+      start = Clock.nanoseconds()
+      close(fd)
+      Trace.record("close", "\(fd)", result: "0", since: start)
+    }
     var data = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
+      start = Clock.nanoseconds()
       let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
+      Trace.record("read", "\(fd), 4096", result: "\(n)", since: start)
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { break }
       data.append(contentsOf: buffer[0..<n])
     }
     return String(decoding: data, as: UTF8.self)
+  }
+
+  /// The names in a directory: openat(2) with O_DIRECTORY and getdents64(2) (via readdir(3)).
+  public static func list(_ path: String) -> [String]? {
+    let start = Clock.nanoseconds()
+    guard let dir = opendir(path) else {
+      Trace.record(
+        "openat", "\"\(path)\", O_RDONLY|O_DIRECTORY", result: "-1 \(SystemError.name(of: errno))",
+        since: start)
+      return nil
+    }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    Trace.record("getdents64", "\"\(path)\"", result: "\(names.count) entries", since: start)
+    return names
   }
 
   /// /proc/PID/stat, parsed (the command name may hold spaces and parentheses).
@@ -69,7 +101,7 @@ public enum ProcFS {
 
   /// Every PID in /proc.
   public static func allPIDs() -> [Int32] {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    guard let names = list("/proc") else { return [] }
     return names.compactMap { Int32($0) }
   }
 
@@ -92,20 +124,22 @@ public enum ProcFS {
 
   /// The thread IDs of a process (/proc/PID/task).
   public static func threads(of pid: Int32) -> [Int32] {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [] }
+    guard let names = list("/proc/\(pid)/task") else { return [] }
     return names.compactMap { Int32($0) }.sorted()
   }
 
   /// The open descriptor numbers of a process (/proc/PID/fd).
   public static func descriptors(of pid: Int32) -> [Int32] {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return [] }
+    guard let names = list("/proc/\(pid)/fd") else { return [] }
     return names.compactMap { Int32($0) }.sorted()
   }
 
   /// What a descriptor refers to (readlink /proc/PID/fd/N): `pipe:[1234]`, a path…
   public static func descriptorTarget(pid: Int32, fd: Int32) -> String? {
     var buffer = [CChar](repeating: 0, count: 4096)
+    let start = Clock.nanoseconds()
     let n = readlink("/proc/\(pid)/fd/\(fd)", &buffer, 4095)
+    Trace.record("readlink", "\"/proc/\(pid)/fd/\(fd)\"", result: n < 0 ? "-1" : "\(n)", since: start)
     if n < 0 { return nil }
     return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
@@ -127,7 +161,9 @@ public enum ProcFS {
 
   /// Resident set size in bytes, from /proc/PID/status VmRSS.
   public static func residentBytes(_ pid: Int32) -> Int? {
-    guard let v = status(pid, field: "VmRSS"), let kb = Int(v.split(separator: " ").first ?? "") else { return nil }
+    guard let v = status(pid, field: "VmRSS"), let kb = Int(v.split(separator: " ").first ?? "") else {
+      return nil
+    }
     return kb * 1024
   }
 
@@ -138,7 +174,9 @@ public enum ProcFS {
       let parts = line.split(separator: " ", omittingEmptySubsequences: true)
       guard parts.count >= 5 else { continue }
       let range = parts[0].split(separator: "-")
-      guard range.count == 2, let lo = UInt(range[0], radix: 16), let hi = UInt(range[1], radix: 16) else { continue }
+      guard range.count == 2, let lo = UInt(range[0], radix: 16), let hi = UInt(range[1], radix: 16) else {
+        continue
+      }
       if address >= lo && address < hi {
         let name = parts.count >= 6 ? parts[5...].joined(separator: " ") : "[anonymous]"
         return "\(parts[0]) \(parts[1]) \(name)"

@@ -43,7 +43,10 @@ public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .exited(let code): ["how": "exited", "code": .int(Int(code))]
     case .signaled(let sig, let core):
-      ["how": "signaled", "signal": .string(Signals.name(sig)), "number": .int(Int(sig)), "core_dumped": .bool(core)]
+      [
+        "how": "signaled", "signal": .string(Signals.name(sig)), "number": .int(Int(sig)),
+        "core_dumped": .bool(core),
+      ]
     case .stopped(let sig): ["how": "stopped", "signal": .string(Signals.name(sig))]
     case .continued: ["how": "continued"]
     }
@@ -109,20 +112,42 @@ public struct ReapedChild: Sendable {
 public enum Wait {
   /// wait4(pid, &status, options, &rusage): reaps one child and returns its status and usage,
   /// or nil with WNOHANG when it has not changed state yet.
-  public static func wait4(_ pid: Int32, noHang: Bool = false, untraced: Bool = false) throws -> ReapedChild? {
+  public static func wait4(_ pid: Int32, noHang: Bool = false, untraced: Bool = false) throws -> ReapedChild?
+  {
     var status: Int32 = 0
     var usage = rusage()
     var options: Int32 = noHang ? WNOHANG : 0
     if untraced { options |= WUNTRACED | WCONTINUED }
     let start = Clock.nanoseconds()
-    let got = try systemCall("wait4") { Glibc.wait4(pid, &status, options, &usage) }
+    // EINTR is retried even on Ctrl-C: reaping must finish, or a zombie is left.
+    let got: Int32
+    do {
+      got = try systemCall("wait4", retryOnInterrupt: false) { Glibc.wait4(pid, &status, options, &usage) }
+    } catch let e as SystemError where e.errno == EINTR {
+      return try wait4(pid, noHang: noHang, untraced: untraced)
+    }
     let reaped: ReapedChild? =
-      got == 0 ? nil : ReapedChild(pid: got, status: TerminationStatus(waitStatus: status), usage: ResourceUsage(usage))
+      got == 0
+      ? nil
+      : ReapedChild(pid: got, status: TerminationStatus(waitStatus: status), usage: ResourceUsage(usage))
     Trace.record(
       "wait4", "\(pid)\(noHang ? ", WNOHANG" : "")",
-      result: reaped.map { "\($0.status), \($0.usage.voluntarySwitches) voluntary switches" } ?? "0 (still running)",
+      result: reaped.map { "\($0.status), \($0.usage.voluntarySwitches) voluntary switches" }
+        ?? "0 (still running)",
       since: start)
     return reaped
+  }
+
+  /// Blocks until the child has ended and reaps it (wait4 without WNOHANG),
+  /// ignoring Ctrl-C: used only after SIGKILL, when the end is certain and near.
+  /// Returns nil if the child is not ours (ECHILD).
+  @discardableResult
+  public static func reap(_ pid: Int32) -> ReapedChild? {
+    while true {
+      do { return try wait4(pid) } catch let e as SystemError where e.errno == ECHILD { return nil } catch {
+        continue
+      }
+    }
   }
 
   /// Waits for a child with a deadline, polling with WNOHANG; nil if it is still running at the deadline.

@@ -62,7 +62,8 @@ public enum Spawn {
         posix_spawn(&pid, path, &actions, &attr, a.baseAddress!, e.baseAddress!)
       }
     }
-    let shown = arguments.count > 1 ? "\(path), \(arguments.dropFirst().prefix(3).joined(separator: " "))" : path
+    let shown =
+      arguments.count > 1 ? "\(path), \(arguments.dropFirst().prefix(3).joined(separator: " "))" : path
     Trace.record(
       "posix_spawn", shown, result: rc == 0 ? "pid \(pid)" : "-1 \(SystemError.name(of: rc))", since: start)
     if rc != 0 { throw SystemError("posix_spawn", errno: rc) }
@@ -87,7 +88,8 @@ public enum Spawn {
     for dir in path.split(separator: ":") {
       let candidate = "\(dir)/\(program)"
       var isDirectory: ObjCBool = false
-      if access(candidate, X_OK) == 0 && FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory)
+      if access(candidate, X_OK) == 0
+        && FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory)
         && !isDirectory.boolValue
       {
         return candidate
@@ -99,9 +101,25 @@ public enum Spawn {
 
 /// Sending signals (kill(2)).
 public enum SignalSender {
+  /// kill(pid, sig), ignoring failure (the process may be gone already). Used in cleanup.
+  public static func sendQuietly(_ signal: Int32, to pid: Int32) {
+    let start = Clock.nanoseconds()
+    let rc = Glibc.kill(pid, signal)
+    Trace.record("kill", "\(pid), \(Signals.name(signal))", result: rc == 0 ? "0" : "-1 \(SystemError.name(of: errno))", since: start)
+  }
+
+  /// Ends a process and everything in its process group: SIGKILL to the group and to the
+  /// process, SIGCONT in case it was stopped.
+  public static func killGroup(_ pid: Int32) {
+    sendQuietly(SIGKILL, to: -pid)
+    sendQuietly(SIGKILL, to: pid)
+  }
+
   /// kill(pid, sig). A negative pid names a process group.
   public static func send(_ signal: Int32, to pid: Int32) throws {
-    try Trace.call("kill", "\(pid), \(Signals.name(signal))", describe: { _ in "0" }) { Glibc.kill(pid, signal) }
+    try Trace.call("kill", "\(pid), \(Signals.name(signal))", describe: { _ in "0" }) {
+      Glibc.kill(pid, signal)
+    }
   }
 }
 

@@ -64,7 +64,10 @@ public enum Trace {
 
   /// Records a call that started at `since` (Clock.nanoseconds()).
   @inline(__always)
-  public static func record(_ name: String, _ arguments: @autoclosure () -> String, result: @autoclosure () -> String, since start: UInt64) {
+  public static func record(
+    _ name: String, _ arguments: @autoclosure () -> String, result: @autoclosure () -> String,
+    since start: UInt64
+  ) {
     guard enabledFlag else { return }
     let elapsed = Int64(Clock.nanoseconds() &- start)
     let call = TraceCall(

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Horizontal bars for comparing a few measurements:
 /// ```
 /// thread       ▏██                      21.3 µs
@@ -37,9 +39,8 @@ public struct BarChart {
       let partial = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8]
       bar2 += partial
       if bar2.isEmpty && bar.value > 0 { bar2 = "▏" }
-      return "  " + Style.pad(bar.label, labelWidth) + " " + Style.cyan(Style.pad(bar2, width)) + " " + bar.text
+      return "  " + Style.pad(bar.label, labelWidth) + " " + Style.cyan(Style.pad(bar2, width)) + " "
+        + bar.text
     }
   }
 }
-
-import Foundation

@@ -23,7 +23,7 @@ public enum Render {
   /// ```
   public static func trace(_ calls: [TraceCall], color: Bool) -> String {
     Style.enabled = color
-    let me = getpidForRender()
+    let me = ThisProcess.id
     var out = [Style.dim("trace: \(Units.plural(calls.count, "call"))")]
     var order: [Int32] = []
     var byPID: [Int32: [TraceCall]] = [:]
@@ -43,6 +43,3 @@ public enum Render {
     return out.joined(separator: "\n")
   }
 }
-
-import Glibc
-func getpidForRender() -> Int32 { getpid() }

@@ -25,7 +25,8 @@ public struct Table {
         let cell = i < row.count ? row[i] : ""
         let last = i == columns - 1
         let padded =
-          rightAligned.contains(i) ? Style.pad(cell, widths[i], right: true) : (last ? cell : Style.pad(cell, widths[i]))
+          rightAligned.contains(i)
+          ? Style.pad(cell, widths[i], right: true) : (last ? cell : Style.pad(cell, widths[i]))
         cells.append(header ? Style.dim(padded) : padded)
       }
       return indent + cells.joined(separator: "  ").trimmingTrailingSpaces()

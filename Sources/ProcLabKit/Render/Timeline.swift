@@ -27,7 +27,9 @@ public struct Timeline {
 
   public init(width: Int = 48) { self.width = width }
 
-  public mutating func add(_ label: String, _ intervals: [Interval]) { rows.append(Row(label: label, intervals: intervals)) }
+  public mutating func add(_ label: String, _ intervals: [Interval]) {
+    rows.append(Row(label: label, intervals: intervals))
+  }
 
   public var lines: [String] {
     let all = rows.flatMap(\.intervals)

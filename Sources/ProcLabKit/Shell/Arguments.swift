@@ -56,9 +56,9 @@ public struct Arguments: Sendable {
     }
   }
 
-  /// Builds arguments for tests and for commands that call each other.
+  /// Builds arguments from a whole command line (`race --threads 4`), for tests.
   public init(testing command: Command, _ line: String) throws {
-    try self.init(command: command, words: try WordSplitter.split(line).first ?? [])
+    try self.init(command: command, words: Array((try WordSplitter.split(line).first ?? []).dropFirst()))
   }
 
   public func flag(_ name: String) -> Bool { flags.contains(name) || given[name] != nil }

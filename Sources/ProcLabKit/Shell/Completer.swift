@@ -9,7 +9,8 @@ public enum Completer {
 
   /// `before` is the line up to the start of the word being completed; `word` is that partial word.
   public static func complete(before: String, word: String, session: Session) -> Result {
-    let currentCommand = before.split(separator: ";", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+    let currentCommand =
+      before.split(separator: ";", omittingEmptySubsequences: false).last.map(String.init) ?? ""
     let previous = currentCommand.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     guard let verb = previous.first else {
       return .words(session.registry.allNames.filter { $0.hasPrefix(word) })
@@ -20,7 +21,9 @@ public enum Completer {
       return .words(command.options.map(\.name).filter { $0.hasPrefix(word) && !used.contains($0) })
     }
     // After an option that takes a value, offer nothing but files for path-like options.
-    if let last = previous.last, let option = command.options.first(where: { $0.name == last }), !option.isFlag {
+    if let last = previous.last, let option = command.options.first(where: { $0.name == last }),
+      !option.isFlag
+    {
       return option.value == "FILE" || option.value == "DIR" ? .files : .words([])
     }
     var pool: [String]

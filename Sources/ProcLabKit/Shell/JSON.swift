@@ -157,7 +157,9 @@ struct JSONParser {
   var atEnd: Bool { i >= bytes.count }
 
   mutating func skipSpace() {
-    while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+    while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 {
+      i += 1
+    }
   }
 
   mutating func literal(_ word: String) -> Bool {
@@ -191,8 +193,14 @@ struct JSONParser {
         o[key] = v
         skipSpace()
         guard i < bytes.count else { return nil }
-        if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-        if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+        if bytes[i] == UInt8(ascii: ",") {
+          i += 1
+          continue
+        }
+        if bytes[i] == UInt8(ascii: "}") {
+          i += 1
+          return .object(o)
+        }
         return nil
       }
     case UInt8(ascii: "["):
@@ -210,8 +218,14 @@ struct JSONParser {
         items.append(v)
         skipSpace()
         guard i < bytes.count else { return nil }
-        if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-        if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        if bytes[i] == UInt8(ascii: ",") {
+          i += 1
+          continue
+        }
+        if bytes[i] == UInt8(ascii: "]") {
+          i += 1
+          return .array(items)
+        }
         return nil
       }
     case UInt8(ascii: "\""):
@@ -264,7 +278,8 @@ struct JSONParser {
       case UInt8(ascii: "b"): out.append(0x08)
       case UInt8(ascii: "f"): out.append(0x0C)
       case UInt8(ascii: "u"):
-        guard i + 4 <= bytes.count, var code = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16)
+        guard i + 4 <= bytes.count,
+          var code = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16)
         else { return nil }
         i += 4
         // A surrogate pair spells one character outside the basic plane.

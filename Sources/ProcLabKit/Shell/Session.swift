@@ -75,8 +75,10 @@ public final class Session {
     Interrupt.clear()
     guard let command = registry.command(named: verb) else {
       let shown = Arguments.printable(verb)
-      let hint = registry.suggestion(for: verb).map { " — did you mean '\($0)'?" } ?? "; type 'help' for the list"
-      return finish(Outcome(input: input, command: verb, succeeded: false, error: "unknown command '\(shown)'\(hint)"))
+      let hint =
+        registry.suggestion(for: verb).map { " — did you mean '\($0)'?" } ?? "; type 'help' for the list"
+      return finish(
+        Outcome(input: input, command: verb, succeeded: false, error: "unknown command '\(shown)'\(hint)"))
     }
     Trace.isEnabled = settings.trace
     _ = Trace.drain()
@@ -96,7 +98,8 @@ public final class Session {
     } catch let e as SystemError {
       outcome = Outcome(input: input, command: command.name, succeeded: false, error: "\(command.name): \(e)")
     } catch {
-      outcome = Outcome(input: input, command: command.name, succeeded: false, error: "\(command.name): \(error)")
+      outcome = Outcome(
+        input: input, command: command.name, succeeded: false, error: "\(command.name): \(error)")
     }
     outcome.trace = Trace.drain()
     Trace.isEnabled = false
@@ -112,7 +115,8 @@ public final class Session {
       if !problems.isEmpty {
         invariantViolations.append(contentsOf: problems)
         outcome.succeeded = false
-        outcome.error = (outcome.error.map { $0 + "; " } ?? "") + "cleanup invariant broken: "
+        outcome.error =
+          (outcome.error.map { $0 + "; " } ?? "") + "cleanup invariant broken: "
           + problems.joined(separator: "; ")
       }
     }
@@ -144,7 +148,8 @@ public final class Session {
     let width = 20
     let filled = Int((max(0, min(1, fraction)) * Double(width)).rounded())
     sink(
-      "\r\u{1B}[2K\(label) [" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+      "\r\u{1B}[2K\(label) [" + String(repeating: "█", count: filled)
+        + String(repeating: "·", count: width - filled)
         + "] \(Int(fraction * 100))%")
   }
   public func progressDone() { progressSink?("\r\u{1B}[2K") }

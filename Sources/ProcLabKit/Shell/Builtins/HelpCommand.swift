@@ -10,7 +10,9 @@ enum HelpCommand {
         let hint = session.registry.suggestion(for: name).map { " — did you mean '\($0)'?" } ?? ""
         throw UsageError("help: no command '\(Arguments.printable(name))'\(hint)")
       }
-      r.line(Style.bold(c.name) + (c.aliases.isEmpty ? "" : " (also: \(c.aliases.joined(separator: ", ")))") + " — \(c.summary)")
+      r.line(
+        Style.bold(c.name) + (c.aliases.isEmpty ? "" : " (also: \(c.aliases.joined(separator: ", ")))")
+          + " — \(c.summary)")
       r.line("usage: \(c.usage)")
       if !c.options.isEmpty {
         r.line("options:")
@@ -54,7 +56,8 @@ enum ExplainCommand {
     if let topic = args.positional(0) {
       guard let text = Topics.text(for: topic) else {
         throw UsageError(
-          "explain: no topic '\(Arguments.printable(topic))'; topics: \(Topics.names.joined(separator: ", "))")
+          "explain: no topic '\(Arguments.printable(topic))'; topics: \(Topics.names.joined(separator: ", "))"
+        )
       }
       r.lines(text)
       r.fact("topic", topic.lowercased())
@@ -86,7 +89,9 @@ enum HistoryCommand {
     let r = Report()
     let items = session.history.dropLast().suffix(n)
     let first = session.history.count - 1 - items.count
-    for (i, line) in items.enumerated() { r.line(Style.pad(String(first + i + 1), 5, right: true) + "  " + line) }
+    for (i, line) in items.enumerated() {
+      r.line(Style.pad(String(first + i + 1), 5, right: true) + "  " + line)
+    }
     r.fact("history", Array(items))
     return r
   }

@@ -1,18 +1,17 @@
-import Glibc
-
 /// `info`: this shell as the kernel sees it, read from /proc and uname(2).
 enum InfoCommand {
   static let command = Command(
-    name: "info", area: .shell, summary: "this shell as the OS sees it: PID, parent, threads, files, CPUs, kernel",
+    name: "info", area: .shell,
+    summary: "this shell as the OS sees it: PID, parent, threads, files, CPUs, kernel",
     usage: "info", examples: ["info"]
   ) { args, session in
     try args.expectPositionals(atMost: 0)
     let r = Report()
-    let me = getpid()
-    let parent = getppid()
+    let me = ThisProcess.id
+    let parent = ThisProcess.parent
     let threads = ProcFS.threads(of: me)
     let fds = ProcFS.descriptors(of: me).filter { ProcFS.descriptorTarget(pid: me, fd: $0) != nil }
-    let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    let cores = ThisProcess.onlineCores
     let kernel = Uname.current()
     let rss = ProcFS.residentBytes(me) ?? 0
     let parentName = ProcFS.stat(parent)?.command ?? "?"
@@ -22,7 +21,10 @@ enum InfoCommand {
     t.add(["process ID", r.pid(me)])
     t.add(["parent", "\(r.pid(parent)) (\(parentName))"])
     t.add(["threads", "\(r.count(threads.count)) (/proc/\(r.pid(me))/task)"])
-    t.add(["open files", "\(r.count(fds.count)) descriptors: \(fds.prefix(8).map(String.init).joined(separator: ", "))\(fds.count > 8 ? ", …" : "")"])
+    t.add([
+      "open files",
+      "\(r.count(fds.count)) descriptors: \(fds.prefix(8).map(String.init).joined(separator: ", "))\(fds.count > 8 ? ", …" : "")",
+    ])
     t.add(["memory", "\(r.note(Units.bytes(rss), .text)) resident"])
     t.add(["CPU cores", "\(r.count(cores)) online"])
     t.add(["kernel", "\(kernel.system) \(r.note(kernel.release, .word)) \(kernel.machine)"])
@@ -44,20 +46,5 @@ enum InfoCommand {
         "Everything above was read just now from /proc/\(me) and uname(2): the kernel keeps this record for every process. \(cores == 1 ? "With one core, threads take turns and never run at the same instant." : "With \(cores) cores, up to \(cores) threads can run at the same instant.")"
     )
     return r
-  }
-}
-
-/// uname(2): the kernel's name, release and machine.
-enum Uname {
-  struct Info { var system, release, machine: String }
-  static func current() -> Info {
-    var u = utsname()
-    uname(&u)
-    func field<T>(_ value: T) -> String {
-      withUnsafeBytes(of: value) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-      }
-    }
-    return Info(system: field(u.sysname), release: field(u.release), machine: field(u.machine))
   }
 }

@@ -16,7 +16,9 @@ enum SetCommand {
       r.fact("trace", session.settings.trace)
       return r
     }
-    guard let value = args.positional(1) else { throw UsageError("set: \(Arguments.printable(key)) needs a value; usage: set explain|color|trace VALUE") }
+    guard let value = args.positional(1) else {
+      throw UsageError("set: \(Arguments.printable(key)) needs a value; usage: set explain|color|trace VALUE")
+    }
     func onOff() throws -> Bool {
       switch value.lowercased() {
       case "on", "true", "yes", "1": return true
@@ -58,23 +60,32 @@ enum TraceCommand {
     if last.trace.isEmpty {
       r.line(
         session.settings.trace
-          ? "'\(last.input)' made no traced calls." : "No trace for '\(last.input)': turn it on with 'set trace on' and run it again.")
+          ? "'\(last.input)' made no traced calls."
+          : "No trace for '\(last.input)': turn it on with 'set trace on' and run it again.")
       return r
     }
     if args.flag("--summary") {
       var counts: [String: (Int, Int64)] = [:]
-      for c in last.trace { counts[c.name, default: (0, 0)].0 += 1; counts[c.name, default: (0, 0)].1 += c.nanoseconds }
+      for c in last.trace {
+        counts[c.name, default: (0, 0)].0 += 1
+        counts[c.name, default: (0, 0)].1 += c.nanoseconds
+      }
       var t = Table(["call", "count", "total time"], rightAligned: [1, 2])
-      for (name, v) in counts.sorted(by: { $0.value.0 > $1.value.0 || ($0.value.0 == $1.value.0 && $0.key < $1.key) }) {
+      for (name, v) in counts.sorted(by: {
+        $0.value.0 > $1.value.0 || ($0.value.0 == $1.value.0 && $0.key < $1.key)
+      }) {
         t.add([name, String(v.0), Units.duration(.nanoseconds(v.1))])
       }
       r.line("calls made by '\(last.input)':")
       r.lines(t.lines)
-      r.fact("summary", JSON.object({
-        var o = JSONObject()
-        for (k, v) in counts { o[k] = .int(v.0) }
-        return o
-      }()))
+      r.fact(
+        "summary",
+        JSON.object(
+          {
+            var o = JSONObject()
+            for (k, v) in counts { o[k] = .int(v.0) }
+            return o
+          }()))
     } else {
       r.line(Render.trace(last.trace, color: session.settings.color))
       r.fact("calls", JSON.array(last.trace.map(\.json)))

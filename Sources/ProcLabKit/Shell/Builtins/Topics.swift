@@ -1,22 +1,84 @@
 /// Short background texts for `explain TOPIC`.
 enum Topics {
   static let entries: [(String, [String])] = [
-    ("process", ["A process is a running program with its own address space (its own view of memory), its own registers and stack, and its own resources: open files, sockets, a PID. The kernel isolates processes from each other: one cannot read or write another's memory."]),
-    ("thread", ["A thread is one line of execution inside a process. Threads of a process share its address space, heap and open files, but each has its own stack and registers, and its own kernel thread ID (TID). The kernel schedules threads, so they run at the same time on several cores."]),
-    ("zombie", ["A zombie is a child that has ended but whose parent has not yet collected its exit status with wait(). The kernel keeps a tiny record (PID, status, resource usage) until then. Zombies use no memory or CPU, but each holds a PID: a parent that never waits leaks them."]),
-    ("orphan", ["An orphan is a process whose parent ended first. The kernel re-parents it to the nearest 'subreaper' ancestor, or to PID 1 (init), which reaps it when it ends."]),
-    ("signal", ["A signal is a small asynchronous notice the kernel delivers to a process: SIGINT (Ctrl-C), SIGTERM (please stop), SIGKILL (stop now, cannot be caught), SIGSEGV (bad memory access), SIGCHLD (a child changed state). A process may catch, ignore or block most signals; SIGKILL and SIGSTOP cannot be caught, blocked or ignored."]),
-    ("race", ["A race condition: the result depends on how threads interleave. 'counter += 1' is a load, an add and a store; if two threads load the same old value, one of the two increments is lost."]),
-    ("mutex", ["A mutex (mutual exclusion lock) lets one thread at a time into a critical section. On Linux, pthread mutexes use futexes: an uncontended lock is one atomic instruction in user space; a contended one puts the waiter to sleep in the kernel (a voluntary context switch)."]),
-    ("deadlock", ["A deadlock is a cycle of threads each holding a lock the next one needs. It needs four things at once: mutual exclusion, hold-and-wait, no preemption and a circular wait. Taking locks in one global order breaks the cycle."]),
-    ("pipe", ["A pipe is a one-way byte stream through a kernel buffer (64 KiB by default on Linux). A writer blocks when the buffer is full; a reader blocks when it is empty and sees end-of-file once every write end is closed."]),
-    ("fork", ["fork() creates a child that is a copy of the caller: same memory contents (shared copy-on-write until either writes), same open descriptors, same code position. It returns twice: the child's PID in the parent, 0 in the child."]),
-    ("cow", ["Copy-on-write: after fork, parent and child share physical pages marked read-only. The first write to a page by either makes the kernel copy that page for the writer, so each sees its own value at the same virtual address."]),
-    ("context-switch", ["A context switch is the kernel stopping one thread and running another: saving and restoring registers, and for threads of different processes also switching page tables (address spaces), which can cost TLB and cache misses."]),
+    (
+      "process",
+      [
+        "A process is a running program with its own address space (its own view of memory), its own registers and stack, and its own resources: open files, sockets, a PID. The kernel isolates processes from each other: one cannot read or write another's memory."
+      ]
+    ),
+    (
+      "thread",
+      [
+        "A thread is one line of execution inside a process. Threads of a process share its address space, heap and open files, but each has its own stack and registers, and its own kernel thread ID (TID). The kernel schedules threads, so they run at the same time on several cores."
+      ]
+    ),
+    (
+      "zombie",
+      [
+        "A zombie is a child that has ended but whose parent has not yet collected its exit status with wait(). The kernel keeps a tiny record (PID, status, resource usage) until then. Zombies use no memory or CPU, but each holds a PID: a parent that never waits leaks them."
+      ]
+    ),
+    (
+      "orphan",
+      [
+        "An orphan is a process whose parent ended first. The kernel re-parents it to the nearest 'subreaper' ancestor, or to PID 1 (init), which reaps it when it ends."
+      ]
+    ),
+    (
+      "signal",
+      [
+        "A signal is a small asynchronous notice the kernel delivers to a process: SIGINT (Ctrl-C), SIGTERM (please stop), SIGKILL (stop now, cannot be caught), SIGSEGV (bad memory access), SIGCHLD (a child changed state). A process may catch, ignore or block most signals; SIGKILL and SIGSTOP cannot be caught, blocked or ignored."
+      ]
+    ),
+    (
+      "race",
+      [
+        "A race condition: the result depends on how threads interleave. 'counter += 1' is a load, an add and a store; if two threads load the same old value, one of the two increments is lost."
+      ]
+    ),
+    (
+      "mutex",
+      [
+        "A mutex (mutual exclusion lock) lets one thread at a time into a critical section. On Linux, pthread mutexes use futexes: an uncontended lock is one atomic instruction in user space; a contended one puts the waiter to sleep in the kernel (a voluntary context switch)."
+      ]
+    ),
+    (
+      "deadlock",
+      [
+        "A deadlock is a cycle of threads each holding a lock the next one needs. It needs four things at once: mutual exclusion, hold-and-wait, no preemption and a circular wait. Taking locks in one global order breaks the cycle."
+      ]
+    ),
+    (
+      "pipe",
+      [
+        "A pipe is a one-way byte stream through a kernel buffer (64 KiB by default on Linux). A writer blocks when the buffer is full; a reader blocks when it is empty and sees end-of-file once every write end is closed."
+      ]
+    ),
+    (
+      "fork",
+      [
+        "fork() creates a child that is a copy of the caller: same memory contents (shared copy-on-write until either writes), same open descriptors, same code position. It returns twice: the child's PID in the parent, 0 in the child."
+      ]
+    ),
+    (
+      "cow",
+      [
+        "Copy-on-write: after fork, parent and child share physical pages marked read-only. The first write to a page by either makes the kernel copy that page for the writer, so each sees its own value at the same virtual address."
+      ]
+    ),
+    (
+      "context-switch",
+      [
+        "A context switch is the kernel stopping one thread and running another: saving and restoring registers, and for threads of different processes also switching page tables (address spaces), which can cost TLB and cache misses."
+      ]
+    ),
   ]
   static var names: [String] { entries.map(\.0) }
   static func text(for topic: String) -> [String]? {
     let key = topic.lowercased()
-    return entries.first { $0.0 == key || $0.0 + "s" == key || $0.0.replacingOccurrences(of: "-", with: " ") == key }?.1
+    return entries.first {
+      $0.0 == key || $0.0 + "s" == key || $0.0.replacingOccurrences(of: "-", with: " ") == key
+    }?.1
   }
 }

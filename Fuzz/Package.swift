@@ -1,0 +1,20 @@
+// swift-tools-version: 6.0
+// libFuzzer targets for proclab's parsers. Built and run by `Fuzz/run`, never by `swift test`.
+import PackageDescription
+
+/// The targets define their entry point themselves (handing over to libFuzzer's driver).
+let parseAsLibrary: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+
+/// gold fails on these binaries (an internal error in its DWARF reader); lld links them.
+let lld: [LinkerSetting] = [.unsafeFlags(["-use-ld=lld"])]
+
+let package = Package(
+  name: "proclab-fuzz",
+  dependencies: [.package(path: "..")],
+  targets: [
+    .target(name: "FuzzSupport"),
+    .executableTarget(
+      name: "FuzzCommandLine", dependencies: ["FuzzSupport", .product(name: "ProcLabKit", package: "main")],
+      swiftSettings: parseAsLibrary, linkerSettings: lld),
+  ]
+)

@@ -1,0 +1,44 @@
+import FuzzSupport
+import ProcLabKit
+
+/// Splits arbitrary bytes as a command line, looks up each verb, and parses its
+/// arguments against the command's options, the way the shell does before
+/// running anything. Only the shell's harmless verbs are actually run.
+let fuzzCommandLine: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { data, size in
+  guard let data else { return 0 }
+  let line = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+  guard let commands = try? WordSplitter.split(line) else { return 0 }
+  let registry = Catalog.registry
+  for words in commands {
+    guard let verb = words.first else { continue }
+    guard let command = registry.command(named: verb) else {
+      _ = registry.suggestion(for: String(verb.prefix(64)))
+      continue
+    }
+    guard let arguments = try? Arguments(command: command, words: Array(words.dropFirst())) else { continue }
+    _ = try? arguments.positionalInt(0, named: "N", default: 1, in: 1...64)
+    for option in command.options where !option.isFlag {
+      _ = try? arguments.int(option.name, default: 1, in: 1...64)
+      _ = try? arguments.double(option.name, default: 1, in: 0...10)
+    }
+    _ = Completer.complete(before: verb + " ", word: words.last ?? "", session: FuzzState.session)
+    if ["help", "explain", "set", "history"].contains(command.name) {
+      _ = FuzzState.session.run(words: words)
+    }
+  }
+  return 0
+}
+
+enum FuzzState {
+  nonisolated(unsafe) static let session: Session = {
+    let s = Session()
+    s.write = { _ in }
+    return s
+  }()
+}
+
+/// SwiftPM links an executable's entry point under this name; libFuzzer's driver takes over from here.
+@_cdecl("FuzzCommandLine_main")
+func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+  FuzzDriver.run(argc: argc, argv: argv, fuzzCommandLine)
+}

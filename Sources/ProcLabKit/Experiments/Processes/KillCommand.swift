@@ -1,0 +1,142 @@
+import Glibc
+
+/// `kill PID [SIGNAL]`: send a real signal to a child this shell holds, and say what it did.
+enum KillCommand {
+  static let command = Command(
+    name: "kill", area: .processes,
+    summary: "send a signal to a child this shell created and report what it did",
+    usage: "kill PID [SIGNAL]",
+    examples: ["spawn 2 --hold 30; kill PID", "kill PID STOP", "kill PID CONT", "kill PID USR1", "kill PID 9"],
+    completion: .children
+  ) { args, session in try run(args, session) }
+
+  /// `its children: 4101, 4102` or how to get some.
+  static func heldList(_ session: Session) -> String {
+    let pids = session.children.pids
+    return pids.isEmpty
+      ? "it holds none (start some with spawn 2 --hold 30)"
+      : "it holds: \(pids.map(String.init).joined(separator: ", "))"
+  }
+
+  enum Effect: String {
+    case terminated, stopped, continued, caught, ignored, blocked, nothing = "no effect"
+  }
+
+  static func run(_ args: Arguments, _ session: Session) throws -> Report {
+    try args.expectPositionals(atMost: 2)
+    guard let word = args.positional(0) else {
+      throw UsageError("kill: which process? usage: kill PID [SIGNAL]; \(heldList(session))")
+    }
+    guard let pid = Int32(word), pid > 0 else {
+      throw UsageError("kill: PID must be a positive whole number, got '\(Arguments.printable(word))'")
+    }
+    guard session.children.contains(pid) else {
+      throw UsageError("kill: \(pid) is not a process this shell created, so it will not signal it; \(heldList(session))")
+    }
+    var sig = SIGTERM
+    if let text = args.positional(1) {
+      guard let parsed = Signals.parse(text) else {
+        throw UsageError("kill: unknown signal '\(Arguments.printable(text))'; use a name or number: \(Signals.namesForHelp)")
+      }
+      sig = parsed
+    }
+    let name = Signals.name(sig)
+    let before = SignalDispositions.read(pid)
+    let r = Report()
+    if before?.state == "Z" {
+      try SignalSender.send(sig, to: pid)
+      r.line("sent \(name) to \(r.pid(pid)): it is a zombie, so nothing happened")
+      r.fact("pid", pid)
+      r.fact("signal", name)
+      r.fact("effect", Effect.nothing.rawValue)
+      r.explain(
+        "\(pid) has already ended; only its exit status waits to be collected. Signals cannot change that — `wait \(pid)` reaps it."
+      )
+      return r
+    }
+    let t0 = Clock.nanoseconds()
+    try SignalSender.send(sig, to: pid)
+    let defaultAction = Signals.info(sig)?.defaultAction ?? "terminate"
+    let caught = before?.isCaught(sig) ?? false
+    let ignored = before?.isIgnored(sig) ?? false
+    let blocked = before?.isBlocked(sig) ?? false
+    let expectsChange =
+      sig == SIGKILL || sig == SIGSTOP || sig == SIGCONT
+      || (!caught && !ignored && !blocked && defaultAction != "ignore")
+    let change = try Wait.change(pid, within: expectsChange ? .seconds(3) : .milliseconds(150))
+    let elapsed = Clock.since(t0)
+    let after = SignalDispositions.read(pid)
+
+    var effect = Effect.nothing
+    if let change {
+      switch change.status {
+      case .exited, .signaled:
+        effect = .terminated
+        session.children.remove(pid)
+        ProcessBook.of(session).entries[pid] = nil
+        r.line("\(r.pid(pid)) \(change.status) — reaped after \(r.duration(elapsed))")
+        r.line(
+          "  it used \(r.duration(change.usage.userTime)) user + \(r.duration(change.usage.systemTime)) sys CPU, max RSS \(r.note(Units.bytes(change.usage.maxResidentBytes), .text))"
+        )
+        r.fact("status", change.status.json)
+      case .stopped(let s):
+        effect = .stopped
+        r.line("\(r.pid(pid)) stopped by \(Signals.name(s)) — ps shows state \(after?.state.map { String($0) } ?? "T")")
+      case .continued:
+        effect = .continued
+        r.line("\(r.pid(pid)) continued — state now \(after?.state.map { String($0) } ?? "?")")
+      }
+    } else if caught {
+      effect = .caught
+      let woke = (after?.voluntarySwitches ?? 0) - (before?.voluntarySwitches ?? 0)
+      r.line(
+        "\(r.pid(pid)) caught \(name) with its handler and still runs (state \(after?.state.map { String($0) } ?? "?"); it woke up \(r.count(woke)) time(s) to run the handler)"
+      )
+      r.fact("woke", woke)
+    } else if ignored || (defaultAction == "ignore") {
+      effect = .ignored
+      r.line(
+        "\(r.pid(pid)) ignored \(name) and still runs (\(ignored ? "it set SIG_IGN" : "its default action is to ignore"))")
+    } else if blocked {
+      effect = .blocked
+      r.line("\(r.pid(pid)) has \(name) blocked: the signal waits, pending, until it unblocks it")
+    } else if sig == SIGCONT {
+      effect = .nothing
+      r.line("\(r.pid(pid)) was not stopped, so \(name) changed nothing; it still runs")
+    } else {
+      r.line("sent \(name) to \(r.pid(pid)); no change seen within \(r.duration(elapsed)) (state \(after?.state.map { String($0) } ?? "gone"))")
+    }
+    r.fact("pid", pid)
+    r.fact("signal", name)
+    r.fact("number", Int(sig))
+    r.fact("effect", effect.rawValue)
+    r.fact("caught_before", caught)
+    r.fact("ignored_before", ignored)
+    r.fact("elapsed_ms", elapsed.milliseconds)
+
+    let meaning = Signals.info(sig)?.meaning ?? "a signal"
+    switch effect {
+    case .terminated:
+      r.explain(
+        "\(name) (\(meaning)) has the default action \(defaultAction); the child had no handler for it, so the kernel ended it and wait4 collected its status.",
+        more: "Only SIGKILL and SIGSTOP can never be caught or ignored; a process could catch \(name) and survive it.")
+    case .stopped:
+      r.explain(
+        "\(name) stopped the child: it keeps its memory and PID but gets no CPU until SIGCONT (`kill \(pid) CONT`). wait4 with WUNTRACED reported the stop.")
+    case .continued:
+      r.explain("SIGCONT resumed the stopped child; wait4 with WCONTINUED reported it.")
+    case .caught:
+      r.explain(
+        "The child installed a handler for \(name) (SigCgt in /proc/\(pid)/status), so the kernel ran that function instead of the default action (\(defaultAction)); afterwards it went back to sleep.",
+        more: "proclab's children catch SIGUSR1 on purpose, to show a handler at work. Try USR2, which they do not catch.")
+    case .ignored:
+      r.explain(
+        "The kernel discarded \(name): \(ignored ? "the child asked to ignore it (SigIgn in /proc/\(pid)/status)" : "ignoring is its default action (\(meaning))"). The child never noticed.")
+    case .blocked:
+      r.explain("A blocked signal stays pending (SigPnd/ShdPnd in /proc/\(pid)/status) until the process unblocks it.")
+    case .nothing:
+      r.explain("SIGCONT only matters to a stopped process.")
+    }
+    return r
+  }
+}

@@ -1,0 +1,99 @@
+import Glibc
+
+/// `ps` / `tree`: the shell and the processes it created, as the kernel sees them in /proc.
+enum PsCommand {
+  static let command = Command(
+    name: "ps", aliases: ["tree"], area: .processes,
+    summary: "the shell and its children as a tree from /proc: PID, parent, state, threads, memory",
+    usage: "ps", examples: ["spawn 2 --hold 30; ps", "spawn --no-reap; ps", "tree"]
+  ) { args, session in
+    try args.expectPositionals(atMost: 0)
+    return run(session)
+  }
+
+  struct Node {
+    var stat: ProcFS.Stat
+    var depth: Int
+    var label: String
+    var held: Bool
+  }
+
+  static func run(_ session: Session) -> Report {
+    let me = getpid()
+    var nodes: [Node] = []
+    var tree = Tree("")
+    /// Depth-first, in the order Tree draws its lines.
+    func visit(_ pid: Int32, depth: Int) -> Tree? {
+      guard let stat = ProcFS.stat(pid), nodes.count < 200 else { return nil }
+      let child = session.children.child(pid)
+      let label: String
+      if pid == me {
+        label = "proclab (this shell)"
+      } else if let child {
+        label = child.label
+      } else {
+        label = ProcFS.commandLine(pid).flatMap { $0.isEmpty ? nil : String($0.prefix(60)) } ?? stat.command
+      }
+      nodes.append(Node(stat: stat, depth: depth, label: label, held: child != nil))
+      var t = Tree(String(pid))
+      if depth < 6 {
+        for c in ProcFS.children(of: pid) { if let sub = visit(c, depth: depth + 1) { t.children.append(sub) } }
+      }
+      return t
+    }
+    tree = visit(me, depth: 0) ?? Tree(String(me))
+
+    let r = Report()
+    var table = Table(["PID", "PPID", "S", "THREADS", "RSS", "COMMAND"], rightAligned: [1, 3, 4])
+    let drawn = tree.lines
+    for (i, n) in nodes.enumerated() {
+      let pidText = i < drawn.count ? drawn[i] : String(n.stat.pid)
+      // The tree prefix is drawing; only the PID varies.
+      r.note(String(n.stat.pid), .pid)
+      let zombie = n.stat.state == "Z"
+      table.add([
+        pidText, r.pid(n.stat.parent), String(n.stat.state), zombie ? "-" : r.count(n.stat.threads),
+        zombie ? "-" : r.note(Units.bytes(n.stat.residentBytes), .text),
+        zombie ? "\(n.label) <defunct>" : n.label,
+      ])
+    }
+    r.lines(table.lines)
+    let states = Set(nodes.map(\.stat.state)).sorted()
+    r.line("  " + states.map { "\($0) = \(ProcFS.meaning(ofState: $0))" }.joined(separator: "; "))
+
+    let children = nodes.filter { $0.depth > 0 }
+    let zombies = children.filter { $0.stat.state == "Z" }
+    let stopped = children.filter { $0.stat.state == "T" || $0.stat.state == "t" }
+    let running = children.filter { $0.stat.state != "Z" && $0.stat.state != "T" && $0.stat.state != "t" }
+    r.fact("shell", me)
+    r.fact(
+      "processes",
+      JSON.array(
+        nodes.map { n in
+          [
+            "pid": .int(Int(n.stat.pid)), "ppid": .int(Int(n.stat.parent)), "state": .string(String(n.stat.state)),
+            "meaning": .string(ProcFS.meaning(ofState: n.stat.state)), "threads": .int(n.stat.threads),
+            "rss_bytes": .int(n.stat.residentBytes), "command": .string(n.label), "held": .bool(n.held),
+            "depth": .int(n.depth),
+          ]
+        }))
+    r.fact("zombies", zombies.count)
+
+    if children.isEmpty {
+      r.explain(
+        "This shell (PID \(me)) has no children right now. Start some with `spawn 2 --hold 30` and look again.")
+    } else {
+      var parts: [String] = []
+      if !running.isEmpty { parts.append("\(Units.plural(running.count, "child", "children")) alive") }
+      if !stopped.isEmpty { parts.append("\(stopped.count) stopped (kill PID CONT resumes)") }
+      if !zombies.isEmpty { parts.append("\(Units.plural(zombies.count, "zombie")) (ended, not reaped)") }
+      r.explain(
+        "Read from /proc just now: \(parts.joined(separator: ", ")); every PPID in the tree is the process that created it.",
+        more: zombies.isEmpty
+          ? "A process's state letter comes from /proc/PID/stat; S means it sleeps in the kernel waiting for something (here: a timer)."
+          : "A zombie has no memory and no threads left (RSS and THREADS show -), but the kernel keeps its PID and exit status until the parent calls wait. `wait` reaps them."
+      )
+    }
+    return r
+  }
+}

@@ -1,0 +1,52 @@
+import CLab
+import Glibc
+
+/// What a process does with signals, from /proc/PID/status (SigPnd, SigBlk, SigIgn, SigCgt),
+/// and how often it was switched out (voluntary_ctxt_switches).
+public struct SignalDispositions: Sendable, Equatable {
+  public var pending: UInt64
+  public var blocked: UInt64
+  public var ignored: UInt64
+  public var caught: UInt64
+  public var voluntarySwitches: Int
+  public var state: Character?
+
+  /// Reads /proc/PID/status; nil when the process is gone.
+  public static func read(_ pid: Int32) -> SignalDispositions? {
+    guard let text = ProcFS.read("/proc/\(pid)/status") else { return nil }
+    var fields: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    func mask(_ key: String) -> UInt64 { UInt64(fields[key] ?? "", radix: 16) ?? 0 }
+    return SignalDispositions(
+      pending: mask("SigPnd") | mask("ShdPnd"), blocked: mask("SigBlk"), ignored: mask("SigIgn"),
+      caught: mask("SigCgt"), voluntarySwitches: Int(fields["voluntary_ctxt_switches"] ?? "") ?? 0,
+      state: fields["State"]?.first)
+  }
+
+  static func bit(_ sig: Int32) -> UInt64 { sig >= 1 && sig <= 64 ? UInt64(1) << UInt64(sig - 1) : 0 }
+  public func isCaught(_ sig: Int32) -> Bool { caught & Self.bit(sig) != 0 }
+  public func isIgnored(_ sig: Int32) -> Bool { ignored & Self.bit(sig) != 0 }
+  public func isBlocked(_ sig: Int32) -> Bool { blocked & Self.bit(sig) != 0 }
+}
+
+/// Signal handling a lab child sets up for itself.
+public enum ChildSignals {
+  /// sigaction(sig, counting handler): the process survives the signal and wakes up.
+  public static func catchCounting(_ sig: Int32) {
+    let start = Clock.nanoseconds()
+    let rc = clab_catch_counting(sig)
+    Trace.record("sigaction", "\(Signals.name(sig)), counting handler", result: "\(rc)", since: start)
+  }
+  /// Signals the counting handler has seen so far.
+  public static var caughtCount: Int { clab_caught_count() }
+
+  /// nanosleep(2) for `d`, resuming after each caught signal with the time left.
+  public static func sleep(_ d: Duration) {
+    let start = Clock.nanoseconds()
+    clab_sleep_ns(d.nanoseconds)
+    Trace.record("nanosleep", Units.duration(d), result: "0", since: start)
+  }
+}

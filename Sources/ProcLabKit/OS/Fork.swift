@@ -1,0 +1,130 @@
+import CLab
+import Glibc
+
+/// fork(2) experiments. The child side is C (CLab): between fork() and _exit()
+/// it runs only async-signal-safe code, because the Swift runtime has no fork
+/// handlers. Results come back over pipes.
+public enum Fork {
+  /// fork(): a child that sleeps `hold`, catching SIGUSR1 with a counting
+  /// handler, then calls _exit(0) (clab_fork_sleeper). Returns its PID.
+  public static func sleeper(hold: Duration) throws -> Int32 {
+    try Trace.call(
+      "fork", "child: setpgid, sleep \(Units.duration(hold)), _exit(0)", describe: { "pid \($0)" }
+    ) { clab_fork_sleeper(hold.nanoseconds) }
+  }
+
+  /// What one process or thread saw of the `memory` variable.
+  public struct MemoryView: Sendable, Equatable {
+    public var pid: Int32
+    public var parent: Int32
+    public var tid: Int32
+    public var address: UInt
+    public var before: Int
+    public var after: Int
+    init(_ v: clab_memory_view) {
+      pid = v.pid
+      parent = v.parent
+      tid = v.tid
+      address = UInt(v.address)
+      before = v.before
+      after = v.after
+    }
+  }
+
+  /// The variable `memory` reads and writes: a C global in proclab's data segment.
+  public enum Cell {
+    public static var address: UInt { UInt(clab_memory_cell_address()) }
+    public static var value: Int {
+      get { clab_memory_cell_read() }
+      set { clab_memory_cell_write(newValue) }
+    }
+  }
+
+  /// A forked child that has written the cell and waits until `release` lets it _exit.
+  public struct MemoryChild {
+    public let pid: Int32
+    public let view: MemoryView
+    /// Closing this lets the child _exit.
+    public let holdFD: Int32
+  }
+
+  /// fork(): the child writes `newValue` into the cell and reports what it saw
+  /// through a pipe; it stays alive (blocked in read) until `holdFD` is closed.
+  public static func memoryChild(newValue: Int, timeout: Duration = .seconds(10)) throws -> MemoryChild {
+    let report = try Descriptors.pipe()
+    let hold: (read: Int32, write: Int32)
+    do { hold = try Descriptors.pipe() } catch {
+      Descriptors.close(report.read)
+      Descriptors.close(report.write)
+      throw error
+    }
+    let pid: Int32
+    do {
+      pid = try Trace.call(
+        "fork", "child: write \(newValue) to the cell, report, wait", describe: { "pid \($0)" }
+      ) { clab_memory_fork(newValue, report.write, hold.read, report.read, hold.write) }
+    } catch {
+      for fd in [report.read, report.write, hold.read, hold.write] { Descriptors.close(fd) }
+      throw error
+    }
+    Descriptors.close(report.write)
+    Descriptors.close(hold.read)
+    defer { Descriptors.close(report.read) }
+    do {
+      let bytes = try readExactly(report.read, count: MemoryLayout<clab_memory_view>.size, timeout: timeout)
+      let view = bytes.withUnsafeBytes { $0.loadUnaligned(as: clab_memory_view.self) }
+      return MemoryChild(pid: pid, view: MemoryView(view), holdFD: hold.write)
+    } catch {
+      Descriptors.close(hold.write)
+      Children.killAndReap(pid)
+      throw error
+    }
+  }
+
+  /// pthread_create + pthread_join: a thread of this process writes `newValue` into the cell.
+  public static func memoryThread(newValue: Int) throws -> MemoryView {
+    var view = clab_memory_view()
+    let start = Clock.nanoseconds()
+    let rc = clab_memory_thread(newValue, &view)
+    Trace.record("pthread_create+join", "thread writes \(newValue) to the cell", result: rc == 0 ? "tid \(view.tid)" : SystemError.name(of: rc), since: start)
+    if rc != 0 { throw SystemError("pthread_create", errno: rc) }
+    return MemoryView(view)
+  }
+
+  /// fork(): a child that reports 'R' on `reportFD`, then on command 'C' closes
+  /// `fileFD` and answers 'C', and on 'Q' or end of file calls _exit(0).
+  public static func filesChild(fileFD: Int32, commandFD: Int32, reportFD: Int32) throws -> Int32 {
+    try Trace.call("fork", "child keeps every descriptor, waits for commands", describe: { "pid \($0)" }) {
+      clab_files_fork(fileFD, commandFD, reportFD)
+    }
+  }
+
+  /// Reads exactly `count` bytes, waiting at most `timeout`; Ctrl-C throws `Interrupted`.
+  public static func readExactly(_ fd: Int32, count: Int, timeout: Duration) throws -> [UInt8] {
+    var data: [UInt8] = []
+    let deadline = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    while data.count < count {
+      try Interrupt.check()
+      if Clock.nanoseconds() >= deadline { throw SystemError("read", errno: ETIMEDOUT) }
+      if Descriptors.readable([fd], timeout: .milliseconds(20)).isEmpty { continue }
+      let chunk = try Descriptors.read(fd, max: count - data.count)
+      if chunk.isEmpty { throw SystemError("read", errno: EPIPE) }
+      data += chunk
+    }
+    return data
+  }
+}
+
+/// Ending children the shell created.
+public enum Children {
+  /// kill(pid, SIGKILL) and its group, then wait4 until it is reaped: the cleanup path.
+  public static func killAndReap(_ pid: Int32) {
+    let start = Clock.nanoseconds()
+    _ = Glibc.kill(-pid, SIGKILL)
+    _ = Glibc.kill(pid, SIGKILL)
+    _ = Glibc.kill(pid, SIGCONT)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    Trace.record("kill+waitpid", "\(pid), SIGKILL", result: "reaped", since: start)
+  }
+}

@@ -1,0 +1,61 @@
+import Glibc
+
+/// A private temporary directory and files in it (mkdtemp, open, unlink, rmdir).
+public final class TemporaryDirectory {
+  public let path: String
+  private var files: [String] = []
+
+  /// mkdtemp("/tmp/proclab-XXXXXX").
+  public init(prefix: String = "proclab") throws {
+    let base = String(cString: getenv("TMPDIR") ?? strdup("/tmp"))
+    var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+    let start = Clock.nanoseconds()
+    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    guard made != nil else {
+      let e = errno
+      Trace.record("mkdtemp", "\(base)/\(prefix)-XXXXXX", result: "-1 \(SystemError.name(of: e))", since: start)
+      throw SystemError("mkdtemp", errno: e)
+    }
+    path = String(cString: template)
+    Trace.record("mkdtemp", "\(base)/\(prefix)-XXXXXX", result: path, since: start)
+  }
+
+  /// open(path, O_RDWR|O_CREAT|O_TRUNC[|O_CLOEXEC], 0600): a file in this directory.
+  public func open(_ name: String, closeOnExec: Bool) throws -> Int32 {
+    let full = "\(path)/\(name)"
+    let flags = O_RDWR | O_CREAT | O_TRUNC | (closeOnExec ? O_CLOEXEC : 0)
+    let fd = try Trace.call("open", "\(full), O_RDWR|O_CREAT|O_TRUNC\(closeOnExec ? "|O_CLOEXEC" : "")") {
+      Glibc.open(full, flags, 0o600)
+    }
+    files.append(full)
+    return fd
+  }
+
+  /// unlink every file made here, then rmdir the directory.
+  public func remove() {
+    for f in files {
+      let start = Clock.nanoseconds()
+      let rc = unlink(f)
+      Trace.record("unlink", f, result: "\(rc)", since: start)
+    }
+    files = []
+    let start = Clock.nanoseconds()
+    let rc = rmdir(path)
+    Trace.record("rmdir", path, result: "\(rc)", since: start)
+  }
+}
+
+extension Descriptors {
+  /// fcntl(fd, F_GETFD): whether close-on-exec is set, or nil if the descriptor is not open.
+  public static func closeOnExec(_ fd: Int32) -> Bool? {
+    let start = Clock.nanoseconds()
+    let flags = fcntl(fd, F_GETFD)
+    Trace.record("fcntl", "\(fd), F_GETFD", result: flags < 0 ? "-1 EBADF" : (flags & FD_CLOEXEC != 0 ? "FD_CLOEXEC" : "0"), since: start)
+    return flags < 0 ? nil : flags & FD_CLOEXEC != 0
+  }
+
+  /// open("/dev/null", O_RDWR|O_CLOEXEC): somewhere to send a child's output.
+  public static func openNull() throws -> Int32 {
+    try Trace.call("open", "/dev/null, O_RDWR|O_CLOEXEC") { Glibc.open("/dev/null", O_RDWR | O_CLOEXEC) }
+  }
+}

@@ -1,0 +1,44 @@
+import Glibc
+
+/// Facts about the calling process that come from one cheap system call each.
+public enum ThisProcess {
+  /// getpid(2)
+  public static var id: Int32 {
+    let start = Clock.nanoseconds()
+    let pid = getpid()
+    Trace.record("getpid", "", result: "\(pid)", since: start)
+    return pid
+  }
+
+  /// getppid(2)
+  public static var parent: Int32 {
+    let start = Clock.nanoseconds()
+    let pid = getppid()
+    Trace.record("getppid", "", result: "\(pid)", since: start)
+    return pid
+  }
+
+  /// sysconf(_SC_NPROCESSORS_ONLN): glibc reads /sys/devices/system/cpu/online.
+  public static var onlineCores: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+}
+
+/// uname(2): the kernel's name, release and machine.
+public enum Uname {
+  public struct Info: Sendable {
+    public var system, release, machine: String
+  }
+
+  public static func current() -> Info {
+    var u = utsname()
+    let start = Clock.nanoseconds()
+    uname(&u)
+    func field<T>(_ value: T) -> String {
+      withUnsafeBytes(of: value) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+    }
+    let info = Info(system: field(u.sysname), release: field(u.release), machine: field(u.machine))
+    Trace.record("uname", "", result: "\(info.system) \(info.release)", since: start)
+    return info
+  }
+}
