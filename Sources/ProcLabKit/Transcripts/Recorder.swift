@@ -150,8 +150,34 @@ public final class Recorder {
         out = Recorder.replaceTokens(v.text, with: marker, in: out)
       }
       for (marker, token) in pieces { out = out.replacingOccurrences(of: marker, with: token) }
-      return out
+      return Recorder.generalizeUnnoted(out)
     }
+  }
+
+  /// Measured values a command printed without noting them (often in an
+  /// explanation: `14.9 ms CPU in all, 26.1% of it in the kernel`): durations
+  /// and decimal numbers vary between runs, so they become anonymous placeholders.
+  /// Whole numbers stay: they are mostly counts the learner asked for.
+  static func generalizeUnnoted(_ line: String) -> String {
+    let pattern =
+      #"\{\{.*?\}\}|(?<![\w.{])-?\d+(?:\.\d+)? ?(?:ns|µs|us|ms|s)(?![\w])|(?<![\w.{])-?\d+\.\d+(?![\w]|\.\d)"#
+    guard let regex = try? NSRegularExpression(pattern: pattern) else { return line }
+    let ns = line as NSString
+    var out = ""
+    var last = 0
+    for m in regex.matches(in: line, range: NSRange(location: 0, length: ns.length)) {
+      let text = ns.substring(with: m.range)
+      out += ns.substring(with: NSRange(location: last, length: m.range.location - last))
+      if text.hasPrefix("{{") {
+        out += text
+      } else if ValueScanner.durationSeconds(text, requireUnit: true) != nil {
+        out += "{{:duration}}"
+      } else {
+        out += "{{:float}}"
+      }
+      last = m.range.location + m.range.length
+    }
+    return out + ns.substring(from: last)
   }
 
   static func rank(_ kind: Variable.Kind) -> Int {
