@@ -1,5 +1,5 @@
 /// The measurement verbs, and the lab experiments they run in child processes.
 public enum MeasurementArea {
-  public static let commands: [Command] = []
+  public static let commands: [Command] = [CostCommand.command, SwitchCommand.command]
   public static let labEntries: [LabEntry] = []
 }

@@ -1,5 +1,8 @@
 /// The synchronization verbs, and the lab experiments they run in child processes.
 public enum SyncArea {
-  public static let commands: [Command] = []
-  public static let labEntries: [LabEntry] = []
+  public static let commands: [Command] = [
+    LockCommand.command, SemaphoreCommand.command, RWLockCommand.command, CondvarCommand.command,
+    DeadlockCommand.command,
+  ]
+  public static let labEntries: [LabEntry] = [CondvarCommand.entry, DeadlockCommand.entry]
 }

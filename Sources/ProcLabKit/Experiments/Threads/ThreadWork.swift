@@ -1,0 +1,77 @@
+import CLab
+
+/// Pieces shared by the race, parallel and io commands: time slices a thread
+/// recorded, drawn on a per-thread timeline, and numbers a person can read.
+struct Slice: Sendable {
+  var start: UInt64
+  var end: UInt64
+  var cpu: Int
+}
+
+extension Slice {
+  init(_ c: clab_slice) { self.init(start: c.start_ns, end: c.end_ns, cpu: Int(c.cpu)) }
+
+  /// The digit drawn for a CPU (0–9), or `█` beyond.
+  var mark: Character { cpu >= 0 && cpu < 10 ? Character(String(cpu)) : "█" }
+}
+
+/// One worker's run: who it was, when it ran, where.
+struct WorkerTrack: Sendable {
+  var label: String
+  var tid: Int32
+  var slices: [Slice]
+  var start: UInt64 { slices.map(\.start).min() ?? 0 }
+  var end: UInt64 { slices.map(\.end).max() ?? 0 }
+  var cpus: [Int] { Array(Set(slices.map(\.cpu))).sorted() }
+  /// Time spent inside its slices (running, or holding the lock).
+  var busy: UInt64 { slices.reduce(0) { $0 + ($1.end &- $1.start) } }
+}
+
+enum ThreadWork {
+  /// A timeline with one row per worker; each slice is drawn with the digit of its CPU.
+  static func timeline(_ tracks: [WorkerTrack], r: Report, idleLegend: String = "not running") -> [String] {
+    var t = Timeline(width: 48)
+    for track in tracks {
+      t.add(
+        "\(track.label) \(r.tid(track.tid))",
+        track.slices.map { Timeline.Interval(start: $0.start, end: max($0.end, $0.start + 1), mark: $0.mark) })
+    }
+    t.legend = [("0", "…9 = the CPU it ran on"), ("·", idleLegend)]
+    return t.lines
+  }
+
+  /// How long intervals overlap: the time during which at least two of them ran.
+  static func overlap(_ tracks: [WorkerTrack]) -> UInt64 {
+    var events: [(UInt64, Int)] = []
+    for t in tracks where t.end > t.start {
+      events.append((t.start, 1))
+      events.append((t.end, -1))
+    }
+    events.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+    var running = 0
+    var total: UInt64 = 0
+    var last: UInt64 = 0
+    for (time, delta) in events {
+      if running >= 2 { total += time - last }
+      running += delta
+      last = time
+    }
+    return total
+  }
+
+  /// `1,234,567`
+  static func grouped(_ n: Int) -> String {
+    let digits = String(abs(n))
+    var out = ""
+    for (i, ch) in digits.enumerated() {
+      if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+      out.append(ch)
+    }
+    return (n < 0 ? "-" : "") + out
+  }
+
+  /// /proc/loadavg's one-minute load: how busy the machine was.
+  static func loadAverage() -> Double? {
+    ProcFS.read("/proc/loadavg").flatMap { Double($0.split(separator: " ").first ?? "") }
+  }
+}

@@ -1,0 +1,43 @@
+import CLab
+import Glibc
+
+/// CPU-bound work in child processes made with fork(2). The child runs only C
+/// (CLab's clab_fork_worker: compute, write the result to a pipe, _exit), never
+/// Swift, because the Swift runtime has no fork handlers.
+public enum ForkedWorkers {
+  /// fork(): starts a child computing units [begin, end) that reports on `fd`.
+  public static func start(
+    units: Range<UInt64>, steps: Int, unitsPerSlice: Int, ownLock: Bool, reportFD: Int32, sliceCapacity: Int
+  ) throws -> Int32 {
+    let start = Clock.nanoseconds()
+    let pid = clab_fork_worker(
+      units.lowerBound, units.upperBound, Int32(steps), Int32(unitsPerSlice), ownLock ? 1 : 0, reportFD,
+      Int32(sliceCapacity))
+    let err = clab_errno()
+    Trace.record(
+      "fork", "child computes units \(units.lowerBound)..<\(units.upperBound)",
+      result: pid < 0 ? "-1 \(SystemError.name(of: err))" : "pid \(pid)", since: start)
+    if pid < 0 { throw SystemError("fork", errno: err) }
+    return pid
+  }
+
+  /// Reads exactly `length` bytes (poll + read) within `timeout`; returns how many arrived.
+  public static func readExactly(_ fd: Int32, into buffer: UnsafeMutableRawPointer, length: Int, timeout: Duration)
+    -> Int
+  {
+    let start = Clock.nanoseconds()
+    let got = clab_read_exactly(fd, buffer, length, Int32(clamping: timeout.nanoseconds / 1_000_000))
+    Trace.record("read", "\(fd), \(length) bytes", result: "\(got)", since: start)
+    return got
+  }
+
+  /// kill(pid, SIGKILL) and wait4: used when a worker must be stopped early.
+  public static func killAndReap(_ pid: Int32) -> ReapedChild? {
+    _ = try? SignalSender.send(SIGKILL, to: pid)
+    while true {
+      do { return try Wait.wait4(pid) } catch let e as SystemError where e.errno == ECHILD { return nil } catch {
+        continue
+      }
+    }
+  }
+}

@@ -1,0 +1,234 @@
+import CLab
+import Glibc
+
+/// POSIX threads of the shell's own process: creating and joining them
+/// (pthread_create, pthread_join), and what a thread can learn about itself
+/// (gettid, sched_getcpu, pthread_getattr_np, /proc/self/task).
+public enum Threads {
+  /// A thread that was started and must be joined.
+  public struct Handle: Sendable {
+    public let thread: pthread_t
+    /// Nanoseconds pthread_create took in the creating thread.
+    public let creationNanoseconds: UInt64
+  }
+
+  private final class Body {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+  }
+
+  /// pthread_create(&thread, NULL, start, arg): starts `body` on a new thread.
+  /// Every signal is blocked in the new thread (the mask is inherited), so
+  /// Ctrl-C always reaches the shell's main thread and never wakes a worker.
+  public static func spawn(_ label: String = "", _ body: @escaping @Sendable () -> Void) throws -> Handle {
+    let context = Unmanaged.passRetained(Body(body)).toOpaque()
+    var saved = [UInt8](repeating: 0, count: Int(clab_sigset_size()))
+    _ = saved.withUnsafeMutableBytes { clab_block_signals($0.baseAddress, Int32($0.count)) }
+    defer { _ = saved.withUnsafeBytes { clab_restore_signals($0.baseAddress) } }
+    var thread = pthread_t()
+    let start = Clock.nanoseconds()
+    let rc = pthread_create(
+      &thread, nil,
+      { raw in
+        let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+        body.run()
+        return nil
+      }, context)
+    let took = Clock.nanoseconds() &- start
+    Trace.record(
+      "pthread_create", label.isEmpty ? "start routine" : label,
+      result: rc == 0 ? "0" : SystemError.name(of: rc), since: start)
+    if rc != 0 {
+      Unmanaged<Body>.fromOpaque(context).release()
+      throw SystemError("pthread_create", errno: rc)
+    }
+    return Handle(thread: thread, creationNanoseconds: took)
+  }
+
+  /// pthread_join(thread, NULL): waits for the thread to end and frees its stack.
+  public static func join(_ handle: Handle, label: String = "") {
+    let start = Clock.nanoseconds()
+    let rc = pthread_join(handle.thread, nil)
+    Trace.record("pthread_join", label.isEmpty ? "thread" : label, result: "\(rc)", since: start)
+  }
+
+  /// Joins every handle, then waits (up to `within`) until the kernel has removed
+  /// their tasks from /proc/self/task: pthread_join returns when the thread has
+  /// cleared its TID, a moment before the kernel forgets the task.
+  public static func joinAll(_ handles: [Handle], tids: [Int32] = [], within: Duration = .milliseconds(500)) {
+    for h in handles { join(h) }
+    waitUntilGone(tids, within: within)
+  }
+
+  /// Polls /proc/self/task until none of `tids` is listed any more, or the time is up.
+  @discardableResult
+  public static func waitUntilGone(_ tids: [Int32], within: Duration = .milliseconds(500)) -> Bool {
+    let deadline = Clock.nanoseconds() + UInt64(max(0, within.nanoseconds))
+    while true {
+      let live = Set(tasks())
+      if !tids.contains(where: { live.contains($0) }) { return true }
+      if Clock.nanoseconds() >= deadline { return false }
+      usleep(1000)
+    }
+  }
+
+  /// gettid(): the kernel's ID of the calling thread.
+  public static func currentTID() -> Int32 { clab_gettid() }
+
+  /// sched_getcpu(): the CPU the calling thread runs on at this instant.
+  public static func currentCPU() -> Int { Int(clab_sched_getcpu()) }
+
+  /// clock_gettime(CLOCK_THREAD_CPUTIME_ID): CPU time the calling thread has used.
+  public static func cpuTime() -> Duration { .nanoseconds(Int64(clab_thread_cpu_ns())) }
+
+  /// The thread IDs of this process right now (/proc/self/task).
+  public static func tasks() -> [Int32] { ProcFS.threads(of: getpid()) }
+
+  /// Online CPUs (sysconf(_SC_NPROCESSORS_ONLN)).
+  public static var onlineCPUs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+  /// What the calling thread sees of itself: TID, CPU, a local variable's address
+  /// and its stack range (gettid, sched_getcpu, pthread_getattr_np + pthread_attr_getstack).
+  public struct SelfView: Sendable, Equatable {
+    public var tid: Int32
+    public var cpu: Int
+    public var localAddress: UInt
+    public var stackLow: UInt
+    public var stackHigh: UInt
+    public var started: UInt64
+    public var stackBytes: Int { Int(stackHigh - stackLow) }
+    public func stackContains(_ a: UInt) -> Bool { a >= stackLow && a < stackHigh }
+  }
+
+  /// Probes the calling thread (see `SelfView`).
+  public static func probeSelf() throws -> SelfView {
+    var s = clab_thread_self()
+    let start = Clock.nanoseconds()
+    let rc = clab_thread_probe(&s)
+    Trace.record("pthread_getattr_np", "pthread_self()", result: rc == 0 ? "0" : SystemError.name(of: rc), since: start)
+    if rc != 0 { throw SystemError("pthread_getattr_np", errno: rc) }
+    return SelfView(
+      tid: s.tid, cpu: Int(s.cpu), localAddress: UInt(s.local_address), stackLow: UInt(s.stack_low),
+      stackHigh: UInt(s.stack_high), started: s.started_ns)
+  }
+
+  /// A blocked thread's registers as the kernel shows them in
+  /// /proc/self/task/TID/syscall: the system call it waits in, its stack pointer
+  /// and program counter.
+  public struct SyscallState: Sendable, Equatable {
+    public var number: Int?
+    public var stackPointer: UInt
+    public var programCounter: UInt
+    /// `read`, `poll`… for the numbers proclab's threads block in (x86-64 and arm64).
+    public var callName: String {
+      guard let n = number else { return "running" }
+      #if arch(x86_64)
+        let names = [0: "read", 7: "poll", 202: "futex", 230: "clock_nanosleep", 271: "ppoll", 35: "nanosleep"]
+      #else
+        let names = [63: "read", 73: "ppoll", 98: "futex", 115: "clock_nanosleep", 101: "nanosleep"]
+      #endif
+      return names[n] ?? "syscall \(n)"
+    }
+  }
+
+  /// Reads /proc/self/task/TID/syscall: "NR arg1 … arg6 SP PC" while blocked,
+  /// "running" or "-1 SP PC" otherwise. Nil when unreadable.
+  public static func syscallState(_ tid: Int32) -> SyscallState? {
+    let start = Clock.nanoseconds()
+    let text = ProcFS.read("/proc/self/task/\(tid)/syscall")
+    Trace.record("read", "/proc/self/task/\(tid)/syscall", result: text == nil ? "-1" : "ok", since: start)
+    guard let words = text?.split(whereSeparator: { $0 == " " || $0 == "\n" }), words.count >= 3 else { return nil }
+    func hex(_ s: Substring) -> UInt? { UInt(s.hasPrefix("0x") ? s.dropFirst(2) : s, radix: 16) }
+    guard let sp = hex(words[words.count - 2]), let pc = hex(words[words.count - 1]) else { return nil }
+    let n = Int(words[0])
+    return SyscallState(number: (n ?? -1) >= 0 ? n : nil, stackPointer: sp, programCounter: pc)
+  }
+}
+
+/// A pthread mutex at a fixed address (pthread_mutex_init/destroy), shareable
+/// with C loops that lock it.
+public final class Mutex: @unchecked Sendable {
+  public let pointer: UnsafeMutablePointer<pthread_mutex_t>
+  public init() {
+    pointer = .allocate(capacity: 1)
+    pthread_mutex_init(pointer, nil)
+  }
+  deinit {
+    pthread_mutex_destroy(pointer)
+    pointer.deallocate()
+  }
+  public func lock() { pthread_mutex_lock(pointer) }
+  public func unlock() { pthread_mutex_unlock(pointer) }
+}
+
+/// pthread_barrier_wait: N threads wait until all N have arrived, so they start together.
+public final class Barrier: @unchecked Sendable {
+  private let pointer: UnsafeMutablePointer<pthread_barrier_t>
+  public init(count: Int) {
+    pointer = .allocate(capacity: 1)
+    pthread_barrier_init(pointer, nil, UInt32(count))
+  }
+  deinit {
+    pthread_barrier_destroy(pointer)
+    pointer.deallocate()
+  }
+  public func wait() { _ = pthread_barrier_wait(pointer) }
+}
+
+/// A countdown: threads call `arrive()`; `wait` returns once `count` have arrived
+/// (pthread_cond_timedwait on a mutex), or at the timeout.
+public final class Latch: @unchecked Sendable {
+  private let mutex = Mutex()
+  private let cond: UnsafeMutablePointer<pthread_cond_t>
+  private var remaining: Int
+  public init(count: Int) {
+    remaining = count
+    cond = .allocate(capacity: 1)
+    pthread_cond_init(cond, nil)
+  }
+  deinit {
+    pthread_cond_destroy(cond)
+    cond.deallocate()
+  }
+  public func arrive() {
+    mutex.lock()
+    remaining -= 1
+    pthread_cond_broadcast(cond)
+    mutex.unlock()
+  }
+  /// True when everyone arrived in time.
+  public func wait(timeout: Duration) -> Bool {
+    let deadline = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    mutex.lock()
+    defer { mutex.unlock() }
+    while remaining > 0 {
+      let now = Clock.nanoseconds()
+      if now >= deadline { return false }
+      // pthread_cond_timedwait uses CLOCK_REALTIME by default: wait in short steps instead.
+      var ts = timespec()
+      clock_gettime(CLOCK_REALTIME, &ts)
+      let step = min(deadline - now, 20_000_000)
+      var nsec = ts.tv_nsec + Int(step)
+      ts.tv_sec += nsec / 1_000_000_000
+      nsec %= 1_000_000_000
+      ts.tv_nsec = nsec
+      _ = pthread_cond_timedwait(cond, mutex.pointer, &ts)
+    }
+    return true
+  }
+}
+
+/// A long integer on the heap, shared by every thread of the process.
+public final class SharedCounter: @unchecked Sendable {
+  public let pointer: UnsafeMutablePointer<Int>
+  public init() {
+    pointer = .allocate(capacity: 1)
+    pointer.initialize(to: 0)
+  }
+  deinit { pointer.deallocate() }
+  public var address: UInt { UInt(bitPattern: pointer) }
+  public var value: Int { clab_atomic_load(pointer) }
+  /// atomic_fetch_add: one indivisible step.
+  @discardableResult public func atomicAdd(_ n: Int) -> Int { clab_atomic_add(pointer, n) }
+  public func reset() { pointer.pointee = 0 }
+}
