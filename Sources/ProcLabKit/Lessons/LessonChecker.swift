@@ -14,9 +14,10 @@ public enum LessonChecker {
     return check(lesson: lesson, registry: registry, strict: strict, attempts: attempts)
   }
 
-  public static func check(lesson: Lesson, registry: Registry = Catalog.registry, strict: Bool = false, attempts: Int = 3)
-    -> [LessonError]
-  {
+  public static func check(
+    lesson: Lesson, registry: Registry = Catalog.registry, strict: Bool = false, attempts: Int = 3,
+    session given: Session? = nil
+  ) -> [LessonError] {
     let course = Course(directory: nil, lessons: [lesson], errors: [])
     let missing = course.missingCommands(lesson, registry: registry)
     if !missing.isEmpty {
@@ -26,11 +27,16 @@ public enum LessonChecker {
           message: "the lesson needs \(missing.joined(separator: ", ")), which this build of proclab does not have")
       ]
     }
-    let session = Session(registry: registry)
+    let session: Session
+    if let given {
+      session = given
+    } else {
+      session = Session(registry: registry)
+      session.allowExec = false
+      session.strict = strict
+      if strict { session.takeBaseline() }
+    }
     session.write = { _ in }
-    session.allowExec = false
-    session.strict = strict
-    if strict { session.takeBaseline() }
     defer { session.cleanUp() }
     var captures = Captures()
     var failures: [LessonError] = []
@@ -86,5 +92,29 @@ public enum LessonChecker {
     var results: [String: [LessonError]] = [:]
     for file in LessonLibrary.files(in: directory) { results[file] = check(file: file, registry: registry) }
     return results
+  }
+}
+
+/// `proclab check lessons/`: each `.md` lesson played by the checker above, in a fresh
+/// session like a transcript's.
+public struct LessonFileChecker: FileChecker {
+  public init() {}
+  public var fileExtensions: [String] { ["md"] }
+
+  public func check(file: String, text: String, options: CheckOptions) -> FileCheckResult {
+    let start = Clock.nanoseconds()
+    func elapsed() -> Double { Double(Clock.nanoseconds() - start) / 1e9 }
+    let lesson: Lesson
+    do { lesson = try LessonParser.parse(text, file: file) } catch {
+      return FileCheckResult(file: file, status: .unreadable, report: "\(error)", steps: 0, seconds: elapsed())
+    }
+    let session = Session.forFile(allowExec: options.allowExec)
+    let failures = LessonChecker.check(lesson: lesson, session: session)
+    let report =
+      failures.map(\.description).joined(separator: "\n")
+      + (options.update && !failures.isEmpty ? "\n(--update rewrites transcripts only; fix lessons by hand)" : "")
+    return FileCheckResult(
+      file: file, status: failures.isEmpty ? .passed : .failed, report: report, steps: lesson.steps.count,
+      seconds: elapsed())
   }
 }
