@@ -33,7 +33,7 @@ public enum LabChild {
   public static func main(arguments: [String], entries: [LabEntry]) -> Never {
     // A lab child is bounded whatever its request says: no core files unless
     // asked, and a CPU-time cap so a runaway loop ends by itself.
-    ResourceLimits.lower(ResourceLimits.core, to: 0)
+    CoreDumps.disable()
     ResourceLimits.lower(ResourceLimits.cpu, to: 120)
     if ProcessInfo.processInfo.environment["PROCLAB_TRACE"] == "1" { Trace.isEnabled = true }
     guard arguments.count >= 2, let entry = entries.first(where: { $0.name == arguments[0] }) else {
