@@ -265,6 +265,7 @@ struct CrashReport {
     core["requested"] = .bool(o.options.core)
     core["raise"] = o.core.raise.map { .string($0) } ?? .null
     core["dumped"] = .bool(o.core.dumped)
+    core["directory"] = o.core.directory.map { .string($0) } ?? .null
     core["file"] = o.core.file.map { ["name": .string($0.name), "bytes": .int($0.bytes)] } ?? .null
     r.fact("core", JSON.object(core))
     if o.options.inThread {
