@@ -91,6 +91,11 @@ struct CrashExperiment {
         throw LabFailure("sibling \(s.pid) did not start (\(status))")
       }
     }
+    // Each sibling announces, then goes to sleep in sigtimedwait: give it a
+    // moment to get there, so "before" shows it waiting (it may still be R).
+    for s in siblings {
+      for _ in 0..<50 where ProcFS.stat(s.pid)?.state == "R" { try Clock.sleep(.milliseconds(2)) }
+    }
     o.siblings = siblings.map { Sibling(pid: $0.pid, before: ProcFS.stat($0.pid)) }
 
     let request = CrashLab.Request(
@@ -112,6 +117,7 @@ struct CrashExperiment {
       throw LabFailure("the lab child \(child.pid) ended before it was ready (\(early.status))\(words)")
     }
     o.ready = ready
+    Trace.append(contentsOf: (ready["trace"]?.arrayValue ?? []).compactMap(TraceCall.init(json:)))
     o.core.childLimit = CoreDumps.Limit(json: ready["core_limit"])
     o.core.raise = ready["core_raise"]?.stringValue
     o.workers = (ready["workers"]?.arrayValue ?? []).compactMap { $0.intValue.map(Int32.init) }
@@ -138,11 +144,8 @@ struct CrashExperiment {
     o.oom = run.messages.compactMap { $0["message"]?["oom"] }.first
 
     // After wait4: is anything of the process left?
-    o.processGone = !FileManager.default.fileExists(atPath: "/proc/\(child.pid)/task")
-    o.tidsLeft = o.tidsBefore.filter {
-      FileManager.default.fileExists(atPath: "/proc/\(child.pid)/task/\($0)")
-        || FileManager.default.fileExists(atPath: "/proc/\($0)/status")
-    }
+    o.processGone = !ProcFS.taskDirectoryExists(child.pid)
+    o.tidsLeft = o.tidsBefore.filter { ProcFS.threadExists($0, of: child.pid) }
 
     // The bystanders: still running? Then the shell ends and reaps them.
     for (i, s) in siblings.enumerated() {
@@ -150,7 +153,7 @@ struct CrashExperiment {
     }
     for (i, s) in siblings.enumerated() {
       o.siblings[i].end = try s.finish(timeout: .zero).status
-      o.siblings[i].goneAfterCleanup = !FileManager.default.fileExists(atPath: "/proc/\(s.pid)/status")
+      o.siblings[i].goneAfterCleanup = !ProcFS.processExists(s.pid)
     }
 
     o.core.dumped = run.status == .signaled(run.status.signal ?? 0, coreDumped: true)

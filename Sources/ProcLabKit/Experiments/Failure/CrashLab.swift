@@ -74,7 +74,6 @@ enum CrashLab {
       }
     }
     ready["core_limit"] = CoreDumps.limit().json
-    ready["cwd"] = .string(FileManager.default.currentDirectoryPath)
 
     switch request.kind {
     case .stack:
@@ -104,6 +103,8 @@ enum CrashLab {
     ready["tids"] = .array(ProcFS.threads(of: me).map { .int(Int($0)) })
     // Said before announcing: the shell's SIGKILL may follow the announcement at once.
     if request.kind == .kill { say("pid \(me) is ready and waits; only the shell's SIGKILL will end it") }
+    // The child will not live to send its trace with a result: send it now.
+    if Trace.isEnabled { ready["trace"] = .array(Trace.drain().map(\.json)) }
     LabChild.announce(.object(ready))
 
     if request.kind == .kill {
