@@ -248,6 +248,8 @@ int clab_sync_run_turns(clab_sync_run *run) {
     if (clab_interrupt_requested()) s->run.interrupted = 1;
     destroy_primitives(s);
   }
+  s->run.shared_addr = (unsigned long)s;
+  s->run.shared_bytes = size;
   *run = s->run;
   if (run->processes) munmap(s, size); else free(s);
   return result;

@@ -46,6 +46,7 @@ typedef struct {
   int interrupted, timed_out, failed_errno;
   int max_inside, max_readers, writer_overlaps;
   int children_reaped;
+  unsigned long shared_addr, shared_bytes; // the MAP_SHARED mapping in process mode
   uint64_t start_ns, end_ns;
   clab_sync_worker worker[CLAB_SYNC_MAX_WORKERS];
 } clab_sync_run;
