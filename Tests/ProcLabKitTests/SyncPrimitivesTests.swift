@@ -109,7 +109,7 @@ final class SyncPrimitivesTests: XCTestCase {
   func testBoundedBufferConsumesEveryItemExactlyOnce() throws {
     let before = CleanupSnapshot()
     let r = try SyncPrimitives.boundedBuffer(
-      producers: 2, consumers: 3, capacity: 2, items: 3000, useIf: false, timeout: .seconds(20))
+      producers: 2, consumers: 3, capacity: 2, items: 3000, variant: .correct, timeout: .seconds(20))
     XCTAssertFalse(r.hung)
     XCTAssertEqual(r.produced, 3000)
     XCTAssertEqual(r.consumed, 3000)

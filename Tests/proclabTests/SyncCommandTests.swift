@@ -89,6 +89,26 @@ final class SyncCommandTests: XCTestCase {
     XCTAssertTrue(detected, "in three runs with 20000 items the if-instead-of-while bug showed")
   }
 
+  func testLostWakeupHangsAndTheWatchdogEndsIt() {
+    var hung = false
+    for _ in 0..<4 {
+      let start = Clock.nanoseconds()
+      let f = outcome("condvar --lost-wakeup --producers 1 --consumers 1 --capacity 1 --items 20000 --timeout 400")
+      XCTAssertLessThan(Double(Clock.nanoseconds() - start) / 1e9, 15)
+      XCTAssertFalse(processExists(Int32(f["lab_pid"]?.intValue ?? 0)), "the lab child is gone")
+      XCTAssertEqual(f["duplicates"]?.intValue, 0, "a lost wake-up loses time, not items")
+      if f["hung"]?.boolValue == true {
+        hung = true
+        XCTAssertEqual(f["exactly_once"]?.boolValue, false)
+        XCTAssertGreaterThan(f["missing"]?.intValue ?? 0, 0, "items were left unconsumed")
+        XCTAssertLessThan(f["finished_workers"]?.intValue ?? 2, 2, "both threads were still blocked")
+        break
+      }
+      XCTAssertEqual(f["exactly_once"]?.boolValue, true, "no hang means every item went through")
+    }
+    XCTAssertTrue(hung, "in four runs a signal fell between the unlocked check and the wait")
+  }
+
   func testDeadlockIsFoundNamedAndTheShellGoesOn() {
     let start = Clock.nanoseconds()
     let run = ProcLabBinary.json("deadlock --timeout 500; lock --threads 2 --rounds 1 --hold 2")
@@ -143,6 +163,7 @@ final class SyncCommandTests: XCTestCase {
       ("semaphore --permits 0", ["--permits", "0"]), ("semaphore --permits 4 --threads 3", ["--permits", "4"]),
       ("lock --threads 100", ["--threads", "100"]), ("deadlock --ordered --trylock", ["--ordered", "--trylock"]),
       ("rwlock --writers 0", ["--writers", "0"]), ("condvar --items 0", ["--items", "0"]),
+      ("condvar --if --lost-wakeup", ["--if", "--lost-wakeup"]),
       ("deadlock --pause 400 --timeout 500", ["--timeout", "500"]),
     ] {
       let run = ProcLabBinary.json(command)

@@ -66,7 +66,9 @@ typedef struct {
 typedef struct {
   // request
   int producers, consumers, capacity, items;
-  int use_if;          // the faulty variant: `if` instead of `while`
+  /// 0: correct (while, under the mutex); 1: faulty `if` instead of `while`;
+  /// 2: faulty lost wake-up: checks "empty" without the mutex, then waits without re-checking.
+  int variant;
   long timeout_ms;     // the run gives up waiting for its workers after this
   // results
   int produced, consumed, duplicates, missing, underflows, hung, finished_workers;

@@ -21,14 +21,23 @@ public struct BoundedBufferResult: Sendable {
   public var workers: [Worker]
 }
 
+/// How consumers wait for "not empty".
+public enum BufferVariant: Int32, Sendable {
+  /// `while (empty) pthread_cond_wait(...)` under the mutex.
+  case correct = 0
+  /// `if (empty) pthread_cond_wait(...)`: a stolen or spurious wake-up goes unnoticed.
+  case checkWithIf = 1
+  /// Checks "empty" without the mutex, then waits: a signal sent in between is lost.
+  case checkWithoutLock = 2
+}
+
 extension SyncPrimitives {
   /// Runs P producer and C consumer threads over a ring buffer of `capacity`
   /// slots guarded by one pthread mutex and two pthread condition variables
-  /// ("not full", "not empty"). `useIf` is the faulty variant that checks the
-  /// condition once. If workers are still blocked after `timeout`, the result
+  /// ("not full", "not empty"), correct or with one of two classic bugs. If workers are still blocked after `timeout`, the result
   /// says `hung` and the threads are left blocked: call only in a lab child.
   public static func boundedBuffer(
-    producers: Int, consumers: Int, capacity: Int, items: Int, useIf: Bool, timeout: Duration
+    producers: Int, consumers: Int, capacity: Int, items: Int, variant: BufferVariant = .correct, timeout: Duration
   ) throws -> BoundedBufferResult {
     let run = UnsafeMutablePointer<clab_condvar_run>.allocate(capacity: 1)
     defer { run.deallocate() }
@@ -37,7 +46,7 @@ extension SyncPrimitives {
     run.pointee.consumers = Int32(consumers)
     run.pointee.capacity = Int32(capacity)
     run.pointee.items = Int32(items)
-    run.pointee.use_if = useIf ? 1 : 0
+    run.pointee.variant = variant.rawValue
     run.pointee.timeout_ms = Int(timeout.milliseconds)
     let start = Clock.nanoseconds()
     let status = clab_condvar_run_buffer(run)
