@@ -38,7 +38,8 @@ final class SyncPrimitivesTests: XCTestCase {
     XCTAssertEqual(before.leftovers(), [], "threads joined")
     let turns = r.workers.flatMap(\.turns)
     XCTAssertEqual(turns.count, 6)
-    XCTAssertEqual(overlaps(turns.map { ($0.acquired, $0.released) }), 0, "a mutex lets one thread in at a time")
+    XCTAssertEqual(
+      overlaps(turns.map { ($0.acquired, $0.released) }), 0, "a mutex lets one thread in at a time")
     XCTAssertEqual(r.maxInside, 1)
     let tids = Set(r.workers.map(\.tid))
     XCTAssertEqual(tids.count, 3, "each worker is its own kernel thread")
@@ -47,7 +48,8 @@ final class SyncPrimitivesTests: XCTestCase {
     let waited = turns.filter { $0.waited > 3_000_000 }
     XCTAssertFalse(waited.isEmpty, "with 3 threads someone had to wait")
     for t in waited {
-      XCTAssertGreaterThan(t.waitSwitches, 0, "a thread that waited \(t.waited) ns slept in futex: voluntary switch")
+      XCTAssertGreaterThan(
+        t.waitSwitches, 0, "a thread that waited \(t.waited) ns slept in futex: voluntary switch")
     }
   }
 
@@ -61,7 +63,8 @@ final class SyncPrimitivesTests: XCTestCase {
   func testProcessSharedMutexBetweenForkedChildren() throws {
     let before = CleanupSnapshot()
     let shm = try FileManager.default.contentsOfDirectory(atPath: "/dev/shm")
-    let r = try SyncPrimitives.takeTurns(kind: .mutex, workers: 3, rounds: 2, hold: .milliseconds(5), processes: true)
+    let r = try SyncPrimitives.takeTurns(
+      kind: .mutex, workers: 3, rounds: 2, hold: .milliseconds(5), processes: true)
     XCTAssertEqual(r.childrenReaped, 3)
     XCTAssertEqual(before.leftovers(), [], "children reaped")
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "/dev/shm"), shm, "no shm object left")
@@ -73,14 +76,17 @@ final class SyncPrimitivesTests: XCTestCase {
     }
     let turns = r.workers.flatMap(\.turns)
     XCTAssertEqual(turns.count, 6, "the children's records came back through the shared mapping")
-    XCTAssertEqual(overlaps(turns.map { ($0.acquired, $0.released) }), 0, "the shared mutex excluded processes")
+    XCTAssertEqual(
+      overlaps(turns.map { ($0.acquired, $0.released) }), 0, "the shared mutex excluded processes")
   }
 
   func testSemaphoreAdmitsExactlyKAtOnceNeverMore() throws {
     for (k, n) in [(1, 3), (2, 5), (3, 6)] {
-      let r = try SyncPrimitives.takeTurns(kind: .semaphore, workers: n, rounds: 2, hold: .milliseconds(8), permits: k)
+      let r = try SyncPrimitives.takeTurns(
+        kind: .semaphore, workers: n, rounds: 2, hold: .milliseconds(8), permits: k)
       let intervals = r.workers.flatMap(\.turns).map { ($0.acquired, $0.released) }
-      XCTAssertEqual(r.maxInside, k, "K=\(k) of N=\(n): the counter inside the section reached K and not more")
+      XCTAssertEqual(
+        r.maxInside, k, "K=\(k) of N=\(n): the counter inside the section reached K and not more")
       XCTAssertLessThanOrEqual(maxConcurrent(intervals), k, "the timeline never shows more than K inside")
     }
   }

@@ -10,13 +10,17 @@ final class SyncCommandTests: XCTestCase {
     let run = ProcLabBinary.json(command)
     XCTAssertEqual(run.outcomes.count, 1, run.stdout + run.stderr, file: file, line: line)
     let o = run.outcomes.first ?? [:]
-    XCTAssertEqual(o["ok"]?.boolValue, true, "\(command): \(o["error"]?.stringValue ?? run.stderr)", file: file, line: line)
+    XCTAssertEqual(
+      o["ok"]?.boolValue, true, "\(command): \(o["error"]?.stringValue ?? run.stderr)", file: file, line: line
+    )
     return o["facts"] ?? [:]
   }
 
   private func heldIntervals(_ facts: JSON) -> [(Int, Int)] {
     (facts["workers"]?.arrayValue ?? []).flatMap { w in
-      (w["turns"]?.arrayValue ?? []).map { ($0["acquired_ns"]?.intValue ?? 0, $0["released_ns"]?.intValue ?? 0) }
+      (w["turns"]?.arrayValue ?? []).map {
+        ($0["acquired_ns"]?.intValue ?? 0, $0["released_ns"]?.intValue ?? 0)
+      }
     }
   }
 
@@ -26,14 +30,16 @@ final class SyncCommandTests: XCTestCase {
     XCTAssertEqual(held.count, 6)
     for i in held.indices {
       for j in held.indices where j > i {
-        XCTAssertFalse(held[i].0 < held[j].1 && held[j].0 < held[i].1, "holds \(held[i]) and \(held[j]) overlap")
+        XCTAssertFalse(
+          held[i].0 < held[j].1 && held[j].0 < held[i].1, "holds \(held[i]) and \(held[j]) overlap")
       }
     }
     XCTAssertEqual(f["overlapping_holds"]?.intValue, 0)
     let tids = (f["workers"]?.arrayValue ?? []).compactMap { $0["tid"]?.intValue }
     XCTAssertEqual(Set(tids).count, 3)
     XCTAssertGreaterThan(f["waiters"]?.intValue ?? 0, 0)
-    XCTAssertEqual(f["waiters_that_slept"]?.intValue, f["waiters"]?.intValue, "every waiter slept in the kernel")
+    XCTAssertEqual(
+      f["waiters_that_slept"]?.intValue, f["waiters"]?.intValue, "every waiter slept in the kernel")
   }
 
   func testLockBetweenProcessesReapsItsChildren() {
@@ -54,7 +60,8 @@ final class SyncCommandTests: XCTestCase {
   func testSemaphoreMaxConcurrencyIsK() {
     // Three runs in one shell: K is reached every time and never exceeded.
     let run = ProcLabBinary.json(
-      "semaphore --permits 2 --threads 5 --hold 8; semaphore --permits 2 --threads 5 --hold 8; semaphore --permits 3 --threads 6 --hold 8")
+      "semaphore --permits 2 --threads 5 --hold 8; semaphore --permits 2 --threads 5 --hold 8; semaphore --permits 3 --threads 6 --hold 8"
+    )
     XCTAssertEqual(run.outcomes.count, 3, run.stderr)
     for (o, k) in zip(run.outcomes, [2, 2, 3]) {
       XCTAssertEqual(o["ok"]?.boolValue, true, o["error"]?.stringValue ?? "")
@@ -77,7 +84,10 @@ final class SyncCommandTests: XCTestCase {
     var detected = false
     for _ in 0..<3 {
       let f = outcome("condvar --if --consumers 3 --items 20000 --timeout 1000")
-      XCTAssertEqual(f["exactly_once"]?.boolValue == true, !(f["hung"]?.boolValue == true || (f["duplicates"]?.intValue ?? 0) > 0 || (f["missing"]?.intValue ?? 0) > 0))
+      XCTAssertEqual(
+        f["exactly_once"]?.boolValue == true,
+        !(f["hung"]?.boolValue == true || (f["duplicates"]?.intValue ?? 0) > 0
+          || (f["missing"]?.intValue ?? 0) > 0))
       if f["exactly_once"]?.boolValue == false {
         detected = true
         XCTAssertTrue(
@@ -93,7 +103,8 @@ final class SyncCommandTests: XCTestCase {
     var hung = false
     for _ in 0..<4 {
       let start = Clock.nanoseconds()
-      let f = outcome("condvar --lost-wakeup --producers 1 --consumers 1 --capacity 1 --items 20000 --timeout 400")
+      let f = outcome(
+        "condvar --lost-wakeup --producers 1 --consumers 1 --capacity 1 --items 20000 --timeout 400")
       XCTAssertLessThan(Double(Clock.nanoseconds() - start) / 1e9, 15)
       XCTAssertFalse(processExists(Int32(f["lab_pid"]?.intValue ?? 0)), "the lab child is gone")
       XCTAssertEqual(f["duplicates"]?.intValue, 0, "a lost wake-up loses time, not items")
@@ -125,7 +136,8 @@ final class SyncCommandTests: XCTestCase {
     XCTAssertEqual(Set(cycle.compactMap { $0["tid"]?.intValue }), Set(tids), "the cycle names both threads")
     XCTAssertEqual(Set(cycle.compactMap { $0["holds"]?.stringValue }), ["A", "B"])
     for edge in cycle {
-      XCTAssertNotEqual(edge["holds"]?.stringValue, edge["waits_for"]?.stringValue, "each waits for the other's lock")
+      XCTAssertNotEqual(
+        edge["holds"]?.stringValue, edge["waits_for"]?.stringValue, "each waits for the other's lock")
     }
     let text = o["output"]?.arrayValue?.compactMap(\.stringValue).joined(separator: "\n") ?? ""
     XCTAssertTrue(text.contains("thread \(tids[0]) holds A and waits for B"), text)
@@ -160,8 +172,10 @@ final class SyncCommandTests: XCTestCase {
 
   func testBadInputIsOneLine() {
     for (command, words) in [
-      ("semaphore --permits 0", ["--permits", "0"]), ("semaphore --permits 4 --threads 3", ["--permits", "4"]),
-      ("lock --threads 100", ["--threads", "100"]), ("deadlock --ordered --trylock", ["--ordered", "--trylock"]),
+      ("semaphore --permits 0", ["--permits", "0"]),
+      ("semaphore --permits 4 --threads 3", ["--permits", "4"]),
+      ("lock --threads 100", ["--threads", "100"]),
+      ("deadlock --ordered --trylock", ["--ordered", "--trylock"]),
       ("rwlock --writers 0", ["--writers", "0"]), ("condvar --items 0", ["--items", "0"]),
       ("condvar --if --lost-wakeup", ["--if", "--lost-wakeup"]),
       ("deadlock --pause 400 --timeout 500", ["--timeout", "500"]),

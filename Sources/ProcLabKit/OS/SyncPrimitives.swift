@@ -109,7 +109,8 @@ public enum SyncPrimitives {
   }
 
   private static func recordCalls(
-    kind: Kind, workers: Int, rounds: Int, permits: Int, processes: Bool, mapping: (UInt, Int), since start: UInt64
+    kind: Kind, workers: Int, rounds: Int, permits: Int, processes: Bool, mapping: (UInt, Int),
+    since start: UInt64
   ) {
     guard Trace.isEnabled else { return }
     let shared = processes ? "PTHREAD_PROCESS_SHARED" : "PTHREAD_PROCESS_PRIVATE"
@@ -119,8 +120,10 @@ public enum SyncPrimitives {
         result: Units.address(mapping.0), since: start)
     }
     switch kind {
-    case .mutex, .trylock: Trace.record("pthread_mutex_init", "attr pshared=\(shared)", result: "0", since: start)
-    case .semaphore: Trace.record("sem_init", "pshared=\(processes ? 1 : 0), value=\(permits)", result: "0", since: start)
+    case .mutex, .trylock:
+      Trace.record("pthread_mutex_init", "attr pshared=\(shared)", result: "0", since: start)
+    case .semaphore:
+      Trace.record("sem_init", "pshared=\(processes ? 1 : 0), value=\(permits)", result: "0", since: start)
     case .rwlock: Trace.record("pthread_rwlock_init", "attr pshared=\(shared)", result: "0", since: start)
     }
     Trace.record(processes ? "fork" : "pthread_create", "×\(workers) workers", result: "0", since: start)
@@ -133,6 +136,8 @@ public enum SyncPrimitives {
     }
     Trace.record(take, "×\(workers * rounds) turns (in the workers)", result: "0", since: start)
     Trace.record(processes ? "waitpid" : "pthread_join", "×\(workers)", result: "0", since: start)
-    if processes { Trace.record("munmap", "\(Units.address(mapping.0)), \(mapping.1)", result: "0", since: start) }
+    if processes {
+      Trace.record("munmap", "\(Units.address(mapping.0)), \(mapping.1)", result: "0", since: start)
+    }
   }
 }

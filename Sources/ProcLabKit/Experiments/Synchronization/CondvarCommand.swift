@@ -4,7 +4,8 @@ enum CondvarCommand {
   static let command = Command(
     name: "condvar", area: .synchronization,
     summary: "a bounded buffer with a mutex and two condition variables; --if shows the classic bug",
-    usage: "condvar [--producers P] [--consumers C] [--capacity K] [--items M] [--if | --lost-wakeup] [--timeout MS]",
+    usage:
+      "condvar [--producers P] [--consumers C] [--capacity K] [--items M] [--if | --lost-wakeup] [--timeout MS]",
     options: [
       .init("--producers", value: "P", "producer threads (1…8, default 2)"),
       .init("--consumers", value: "C", "consumer threads (1…8, default 3)"),
@@ -12,7 +13,8 @@ enum CondvarCommand {
       .init("--items", value: "M", "items to pass through (1…200000, default 20000)"),
       .init("--if", "faulty consumers: check 'buffer empty' with if instead of while"),
       .init("--lost-wakeup", "faulty consumers: check 'buffer empty' without the mutex, then wait"),
-      .init("--timeout", value: "MS", "watchdog: give up on blocked threads after MS (100…10000, default 2000)"),
+      .init(
+        "--timeout", value: "MS", "watchdog: give up on blocked threads after MS (100…10000, default 2000)"),
     ],
     examples: [
       "condvar", "condvar --capacity 1 --items 5000", "condvar --if",
@@ -31,15 +33,19 @@ enum CondvarCommand {
     let lostWakeup = variant == .checkWithoutLock
     let timeoutMS = try args.int("--timeout", default: 2000, in: 100...10_000)
     let request: JSON = [
-      "producers": .int(p), "consumers": .int(c), "capacity": .int(k), "items": .int(m), "variant": .int(Int(variant.rawValue)),
+      "producers": .int(p), "consumers": .int(c), "capacity": .int(k), "items": .int(m),
+      "variant": .int(Int(variant.rawValue)),
       "timeout_ms": .int(timeoutMS),
     ]
     // In a lab child: the faulty variant can leave threads blocked forever.
     // The child's own watchdog reports at the timeout; ours kills it if even that fails.
     let run = try Lab.run(entry.name, request, timeout: .milliseconds(timeoutMS + 10_000))
     guard let res = run.result, run.status == .exited(0) else {
-      let why = run.timedOut ? "did not answer within \(timeoutMS + 10_000) ms and was killed" : "\(run.status)"
-      throw UsageError("condvar: the lab child \(run.pid) \(why); its last words: \(run.lastOutput.joined(separator: " / "))")
+      let why =
+        run.timedOut ? "did not answer within \(timeoutMS + 10_000) ms and was killed" : "\(run.status)"
+      throw UsageError(
+        "condvar: the lab child \(run.pid) \(why); its last words: \(run.lastOutput.joined(separator: " / "))"
+      )
     }
     let r = Report()
     func v(_ key: String) -> Int { res[key]?.intValue ?? 0 }
@@ -48,12 +54,14 @@ enum CondvarCommand {
       "lab child \(r.pid(run.pid)): \(Units.plural(p, "producer")) → buffer of \(Units.plural(k, "slot")) → \(Units.plural(c, "consumer")), \(r.count(m)) items, one mutex, condition variables not_full and not_empty"
         + (useIf ? " (consumers check with if: faulty)" : "")
         + (lostWakeup ? " (consumers check without the mutex: faulty)" : ""))
-    var t = Table(["thread", "tid", "role", "items", "waits", "wake-ups", "woke to empty"], rightAligned: [3, 4, 5, 6])
+    var t = Table(
+      ["thread", "tid", "role", "items", "waits", "wake-ups", "woke to empty"], rightAligned: [3, 4, 5, 6])
     for (i, w) in (res["workers"]?.arrayValue ?? []).enumerated() {
       let consumer = w["consumer"]?.boolValue ?? false
       t.add([
         "t\(i + 1)", r.tid(Int32(w["tid"]?.intValue ?? 0)), consumer ? "consumer" : "producer",
-        r.count(w["handled"]?.intValue ?? 0), r.count(w["waits"]?.intValue ?? 0), r.count(w["wakeups"]?.intValue ?? 0),
+        r.count(w["handled"]?.intValue ?? 0), r.count(w["waits"]?.intValue ?? 0),
+        r.count(w["wakeups"]?.intValue ?? 0),
         consumer ? r.count(w["empty_wakeups"]?.intValue ?? 0) : "",
       ])
     }
@@ -81,7 +89,8 @@ enum CondvarCommand {
     r.fact("lab_pid", run.pid)
     r.fact("elapsed_ns", v("elapsed_ns"))
     r.fact("workers", res["workers"] ?? .array([]))
-    let correct = !hung && v("produced") == m && v("consumed") == m && v("duplicates") == 0 && v("missing") == 0
+    let correct =
+      !hung && v("produced") == m && v("consumed") == m && v("duplicates") == 0 && v("missing") == 0
     r.fact("exactly_once", correct)
     var short: String
     if correct {
@@ -90,9 +99,12 @@ enum CondvarCommand {
       if v("empty_wakeups") > 0 {
         short +=
           " \(r.count(v("empty_wakeups"))) wake-ups found the buffer empty again (another consumer got there first): "
-          + (useIf ? "this time the if did no harm." : "the while loop sent them back to wait — that is why it is a while.")
+          + (useIf
+            ? "this time the if did no harm."
+            : "the while loop sent them back to wait — that is why it is a while.")
       } else if useIf {
-        short += " With if, nothing went wrong this time: no wake-up found the buffer empty. Try more --consumers."
+        short +=
+          " With if, nothing went wrong this time: no wake-up found the buffer empty. Try more --consumers."
       }
       if lostWakeup {
         short +=
@@ -101,13 +113,16 @@ enum CondvarCommand {
     } else {
       var what: [String] = []
       if v("underflows") > 0 {
-        what.append("\(r.count(v("underflows"))) times a consumer woke, found the buffer empty (another consumer had stolen the item) and took from it anyway")
+        what.append(
+          "\(r.count(v("underflows"))) times a consumer woke, found the buffer empty (another consumer had stolen the item) and took from it anyway"
+        )
       }
       if v("duplicates") > 0 { what.append("\(r.count(v("duplicates"))) items were consumed twice") }
       if v("missing") > 0 { what.append("\(r.count(v("missing"))) items were never consumed") }
       if hung {
         what.append(
-          "\(r.count(p + c - v("finished_workers"))) threads were left waiting for a signal that would never come")
+          "\(r.count(p + c - v("finished_workers"))) threads were left waiting for a signal that would never come"
+        )
       }
       short =
         "What went wrong: " + what.joined(separator: "; ") + "."
@@ -138,7 +153,8 @@ enum CondvarCommand {
       "missing": .int(res.missing), "underflows": .int(res.underflows), "hung": .bool(res.hung),
       "producer_waits": .int(res.producerWaits), "consumer_waits": .int(res.consumerWaits),
       "producer_wakeups": .int(res.producerWakeups), "consumer_wakeups": .int(res.consumerWakeups),
-      "empty_wakeups": .int(res.emptyWakeups), "max_count": .int(res.maxCount), "min_count": .int(res.minCount),
+      "empty_wakeups": .int(res.emptyWakeups), "max_count": .int(res.maxCount),
+      "min_count": .int(res.minCount),
       "elapsed_ns": .int(Int(res.elapsed)), "finished_workers": .int(res.finishedWorkers),
       "workers": .array(
         res.workers.map {
