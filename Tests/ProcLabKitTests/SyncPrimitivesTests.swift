@@ -47,10 +47,10 @@ final class SyncPrimitivesTests: XCTestCase {
     XCTAssertTrue(turns.allSatisfy { $0.held >= 9_000_000 }, "each turn held the lock for its 10 ms")
     let waited = turns.filter { $0.waited > 3_000_000 }
     XCTAssertFalse(waited.isEmpty, "with 3 threads someone had to wait")
-    for t in waited {
-      XCTAssertGreaterThan(
-        t.waitSwitches, 0, "a thread that waited \(t.waited) ns slept in futex: voluntary switch")
-    }
+    // A waiter sleeps in futex (a voluntary switch). On a loaded machine a thread
+    // can also be preempted before it asks and then find the lock free: allow a few.
+    let slept = waited.filter { $0.waitSwitches > 0 }
+    XCTAssertGreaterThan(slept.count * 2, waited.count, "most waits slept in the kernel: \(waited)")
   }
 
   func testTrylockIsRefusedButNeverOverlaps() throws {
@@ -82,12 +82,17 @@ final class SyncPrimitivesTests: XCTestCase {
 
   func testSemaphoreAdmitsExactlyKAtOnceNeverMore() throws {
     for (k, n) in [(1, 3), (2, 5), (3, 6)] {
-      let r = try SyncPrimitives.takeTurns(
-        kind: .semaphore, workers: n, rounds: 2, hold: .milliseconds(8), permits: k)
-      let intervals = r.workers.flatMap(\.turns).map { ($0.acquired, $0.released) }
-      XCTAssertEqual(
-        r.maxInside, k, "K=\(k) of N=\(n): the counter inside the section reached K and not more")
-      XCTAssertLessThanOrEqual(maxConcurrent(intervals), k, "the timeline never shows more than K inside")
+      var reached = false
+      // K is reached unless the machine is so busy that the threads never meet: bounded retries.
+      for _ in 0..<3 where !reached {
+        let r = try SyncPrimitives.takeTurns(
+          kind: .semaphore, workers: n, rounds: 2, hold: .milliseconds(8), permits: k)
+        let intervals = r.workers.flatMap(\.turns).map { ($0.acquired, $0.released) }
+        XCTAssertLessThanOrEqual(r.maxInside, k, "K=\(k) of N=\(n): never more than K inside")
+        XCTAssertLessThanOrEqual(maxConcurrent(intervals), k, "the timeline never shows more than K inside")
+        reached = r.maxInside == k
+      }
+      XCTAssertTrue(reached, "K=\(k) of N=\(n): the counter inside the section reached K")
     }
   }
 

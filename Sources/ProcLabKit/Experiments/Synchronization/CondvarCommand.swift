@@ -130,7 +130,7 @@ enum CondvarCommand {
           ? " The if checked 'empty' once, before waiting; after the wake-up the condition may be false again (a stolen or spurious wake-up). A while re-checks after every wake-up."
           : "")
         + (lostWakeup
-          ? " A consumer saw an empty buffer without holding the mutex; before it started waiting, a producer added an item and signalled — nobody was waiting yet, so the signal was lost (a condition variable keeps no memory). The consumer then slept with an item in the buffer, the producer filled the buffer and slept too. Checking and waiting under the same mutex closes that gap: pthread_cond_wait unlocks and sleeps in one step."
+          ? " A consumer saw an empty buffer without holding the mutex; before it started waiting, a producer added an item and signalled — nobody was waiting yet, so the signal was lost (a condition variable keeps no memory). The consumer then slept with an item in the buffer, the producer filled the buffer and slept too. (A 20 µs pause between the look and the wait stands in for a preemption, so the gap is hit within thousands of items.) Checking and waiting under the same mutex closes that gap: pthread_cond_wait unlocks and sleeps in one step."
           : "")
     }
     r.explain(

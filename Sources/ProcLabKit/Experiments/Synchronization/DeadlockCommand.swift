@@ -49,7 +49,10 @@ enum DeadlockCommand {
           break watch
         }
       }
-      if try child.nextMessage(timeout: .milliseconds(timeoutMS)) == nil && seen == child.messages.count {
+      // Starting a lab child on a busy machine can take a while: the watchdog
+      // counts silence only once the threads have said something.
+      let patience: Duration = states.isEmpty ? .seconds(10) : .milliseconds(timeoutMS)
+      if try child.nextMessage(timeout: patience) == nil && seen == child.messages.count {
         stuck = true
         break
       }
