@@ -511,6 +511,7 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
 
   // Round trips.
   for (int r = 0; r < t->rounds; r++) {
+    if (clab_interrupt_requested()) { rc = -2; goto done; }
     const unsigned char *msg = pattern + (r * 131) % pattern_size;
     long long t0 = now_ns();
     int s = chan_send(&c, msg, t->message);
@@ -535,6 +536,7 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
   long long t0 = now_ns();
   long long k = 0;
   while (t->sent < t->bytes) {
+    if (clab_interrupt_requested()) { rc = -2; goto done; }
     long long n = t->bytes - t->sent;
     if (n > t->chunk) n = t->chunk;
     const unsigned char *p = pattern + (k * 4099) % pattern_size;
@@ -800,6 +802,7 @@ typedef struct {
   volatile unsigned long long counter;
   volatile int go;
   volatile int parent_wrote, child_wrote;
+  volatile int child_ready;
   sem_t lock;
   char parent_message[64];
   char child_message[64];
@@ -911,6 +914,8 @@ int clab_ipc_shm_run(clab_ipc_shm *s) {
     // 3: the counter race, started together on the shared `go` flag.
     if (read_exact(ctl[0], &g, 1, 0) != 1) _exit(7);
     if (g == 'c') {
+      // Already running when the parent starts, so both count at the same time.
+      mine->child_ready = 1;
       while (!mine->go) {
       }
       if (s->counter_mode == 2) count_locked(&mine->counter, &mine->lock, s->iterations);
@@ -956,6 +961,11 @@ int clab_ipc_shm_run(clab_ipc_shm *s) {
     if (write_all(ctl[1], "c", 1, 1) != 0) FAIL(s, "write");
     region->counter = 0;
     __sync_synchronize();
+    long long waited_ready = 0;
+    if (!spin_until(&region->child_ready, 2000000000LL, &waited_ready)) {
+      errno = ETIMEDOUT;
+      FAIL(s, "child start");
+    }
     long long t0 = now_ns();
     region->go = 1;
     if (s->counter_mode == 2) count_locked(&region->counter, &region->lock, s->iterations);

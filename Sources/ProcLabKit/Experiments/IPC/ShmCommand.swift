@@ -10,7 +10,7 @@ enum ShmCommand {
       .init("--private", "map with MAP_PRIVATE: each process gets its own copy, the other never sees a write"),
       .init("--no-sync", "both processes increment one shared counter without synchronization"),
       .init("--lock", "both increment it under a process-shared semaphore (sem_init pshared=1)"),
-      .init("--iterations", value: "N", "increments per process (1000…50000000, default 1000000)"),
+      .init("--iterations", value: "N", "increments per process (1000…50000000, default 5000000)"),
     ],
     examples: ["shm", "shm --private", "shm --no-sync", "shm --lock"]
   ) { args, _ in
@@ -21,7 +21,7 @@ enum ShmCommand {
       throw UsageError(
         "shm: --private gives each process its own copy, so there is no shared counter to race on; use --no-sync or --lock without --private")
     }
-    let iterations = try args.int("--iterations", default: 1_000_000, in: 1000...50_000_000)
+    let iterations = try args.int("--iterations", default: 5_000_000, in: 1000...50_000_000)
     if args.string("--iterations") != nil && !counting {
       throw UsageError("shm: --iterations counts with --no-sync or --lock; add one of them")
     }
