@@ -152,7 +152,7 @@ static unsigned long long checksum_value(const checksum *c) {
   do { \
     (obj)->failed_call = (call); \
     (obj)->failed_errno = errno; \
-    rc = -1; \
+    rc = clab_interrupt_requested() ? -2 : -1; \
     goto done; \
   } while (0)
 
@@ -1323,4 +1323,11 @@ done:
     }
   }
   return rc;
+}
+
+int clab_ipc_queue_exists(const char *name) {
+  mqd_t q = mq_open(name, O_RDONLY | O_CLOEXEC);
+  if (q == (mqd_t)-1) return 0;
+  mq_close(q);
+  return 1;
 }

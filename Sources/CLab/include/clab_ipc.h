@@ -158,6 +158,9 @@ typedef struct {
 
 int clab_ipc_mq_run(clab_ipc_mq *m);
 
+/// Whether a POSIX message queue of this name exists (mq_open O_RDONLY succeeds), 0 if not (errno set).
+int clab_ipc_queue_exists(const char *name);
+
 /// F_GETPIPE_SZ of a fresh pipe (what the kernel gives a new pipe), or -1.
 int clab_ipc_default_pipe_size(void);
 

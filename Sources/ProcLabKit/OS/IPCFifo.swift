@@ -10,7 +10,9 @@ public enum IPCFifo {
     let start = Clock.nanoseconds()
     let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     let path = p.map { String(cString: $0) }
-    Trace.record("mkdtemp", base + "/proclab-fifo-XXXXXX", result: path ?? "-1 \(SystemError.name(of: errno))", since: start)
+    Trace.record(
+      "mkdtemp", base + "/proclab-fifo-XXXXXX", result: path ?? "-1 \(SystemError.name(of: errno))",
+      since: start)
     guard let path else { throw SystemError("mkdtemp") }
     return path
   }
@@ -24,6 +26,7 @@ public enum IPCFifo {
   public static func removeDirectory(_ directory: String) {
     let start = Clock.nanoseconds()
     let rc = rmdir(directory)
-    Trace.record("rmdir", directory, result: rc == 0 ? "0" : "-1 \(SystemError.name(of: errno))", since: start)
+    Trace.record(
+      "rmdir", directory, result: rc == 0 ? "0" : "-1 \(SystemError.name(of: errno))", since: start)
   }
 }

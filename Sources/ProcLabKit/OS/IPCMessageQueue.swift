@@ -29,8 +29,11 @@ public enum IPCMessageQueue {
     m.name = nil
     let failed = m.failed_call.map { String(cString: $0) }
     Trace.record(
-      "mq_open", "\(name), O_CREAT|O_EXCL|O_RDWR, maxmsg 8, msgsize 32; fork; mq_send ×\(priorities.count); mq_receive; mq_unlink",
-      result: rc == 0 ? "child \(m.child), \(m.received) received" : "-1 \(SystemError.name(of: m.failed_errno)) in \(failed ?? "?")",
+      "mq_open",
+      "\(name), O_CREAT|O_EXCL|O_RDWR, maxmsg 8, msgsize 32; fork; mq_send ×\(priorities.count); mq_receive; mq_unlink",
+      result: rc == 0
+        ? "child \(m.child), \(m.received) received"
+        : "-1 \(SystemError.name(of: m.failed_errno)) in \(failed ?? "?")",
       since: start)
     if rc == -2 { throw Interrupted() }
     if rc != 0 { throw SystemError(failed ?? "mq_open", errno: m.failed_errno) }

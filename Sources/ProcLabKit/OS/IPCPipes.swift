@@ -42,10 +42,13 @@ public enum IPCPipes {
     if rc == -2 { throw Interrupted() }
     if rc != 0 { throw SystemError(failed ?? "pipe fill", errno: f.failed_errno) }
     return PipeFillResult(
-      child: f.child, readFD: f.read_fd, writeFD: f.write_fd, capacity: Int(f.capacity_fcntl), filled: Int(f.filled),
-      writeCalls: Int(f.write_calls), refusal: SystemError.name(of: f.eagain_errno), blocked: .nanoseconds(f.blocked_ns),
+      child: f.child, readFD: f.read_fd, writeFD: f.write_fd, capacity: Int(f.capacity_fcntl),
+      filled: Int(f.filled),
+      writeCalls: Int(f.write_calls), refusal: SystemError.name(of: f.eagain_errno),
+      blocked: .nanoseconds(f.blocked_ns),
       blockedBytes: Int(f.blocked_bytes), readerDelay: readerDelay, readerTotal: Int(f.child_total),
-      readerReads: Int(f.child_reads), readerSawEOF: f.child_eof != 0, status: TerminationStatus(waitStatus: f.status))
+      readerReads: Int(f.child_reads), readerSawEOF: f.child_eof != 0,
+      status: TerminationStatus(waitStatus: f.status))
   }
 
   /// fcntl(F_GETPIPE_SZ) of a fresh pipe: what this kernel gives a new pipe.

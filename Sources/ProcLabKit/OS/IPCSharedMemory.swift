@@ -3,7 +3,11 @@ import Glibc
 
 /// What two processes mapping one shared-memory object saw.
 public struct SharedMemoryResult: Sendable {
-  public enum Counter: Int32, Sendable { case none = 0, unsynchronized = 1, semaphore = 2 }
+  public enum Counter: Int32, Sendable {
+    case none = 0
+    case unsynchronized = 1
+    case semaphore = 2
+  }
   public var name: String
   public var privateMapping: Bool
   public var child: Int32
@@ -46,8 +50,10 @@ public enum IPCSharedMemory {
     let failed = s.failed_call.map { String(cString: $0) }
     let flag = privateMapping ? "MAP_PRIVATE" : "MAP_SHARED"
     Trace.record(
-      "shm_open+mmap", "\(name), O_CREAT|O_EXCL|O_RDWR; mmap(\(flag)); fork; child open+mmap(\(flag)); shm_unlink",
-      result: rc == 0 ? "parent \(Units.address(UInt(s.parent_address))), child \(s.child) at \(Units.address(UInt(s.child_address)))"
+      "shm_open+mmap",
+      "\(name), O_CREAT|O_EXCL|O_RDWR; mmap(\(flag)); fork; child open+mmap(\(flag)); shm_unlink",
+      result: rc == 0
+        ? "parent \(Units.address(UInt(s.parent_address))), child \(s.child) at \(Units.address(UInt(s.child_address)))"
         : rc == -2 ? "interrupted" : "-1 \(SystemError.name(of: s.failed_errno)) in \(failed ?? "?")",
       since: start)
     if rc == -2 { throw Interrupted() }

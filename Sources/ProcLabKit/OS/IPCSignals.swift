@@ -3,8 +3,17 @@ import Glibc
 
 /// What a child with one disposition for a signal did when the signal came.
 public struct SignalResult: Sendable {
-  public enum Disposition: Int32, Sendable { case defaultAction = 0, handler = 1, ignore = 2, block = 3 }
-  public enum AfterSend: Sendable, Equatable { case alive, ended(TerminationStatus), stopped(Int32) }
+  public enum Disposition: Int32, Sendable {
+    case defaultAction = 0
+    case handler = 1
+    case ignore = 2
+    case block = 3
+  }
+  public enum AfterSend: Sendable, Equatable {
+    case alive
+    case ended(TerminationStatus)
+    case stopped(Int32)
+  }
   public var signal: Int32
   public var disposition: Disposition
   public var child: Int32
@@ -57,10 +66,12 @@ public enum IPCSignals {
     let start = Clock.nanoseconds()
     let rc = clab_ipc_signal_run(&s)
     let failed = s.failed_call.map { String(cString: $0) }
-    let how = ["SIG_DFL", "sigaction(handler)", "sigaction(SIG_IGN)", "sigprocmask(SIG_BLOCK)"][Int(disposition.rawValue)]
+    let how = ["SIG_DFL", "sigaction(handler)", "sigaction(SIG_IGN)", "sigprocmask(SIG_BLOCK)"][
+      Int(disposition.rawValue)]
     Trace.record(
       "fork+kill", "child: \(how) for \(Signals.name(signal)); kill(child, \(Signals.name(signal)))",
-      result: rc == 0 ? "child \(s.child): \(TerminationStatus(waitStatus: s.status))"
+      result: rc == 0
+        ? "child \(s.child): \(TerminationStatus(waitStatus: s.status))"
         : rc == -2 ? "interrupted" : "-1 \(SystemError.name(of: s.failed_errno)) in \(failed ?? "?")",
       since: start)
     if rc == -2 { throw Interrupted() }
@@ -75,10 +86,13 @@ public enum IPCSignals {
     return SignalResult(
       signal: signal, disposition: disposition, child: s.child,
       setupResult: s.sigaction_rc == 0 ? "0" : "-1 \(SystemError.name(of: s.sigaction_errno))",
-      blockedMask: s.blocked_mask, handlerRan: s.handler_ran == signal, afterSend: after(s.after_send, s.status_after_send),
+      blockedMask: s.blocked_mask, handlerRan: s.handler_ran == signal,
+      afterSend: after(s.after_send, s.status_after_send),
       signalPending: s.sigpnd, sharedPending: s.shdpnd,
-      afterUnblock: s.after_unblock < 0 ? nil : (s.after_unblock == 1 ? .ended(TerminationStatus(waitStatus: s.status)) : .alive),
-      answeredAfterwards: s.answered != 0, continued: s.continued != 0, status: TerminationStatus(waitStatus: s.status))
+      afterUnblock: s.after_unblock < 0
+        ? nil : (s.after_unblock == 1 ? .ended(TerminationStatus(waitStatus: s.status)) : .alive),
+      answeredAfterwards: s.answered != 0, continued: s.continued != 0,
+      status: TerminationStatus(waitStatus: s.status))
   }
 
   /// fork a middle process that blocks SIGCHLD (sigprocmask), forks a grandchild that exits 7,
@@ -90,13 +104,17 @@ public enum IPCSignals {
     let failed = c.failed_call.map { String(cString: $0) }
     Trace.record(
       "fork+sigtimedwait", "middle: sigprocmask(SIG_BLOCK, SIGCHLD), fork, sigtimedwait(SIGCHLD)",
-      result: rc == 0 ? "SIGCHLD from \(c.sender_pid), status \(c.exit_status)" : "-1 \(SystemError.name(of: c.failed_errno))",
+      result: rc == 0
+        ? "SIGCHLD from \(c.sender_pid), status \(c.exit_status)"
+        : "-1 \(SystemError.name(of: c.failed_errno))",
       since: start)
     if rc == -2 { throw Interrupted() }
     if rc != 0 { throw SystemError(failed ?? "sigchld", errno: c.failed_errno) }
     return SigchldResult(
-      middle: c.middle, grandchild: c.grandchild, received: c.received != 0, senderPID: c.sender_pid, code: c.code,
-      exitStatus: c.exit_status, waited: .nanoseconds(c.wait_ns), status: TerminationStatus(waitStatus: c.status))
+      middle: c.middle, grandchild: c.grandchild, received: c.received != 0, senderPID: c.sender_pid,
+      code: c.code,
+      exitStatus: c.exit_status, waited: .nanoseconds(c.wait_ns),
+      status: TerminationStatus(waitStatus: c.status))
   }
 }
 

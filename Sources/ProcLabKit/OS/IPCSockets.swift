@@ -31,12 +31,15 @@ public enum IPCSockets {
     }
     Trace.record(
       "socketpair", "AF_UNIX, \(datagram ? "SOCK_DGRAM" : "SOCK_STREAM"); fork; send ×3 \(sizes); recv",
-      result: rc == 0 ? "[\(b.parent_fd), \(b.child_fd)], child \(b.child) read \(reads)" : "-1 \(SystemError.name(of: b.failed_errno))",
+      result: rc == 0
+        ? "[\(b.parent_fd), \(b.child_fd)], child \(b.child) read \(reads)"
+        : "-1 \(SystemError.name(of: b.failed_errno))",
       since: start)
     if rc == -2 { throw Interrupted() }
     if rc != 0 { throw SystemError(failed ?? "socketpair", errno: b.failed_errno) }
     return BoundariesResult(
-      datagram: datagram, sizes: sizes, parentFD: b.parent_fd, childFD: b.child_fd, child: b.child, readSizes: reads,
+      datagram: datagram, sizes: sizes, parentFD: b.parent_fd, childFD: b.child_fd, child: b.child,
+      readSizes: reads,
       answerBytes: Int(b.answer_bytes), status: TerminationStatus(waitStatus: b.status))
   }
 }

@@ -29,7 +29,8 @@ public enum IPCMechanism: String, CaseIterable, Sendable {
     case .stream: "socketpair(AF_UNIX, SOCK_STREAM), fork, read/write"
     case .datagram: "socketpair(AF_UNIX, SOCK_DGRAM), fork, send/read"
     case .fifo: "mkfifo ×2, fork, open by name, read/write"
-    case .sharedMemory: "shm_open, mmap(MAP_SHARED), shm_unlink, sem_init(pshared=1) ×4, fork, sem_wait/sem_post"
+    case .sharedMemory:
+      "shm_open, mmap(MAP_SHARED), shm_unlink, sem_init(pshared=1) ×4, fork, sem_wait/sem_post"
     case .messageQueue: "mq_open ×2, fork, mq_timedsend/mq_timedreceive, mq_unlink"
     }
   }
@@ -85,19 +86,24 @@ public enum IPCTransfer {
     t.name = nil
     let failed = t.failed_call.map { String(cString: $0) }
     Trace.record(
-      "fork+\(mechanism.rawValue)", "\(mechanism.setupCalls); \(rounds) round trips of \(message) B, \(bytes) B",
+      "fork+\(mechanism.rawValue)",
+      "\(mechanism.setupCalls); \(rounds) round trips of \(message) B, \(bytes) B",
       result: rc == 0
         ? "child \(t.child), \(t.child_received) B received in \(t.child_reads) reads"
-        : rc == -2 ? "interrupted, child \(t.child) killed and reaped" : "-1 \(SystemError.name(of: t.failed_errno)) in \(failed ?? "?")",
+        : rc == -2
+          ? "interrupted, child \(t.child) killed and reaped"
+          : "-1 \(SystemError.name(of: t.failed_errno)) in \(failed ?? "?")",
       since: start)
     if rc == -2 { throw Interrupted() }
     if rc != 0 { throw SystemError(failed ?? "transfer", errno: t.failed_errno) }
     let avg = rounds > 0 ? t.rtt_total_ns / Int64(rounds) : 0
     return IPCTransferResult(
       mechanism: mechanism, child: t.child, parentSendFD: t.parent_send_fd, parentReceiveFD: t.parent_recv_fd,
-      childReceiveFD: t.child_recv_fd, childSendFD: t.child_send_fd, chunk: Int(t.chunk), bytesSent: Int(t.sent),
+      childReceiveFD: t.child_recv_fd, childSendFD: t.child_send_fd, chunk: Int(t.chunk),
+      bytesSent: Int(t.sent),
       bytesReceived: Int(t.child_received), childReads: Int(t.child_reads), sentChecksum: t.sent_checksum,
-      receivedChecksum: t.child_checksum, rounds: rounds, message: message, echoMismatches: Int(t.echo_mismatches),
+      receivedChecksum: t.child_checksum, rounds: rounds, message: message,
+      echoMismatches: Int(t.echo_mismatches),
       roundTripAverage: .nanoseconds(avg), roundTripMin: .nanoseconds(max(0, t.rtt_min_ns)),
       roundTripMax: .nanoseconds(t.rtt_max_ns), bulk: .nanoseconds(t.bulk_ns), namesLeft: Int(t.names_left),
       status: TerminationStatus(waitStatus: t.status))
@@ -116,4 +122,14 @@ public enum IPCNames {
   /// Whether a name is still listed where Linux shows it (/dev/shm, /dev/mqueue when mounted).
   public static func listed(shm name: String) -> Bool { access("/dev/shm" + name, F_OK) == 0 }
   public static func listed(queue name: String) -> Bool { access("/dev/mqueue" + name, F_OK) == 0 }
+
+  /// mq_open(name, O_RDONLY) + mq_close: whether a message queue of this name exists.
+  public static func queueExists(_ name: String) -> Bool {
+    let start = Clock.nanoseconds()
+    let found = clab_ipc_queue_exists(name) != 0
+    Trace.record(
+      "mq_open", "\(name), O_RDONLY", result: found ? "exists" : "-1 \(SystemError.name(of: clab_errno()))",
+      since: start)
+    return found
+  }
 }

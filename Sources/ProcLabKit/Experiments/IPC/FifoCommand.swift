@@ -21,7 +21,8 @@ enum FifoCommand {
       "fifo: mkfifo \(r.note(dir, .text))/request and …/answer (mode 0600, in a directory made by mkdtemp)")
     r.line(
       "  the shell \(r.pid(getpid())) opened them by name after fork: writes request fd \(r.count(Int(t.parentSendFD))), "
-        + "reads answer fd \(r.count(Int(t.parentReceiveFD))); child \(r.pid(t.child)) opened them by name too")
+        + "reads answer fd \(r.count(Int(t.parentReceiveFD))); child \(r.pid(t.child)) opened them by name too"
+    )
     IPCReporting.describe(t, in: r)
     r.line(
       "  child \(r.pid(t.child)) \(t.status); FIFOs unlinked, "
@@ -36,7 +37,8 @@ enum FifoCommand {
       more:
         "Opening a FIFO blocks until the other side opens it too (or fails with ENXIO for a non-blocking writer "
         + "with no reader), which is how the two processes meet. The private mkdtemp directory keeps other users "
-        + "from opening or replacing the FIFO; it and the FIFOs are removed when the command ends, also on Ctrl-C.")
+        + "from opening or replacing the FIFO; it and the FIFOs are removed when the command ends, also on Ctrl-C."
+    )
     return r
   }
 }

@@ -3,12 +3,14 @@ import Glibc
 /// `ipc compare`: latency and throughput of four mechanisms, measured in one run.
 enum IPCCompareCommand {
   static let mechanisms: [(IPCMechanism, String)] = [
-    (.pipe, "pipe"), (.stream, "socketpair"), (.sharedMemory, "shm + semaphore"), (.messageQueue, "message queue"),
+    (.pipe, "pipe"), (.stream, "socketpair"), (.sharedMemory, "shm + semaphore"),
+    (.messageQueue, "message queue"),
   ]
 
   static let command = Command(
     name: "ipc", area: .ipc,
-    summary: "ipc compare: latency and throughput of pipe, socketpair, shared memory and message queue, side by side",
+    summary:
+      "ipc compare: latency and throughput of pipe, socketpair, shared memory and message queue, side by side",
     usage: "ipc compare [--bytes N] [--rounds N]",
     options: [
       .init("--bytes", value: "N", "bytes each mechanism carries for throughput (4K…1G, default 16M)"),
@@ -22,7 +24,8 @@ enum IPCCompareCommand {
       throw UsageError("ipc: which subcommand? usage: ipc compare [--bytes N] [--rounds N]")
     }
     guard sub == "compare" else {
-      throw UsageError("ipc: unknown subcommand '\(Arguments.printable(sub))'; usage: ipc compare [--bytes N] [--rounds N]")
+      throw UsageError(
+        "ipc: unknown subcommand '\(Arguments.printable(sub))'; usage: ipc compare [--bytes N] [--rounds N]")
     }
     let bytes = try IPCReporting.bytes(args, default: 16 << 20, in: 4096...(1 << 30), command: "ipc compare")
     let rounds = try args.int("--rounds", default: 2000, in: 10...100_000)
@@ -39,7 +42,8 @@ enum IPCCompareCommand {
       default: name = ""
       }
       do {
-        results.append((label, try IPCTransfer.run(mechanism, bytes: bytes, rounds: rounds, message: 64, name: name)))
+        results.append(
+          (label, try IPCTransfer.run(mechanism, bytes: bytes, rounds: rounds, message: 64, name: name)))
       } catch let e as SystemError where mechanism == .messageQueue && e.call == "mq_open" {
         refused.append("\(label): the kernel refused (mq_open: \(e.name))")
       }
@@ -47,10 +51,13 @@ enum IPCCompareCommand {
     session.progress("ipc compare", fraction: 1)
     let r = Report()
     r.line(
-      "ipc compare: shell \(r.pid(getpid())) ⇄ a forked child, \(r.count(rounds)) round trips of 64 B and \(Units.bytes(bytes)) one way per mechanism")
+      "ipc compare: shell \(r.pid(getpid())) ⇄ a forked child, \(r.count(rounds)) round trips of 64 B and \(Units.bytes(bytes)) one way per mechanism"
+    )
     r.line("round-trip latency (lower is better):")
     var latency = BarChart()
-    for (label, t) in results { latency.add(label, t.roundTripAverage.seconds, r.duration(t.roundTripAverage)) }
+    for (label, t) in results {
+      latency.add(label, t.roundTripAverage.seconds, r.duration(t.roundTripAverage))
+    }
     r.lines(latency.lines)
     r.line("throughput (higher is better):")
     var throughput = BarChart()
@@ -62,7 +69,8 @@ enum IPCCompareCommand {
     for (label, t) in results {
       r.line(
         "  \(label): \(r.count(t.bytesReceived)) B arrived in \(r.count(t.childReads)) receives of up to \(Units.bytes(t.chunk)), "
-          + (t.checksumsMatch ? "checksum equal" : "CHECKSUM DIFFERS") + "; child \(r.pid(t.child)) \(t.status)")
+          + (t.checksumsMatch ? "checksum equal" : "CHECKSUM DIFFERS")
+          + "; child \(r.pid(t.child)) \(t.status)")
     }
     for line in refused { r.line("  \(line)") }
     var facts: [JSON] = []
@@ -85,7 +93,9 @@ enum IPCCompareCommand {
       let widest = results.max(by: { $0.1.throughput < $1.1.throughput }),
       let narrowest = results.min(by: { $0.1.throughput < $1.1.throughput })
     {
-      let latencyRatio = fastest.1.roundTripAverage.seconds > 0 ? slowest.1.roundTripAverage.seconds / fastest.1.roundTripAverage.seconds : 0
+      let latencyRatio =
+        fastest.1.roundTripAverage.seconds > 0
+        ? slowest.1.roundTripAverage.seconds / fastest.1.roundTripAverage.seconds : 0
       let throughputRatio = narrowest.1.throughput > 0 ? widest.1.throughput / narrowest.1.throughput : 0
       r.explain(
         "Lowest latency: \(fastest.0) (\(Units.duration(fastest.1.roundTripAverage))), highest: \(slowest.0) "
@@ -96,9 +106,9 @@ enum IPCCompareCommand {
           + "a message queue moves small messages (\(Units.bytes(IPCTransferResultChunk.mq)) here) one system call each.",
         more:
           "These numbers are from this machine, now, on 2 shared cores: run it again and compare, and expect "
-            + "the order to hold better than the exact figures. Shared memory can beat everything when the two "
-            + "processes need no handshake per block (a ring buffer); here it pays a semaphore wait and post per "
-            + "64 KiB, the same discipline a pipe gets for free from the kernel.")
+          + "the order to hold better than the exact figures. Shared memory can beat everything when the two "
+          + "processes need no handshake per block (a ring buffer); here it pays a semaphore wait and post per "
+          + "64 KiB, the same discipline a pipe gets for free from the kernel.")
     }
     return r
   }

@@ -37,10 +37,11 @@ enum IPCReporting {
       r.line(
         "  round trip: \(t.rounds) × \(t.message) B there and back, average \(r.duration(t.roundTripAverage)) "
           + "(min \(r.duration(t.roundTripMin)), max \(r.duration(t.roundTripMax)))"
-          + (t.echoMismatches > 0 ? ", \(t.echoMismatches) answers differed!" : ", every answer equal to its message"))
+          + (t.echoMismatches > 0
+            ? ", \(t.echoMismatches) answers differed!" : ", every answer equal to its message"))
     }
     r.line(
-      "  bulk: \(Units.bytes(t.bytesSent)) to the child in \(Units.bytes(t.chunk)) sends; the child got "
+      "  bulk: \(Units.bytes(t.bytesSent)) to the child in sends of up to \(Units.bytes(t.chunk)); the child got "
         + "\(r.count(t.bytesReceived)) B in \(r.count(t.childReads)) reads, in \(r.duration(t.bulk)) → "
         + "\(r.number(mibPerSecond(t.throughput), digits: 0)) MiB/s")
     r.line(

@@ -6,7 +6,8 @@ enum MqCommand {
 
   static let command = Command(
     name: "mq", area: .ipc,
-    summary: "a POSIX message queue (mq_open): a child sends messages with priorities, they leave highest first",
+    summary:
+      "a POSIX message queue (mq_open): a child sends messages with priorities, they leave highest first",
     usage: "mq",
     examples: ["mq"]
   ) { args, _ in
@@ -15,14 +16,21 @@ enum MqCommand {
     let m: MessageQueueResult
     do {
       m = try IPCMessageQueue.priorities(name: name, priorities)
-    } catch let e as SystemError where e.call == "mq_open" && [ENOSYS, EACCES, EPERM, ENOSPC, EMFILE].contains(e.errno) {
+    } catch let e as SystemError
+      where e.call == "mq_open" && [ENOSYS, EACCES, EPERM, ENOSPC, EMFILE].contains(e.errno)
+    {
       throw UsageError(
-        "mq: this kernel refused a POSIX message queue (mq_open: \(e.name), \(e.message)); it needs CONFIG_POSIX_MQUEUE and a free queue slot")
+        "mq: this kernel refused a POSIX message queue (mq_open: \(e.name), \(e.message)); it needs CONFIG_POSIX_MQUEUE and a free queue slot"
+      )
     }
     let r = Report()
-    r.line("mq_open(\(r.note(name, .word)), O_CREAT|O_EXCL): child \(r.pid(m.child)) sent \(m.sentPriorities.count) messages, then \(m.status)")
+    r.line(
+      "mq_open(\(r.note(name, .word)), O_CREAT|O_EXCL): child \(r.pid(m.child)) sent \(m.sentPriorities.count) messages, then \(m.status)"
+    )
     r.line("  sent in this order, priorities: " + m.sentPriorities.map(String.init).joined(separator: ", "))
-    r.line("  queued after the sender ended: \(r.count(m.queued)) messages (the queue, not the process, holds them)")
+    r.line(
+      "  queued after the sender ended: \(r.count(m.queued)) messages (the queue, not the process, holds them)"
+    )
     r.line("  the shell received, in this order:")
     for (i, msg) in m.received.enumerated() {
       r.line("    \(i + 1). priority \(msg.priority)  \"\(msg.text)\"")
@@ -53,7 +61,8 @@ enum MqCommand {
       more:
         "A message queue keeps message boundaries like a datagram socket, adds priorities, and has a name "
         + "(/dev/mqueue when mounted), so unrelated processes can use it. Its limits are small by default "
-        + "(/proc/sys/fs/mqueue: msg_max 10, msgsize_max 8192), and it must be mq_unlink()ed or it outlives everyone.")
+        + "(/proc/sys/fs/mqueue: msg_max 10, msgsize_max 8192), and it must be mq_unlink()ed or it outlives everyone."
+    )
     return r
   }
 }

@@ -4,12 +4,14 @@ import Glibc
 enum PipeCommand {
   static let command = Command(
     name: "pipe", area: .ipc,
-    summary: "send bytes to a child through a pipe and get the answer through another; --fill one until it blocks",
+    summary:
+      "send bytes to a child through a pipe and get the answer through another; --fill one until it blocks",
     usage: "pipe [--bytes N] [--rounds N] [--fill]",
     options: [
       .init("--bytes", value: "N", "bytes to send in the bulk phase (1…256M, e.g. 64K, 8M; default 1M)"),
       .init("--rounds", value: "N", "round trips of 64 bytes to time (1…100000, default 1000)"),
-      .init("--fill", "write into a pipe nobody reads until it is full; show its capacity and the blocked writer"),
+      .init(
+        "--fill", "write into a pipe nobody reads until it is full; show its capacity and the blocked writer"),
     ],
     examples: ["pipe", "pipe --bytes 16M", "pipe --fill"]
   ) { args, _ in
@@ -26,9 +28,11 @@ enum PipeCommand {
     let r = Report()
     r.line("pipe: shell \(r.pid(getpid())) ⇄ child \(r.pid(t.child)) through two pipes (one per direction)")
     r.line(
-      "  request pipe: the shell writes fd \(r.count(Int(t.parentSendFD))), the child reads fd \(r.count(Int(t.childReceiveFD)))")
+      "  request pipe: the shell writes fd \(r.count(Int(t.parentSendFD))), the child reads fd \(r.count(Int(t.childReceiveFD)))"
+    )
     r.line(
-      "  answer pipe:  the child writes fd \(r.count(Int(t.childSendFD))), the shell reads fd \(r.count(Int(t.parentReceiveFD)))")
+      "  answer pipe:  the child writes fd \(r.count(Int(t.childSendFD))), the shell reads fd \(r.count(Int(t.parentReceiveFD)))"
+    )
     IPCReporting.describe(t, in: r)
     r.line("  child \(r.pid(t.child)) \(t.status); every descriptor closed")
     r.fact("mechanism", "pipe")
@@ -86,7 +90,8 @@ enum PipeCommand {
         + "\(Units.bytes(f.readerTotal)) and read() returned 0.",
       more:
         "The capacity is per pipe and can be changed with fcntl(F_SETPIPE_SZ) up to /proc/sys/fs/pipe-max-size. "
-        + "End of file needs every write end closed — a forgotten copy in another process keeps the reader waiting forever.")
+        + "End of file needs every write end closed — a forgotten copy in another process keeps the reader waiting forever."
+    )
     return r
   }
 }

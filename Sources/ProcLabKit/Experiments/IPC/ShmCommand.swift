@@ -4,10 +4,12 @@ import Glibc
 enum ShmCommand {
   static let command = Command(
     name: "shm", area: .ipc,
-    summary: "shared memory (shm_open + mmap) between two processes; --no-sync loses updates, --lock does not",
+    summary:
+      "shared memory (shm_open + mmap) between two processes; --no-sync loses updates, --lock does not",
     usage: "shm [--private] [--no-sync | --lock] [--iterations N]",
     options: [
-      .init("--private", "map with MAP_PRIVATE: each process gets its own copy, the other never sees a write"),
+      .init(
+        "--private", "map with MAP_PRIVATE: each process gets its own copy, the other never sees a write"),
       .init("--no-sync", "both processes increment one shared counter without synchronization"),
       .init("--lock", "both increment it under a process-shared semaphore (sem_init pshared=1)"),
       .init("--iterations", value: "N", "increments per process (1000…50000000, default 5000000)"),
@@ -19,13 +21,15 @@ enum ShmCommand {
     let counting = args.flag("--no-sync") || args.flag("--lock")
     if args.flag("--private") && counting {
       throw UsageError(
-        "shm: --private gives each process its own copy, so there is no shared counter to race on; use --no-sync or --lock without --private")
+        "shm: --private gives each process its own copy, so there is no shared counter to race on; use --no-sync or --lock without --private"
+      )
     }
     let iterations = try args.int("--iterations", default: 5_000_000, in: 1000...50_000_000)
     if args.string("--iterations") != nil && !counting {
       throw UsageError("shm: --iterations counts with --no-sync or --lock; add one of them")
     }
-    let mode: SharedMemoryResult.Counter = args.flag("--lock") ? .semaphore : args.flag("--no-sync") ? .unsynchronized : .none
+    let mode: SharedMemoryResult.Counter =
+      args.flag("--lock") ? .semaphore : args.flag("--no-sync") ? .unsynchronized : .none
     let name = IPCNames.unique("shm")
     let s = try IPCSharedMemory.run(
       name: name, privateMapping: args.flag("--private"), counter: mode, iterations: iterations)
@@ -38,24 +42,31 @@ enum ShmCommand {
       "  /dev/shm\(name): " + (s.listedBeforeUnlink ? "listed" : "not listed") + " before shm_unlink, "
         + (s.listedAfterUnlink ? "still listed" : "gone") + " right after both mapped it")
     if s.childSawParent {
-      r.line("  the shell wrote \"hello from the parent\"; the child saw it after \(r.duration(s.childWaited))")
+      r.line(
+        "  the shell wrote \"hello from the parent\"; the child saw it after \(r.duration(s.childWaited))")
     } else {
       r.line(
         "  the shell wrote \"hello from the parent\"; the child looked for \(r.duration(s.childWaited)) and never saw it"
           + (s.childRead.isEmpty ? " (its page holds zeros)" : " (it read \"\(s.childRead)\")"))
     }
     if s.parentSawChild {
-      r.line("  the child wrote \"hello from the child\"; the shell saw it after \(r.duration(s.parentWaited))")
+      r.line(
+        "  the child wrote \"hello from the child\"; the shell saw it after \(r.duration(s.parentWaited))")
     } else {
-      r.line("  the child wrote \"hello from the child\"; the shell looked for \(r.duration(s.parentWaited)) and never saw it")
+      r.line(
+        "  the child wrote \"hello from the child\"; the shell looked for \(r.duration(s.parentWaited)) and never saw it"
+      )
     }
     if mode != .none {
       r.line(
         "  counter: 2 processes × \(r.count(iterations)) increments "
           + (mode == .semaphore ? "under a process-shared semaphore" : "without synchronization")
-          + " = \(r.count(s.counter)) (expected \(r.count(s.expected)), \(r.count(s.lost)) lost) in \(r.duration(s.counterTime))")
+          + " = \(r.count(s.counter)) (expected \(r.count(s.expected)), \(r.count(s.lost)) lost) in \(r.duration(s.counterTime))"
+      )
     }
-    r.line("  child \(r.pid(s.child)) \(s.status); object unlinked" + (s.nameLeft ? " — BUT STILL LISTED" : ", nothing left in /dev/shm"))
+    r.line(
+      "  child \(r.pid(s.child)) \(s.status); object unlinked"
+        + (s.nameLeft ? " — BUT STILL LISTED" : ", nothing left in /dev/shm"))
     r.fact("mechanism", "shared memory")
     r.fact("name", name)
     r.fact("mapping", flag)
@@ -88,7 +99,8 @@ enum ShmCommand {
       text =
         "Both processes mapped the same physical page, at \(s.parentAddress == s.childAddress ? "the same" : "different") "
         + "virtual addresses: a store by one is a load by the other, no system call and no copy "
-        + (s.childSawParent ? "(seen after \(Units.duration(s.childWaited)))." : "(yet the child did not see it — unexpected).")
+        + (s.childSawParent
+          ? "(seen after \(Units.duration(s.childWaited)))." : "(yet the child did not see it — unexpected).")
     }
     switch mode {
     case .unsynchronized:

@@ -4,14 +4,18 @@ import Glibc
 enum SignalCommand {
   static let command = Command(
     name: "signal", area: .ipc,
-    summary: "send a signal to a child that handles, ignores or blocks it (or has the default); SIGCHLD to a parent",
+    summary:
+      "send a signal to a child that handles, ignores or blocks it (or has the default); SIGCHLD to a parent",
     usage: "signal [SIGNAL] [--handler | --ignore | --block]",
     options: [
       .init("--handler", "the child installs a handler (sigaction) that reports the signal"),
       .init("--ignore", "the child ignores the signal (SIG_IGN)"),
       .init("--block", "the child blocks the signal (sigprocmask): it stays pending until unblocked"),
     ],
-    examples: ["signal", "signal USR1 --handler", "signal TERM --ignore", "signal USR2 --block", "signal KILL --handler"],
+    examples: [
+      "signal", "signal USR1 --handler", "signal TERM --ignore", "signal USR2 --block",
+      "signal KILL --handler",
+    ],
     completion: .words(["USR1", "USR2", "TERM", "INT", "HUP", "KILL", "STOP", "SEGV", "ALRM", "QUIT"])
   ) { args, _ in
     try args.expectPositionals(atMost: 1)
@@ -20,12 +24,14 @@ enum SignalCommand {
     if let word = args.positional(0) {
       guard let n = Signals.parse(word), n != 32, n != 33 else {
         throw UsageError(
-          "signal: unknown signal '\(Arguments.printable(word))'; try \(Signals.namesForHelp) or a number 1…64")
+          "signal: unknown signal '\(Arguments.printable(word))'; try \(Signals.namesForHelp) or a number 1…64"
+        )
       }
       sig = n
     }
     let disposition: SignalResult.Disposition =
-      args.flag("--handler") ? .handler : args.flag("--ignore") ? .ignore : args.flag("--block") ? .block : .defaultAction
+      args.flag("--handler")
+      ? .handler : args.flag("--ignore") ? .ignore : args.flag("--block") ? .block : .defaultAction
     let s = try IPCSignals.run(sig, disposition: disposition)
     try Interrupt.check()
     let c = try IPCSignals.sigchld()
@@ -33,30 +39,37 @@ enum SignalCommand {
     let r = Report()
     let setup: String
     switch disposition {
-    case .defaultAction: setup = "left \(name) at its default action (\(Signals.info(sig)?.defaultAction ?? "terminate"))"
+    case .defaultAction:
+      setup = "left \(name) at its default action (\(Signals.info(sig)?.defaultAction ?? "terminate"))"
     case .handler: setup = "sigaction(\(name), handler) = \(s.setupResult)"
     case .ignore: setup = "sigaction(\(name), SIG_IGN) = \(s.setupResult)"
     case .block:
       setup =
         "sigprocmask(SIG_BLOCK, {\(name)}) = \(s.setupResult); SigBlk "
-        + (SignalResult.has(s.blockedMask, sig) ? "has \(name)" : "does NOT have \(name) (the kernel left it out)")
+        + (SignalResult.has(s.blockedMask, sig)
+          ? "has \(name)" : "does NOT have \(name) (the kernel left it out)")
     }
     r.line("signal \(name): child \(r.pid(s.child)) \(setup)")
     r.line("  kill(\(r.pid(s.child)), \(name)) from the shell \(r.pid(getpid()))")
     if s.handlerRan { r.line("  the child's handler ran and reported \(name) through its pipe") }
     switch s.afterSend {
     case .ended(let st): r.line("  the child was \(st)")
-    case .stopped(let sg): r.line("  the child was stopped by \(Signals.name(sg)) (waitpid WUNTRACED); SIGCONT let it go on")
+    case .stopped(let sg):
+      r.line("  the child was stopped by \(Signals.name(sg)) (waitpid WUNTRACED); SIGCONT let it go on")
     case .alive:
       r.line("  the child is still running" + (s.handlerRan ? " after its handler returned" : ""))
     }
     if disposition == .block, case .alive = s.afterSend {
       r.line(
         "  /proc/\(r.pid(s.child))/status while blocked: ShdPnd \(String(format: "%016llx", s.sharedPending)) "
-          + (SignalResult.has(s.sharedPending | s.signalPending, sig) ? "— \(name) is pending" : "— nothing pending"))
+          + (SignalResult.has(s.sharedPending | s.signalPending, sig)
+            ? "— \(name) is pending" : "— nothing pending"))
       switch s.afterUnblock {
       case .ended(let st)?: r.line("  the child unblocked \(name): delivered at once, it was \(st)")
-      case .alive?: r.line("  the child unblocked \(name) and is still running (its default action is \(Signals.info(sig)?.defaultAction ?? "?"))")
+      case .alive?:
+        r.line(
+          "  the child unblocked \(name) and is still running (its default action is \(Signals.info(sig)?.defaultAction ?? "?"))"
+        )
       default: break
       }
     }
@@ -94,7 +107,8 @@ enum SignalCommand {
     r.fact(
       "sigchld",
       [
-        "received": .bool(c.received), "sender": .int(Int(c.senderPID)), "grandchild": .int(Int(c.grandchild)),
+        "received": .bool(c.received), "sender": .int(Int(c.senderPID)),
+        "grandchild": .int(Int(c.grandchild)),
         "code": .string(c.codeName), "exit_status": .int(Int(c.exitStatus)),
       ] as JSON)
 
@@ -105,7 +119,9 @@ enum SignalCommand {
         disposition == .block
         ? "sigprocmask accepted the request but quietly left \(name) out of the mask: "
         : "The kernel refused: sigaction(\(name)) = \(s.setupResult). "
-      text += "\(name) cannot be caught, ignored or blocked, so the child was " + (sig == SIGKILL ? "killed anyway." : "stopped anyway.")
+      text +=
+        "\(name) cannot be caught, ignored or blocked, so the child was "
+        + (sig == SIGKILL ? "killed anyway." : "stopped anyway.")
     } else {
       switch disposition {
       case .handler:
@@ -125,13 +141,19 @@ enum SignalCommand {
           : "A blocked signal is not lost: the kernel kept it pending (ShdPnd) and delivered it the moment the child unblocked it."
       case .defaultAction:
         switch s.afterSend {
-        case .ended(let st): text = "With no handler the default action of \(name) applied: the child was \(st)."
+        case .ended(let st):
+          text = "With no handler the default action of \(name) applied: the child was \(st)."
         case .stopped: text = "The default action of \(name) stops the process; SIGCONT resumed it."
-        case .alive: text = "The default action of \(name) is to \(Signals.info(sig)?.defaultAction ?? "do nothing"): the child carried on."
+        case .alive:
+          text =
+            "The default action of \(name) is to \(Signals.info(sig)?.defaultAction ?? "do nothing"): the child carried on."
         }
       }
     }
-    text += c.received ? " And a parent learns that its child ended through SIGCHLD, which carries the child's PID and status." : ""
+    text +=
+      c.received
+      ? " And a parent learns that its child ended through SIGCHLD, which carries the child's PID and status."
+      : ""
     r.explain(
       text,
       more:

@@ -27,7 +27,8 @@ enum SocketCommand {
       let b = try IPCSockets.boundaries(datagram: datagram, sizes: sizes)
       let t = try IPCTransfer.run(datagram ? .datagram : .stream, bytes: bytes, rounds: 200, message: 64)
       r.line(
-        "socketpair(AF_UNIX, \(name)): shell fd \(r.count(Int(b.parentFD))) ⇄ child \(r.pid(b.child)) fd \(r.count(Int(b.childFD)))")
+        "socketpair(AF_UNIX, \(name)): shell fd \(r.count(Int(b.parentFD))) ⇄ child \(r.pid(b.child)) fd \(r.count(Int(b.childFD)))"
+      )
       r.line(
         "  the shell sent 3 messages of \(sizes.map(String.init).joined(separator: ", ")) B; the child, reading only after all "
           + "were sent, got \(r.count(b.readSizes.count)) reads of "
@@ -62,7 +63,8 @@ enum SocketCommand {
           + "exactly one message (and cuts it if the buffer is smaller).")
     }
     r.explain(
-      parts.joined(separator: " ") + " Both directions work on one socket; the bytes sit in the receiver's socket buffer in the kernel.",
+      parts.joined(separator: " ")
+        + " Both directions work on one socket; the bytes sit in the receiver's socket buffer in the kernel.",
       more:
         "socketpair() makes two connected sockets at once, like pipe() but two-way; after fork() each process "
         + "closes one. Unix-domain sockets never touch the network stack: the kernel copies straight into the "
