@@ -156,6 +156,44 @@ static unsigned long long checksum_value(const checksum *c) {
     goto done; \
   } while (0)
 
+
+// ---------------------------------------------------------------- call log (parent side only)
+
+#include <stdarg.h>
+
+#define CALL_LOG_MAX 64
+static int call_log_on = 0;
+static int call_log_count = 0;
+static clab_ipc_call call_log[CALL_LOG_MAX];
+
+void clab_ipc_trace_enable(int on) {
+  call_log_on = on;
+  call_log_count = 0;
+}
+
+int clab_ipc_take_calls(clab_ipc_call *out, int max) {
+  int n = call_log_count < max ? call_log_count : max;
+  memcpy(out, call_log, sizeof(clab_ipc_call) * (size_t)n);
+  call_log_count = 0;
+  return n;
+}
+
+static void note_call(const char *name, long long t0, long long result, int err, const char *fmt, ...) {
+  if (!call_log_on || call_log_count >= CALL_LOG_MAX) return;
+  clab_ipc_call *c = &call_log[call_log_count++];
+  snprintf(c->name, sizeof c->name, "%s", name);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->args, sizeof c->args, fmt, ap);
+  va_end(ap);
+  c->result = result;
+  c->err = result < 0 ? err : 0;
+  c->ns = now_ns() - t0;
+}
+
+/// Logs a call made just now: NOTE("pipe2", t0, rc, "O_CLOEXEC").
+#define NOTE(name, t0, result, ...) note_call(name, t0, (long long)(result), errno, __VA_ARGS__)
+
 // ---------------------------------------------------------------- channels
 
 #define SHM_SLOT (64 * 1024)
@@ -347,29 +385,46 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
   t->chunk = (t->kind == CLAB_IPC_MQ) ? 8192 : 64 * 1024;
 
   switch (t->kind) {
-  case CLAB_IPC_PIPE:
-    if (pipe2(a, O_CLOEXEC) != 0) FAIL(t, "pipe2");
-    if (pipe2(b, O_CLOEXEC) != 0) FAIL(t, "pipe2");
+  case CLAB_IPC_PIPE: {
+    long long t0 = now_ns();
+    int r1 = pipe2(a, O_CLOEXEC);
+    NOTE("pipe2", t0, r1, "O_CLOEXEC -> [%d, %d] request", a[0], a[1]);
+    if (r1 != 0) FAIL(t, "pipe2");
+    t0 = now_ns();
+    r1 = pipe2(b, O_CLOEXEC);
+    NOTE("pipe2", t0, r1, "O_CLOEXEC -> [%d, %d] answer", b[0], b[1]);
+    if (r1 != 0) FAIL(t, "pipe2");
     t->parent_send_fd = a[1];
     t->child_recv_fd = a[0];
     t->child_send_fd = b[1];
     t->parent_recv_fd = b[0];
     break;
+  }
   case CLAB_IPC_STREAM:
-  case CLAB_IPC_DGRAM:
-    if (socketpair(AF_UNIX, (t->kind == CLAB_IPC_STREAM ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0, a) != 0)
-      FAIL(t, "socketpair");
+  case CLAB_IPC_DGRAM: {
+    long long t0 = now_ns();
+    int r1 = socketpair(AF_UNIX, (t->kind == CLAB_IPC_STREAM ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0, a);
+    NOTE("socketpair", t0, r1, "AF_UNIX, %s|SOCK_CLOEXEC -> [%d, %d]", t->kind == CLAB_IPC_STREAM ? "SOCK_STREAM" : "SOCK_DGRAM", a[0], a[1]);
+    if (r1 != 0) FAIL(t, "socketpair");
     t->parent_send_fd = t->parent_recv_fd = a[0];
     t->child_recv_fd = t->child_send_fd = a[1];
     break;
-  case CLAB_IPC_FIFO:
+  }
+  case CLAB_IPC_FIFO: {
+    long long t0 = now_ns();
     snprintf(fifo_req, sizeof fifo_req, "%s/request", t->name);
     snprintf(fifo_ans, sizeof fifo_ans, "%s/answer", t->name);
-    if (mkfifo(fifo_req, 0600) != 0) FAIL(t, "mkfifo");
+    int r1 = mkfifo(fifo_req, 0600);
+    NOTE("mkfifo", t0, r1, "%s, 0600", fifo_req);
+    if (r1 != 0) FAIL(t, "mkfifo");
     fifo_created = 1;
-    if (mkfifo(fifo_ans, 0600) != 0) FAIL(t, "mkfifo");
+    t0 = now_ns();
+    r1 = mkfifo(fifo_ans, 0600);
+    NOTE("mkfifo", t0, r1, "%s, 0600", fifo_ans);
+    if (r1 != 0) FAIL(t, "mkfifo");
     fifo_created = 2;
     break;
+  }
   case CLAB_IPC_MQ: {
     snprintf(q1, sizeof q1, "%s.to-child", t->name);
     snprintf(q2, sizeof q2, "%s.to-parent", t->name);
@@ -377,10 +432,14 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
     memset(&attr, 0, sizeof attr);
     attr.mq_maxmsg = 10;
     attr.mq_msgsize = t->chunk;
+    long long t0 = now_ns();
     qa = mq_open(q1, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
+    NOTE("mq_open", t0, qa, "%s, O_CREAT|O_EXCL|O_RDWR, maxmsg 10, msgsize %d", q1, t->chunk);
     if (qa == (mqd_t)-1) FAIL(t, "mq_open");
     mq_created = 1;
+    t0 = now_ns();
     qb = mq_open(q2, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
+    NOTE("mq_open", t0, qb, "%s, O_CREAT|O_EXCL|O_RDWR, maxmsg 10, msgsize %d", q2, t->chunk);
     if (qb == (mqd_t)-1) FAIL(t, "mq_open");
     mq_created = 2;
     c.msgsize = t->chunk;
@@ -389,23 +448,33 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
     break;
   }
   case CLAB_IPC_SHM: {
+    long long t0 = now_ns();
     int fd = shm_open(t->name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+    NOTE("shm_open", t0, fd, "%s, O_CREAT|O_EXCL|O_RDWR, 0600", t->name);
     if (fd < 0) FAIL(t, "shm_open");
     shm_created = 1;
-    if (ftruncate(fd, sizeof(shm_channel)) != 0) {
+    t0 = now_ns();
+    int r1 = ftruncate(fd, sizeof(shm_channel));
+    NOTE("ftruncate", t0, r1, "%d, %zu", fd, sizeof(shm_channel));
+    if (r1 != 0) {
       close(fd);
       FAIL(t, "ftruncate");
     }
+    t0 = now_ns();
     shm = mmap(NULL, sizeof(shm_channel), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    NOTE("mmap", t0, shm == MAP_FAILED ? -1 : 0, "NULL, %zu, PROT_READ|PROT_WRITE, MAP_SHARED, %d -> %p", sizeof(shm_channel), fd, (void *)shm);
     close(fd);
     if (shm == MAP_FAILED) FAIL(t, "mmap");
-    // The mapping is all both processes need: the name can go now.
-    shm_unlink(t->name);
+    // The mapping is all both processes need (fork keeps MAP_SHARED mappings shared): the name can go now.
+    t0 = now_ns();
+    r1 = shm_unlink(t->name);
+    NOTE("shm_unlink", t0, r1, "%s (mapped; the memory stays until munmap)", t->name);
     shm_created = 0;
     for (int d = 0; d < 2; d++) {
       if (sem_init(&shm->full[d], 1, 0) != 0) FAIL(t, "sem_init");
       if (sem_init(&shm->empty[d], 1, 1) != 0) FAIL(t, "sem_init");
     }
+    NOTE("sem_init", now_ns(), 0, "4 semaphores in the shared page, pshared=1 (full 0, empty 1, each direction)");
     c.shm = shm;
     break;
   }
@@ -427,7 +496,9 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
     pattern[i] = (unsigned char)x;
   }
 
+  long long tf = now_ns();
   pid_t pid = fork();
+  NOTE("fork", tf, pid, "child echoes %d messages, then counts %lld bytes", t->rounds, t->bytes);
   if (pid < 0) FAIL(t, "fork");
   if (pid == 0) {
     // Child: async-signal-safe calls only.
@@ -480,17 +551,23 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
     break;
   case CLAB_IPC_FIFO: {
     // The answer FIFO first, without blocking: a reader exists, so the child's open for writing succeeds.
+    long long t0 = now_ns();
     b[0] = open(fifo_ans, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    NOTE("open", t0, b[0], "%s, O_RDONLY|O_NONBLOCK", fifo_ans);
     if (b[0] < 0) FAIL(t, "open");
+    t0 = now_ns();
+    int tries = 0;
     // The request FIFO: ENXIO until the child has it open for reading (it opens the answer FIFO before).
     for (;;) {
       a[1] = open(fifo_req, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      tries++;
       if (a[1] >= 0) break;
       if (errno != ENXIO && errno != EINTR) FAIL(t, "open");
       if (clab_interrupt_requested()) { rc = -2; goto done; }
       if (child_ended(pid)) { errno = EPIPE; FAIL(t, "open"); }
       nap_ns(100000);
     }
+    NOTE("open", t0, a[1], "%s, O_WRONLY|O_NONBLOCK (%d tries: ENXIO until the child opened it)", fifo_req, tries);
     fcntl(a[1], F_SETFL, fcntl(a[1], F_GETFL) & ~O_NONBLOCK);
     fcntl(b[0], F_SETFL, fcntl(b[0], F_GETFL) & ~O_NONBLOCK);
     c.send_fd = a[1];
@@ -531,6 +608,13 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
     if (dt > t->rtt_max_ns) t->rtt_max_ns = dt;
   }
 
+  {
+    static const char *sends[] = {"write", "write", "send", "write", "sem_post", "mq_timedsend"};
+    static const char *recvs[] = {"read", "read", "read", "read", "sem_timedwait", "mq_timedreceive"};
+    char what[24];
+    snprintf(what, sizeof what, "%s+%s", sends[t->kind], recvs[t->kind]);
+    note_call(what, now_ns() - t->rtt_total_ns, t->rounds, 0, "%d round trips of %d bytes to child %d and back", t->rounds, t->message, pid);
+  }
   // Bulk: the child counts and checksums, then answers.
   checksum ck = {0, 0, 0, 0};
   long long t0 = now_ns();
@@ -560,6 +644,10 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
     }
   }
   t->bulk_ns = now_ns() - t0;
+  {
+    static const char *sends[] = {"write", "write", "send", "write", "sem_wait+memcpy+sem_post", "mq_timedsend"};
+    note_call(sends[t->kind], t0, t->sent, 0, "%lld calls of up to %d bytes (fd/queue %d), then the child's %zu-byte answer", k, t->chunk, t->parent_send_fd, sizeof ans);
+  }
   t->child_received = ans.received;
   t->child_reads = ans.reads;
   t->child_checksum = ans.sum;
@@ -571,7 +659,9 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
     left -= n;
   }
   t->sent_checksum = checksum_value(&ck);
+  tf = now_ns();
   if (!reap_within(pid, 2000000000LL, &t->status)) kill_and_reap(pid, &t->status);
+  NOTE("waitpid", tf, pid, "%d", pid);
   t->child = -pid;  // reaped
 
 done:
@@ -583,10 +673,10 @@ done:
   close_fd(&b[1]);
   if (qa != (mqd_t)-1) mq_close(qa);
   if (qb != (mqd_t)-1) mq_close(qb);
-  if (mq_created >= 1) mq_unlink(q1);
-  if (mq_created >= 2) mq_unlink(q2);
-  if (fifo_created >= 1) unlink(fifo_req);
-  if (fifo_created >= 2) unlink(fifo_ans);
+  if (mq_created >= 1) NOTE("mq_unlink", now_ns(), mq_unlink(q1), "%s", q1);
+  if (mq_created >= 2) NOTE("mq_unlink", now_ns(), mq_unlink(q2), "%s", q2);
+  if (fifo_created >= 1) NOTE("unlink", now_ns(), unlink(fifo_req), "%s", fifo_req);
+  if (fifo_created >= 2) NOTE("unlink", now_ns(), unlink(fifo_ans), "%s", fifo_ans);
   if (shm != MAP_FAILED) {
     for (int d = 0; d < 2; d++) {
       sem_destroy(&shm->full[d]);
@@ -612,11 +702,16 @@ int clab_ipc_boundaries_run(clab_ipc_boundaries *b) {
   b->failed_call = NULL;
   b->status = 0;
   int total = b->sizes[0] + b->sizes[1] + b->sizes[2];
-  if (socketpair(AF_UNIX, (b->datagram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0, sv) != 0) FAIL(b, "socketpair");
+  long long t0 = now_ns();
+  int r0 = socketpair(AF_UNIX, (b->datagram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0, sv);
+  NOTE("socketpair", t0, r0, "AF_UNIX, %s|SOCK_CLOEXEC -> [%d, %d]", b->datagram ? "SOCK_DGRAM" : "SOCK_STREAM", sv[0], sv[1]);
+  if (r0 != 0) FAIL(b, "socketpair");
   if (pipe2(go, O_CLOEXEC) != 0) FAIL(b, "pipe2");
   b->parent_fd = sv[0];
   b->child_fd = sv[1];
+  t0 = now_ns();
   pid_t pid = fork();
+  NOTE("fork", t0, pid, "the child reads fd %d once told to", sv[1]);
   if (pid < 0) FAIL(b, "fork");
   if (pid == 0) {
     close(sv[0]);
@@ -646,7 +741,9 @@ int clab_ipc_boundaries_run(clab_ipc_boundaries *b) {
   for (int i = 0; i < 3; i++) {
     memset(msg[i], 'a' + i, sizeof msg[i]);
     ssize_t w;
+    t0 = now_ns();
     do { w = send(sv[0], msg[i], (size_t)b->sizes[i], MSG_NOSIGNAL); } while (w < 0 && errno == EINTR);
+    NOTE("send", t0, w, "%d, %d bytes, MSG_NOSIGNAL", sv[0], b->sizes[i]);
     if (w < 0) FAIL(b, "send");
   }
   if (write_all(go[1], "g", 1, 1) != 0) FAIL(b, "write");
@@ -658,6 +755,7 @@ int clab_ipc_boundaries_run(clab_ipc_boundaries *b) {
     if (errno != EINTR) FAIL(b, "recv");
     if (clab_interrupt_requested()) { rc = -2; goto done; }
   }
+  NOTE("recv", now_ns(), n, "%d: the child's answer", sv[0]);
   b->answer_bytes = (int)n;
   if (n >= (ssize_t)sizeof(int)) {
     b->reads = answer[0];
@@ -706,8 +804,13 @@ int clab_ipc_pipe_fill_run(clab_ipc_pipe_fill *f) {
   if (pipe2(rep, O_CLOEXEC) != 0) FAIL(f, "pipe2");
   f->read_fd = p[0];
   f->write_fd = p[1];
+  NOTE("pipe2", now_ns(), 0, "O_CLOEXEC -> [%d, %d]", p[0], p[1]);
+  long long t0 = now_ns();
   f->capacity_fcntl = fcntl(p[1], F_GETPIPE_SZ);
+  NOTE("fcntl", t0, f->capacity_fcntl, "%d, F_GETPIPE_SZ", p[1]);
+  t0 = now_ns();
   pid_t pid = fork();
+  NOTE("fork", t0, pid, "the reader waits for a go, sleeps %lld ms, reads to EOF", f->delay_ns / 1000000);
   if (pid < 0) FAIL(f, "fork");
   if (pid == 0) {
     close(p[1]);
@@ -738,7 +841,9 @@ int clab_ipc_pipe_fill_run(clab_ipc_pipe_fill *f) {
   close_fd(&rep[1]);
   // Nobody reads yet: write without blocking until the kernel says EAGAIN.
   int flags = fcntl(p[1], F_GETFL);
-  fcntl(p[1], F_SETFL, flags | O_NONBLOCK);
+  t0 = now_ns();
+  NOTE("fcntl", t0, fcntl(p[1], F_SETFL, flags | O_NONBLOCK), "%d, F_SETFL, O_NONBLOCK", p[1]);
+  t0 = now_ns();
   static unsigned char chunk[4096];
   memset(chunk, 'x', sizeof chunk);
   size_t size = sizeof chunk;
@@ -764,16 +869,19 @@ int clab_ipc_pipe_fill_run(clab_ipc_pipe_fill *f) {
     }
     FAIL(f, "write");
   }
+  NOTE("write", t0, f->filled, "%d, 4096 then 1-byte writes: %d calls until -1 EAGAIN", p[1], f->write_calls);
   // A blocking writer now stalls until the reader (started now, after its delay) makes room.
-  fcntl(p[1], F_SETFL, flags & ~O_NONBLOCK);
+  NOTE("fcntl", now_ns(), fcntl(p[1], F_SETFL, flags & ~O_NONBLOCK), "%d, F_SETFL, blocking again", p[1]);
   if (write_all(go[1], "g", 1, 1) != 0) FAIL(f, "write");
-  long long t0 = now_ns();
+  t0 = now_ns();
   int w = write_all(p[1], chunk, sizeof chunk, 1);
   if (w == -2) { rc = -2; goto done; }
   if (w != 0) FAIL(f, "write");
   f->blocked_ns = now_ns() - t0;
   f->blocked_bytes = sizeof chunk;
+  NOTE("write", t0, (long long)sizeof chunk, "%d, %zu bytes into a full pipe: blocked until the reader made room", p[1], sizeof chunk);
   // Closing the only write end: the reader sees end of file once it has read everything.
+  NOTE("close", now_ns(), 0, "%d (the only write end)", p[1]);
   close_fd(&p[1]);
   long long report[3];
   int r = read_exact(rep[0], report, sizeof report, 1);
@@ -861,11 +969,15 @@ int clab_ipc_shm_run(clab_ipc_shm *s) {
   memset(s->child_read, 0, sizeof s->child_read);
   int map_flags = s->private_mapping ? MAP_PRIVATE : MAP_SHARED;
 
+  long long t0 = now_ns();
   fd = shm_open(s->name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+  NOTE("shm_open", t0, fd, "%s, O_CREAT|O_EXCL|O_RDWR, 0600", s->name);
   if (fd < 0) FAIL(s, "shm_open");
   created = 1;
   if (ftruncate(fd, sizeof(shm_region)) != 0) FAIL(s, "ftruncate");
+  t0 = now_ns();
   region = mmap(NULL, sizeof(shm_region), PROT_READ | PROT_WRITE, map_flags, fd, 0);
+  NOTE("mmap", t0, region == MAP_FAILED ? -1 : 0, "NULL, %zu, PROT_READ|PROT_WRITE, %s, %d -> %p", sizeof(shm_region), s->private_mapping ? "MAP_PRIVATE" : "MAP_SHARED", fd, (void *)region);
   if (region == MAP_FAILED) FAIL(s, "mmap");
   close_fd(&fd);
   s->parent_address = (unsigned long)region;
@@ -877,7 +989,9 @@ int clab_ipc_shm_run(clab_ipc_shm *s) {
   if (pipe2(ctl, O_CLOEXEC) != 0) FAIL(s, "pipe2");
   if (pipe2(rep, O_CLOEXEC) != 0) FAIL(s, "pipe2");
 
+  t0 = now_ns();
   pid_t pid = fork();
+  NOTE("fork", t0, pid, "the child opens %s by name and maps it", path);
   if (pid < 0) FAIL(s, "fork");
   if (pid == 0) {
     close(ctl[1]);
@@ -934,7 +1048,10 @@ int clab_ipc_shm_run(clab_ipc_shm *s) {
   s->child_address = addr;
   // Both processes have it mapped: the name is no longer needed, and unlinking
   // now means nothing is left behind even if either side is killed later.
-  if (shm_unlink(s->name) != 0) FAIL(s, "shm_unlink");
+  t0 = now_ns();
+  r = shm_unlink(s->name);
+  NOTE("shm_unlink", t0, r, "%s (both mapped it: the memory stays until the last munmap)", s->name);
+  if (r != 0) FAIL(s, "shm_unlink");
   created = 0;
   s->listed_after_unlink = access(path, F_OK) == 0;
 
@@ -1075,7 +1192,9 @@ int clab_ipc_signal_run(clab_ipc_signal *s) {
   int reaped = 0;
   if (pipe2(ctl, O_CLOEXEC) != 0) FAIL(s, "pipe2");
   if (pipe2(rep, O_CLOEXEC) != 0) FAIL(s, "pipe2");
+  long long tf = now_ns();
   pid_t pid = fork();
+  NOTE("fork", tf, pid, "the child sets its disposition for SIG%s and reports", sigabbrev_np(s->signal) ? sigabbrev_np(s->signal) : "?");
   if (pid < 0) FAIL(s, "fork");
   if (pid == 0) {
     close(ctl[1]);
@@ -1139,7 +1258,10 @@ int clab_ipc_signal_run(clab_ipc_signal *s) {
   s->sigaction_rc = setup[0];
   s->sigaction_errno = setup[1];
   s->blocked_mask = status_mask(pid, "SigBlk:");
-  if (kill(pid, s->signal) != 0) FAIL(s, "kill");
+  long long t0 = now_ns();
+  int k0 = kill(pid, s->signal);
+  NOTE("kill", t0, k0, "%d, SIG%s", pid, sigabbrev_np(s->signal) ? sigabbrev_np(s->signal) : "?");
+  if (k0 != 0) FAIL(s, "kill");
 
   unsigned char m[2];
   if (s->disposition == 1 && s->sigaction_rc == 0) {
@@ -1156,6 +1278,7 @@ int clab_ipc_signal_run(clab_ipc_signal *s) {
   if (w == 0 && s->disposition == 3) {
     s->sigpnd = status_mask(pid, "SigPnd:");
     s->shdpnd = status_mask(pid, "ShdPnd:");
+    NOTE("read", now_ns(), 0, "/proc/%d/status: SigPnd %016llx ShdPnd %016llx", pid, s->sigpnd, s->shdpnd);
     if (write_all(ctl[1], "u", 1, 1) != 0) FAIL(s, "write");
     r = read_within(rep[0], m, 2, 300000000LL);
     if (r == -2) { rc = -2; goto done; }
@@ -1170,7 +1293,9 @@ int clab_ipc_signal_run(clab_ipc_signal *s) {
     }
   }
   if (w == 2) {
-    if (kill(pid, SIGCONT) != 0) FAIL(s, "kill");
+    int k1 = kill(pid, SIGCONT);
+    NOTE("kill", now_ns(), k1, "%d, SIGCONT", pid);
+    if (k1 != 0) FAIL(s, "kill");
     s->continued = 1;
   }
   if (!reaped) {
@@ -1266,10 +1391,14 @@ int clab_ipc_mq_run(clab_ipc_mq *m) {
   attr.mq_maxmsg = 8;
   attr.mq_msgsize = 32;
   if (m->count > 8) m->count = 8;
+  long long t0 = now_ns();
   q = mq_open(m->name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
+  NOTE("mq_open", t0, q, "%s, O_CREAT|O_EXCL|O_RDWR, 0600, maxmsg 8, msgsize 32", m->name);
   if (q == (mqd_t)-1) FAIL(m, "mq_open");
   created = 1;
+  t0 = now_ns();
   pid_t pid = fork();
+  NOTE("fork", t0, pid, "the child mq_sends %d messages and exits", m->count);
   if (pid < 0) FAIL(m, "fork");
   if (pid == 0) {
     for (int i = 0; i < m->count; i++) {
@@ -1302,7 +1431,9 @@ int clab_ipc_mq_run(clab_ipc_mq *m) {
   for (int i = 0; i < m->queued && i < 8; i++) {
     char text[64];
     unsigned prio = 0;
+    t0 = now_ns();
     ssize_t n = mq_receive(q, text, sizeof text, &prio);
+    NOTE("mq_receive", t0, n, "%d -> priority %u", (int)q, prio);
     if (n < 0) FAIL(m, "mq_receive");
     text[n < 32 ? n : 31] = 0;
     memcpy(m->received_text[i], text, 32);
@@ -1313,7 +1444,7 @@ done:
   if (m->child > 0) kill_and_reap(m->child, &m->status);
   if (m->child < 0) m->child = -m->child;
   if (q != (mqd_t)-1) mq_close(q);
-  if (created) mq_unlink(m->name);
+  if (created) NOTE("mq_unlink", now_ns(), mq_unlink(m->name), "%s", m->name);
   m->names_left = 0;
   if (created) {
     mqd_t again = mq_open(m->name, O_RDONLY);

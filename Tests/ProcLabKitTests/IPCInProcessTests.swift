@@ -74,4 +74,23 @@ final class IPCInProcessTests: XCTestCase {
     XCTAssertFalse(IPCNames.listed(shm: name))
     XCTAssertEqual(before.leftovers(), [])
   }
+
+  func testTheTraceShowsTheRealCallsWithReadableArguments() throws {
+    _ = Trace.drain()
+    Trace.isEnabled = true
+    defer {
+      Trace.isEnabled = false
+      _ = Trace.drain()
+    }
+    _ = try IPCTransfer.run(.pipe, bytes: 10_000, rounds: 3, message: 64)
+    _ = try IPCPipes.fill(readerDelay: .milliseconds(5))
+    let calls = Trace.drain()
+    let names = calls.map(\.name)
+    XCTAssertEqual(names.filter { $0 == "pipe2" }.count, 3, "two for the transfer, one for --fill")
+    XCTAssertTrue(names.contains("fork"))
+    XCTAssertTrue(names.contains("waitpid"))
+    let fcntl = calls.first { $0.name == "fcntl" && $0.arguments.contains("F_GETPIPE_SZ") }
+    XCTAssertEqual(fcntl.flatMap { Int($0.result) }, IPCPipes.defaultCapacity())
+    XCTAssertTrue(calls.contains { $0.name == "write" && $0.arguments.contains("EAGAIN") })
+  }
 }

@@ -164,4 +164,18 @@ int clab_ipc_queue_exists(const char *name);
 /// F_GETPIPE_SZ of a fresh pipe (what the kernel gives a new pipe), or -1.
 int clab_ipc_default_pipe_size(void);
 
+/// One call the parent side of an experiment made, for `set trace on` (repeated calls folded into one entry).
+typedef struct {
+  char name[24];
+  char args[120];
+  long long result;   // the call's return value (or a byte total for folded calls)
+  int err;            // errno when result < 0
+  long long ns;
+} clab_ipc_call;
+
+/// Turns the call log on (and clears it) or off.
+void clab_ipc_trace_enable(int on);
+/// Copies the calls logged since the last take (at most max) and clears the log.
+int clab_ipc_take_calls(clab_ipc_call *out, int max);
+
 #endif

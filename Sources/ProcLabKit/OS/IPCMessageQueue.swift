@@ -24,7 +24,11 @@ public enum IPCMessageQueue {
     let start = Clock.nanoseconds()
     let rc = name.withCString { p -> Int32 in
       m.name = p
-      return clab_ipc_mq_run(&m)
+      return {
+        IPCCallLog.begin()
+        defer { IPCCallLog.end() }
+        return clab_ipc_mq_run(&m)
+      }()
     }
     m.name = nil
     let failed = m.failed_call.map { String(cString: $0) }

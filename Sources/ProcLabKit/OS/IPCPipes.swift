@@ -31,7 +31,11 @@ public enum IPCPipes {
     var f = clab_ipc_pipe_fill()
     f.delay_ns = readerDelay.nanoseconds
     let start = Clock.nanoseconds()
-    let rc = clab_ipc_pipe_fill_run(&f)
+    let rc = {
+      IPCCallLog.begin()
+      defer { IPCCallLog.end() }
+      return clab_ipc_pipe_fill_run(&f)
+    }()
     let failed = f.failed_call.map { String(cString: $0) }
     Trace.record(
       "pipe2+fork", "fcntl(F_GETPIPE_SZ), fcntl(O_NONBLOCK), write until EAGAIN, blocking write, close",

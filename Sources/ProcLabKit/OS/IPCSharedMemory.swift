@@ -44,7 +44,11 @@ public enum IPCSharedMemory {
     let start = Clock.nanoseconds()
     let rc = name.withCString { p -> Int32 in
       s.name = p
-      return clab_ipc_shm_run(&s)
+      return {
+        IPCCallLog.begin()
+        defer { IPCCallLog.end() }
+        return clab_ipc_shm_run(&s)
+      }()
     }
     s.name = nil
     let failed = s.failed_call.map { String(cString: $0) }

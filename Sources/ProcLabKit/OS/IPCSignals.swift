@@ -64,7 +64,11 @@ public enum IPCSignals {
     s.signal = signal
     s.disposition = disposition.rawValue
     let start = Clock.nanoseconds()
-    let rc = clab_ipc_signal_run(&s)
+    let rc = {
+      IPCCallLog.begin()
+      defer { IPCCallLog.end() }
+      return clab_ipc_signal_run(&s)
+    }()
     let failed = s.failed_call.map { String(cString: $0) }
     let how = ["SIG_DFL", "sigaction(handler)", "sigaction(SIG_IGN)", "sigprocmask(SIG_BLOCK)"][
       Int(disposition.rawValue)]
@@ -100,7 +104,11 @@ public enum IPCSignals {
   public static func sigchld() throws -> SigchldResult {
     var c = clab_ipc_sigchld()
     let start = Clock.nanoseconds()
-    let rc = clab_ipc_sigchld_run(&c)
+    let rc = {
+      IPCCallLog.begin()
+      defer { IPCCallLog.end() }
+      return clab_ipc_sigchld_run(&c)
+    }()
     let failed = c.failed_call.map { String(cString: $0) }
     Trace.record(
       "fork+sigtimedwait", "middle: sigprocmask(SIG_BLOCK, SIGCHLD), fork, sigtimedwait(SIGCHLD)",

@@ -22,7 +22,11 @@ public enum IPCSockets {
     b.datagram = datagram ? 1 : 0
     b.sizes = (Int32(sizes[0]), Int32(sizes[1]), Int32(sizes[2]))
     let start = Clock.nanoseconds()
-    let rc = clab_ipc_boundaries_run(&b)
+    let rc = {
+      IPCCallLog.begin()
+      defer { IPCCallLog.end() }
+      return clab_ipc_boundaries_run(&b)
+    }()
     let failed = b.failed_call.map { String(cString: $0) }
     var reads: [Int] = []
     withUnsafeBytes(of: &b.read_sizes) { raw in

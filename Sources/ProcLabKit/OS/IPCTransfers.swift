@@ -81,7 +81,11 @@ public enum IPCTransfer {
     let start = Clock.nanoseconds()
     let rc = name.withCString { p -> Int32 in
       t.name = p
-      return clab_ipc_transfer_run(&t)
+      return {
+        IPCCallLog.begin()
+        defer { IPCCallLog.end() }
+        return clab_ipc_transfer_run(&t)
+      }()
     }
     t.name = nil
     let failed = t.failed_call.map { String(cString: $0) }
@@ -131,5 +135,32 @@ public enum IPCNames {
       "mq_open", "\(name), O_RDONLY", result: found ? "exists" : "-1 \(SystemError.name(of: clab_errno()))",
       since: start)
     return found
+  }
+}
+
+/// The calls the C side of an IPC experiment made in the shell's process, moved into the trace.
+enum IPCCallLog {
+  /// Starts logging (when tracing is on) before a CLab experiment.
+  static func begin() { clab_ipc_trace_enable(Trace.isEnabled ? 1 : 0) }
+
+  /// Moves what the experiment logged into the shell's trace, in order, and stops logging.
+  static func end() {
+    defer { clab_ipc_trace_enable(0) }
+    guard Trace.isEnabled else { return }
+    var calls = [clab_ipc_call](repeating: clab_ipc_call(), count: 64)
+    let n = Int(clab_ipc_take_calls(&calls, 64))
+    let pid = getpid()
+    let tid = clab_gettid()
+    for var c in calls.prefix(n) {
+      let name = withUnsafeBytes(of: &c.name) {
+        String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+      }
+      let args = withUnsafeBytes(of: &c.args) {
+        String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+      }
+      let result = c.result < 0 ? "-1 \(SystemError.name(of: c.err))" : "\(c.result)"
+      Trace.append(
+        TraceCall(pid: pid, tid: tid, name: name, arguments: args, result: result, nanoseconds: c.ns))
+    }
   }
 }
