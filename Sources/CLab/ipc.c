@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +30,12 @@ static void nap_ns(long long ns) {
   struct timespec ts = {ns / 1000000000LL, ns % 1000000000LL};
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
   }
+}
+
+/// First thing in every forked child: die with the shell, so a killed shell leaves no experiment behind.
+static void child_begin(pid_t parent) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(1);
 }
 
 static void close_fd(int *fd) {
@@ -497,10 +504,12 @@ int clab_ipc_transfer_run(clab_ipc_transfer *t) {
   }
 
   long long tf = now_ns();
+  pid_t parent_pid = getpid();
   pid_t pid = fork();
   NOTE("fork", tf, pid, "child echoes %d messages, then counts %lld bytes", t->rounds, t->bytes);
   if (pid < 0) FAIL(t, "fork");
   if (pid == 0) {
+    child_begin(parent_pid);
     // Child: async-signal-safe calls only.
     channel cc = c;
     cc.peer = 0;
@@ -710,10 +719,12 @@ int clab_ipc_boundaries_run(clab_ipc_boundaries *b) {
   b->parent_fd = sv[0];
   b->child_fd = sv[1];
   t0 = now_ns();
+  pid_t parent_pid = getpid();
   pid_t pid = fork();
   NOTE("fork", t0, pid, "the child reads fd %d once told to", sv[1]);
   if (pid < 0) FAIL(b, "fork");
   if (pid == 0) {
+    child_begin(parent_pid);
     close(sv[0]);
     close(go[1]);
     char g;
@@ -809,10 +820,12 @@ int clab_ipc_pipe_fill_run(clab_ipc_pipe_fill *f) {
   f->capacity_fcntl = fcntl(p[1], F_GETPIPE_SZ);
   NOTE("fcntl", t0, f->capacity_fcntl, "%d, F_GETPIPE_SZ", p[1]);
   t0 = now_ns();
+  pid_t parent_pid = getpid();
   pid_t pid = fork();
   NOTE("fork", t0, pid, "the reader waits for a go, sleeps %lld ms, reads to EOF", f->delay_ns / 1000000);
   if (pid < 0) FAIL(f, "fork");
   if (pid == 0) {
+    child_begin(parent_pid);
     close(p[1]);
     close(go[1]);
     close(rep[0]);
@@ -934,22 +947,26 @@ static int spin_until(volatile int *flag, long long timeout_ns, long long *waite
 
 /// Unsynchronised increments: a separate volatile load, add and store, so a
 /// process can overwrite the other's update between its load and its store.
-static void count_racy(volatile unsigned long long *c, long long n) {
+static int count_racy(volatile unsigned long long *c, long long n, int parent) {
   for (long long i = 0; i < n; i++) {
+    if (parent && (i & 0xFFFF) == 0 && clab_interrupt_requested()) return -2;
     unsigned long long v = *c;
     v = v + 1;
     *c = v;
   }
+  return 0;
 }
 
-static void count_locked(volatile unsigned long long *c, sem_t *s, long long n) {
+static int count_locked(volatile unsigned long long *c, sem_t *s, long long n, int parent) {
   for (long long i = 0; i < n; i++) {
+    if (parent && (i & 0xFFFF) == 0 && clab_interrupt_requested()) return -2;
     while (sem_wait(s) != 0) {
     }
     unsigned long long v = *c;
     *c = v + 1;
     sem_post(s);
   }
+  return 0;
 }
 
 int clab_ipc_shm_run(clab_ipc_shm *s) {
@@ -990,10 +1007,12 @@ int clab_ipc_shm_run(clab_ipc_shm *s) {
   if (pipe2(rep, O_CLOEXEC) != 0) FAIL(s, "pipe2");
 
   t0 = now_ns();
+  pid_t parent_pid = getpid();
   pid_t pid = fork();
   NOTE("fork", t0, pid, "the child opens %s by name and maps it", path);
   if (pid < 0) FAIL(s, "fork");
   if (pid == 0) {
+    child_begin(parent_pid);
     close(ctl[1]);
     close(rep[0]);
     // Inherited mappings are dropped so the child maps the object by its name itself
@@ -1032,8 +1051,8 @@ int clab_ipc_shm_run(clab_ipc_shm *s) {
       mine->child_ready = 1;
       while (!mine->go) {
       }
-      if (s->counter_mode == 2) count_locked(&mine->counter, &mine->lock, s->iterations);
-      else count_racy(&mine->counter, s->iterations);
+      if (s->counter_mode == 2) count_locked(&mine->counter, &mine->lock, s->iterations, 0);
+      else count_racy(&mine->counter, s->iterations, 0);
       if (write_all(rep[1], "d", 1, 0) != 0) _exit(8);
     }
     _exit(0);
@@ -1085,8 +1104,9 @@ int clab_ipc_shm_run(clab_ipc_shm *s) {
     }
     long long t0 = now_ns();
     region->go = 1;
-    if (s->counter_mode == 2) count_locked(&region->counter, &region->lock, s->iterations);
-    else count_racy(&region->counter, s->iterations);
+    int counted = s->counter_mode == 2 ? count_locked(&region->counter, &region->lock, s->iterations, 1)
+                                       : count_racy(&region->counter, s->iterations, 1);
+    if (counted == -2) { rc = -2; goto done; }
     char d;
     r = read_exact(rep[0], &d, 1, 1);
     if (r == -2) { rc = -2; goto done; }
@@ -1193,10 +1213,12 @@ int clab_ipc_signal_run(clab_ipc_signal *s) {
   if (pipe2(ctl, O_CLOEXEC) != 0) FAIL(s, "pipe2");
   if (pipe2(rep, O_CLOEXEC) != 0) FAIL(s, "pipe2");
   long long tf = now_ns();
+  pid_t parent_pid = getpid();
   pid_t pid = fork();
   NOTE("fork", tf, pid, "the child sets its disposition for SIG%s and reports", sigabbrev_np(s->signal) ? sigabbrev_np(s->signal) : "?");
   if (pid < 0) FAIL(s, "fork");
   if (pid == 0) {
+    child_begin(parent_pid);
     close(ctl[1]);
     close(rep[0]);
     struct rlimit none = {0, 0};
@@ -1324,9 +1346,11 @@ int clab_ipc_sigchld_run(clab_ipc_sigchld *c) {
   c->failed_call = NULL;
   c->status = 0;
   if (pipe2(rep, O_CLOEXEC) != 0) FAIL(c, "pipe2");
+  pid_t parent_pid = getpid();
   pid_t pid = fork();
   if (pid < 0) FAIL(c, "fork");
   if (pid == 0) {
+    child_begin(parent_pid);
     close(rep[0]);
     // A single-threaded parent of its own: block SIGCHLD, so it waits as pending for sigtimedwait.
     sigset_t set;
@@ -1397,10 +1421,12 @@ int clab_ipc_mq_run(clab_ipc_mq *m) {
   if (q == (mqd_t)-1) FAIL(m, "mq_open");
   created = 1;
   t0 = now_ns();
+  pid_t parent_pid = getpid();
   pid_t pid = fork();
   NOTE("fork", t0, pid, "the child mq_sends %d messages and exits", m->count);
   if (pid < 0) FAIL(m, "fork");
   if (pid == 0) {
+    child_begin(parent_pid);
     for (int i = 0; i < m->count; i++) {
       char text[32];
       // "message N, priority P" without snprintf (not async-signal-safe).
