@@ -31,7 +31,7 @@ enum SocketCommand {
       )
       r.line(
         "  the shell sent 3 messages of \(sizes.map(String.init).joined(separator: ", ")) B; the child, reading only after all "
-          + "were sent, got \(r.count(b.readSizes.count)) reads of "
+          + "were sent, got \(r.count(b.readSizes.count)) read\(b.readSizes.count == 1 ? "" : "s") of "
           + b.readSizes.map { r.count($0) }.joined(separator: ", ") + " B"
           + (b.readSizes == sizes ? " — the boundaries were kept" : " — the boundaries are gone"))
       r.line("  the child's answer came back over the same socket: \(r.count(b.answerBytes)) B")
