@@ -56,7 +56,9 @@ enum IPCCompareCommand {
     r.line("round-trip latency (lower is better):")
     var latency = BarChart()
     for (label, t) in results {
-      latency.add(label, t.roundTripAverage.seconds, r.duration(t.roundTripAverage))
+      latency.add(
+        label, t.roundTripAverage.seconds,
+        "\(r.duration(t.roundTripAverage)) (fastest \(r.duration(t.roundTripMin)))")
     }
     r.lines(latency.lines)
     r.line("throughput (higher is better):")
@@ -105,8 +107,8 @@ enum IPCCompareCommand {
           + "memory copies into pages both see but waits on a semaphore per \(Units.bytes(IPCTransferResultChunk.shm)), "
           + "a message queue moves small messages (\(Units.bytes(IPCTransferResultChunk.mq)) here) one system call each.",
         more:
-          "These numbers are from this machine, now, on 2 shared cores: run it again and compare, and expect "
-          + "the order to hold better than the exact figures. Shared memory can beat everything when the two "
+          "These numbers are from this machine, now: a busy machine preempts either process at any time, so "
+          + "run it again and compare; the fastest round trip shows the cost without interference. Shared memory can beat everything when the two "
           + "processes need no handshake per block (a ring buffer); here it pays a semaphore wait and post per "
           + "64 KiB, the same discipline a pipe gets for free from the kernel.")
     }
