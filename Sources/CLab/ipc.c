@@ -33,7 +33,13 @@ static void nap_ns(long long ns) {
 }
 
 /// First thing in every forked child: die with the shell, so a killed shell leaves no experiment behind.
+/// The Swift runtime's crash handlers and the shell's Ctrl-C flag are not the child's: defaults again.
 static void child_begin(pid_t parent) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  int reset[] = {SIGINT, SIGQUIT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+  for (unsigned i = 0; i < sizeof reset / sizeof reset[0]; i++) sigaction(reset[i], &dfl, NULL);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(1);
 }
@@ -1228,10 +1234,8 @@ int clab_ipc_signal_run(clab_ipc_signal *s) {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    sigaction(SIGINT, &dfl, NULL);
-    sigaction(SIGTERM, &dfl, NULL);
-    sigaction(SIGHUP, &dfl, NULL);
-    sigaction(SIGPIPE, &dfl, NULL);
+    // Every handler the shell's process had (the Swift runtime's crash handlers included) goes.
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
     sigset_t none_blocked;
     sigemptyset(&none_blocked);
     sigprocmask(SIG_SETMASK, &none_blocked, NULL);

@@ -114,6 +114,11 @@ final class IPCCommandTests: XCTestCase {
     XCTAssertEqual(dfl["after_send"]?.stringValue, "terminated")
     XCTAssertEqual(dfl["child_status"]?["signal"]?.stringValue, "SIGUSR1")
 
+    // The child does not inherit the Swift runtime's crash handler: SIGSEGV's default action applies.
+    let segv = facts("signal SEGV")
+    XCTAssertEqual(segv["after_send"]?.stringValue, "terminated")
+    XCTAssertEqual(segv["child_status"]?["signal"]?.stringValue, "SIGSEGV")
+
     let handler = facts("signal USR1 --handler")
     XCTAssertEqual(handler["handler_ran"]?.boolValue, true)
     XCTAssertEqual(handler["after_send"]?.stringValue, "alive")

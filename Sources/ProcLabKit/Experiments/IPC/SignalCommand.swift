@@ -49,7 +49,7 @@ enum SignalCommand {
         + (SignalResult.has(s.blockedMask, sig)
           ? "has \(name)" : "does NOT have \(name) (the kernel left it out)")
     }
-    r.line("signal \(name): child \(r.pid(s.child)) \(setup)")
+    r.line("\(name): child \(r.pid(s.child)) \(setup)")
     r.line("  kill(\(r.pid(s.child)), \(name)) from the shell \(r.pid(getpid()))")
     if s.handlerRan { r.line("  the child's handler ran and reported \(name) through its pipe") }
     switch s.afterSend {
