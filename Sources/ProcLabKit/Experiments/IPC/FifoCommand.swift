@@ -4,7 +4,8 @@ import Glibc
 enum FifoCommand {
   static let command = Command(
     name: "fifo", area: .ipc,
-    summary: "a named pipe (mkfifo) in a private directory connects two processes that share no descriptor",
+    summary:
+      "a named pipe (mkfifo) in a private directory: two processes meet by its name, inheriting no descriptor of it",
     usage: "fifo [--bytes N]",
     options: [.init("--bytes", value: "N", "bytes to send in the bulk phase (1…256M, default 1M)")],
     examples: ["fifo", "fifo --bytes 8M"]
