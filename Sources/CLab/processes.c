@@ -5,12 +5,14 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-volatile long clab_memory_cell = 0;
+// Initialised (not zero) so it lives in .data, mapped from the proclab file, not in .bss.
+volatile long clab_memory_cell = 1;
 unsigned long clab_memory_cell_address(void) { return (unsigned long)&clab_memory_cell; }
 long clab_memory_cell_read(void) { return clab_memory_cell; }
 void clab_memory_cell_write(long value) { clab_memory_cell = value; }
@@ -37,10 +39,16 @@ void clab_sleep_ns(long long ns) {
 }
 
 /// In a fork child: the shell's handlers (SIGINT flag, SIGTERM/SIGHUP flags) and
-/// ignored SIGPIPE must not carry over, and no signal stays blocked.
+/// ignored SIGPIPE must not carry over, and no signal stays blocked. Like lab
+/// children, no core files: `kill PID SEGV` must not litter the current directory.
 static void child_default_signals(void) {
-  int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGSEGV };
-  for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+  struct rlimit no_core = { 0, 0 };
+  setrlimit(RLIMIT_CORE, &no_core);
+  // Every handler: the Swift runtime's crash handlers (SIGSEGV, SIGABRT…) too,
+  // which must never run in a forked child.
+  for (int s = 1; s < NSIG; s++) {
+    if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);

@@ -35,7 +35,7 @@ enum SpawnCommand {
 
   static func run(_ args: Arguments, _ session: Session) throws -> Report {
     try args.expectPositionals(atMost: 1)
-    let count = try args.positionalInt(0, named: "N", default: 1, in: 1...64)
+    let count = try args.positionalInt(0, named: "count", default: 1, in: 1...64)
     let held = args.flag("--hold")
     let hold = try args.double("--hold", default: 0, in: 0...3600)
     let noReap = args.flag("--no-reap")
@@ -140,7 +140,7 @@ enum SpawnCommand {
           let d = SignalDispositions.read(children[i].pid)
           if d == nil || d!.isCaught(SIGUSR1) || d!.state == "Z" || Clock.nanoseconds() > deadline { break }
           try Interrupt.check()
-          _ = Descriptors.readable([], timeout: .milliseconds(2))
+          try Clock.sleep(.milliseconds(2))
         }
         children[i].state = ProcFS.stat(children[i].pid)?.state
       }
@@ -316,7 +316,7 @@ enum SpawnCommand {
           + (noReap ? " When they end nobody reaps them (--no-reap): they will show as Z in ps until `wait`." : ""))
     } else if noReap {
       r.explain(
-        "The \(Units.plural(count, "child", "children")) ended but were not reaped: each is now a zombie (state Z) that keeps its PID and exit status in the kernel until the parent calls wait. Try `ps`, then `wait`."
+        "\(count == 1 ? "The child" : "The \(count) children") ended but \(count == 1 ? "was" : "were") not reaped: each is now a zombie (state Z) that keeps its PID and exit status in the kernel until the parent calls wait. Try `ps`, then `wait`."
       )
     } else if !usages.isEmpty {
       let cpu = user + sys
@@ -324,6 +324,21 @@ enum SpawnCommand {
       r.explain(
         "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all, \(Units.percent(kernelShare)) of it in the kernel\(method == .posixSpawn ? " (loading and starting a program is mostly kernel and loader work)" : "")."
       )
+    }
+    let ended = children.compactMap(\.status)
+    if let first = ended.first, !held {
+      let kinds = Set(ended.map { "\($0)" })
+      if kinds.count == 1 && first != .exited(0) {
+        r.explain("\(count == 1 ? "It" : "Each") \(first): \(ProcessWords.meaning(of: first)).")
+      } else if kinds.count > 1 {
+        r.explain("They ended in different ways: \(kinds.sorted().joined(separator: ", ")).")
+      }
+    }
+    if method == .exec, let peak = usages.map(\.maxResidentBytes).max(),
+      let shellRSS = ProcFS.residentBytes(shell), Double(peak) > 0.8 * Double(shellRSS)
+    {
+      r.explain(
+        "Surprise in MAX RSS: \(Units.bytes(peak)) is about this shell's own size (\(Units.bytes(shellRSS))). glibc's posix_spawn starts the child with clone(CLONE_VM|CLONE_VFORK), sharing the shell's memory until exec, and the kernel keeps that high-water mark.")
     }
     if timedOut {
       r.explain("Some children ran past \(method == .exec ? 60 : 30) s and were killed with SIGKILL.")

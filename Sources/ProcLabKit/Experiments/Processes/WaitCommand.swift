@@ -35,6 +35,7 @@ enum WaitCommand {
       return r
     }
     let book = ProcessBook.of(session)
+    book.prune(keeping: session.children.pids)
     var table = Table(["PID", "WAS", "WAITED", "ENDED", "CPU user/sys", "MAX RSS"], rightAligned: [0, 2])
     var reaped: [JSON] = []
     var zombiesReaped: [(Int32, Duration?)] = []
