@@ -23,7 +23,8 @@ final class ProcessExperimentTests: XCTestCase {
   @discardableResult
   private func run(_ line: String, file: StaticString = #filePath, line number: UInt = #line) -> Outcome {
     let o = session.execute(line: line).last!
-    XCTAssertFalse((o.error ?? "").contains("invariant"), "\(line): \(o.error ?? "")", file: file, line: number)
+    XCTAssertFalse(
+      (o.error ?? "").contains("invariant"), "\(line): \(o.error ?? "")", file: file, line: number)
     return o
   }
 

@@ -12,7 +12,9 @@ final class ProcessCommandTests: XCTestCase {
     let all = run.outcomes
     for o in all {
       let error = o["error"]?.stringValue ?? ""
-      XCTAssertFalse(error.contains("cleanup invariant"), "\(o["input"]?.stringValue ?? ""): \(error)", file: file, line: line)
+      XCTAssertFalse(
+        error.contains("cleanup invariant"), "\(o["input"]?.stringValue ?? ""): \(error)", file: file,
+        line: line)
     }
     XCTAssertTrue(run.stderr.isEmpty || !run.stderr.contains("Fatal"), run.stderr, file: file, line: line)
     return all
@@ -27,7 +29,9 @@ final class ProcessCommandTests: XCTestCase {
     XCTAssertEqual(children.count, 2)
     let pids = children.compactMap { $0["pid"]?.intValue }
     XCTAssertEqual(Set(pids).count, 2, "two distinct PIDs")
-    for c in children { XCTAssertEqual(c["ppid"]?.intValue, shell, "the kernel says the shell is the parent") }
+    for c in children {
+      XCTAssertEqual(c["ppid"]?.intValue, shell, "the kernel says the shell is the parent")
+    }
     // ps read /proc: both children, under the shell, alive (sleeping or running).
     let processes = try XCTUnwrap(o[1]["facts"]?["processes"]?.arrayValue)
     XCTAssertEqual(processes.first?["pid"]?.intValue, shell)
@@ -59,7 +63,8 @@ final class ProcessCommandTests: XCTestCase {
     let spawnCPU = cpu(o[0]) / 3
     let forkCPU = cpu(o[1]) / 2
     XCTAssertGreaterThan(spawnCPU, 0)
-    XCTAssertGreaterThanOrEqual(spawnCPU * 1.0, forkCPU * 0.5, "a lab copy of proclab does at least comparable work")
+    XCTAssertGreaterThanOrEqual(
+      spawnCPU * 1.0, forkCPU * 0.5, "a lab copy of proclab does at least comparable work")
   }
 
   private func cpu(_ outcome: JSON) -> Double {
@@ -73,10 +78,13 @@ final class ProcessCommandTests: XCTestCase {
       "spawn --exec sh -c 'exit 7'; spawn --exec sh -c 'kill -TERM $$'; spawn --exec sh -c 'kill -KILL $$'; spawn 2 --exec /bin/echo hello"
     )
     XCTAssertEqual(o[0]["facts"]?["children"]?.arrayValue?.first?["status"]?["code"]?.intValue, 7)
-    XCTAssertEqual(o[1]["facts"]?["children"]?.arrayValue?.first?["status"]?["signal"]?.stringValue, "SIGTERM")
-    XCTAssertEqual(o[2]["facts"]?["children"]?.arrayValue?.first?["status"]?["signal"]?.stringValue, "SIGKILL")
+    XCTAssertEqual(
+      o[1]["facts"]?["children"]?.arrayValue?.first?["status"]?["signal"]?.stringValue, "SIGTERM")
+    XCTAssertEqual(
+      o[2]["facts"]?["children"]?.arrayValue?.first?["status"]?["signal"]?.stringValue, "SIGKILL")
     let output = o[3]["output"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    XCTAssertEqual(output.filter { $0.contains("| hello") }.count, 2, "the program's output came back through the pipe")
+    XCTAssertEqual(
+      output.filter { $0.contains("| hello") }.count, 2, "the program's output came back through the pipe")
   }
 
   func testZombiesAppearWithNoReapAndGoAfterWait() throws {
@@ -86,7 +94,8 @@ final class ProcessCommandTests: XCTestCase {
     XCTAssertEqual(pids.count, 2)
     let before = o[1]["facts"]?["processes"]?.arrayValue ?? []
     for pid in pids {
-      XCTAssertEqual(before.first { $0["pid"]?.intValue == pid }?["state"]?.stringValue, "Z", "\(pid) is a zombie")
+      XCTAssertEqual(
+        before.first { $0["pid"]?.intValue == pid }?["state"]?.stringValue, "Z", "\(pid) is a zombie")
     }
     XCTAssertEqual(o[1]["facts"]?["zombies"]?.intValue, 2)
     let reaped = o[2]["facts"]?["reaped"]?.arrayValue ?? []
@@ -101,7 +110,9 @@ final class ProcessCommandTests: XCTestCase {
   }
 
   func testKillRefusesProcessesTheShellDidNotCreate() throws {
-    let run = ProcLabBinary.run(["-c", "kill 1; kill \(getpid()) KILL; spawn --hold 20; kill 1 9", "--json", "--trace"])
+    let run = ProcLabBinary.run([
+      "-c", "kill 1; kill \(getpid()) KILL; spawn --hold 20; kill 1 9", "--json", "--trace",
+    ])
     let o = run.outcomes
     XCTAssertEqual(o.count, 4)
     for i in [0, 1, 3] {
@@ -113,7 +124,8 @@ final class ProcessCommandTests: XCTestCase {
       let calls = (o[i]["trace"]?.arrayValue ?? []).compactMap { $0["call"]?.stringValue }
       XCTAssertFalse(calls.contains("kill"), "no signal was sent")
     }
-    XCTAssertTrue((o[3]["error"]?.stringValue ?? "").contains("it holds: "), "names the children it may signal")
+    XCTAssertTrue(
+      (o[3]["error"]?.stringValue ?? "").contains("it holds: "), "names the children it may signal")
     XCTAssertTrue(processExists(getpid()))
   }
 

@@ -86,7 +86,9 @@ public enum Fork {
     var view = clab_memory_view()
     let start = Clock.nanoseconds()
     let rc = clab_memory_thread(newValue, &view)
-    Trace.record("pthread_create+join", "thread writes \(newValue) to the cell", result: rc == 0 ? "tid \(view.tid)" : SystemError.name(of: rc), since: start)
+    Trace.record(
+      "pthread_create+join", "thread writes \(newValue) to the cell",
+      result: rc == 0 ? "tid \(view.tid)" : SystemError.name(of: rc), since: start)
     if rc != 0 { throw SystemError("pthread_create", errno: rc) }
     return MemoryView(view)
   }

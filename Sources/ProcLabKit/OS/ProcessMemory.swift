@@ -10,7 +10,9 @@ public enum ProcessMemory {
     let start = Clock.nanoseconds()
     let fd = open("/proc/\(pid)/mem", O_RDONLY | O_CLOEXEC)
     if fd < 0 {
-      Trace.record("open", "/proc/\(pid)/mem, O_RDONLY", result: "-1 \(SystemError.name(of: clab_errno()))", since: start)
+      Trace.record(
+        "open", "/proc/\(pid)/mem, O_RDONLY", result: "-1 \(SystemError.name(of: clab_errno()))", since: start
+      )
       return nil
     }
     defer { close(fd) }
@@ -18,7 +20,8 @@ public enum ProcessMemory {
     let n = pread(fd, &value, MemoryLayout<Int>.size, off_t(Int64(bitPattern: UInt64(address))))
     Trace.record(
       "pread", "/proc/\(pid)/mem, 8 bytes at \(Units.address(address))",
-      result: n == MemoryLayout<Int>.size ? "\(value)" : "-1 \(SystemError.name(of: clab_errno()))", since: start)
+      result: n == MemoryLayout<Int>.size ? "\(value)" : "-1 \(SystemError.name(of: clab_errno()))",
+      since: start)
     return n == MemoryLayout<Int>.size ? value : nil
   }
 

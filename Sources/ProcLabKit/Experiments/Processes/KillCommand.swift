@@ -6,7 +6,9 @@ enum KillCommand {
     name: "kill", area: .processes,
     summary: "send a signal to a child this shell created and report what it did",
     usage: "kill PID [SIGNAL]",
-    examples: ["spawn 2 --hold 30; kill PID", "kill PID STOP", "kill PID CONT", "kill PID USR1", "kill PID 9"],
+    examples: [
+      "spawn 2 --hold 30; kill PID", "kill PID STOP", "kill PID CONT", "kill PID USR1", "kill PID 9",
+    ],
     completion: .children
   ) { args, session in try run(args, session) }
 
@@ -31,12 +33,15 @@ enum KillCommand {
       throw UsageError("kill: PID must be a positive whole number, got '\(Arguments.printable(word))'")
     }
     guard session.children.contains(pid) else {
-      throw UsageError("kill: \(pid) is not a process this shell created, so it will not signal it; \(heldList(session))")
+      throw UsageError(
+        "kill: \(pid) is not a process this shell created, so it will not signal it; \(heldList(session))")
     }
     var sig = SIGTERM
     if let text = args.positional(1) {
       guard let parsed = Signals.parse(text) else {
-        throw UsageError("kill: unknown signal '\(Arguments.printable(text))'; use a name or number: \(Signals.namesForHelp)")
+        throw UsageError(
+          "kill: unknown signal '\(Arguments.printable(text))'; use a name or number: \(Signals.namesForHelp)"
+        )
       }
       sig = parsed
     }
@@ -81,7 +86,9 @@ enum KillCommand {
         r.fact("status", change.status.json)
       case .stopped(let s):
         effect = .stopped
-        r.line("\(r.pid(pid)) stopped by \(Signals.name(s)) — ps shows state \(after?.state.map { String($0) } ?? "T")")
+        r.line(
+          "\(r.pid(pid)) stopped by \(Signals.name(s)) — ps shows state \(after?.state.map { String($0) } ?? "T")"
+        )
       case .continued:
         effect = .continued
         r.line("\(r.pid(pid)) continued — state now \(after?.state.map { String($0) } ?? "?")")
@@ -96,7 +103,8 @@ enum KillCommand {
     } else if ignored || (defaultAction == "ignore") {
       effect = .ignored
       r.line(
-        "\(r.pid(pid)) ignored \(name) and still runs (\(ignored ? "it set SIG_IGN" : "its default action is to ignore"))")
+        "\(r.pid(pid)) ignored \(name) and still runs (\(ignored ? "it set SIG_IGN" : "its default action is to ignore"))"
+      )
     } else if blocked {
       effect = .blocked
       r.line("\(r.pid(pid)) has \(name) blocked: the signal waits, pending, until it unblocks it")
@@ -104,7 +112,9 @@ enum KillCommand {
       effect = .nothing
       r.line("\(r.pid(pid)) was not stopped, so \(name) changed nothing; it still runs")
     } else {
-      r.line("sent \(name) to \(r.pid(pid)); no change seen within \(r.duration(elapsed)) (state \(after?.state.map { String($0) } ?? "gone"))")
+      r.line(
+        "sent \(name) to \(r.pid(pid)); no change seen within \(r.duration(elapsed)) (state \(after?.state.map { String($0) } ?? "gone"))"
+      )
     }
     r.fact("pid", pid)
     r.fact("signal", name)
@@ -119,21 +129,29 @@ enum KillCommand {
     case .terminated:
       r.explain(
         "\(name) (\(meaning)) has the default action \(defaultAction); the child had no handler for it, so the kernel ended it and wait4 collected its status.",
-        more: "Only SIGKILL and SIGSTOP can never be caught or ignored; a process could catch \(name) and survive it.")
+        more:
+          "Only SIGKILL and SIGSTOP can never be caught or ignored; a process could catch \(name) and survive it."
+      )
     case .stopped:
       r.explain(
-        "\(name) stopped the child: it keeps its memory and PID but gets no CPU until SIGCONT (`kill \(pid) CONT`). wait4 with WUNTRACED reported the stop.")
+        "\(name) stopped the child: it keeps its memory and PID but gets no CPU until SIGCONT (`kill \(pid) CONT`). wait4 with WUNTRACED reported the stop."
+      )
     case .continued:
       r.explain("SIGCONT resumed the stopped child; wait4 with WCONTINUED reported it.")
     case .caught:
       r.explain(
         "The child installed a handler for \(name) (SigCgt in /proc/\(pid)/status), so the kernel ran that function instead of the default action (\(defaultAction)); afterwards it went back to sleep.",
-        more: "proclab's children catch SIGUSR1 on purpose, to show a handler at work. Try USR2, which they do not catch.")
+        more:
+          "proclab's children catch SIGUSR1 on purpose, to show a handler at work. Try USR2, which they do not catch."
+      )
     case .ignored:
       r.explain(
-        "The kernel discarded \(name): \(ignored ? "the child asked to ignore it (SigIgn in /proc/\(pid)/status)" : "ignoring is its default action (\(meaning))"). The child never noticed.")
+        "The kernel discarded \(name): \(ignored ? "the child asked to ignore it (SigIgn in /proc/\(pid)/status)" : "ignoring is its default action (\(meaning))"). The child never noticed."
+      )
     case .blocked:
-      r.explain("A blocked signal stays pending (SigPnd/ShdPnd in /proc/\(pid)/status) until the process unblocks it.")
+      r.explain(
+        "A blocked signal stays pending (SigPnd/ShdPnd in /proc/\(pid)/status) until the process unblocks it."
+      )
     case .nothing:
       r.explain("SIGCONT only matters to a stopped process.")
     }

@@ -7,7 +7,9 @@ enum MemoryCommand {
     name: "memory", area: .processes,
     summary: "same address, different values: processes have separate memory, threads share it",
     usage: "memory [--threads]",
-    options: [.init("--threads", "a thread writes instead of a forked child: the main thread sees the change")],
+    options: [
+      .init("--threads", "a thread writes instead of a forked child: the main thread sees the change")
+    ],
     examples: ["memory", "memory --threads"]
   ) { args, session in
     try args.expectPositionals(atMost: 0)
@@ -82,7 +84,8 @@ enum MemoryCommand {
       )
     } else {
       r.explain(
-        "Surprise: address \(sameAddress ? "matched" : "differed") and the parent read \(parentNow) after the child wrote \(child.view.after); processes are expected to be isolated.")
+        "Surprise: address \(sameAddress ? "matched" : "differed") and the parent read \(parentNow) after the child wrote \(child.view.after); processes are expected to be isolated."
+      )
     }
     return r
   }
@@ -98,14 +101,18 @@ enum MemoryCommand {
 
     let r = Report()
     r.line("one variable, in proclab's data segment: \(r.note(mapping ?? "mapping not found", .text))")
-    var t = Table(["", "PID", "TID", "ADDRESS", "READ", "WROTE", "READ AGAIN"], rightAligned: [1, 2, 4, 5, 6])
+    var t = Table(
+      ["", "PID", "TID", "ADDRESS", "READ", "WROTE", "READ AGAIN"], rightAligned: [1, 2, 4, 5, 6])
     t.add([
-      "new thread", r.pid(view.pid), r.tid(view.tid), r.addr(view.address), String(view.before), String(written),
+      "new thread", r.pid(view.pid), r.tid(view.tid), r.addr(view.address), String(view.before),
+      String(written),
       String(view.after),
     ])
     t.add(["main thread", r.pid(me), r.tid(mainTID), r.addr(address), String(original), "-", String(mainNow)])
     r.lines(t.lines)
-    r.line("the thread was joined (pthread_join): \(Units.plural(ProcFS.threads(of: me).count, "thread")) left in this process")
+    r.line(
+      "the thread was joined (pthread_join): \(Units.plural(ProcFS.threads(of: me).count, "thread")) left in this process"
+    )
     let shared = mainNow == written && view.address == address
     r.fact("address", Units.address(address))
     r.fact("thread_address", Units.address(view.address))

@@ -10,12 +10,16 @@ enum SpawnCommand {
     summary: "create N child processes and report how each was made, how it ended and what it used",
     usage: usage,
     options: [
-      .init("--hold", value: "SECONDS", "children sleep this long; the shell returns and keeps them (ps, kill, wait)"),
+      .init(
+        "--hold", value: "SECONDS",
+        "children sleep this long; the shell returns and keeps them (ps, kill, wait)"),
       .init("--fork", "fork() copies of the shell instead of posix_spawn of a fresh proclab"),
       .init("--no-reap", "let children end but do not reap them: they stay zombies until wait"),
       .init("--exec", value: "PROGRAM", "run an external program (ARGS follow it)", takesRest: true),
     ],
-    examples: ["spawn 3", "spawn 2 --hold 30", "spawn 2 --fork", "spawn --no-reap", "spawn --exec /bin/echo hello"]
+    examples: [
+      "spawn 3", "spawn 2 --hold 30", "spawn 2 --fork", "spawn --no-reap", "spawn --exec /bin/echo hello",
+    ]
   ) { args, session in try run(args, session) }
 
   enum Method: String {
@@ -58,7 +62,8 @@ enum SpawnCommand {
       }
       guard let path = Spawn.resolve(program: name) else {
         throw UsageError(
-          "spawn: no program '\(Arguments.printable(name))' found (not executable or not on PATH); try /bin/true")
+          "spawn: no program '\(Arguments.printable(name))' found (not executable or not on PATH); try /bin/true"
+        )
       }
       resolved = path
     }
@@ -301,19 +306,24 @@ enum SpawnCommand {
     case .exec:
       r.explain(
         "posix_spawn started \(Units.plural(count, "copy", "copies")) of \(resolved) in \(ms) (\(per) each): a new process, then the kernel loaded that program into it.",
-        more: "Its standard output and error came back to the shell through a pipe; its standard input was /dev/null.")
+        more:
+          "Its standard output and error came back to the shell through a pipe; its standard input was /dev/null."
+      )
     }
     let wrongParent = children.filter { $0.parent != shell && $0.parent != 0 }
     if wrongParent.isEmpty {
-      r.explain("Every child's parent is this shell (PID \(shell)): the kernel records who created each process.")
+      r.explain(
+        "Every child's parent is this shell (PID \(shell)): the kernel records who created each process.")
     } else {
       r.explain(
-        "Surprise: \(wrongParent.count) child(ren) already had another parent when /proc was read (\(wrongParent.map { "\($0.pid)→\($0.parent)" }.joined(separator: ", ")).")
+        "Surprise: \(wrongParent.count) child(ren) already had another parent when /proc was read (\(wrongParent.map { "\($0.pid)→\($0.parent)" }.joined(separator: ", "))."
+      )
     }
     if held {
       r.explain(
         "The children sleep for \(Units.plain(hold)) s while the shell goes on: `ps` shows them, `kill PID [SIGNAL]` signals them, `wait` reaps them; quitting kills and reaps them."
-          + (noReap ? " When they end nobody reaps them (--no-reap): they will show as Z in ps until `wait`." : ""))
+          + (noReap
+            ? " When they end nobody reaps them (--no-reap): they will show as Z in ps until `wait`." : ""))
     } else if noReap {
       r.explain(
         "\(count == 1 ? "The child" : "The \(count) children") ended but \(count == 1 ? "was" : "were") not reaped: each is now a zombie (state Z) that keeps its PID and exit status in the kernel until the parent calls wait. Try `ps`, then `wait`."
@@ -338,7 +348,8 @@ enum SpawnCommand {
       let shellRSS = ProcFS.residentBytes(shell), Double(peak) > 0.8 * Double(shellRSS)
     {
       r.explain(
-        "Surprise in MAX RSS: \(Units.bytes(peak)) is about this shell's own size (\(Units.bytes(shellRSS))). glibc's posix_spawn starts the child with clone(CLONE_VM|CLONE_VFORK), sharing the shell's memory until exec, and the kernel keeps that high-water mark.")
+        "Surprise in MAX RSS: \(Units.bytes(peak)) is about this shell's own size (\(Units.bytes(shellRSS))). glibc's posix_spawn starts the child with clone(CLONE_VM|CLONE_VFORK), sharing the shell's memory until exec, and the kernel keeps that high-water mark."
+      )
     }
     if timedOut {
       r.explain("Some children ran past \(method == .exec ? 60 : 30) s and were killed with SIGKILL.")

@@ -60,7 +60,9 @@ enum WaitCommand {
       let entry = book.entries.removeValue(forKey: c.pid)
       statuses.append(got.status)
       if before == "Z" { zombiesReaped.append((c.pid, entry?.endedAt.map { Clock.since($0) })) }
-      let was = before.map { "\($0) \($0 == "Z" ? "zombie" : $0 == "S" ? "sleeping" : $0 == "R" ? "running" : "")" } ?? "?"
+      let was =
+        before.map { "\($0) \($0 == "Z" ? "zombie" : $0 == "S" ? "sleeping" : $0 == "R" ? "running" : "")" }
+        ?? "?"
       table.add([
         r.pid(c.pid), was, r.duration(waited), "\(got.status)",
         "\(r.duration(got.usage.userTime))/\(r.duration(got.usage.systemTime))",
@@ -71,8 +73,12 @@ enum WaitCommand {
         "waited_ms": .double(waited.milliseconds), "status": got.status.json, "usage": got.usage.json,
       ])
     }
-    r.line("reaped \(Units.plural(reaped.count, "child", "children")) with wait4:")
-    r.lines(table.lines)
+    if reaped.isEmpty {
+      r.line("reaped nothing")
+    } else {
+      r.line("reaped \(Units.plural(reaped.count, "child", "children")) with wait4:")
+      r.lines(table.lines)
+    }
     for b in background { r.line("  \(r.pid(b.pid)) had already ended and the shell reaped it: \(b.status)") }
     for s in skipped { r.line("  " + s) }
     let left = session.children.children.count
@@ -84,6 +90,11 @@ enum WaitCommand {
     r.fact("still_held", left)
     r.fact("interrupted", interrupted)
 
+    if interrupted {
+      r.explain(
+        "Ctrl-C stopped the waiting, not the children: wait4 was polling and gave up; the children still run. `kill PID` ends one, `wait` waits again."
+      )
+    }
     if let first = statuses.first {
       let kinds = Set(statuses.map { "\($0)" })
       r.explain(
@@ -101,7 +112,8 @@ enum WaitCommand {
           "A parent that never waits leaves zombies; they use no memory but each holds a PID. If the parent dies, init (or a subreaper) adopts and reaps them: see `orphan`."
       )
     } else if !statuses.isEmpty {
-      r.explain("wait4 blocked until each child ended, then returned its status and resource usage in one call.")
+      r.explain(
+        "wait4 blocked until each child ended, then returned its status and resource usage in one call.")
     }
     return r
   }
