@@ -17,7 +17,7 @@ enum KillCommand {
     let pids = session.children.pids
     return pids.isEmpty
       ? "it holds none (start some with spawn 2 --hold 30)"
-      : "it holds: \(pids.map(String.init).joined(separator: ", "))"
+      : "it holds: \(pids.prefix(8).map(String.init).joined(separator: ", "))\(pids.count > 8 ? ", … (\(pids.count) in all; see ps)" : "")"
   }
 
   enum Effect: String {

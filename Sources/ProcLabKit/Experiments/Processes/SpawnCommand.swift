@@ -37,6 +37,14 @@ enum SpawnCommand {
     var state: Character?
   }
 
+  /// Where the children's CPU time went, read from the split wait4 reported.
+  static func cpuSplit(_ kernelShare: Double, _ method: Method) -> String {
+    guard method == .posixSpawn else { return "" }
+    return kernelShare >= 0.5
+      ? " — mostly kernel work: mapping the program and filling its pages"
+      : " — mostly user space: the dynamic loader and the Swift runtime starting up in each copy"
+  }
+
   static func run(_ args: Arguments, _ session: Session) throws -> Report {
     try args.expectPositionals(atMost: 1)
     let count = try args.positionalInt(0, named: "count", default: 1, in: 1...64)
@@ -143,7 +151,12 @@ enum SpawnCommand {
       for i in children.indices {
         while true {
           let d = SignalDispositions.read(children[i].pid)
-          if d == nil || d!.isCaught(SIGUSR1) || d!.state == "Z" || Clock.nanoseconds() > deadline { break }
+          // Ready: handler installed and asleep (or already ended).
+          if d == nil || (d!.isCaught(SIGUSR1) && d!.state == "S") || d!.state == "Z"
+            || Clock.nanoseconds() > deadline
+          {
+            break
+          }
           try Interrupt.check()
           try Clock.sleep(.milliseconds(2))
         }
@@ -326,13 +339,13 @@ enum SpawnCommand {
             ? " When they end nobody reaps them (--no-reap): they will show as Z in ps until `wait`." : ""))
     } else if noReap {
       r.explain(
-        "\(count == 1 ? "The child" : "The \(count) children") ended but \(count == 1 ? "was" : "were") not reaped: each is now a zombie (state Z) that keeps its PID and exit status in the kernel until the parent calls wait. Try `ps`, then `wait`."
+        "\(count == 1 ? "The child" : "The \(count) children") ended but \(count == 1 ? "was" : "were") not reaped: \(count == 1 ? "it" : "each") is now a zombie (state Z) that keeps its PID and exit status in the kernel until the parent calls wait. Try `ps`, then `wait`."
       )
     } else if !usages.isEmpty {
       let cpu = user + sys
       let kernelShare = cpu > .zero ? sys.seconds / cpu.seconds : 0
       r.explain(
-        "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all, \(Units.percent(kernelShare)) of it in the kernel\(method == .posixSpawn ? " (loading and starting a program is mostly kernel and loader work)" : "")."
+        "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all, \(Units.percent(kernelShare)) of it in the kernel\(cpuSplit(kernelShare, method))."
       )
     }
     let ended = children.compactMap(\.status)
