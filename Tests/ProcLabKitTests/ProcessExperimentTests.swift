@@ -60,6 +60,29 @@ final class ProcessExperimentTests: XCTestCase {
     XCTAssertFalse(run("kill \(pid) 65").succeeded)
   }
 
+  func testKillingANoReapChildLeavesAZombieUntilWait() throws {
+    let pid = try XCTUnwrap(pids(run("spawn --hold 30 --no-reap")).first)
+    let killed = run("kill \(pid) KILL")
+    XCTAssertEqual(killed.facts["effect"]?.stringValue, "terminated")
+    XCTAssertEqual(killed.facts["reaped"]?.boolValue, false)
+    XCTAssertEqual(ProcFS.stat(pid)?.state, "Z", "the kernel keeps it as a zombie")
+    XCTAssertEqual(run("kill \(pid)").facts["effect"]?.stringValue, "no effect", "a zombie ignores signals")
+    let waited = run("wait \(pid)")
+    XCTAssertEqual(waited.facts["reaped"]?.arrayValue?.first?["state_before"]?.stringValue, "Z")
+    XCTAssertEqual(waited.facts["reaped"]?.arrayValue?.first?["status"]?["signal"]?.stringValue, "SIGKILL")
+    XCTAssertNil(ProcFS.stat(pid), "gone from /proc once reaped")
+  }
+
+  func testAChildThatAlreadyEndedIsNotSignalled() throws {
+    let pid = try XCTUnwrap(pids(run("spawn --hold 0.1 --fork")).first)
+    usleep(400_000)
+    _ = run("ps")  // between commands the shell reaps held children that ended
+    XCTAssertNil(ProcFS.stat(pid))
+    let o = run("kill \(pid)")
+    XCTAssertFalse(o.succeeded)
+    XCTAssertTrue(o.error?.contains("has already ended (exited 0)") ?? false, o.error ?? "")
+  }
+
   func testStopContinueCatchAndIgnoreAreObservedNotAssumed() throws {
     for method in ["", " --fork"] {
       let pid = try XCTUnwrap(pids(run("spawn --hold 30" + method)).first)

@@ -24,6 +24,30 @@ enum KillCommand {
     case terminated, stopped, continued, caught, ignored, blocked, nothing = "no effect"
   }
 
+  /// Like Wait.change, without reaping: the end is seen with waitid(WNOWAIT), a stop or
+  /// continue from /proc (wait4 would reap an ended child).
+  static func watchWithoutReaping(
+    _ pid: Int32, sent sig: Int32, from startState: Character?, within window: Duration
+  ) throws
+    -> ReapedChild?
+  {
+    let end = Clock.nanoseconds() + UInt64(window.nanoseconds)
+    while true {
+      if let s = try Wait.endedWithoutReaping(pid, noHang: true) {
+        return ReapedChild(pid: pid, status: s, usage: ResourceUsage())
+      }
+      let state = ProcFS.stat(pid)?.state
+      if state == "T" && startState != "T" {
+        return ReapedChild(pid: pid, status: .stopped(sig), usage: ResourceUsage())
+      }
+      if startState == "T" && state != "T" {
+        return ReapedChild(pid: pid, status: .continued, usage: ResourceUsage())
+      }
+      if Clock.nanoseconds() >= end { return nil }
+      try Clock.sleep(.milliseconds(2))
+    }
+  }
+
   static func run(_ args: Arguments, _ session: Session) throws -> Report {
     try args.expectPositionals(atMost: 2)
     guard let word = args.positional(0) else {
@@ -31,6 +55,10 @@ enum KillCommand {
     }
     guard let pid = Int32(word), pid > 0 else {
       throw UsageError("kill: PID must be a positive whole number, got '\(Arguments.printable(word))'")
+    }
+    if let gone = session.children.recentlyReaped.last(where: { $0.pid == pid }) {
+      throw UsageError(
+        "kill: \(pid) has already ended (\(gone.status)) and the shell reaped it; nothing to signal")
     }
     guard session.children.contains(pid) else {
       throw UsageError(
@@ -68,9 +96,28 @@ enum KillCommand {
     let expectsChange =
       sig == SIGKILL || sig == SIGSTOP || sig == SIGCONT
       || (!caught && !ignored && !blocked && defaultAction != "ignore")
-    let change = try Wait.change(pid, within: expectsChange ? .seconds(3) : .milliseconds(150))
+    let window: Duration = expectsChange ? .seconds(3) : .milliseconds(150)
+    let keepZombie = session.children.child(pid)?.keepZombie ?? false
+    // A child kept for --no-reap is watched without reaping it (waitid WNOWAIT), so it stays a zombie.
+    let change =
+      try keepZombie
+      ? watchWithoutReaping(pid, sent: sig, from: before?.state, within: window)
+      : Wait.change(pid, within: window)
     let elapsed = Clock.since(t0)
     let after = SignalDispositions.read(pid)
+    if keepZombie, let change, change.status.signal != nil || change.status.exitCode != nil {
+      r.line(
+        "\(r.pid(pid)) \(change.status) — left unreaped as --no-reap asked: ps shows it as Z until `wait`")
+      r.fact("pid", pid)
+      r.fact("signal", name)
+      r.fact("effect", Effect.terminated.rawValue)
+      r.fact("status", change.status.json)
+      r.fact("reaped", false)
+      r.explain(
+        "\(name) ended the child, but nobody collected its status: it is a zombie now. `wait \(pid)` reaps it."
+      )
+      return r
+    }
 
     var effect = Effect.nothing
     if let change {
