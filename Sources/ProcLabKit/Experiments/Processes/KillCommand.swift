@@ -142,6 +142,16 @@ enum KillCommand {
       }
     } else if caught {
       effect = .caught
+      // On a busy machine the child may not have run its handler yet: give it up to 2 s to
+      // wake, run it and sleep again (its voluntary switch count goes up when it does).
+      var after = after
+      let deadline = Clock.nanoseconds() + 2_000_000_000
+      while (after?.voluntarySwitches ?? 0) <= (before?.voluntarySwitches ?? 0)
+        && Clock.nanoseconds() < deadline
+      {
+        try Clock.sleep(.milliseconds(5))
+        after = SignalDispositions.read(pid)
+      }
       let woke = (after?.voluntarySwitches ?? 0) - (before?.voluntarySwitches ?? 0)
       r.line(
         "\(r.pid(pid)) caught \(name) with its handler and still runs (state \(after?.state.map { String($0) } ?? "?"); it woke up \(r.count(woke)) time(s) to run the handler)"
