@@ -11,8 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
-// Initialised (not zero) so it lives in .data, mapped from the proclab file, not in .bss.
-volatile long clab_memory_cell = 1;
+// The cell has a page of its own: initialised (so it lives in .data, mapped from
+// the proclab file), page-aligned and page-sized, so no other variable shares its
+// page and only a write to the cell itself can trigger the copy-on-write.
+static volatile union {
+  long value;
+  char page[4096];
+} cell_page __attribute__((aligned(4096))) = { .value = 1 };
+#define clab_memory_cell (cell_page.value)
 unsigned long clab_memory_cell_address(void) { return (unsigned long)&clab_memory_cell; }
 long clab_memory_cell_read(void) { return clab_memory_cell; }
 void clab_memory_cell_write(long value) { clab_memory_cell = value; }
@@ -111,13 +117,19 @@ pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, 
   view.tid = (pid_t)syscall(SYS_gettid);
   view.address = (unsigned long)&clab_memory_cell;
   view.before = clab_memory_cell;
-  clab_memory_cell = new_value; // the first write to this page copies it for the child
-  view.after = clab_memory_cell;
+  view.after = view.before;
+  // First report: what the child sees before writing (the page is still shared).
   write_all(report_fd, &view, sizeof view);
   char c;
   for (;;) {
     ssize_t n = read(hold_fd, &c, 1);
     if (n < 0 && errno == EINTR) continue;
+    if (n == 1 && c == 'W') {
+      clab_memory_cell = new_value; // the first write to this page copies it for the child
+      view.after = clab_memory_cell;
+      write_all(report_fd, &view, sizeof view);
+      continue;
+    }
     break; // end of file: the parent has looked, we may go
   }
   _exit(0);

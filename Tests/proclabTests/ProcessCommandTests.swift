@@ -141,6 +141,13 @@ final class ProcessCommandTests: XCTestCase {
     XCTAssertEqual(p["child_after"]?.intValue, 99)
     XCTAssertEqual(p["parent_after"]?.intValue, 42, "the parent never saw the child's write")
     if let k = p["kernel_child_value"] { XCTAssertEqual(k.intValue, 99, "/proc/CHILD/mem agrees") }
+    if let before = p["frames_before"]?.arrayValue, let after = p["frames_after"]?.arrayValue {
+      // Frame numbers are visible (running as root): one shared page, then a copy for the child.
+      XCTAssertEqual(before[0], before[1], "shared after fork")
+      XCTAssertEqual(after[0], before[0], "the parent kept its page")
+      XCTAssertNotEqual(after[1], after[0], "the child's write copied the page")
+      XCTAssertEqual(p["copy_on_write_seen"]?.boolValue, true)
+    }
     XCTAssertTrue((p["mapping"]?.stringValue ?? "").contains("proclab"), "the variable is in proclab's data")
     XCTAssertEqual(
       p["mapping"]?.stringValue?.split(separator: " ").dropFirst().first,
