@@ -35,7 +35,9 @@ enum IOCommand {
     var modes = Mode.allCases
     for m in Mode.allCases where args.flag("--" + m.rawValue) { modes = [m] }
     if modes.contains(.serial) && k * wait > 60_000 {
-      throw UsageError("io: serial waiting would take \(k) × \(wait) ms = \(k * wait) ms; keep --tasks × --wait at most 60000")
+      throw UsageError(
+        "io: serial waiting would take \(k) × \(wait) ms = \(k * wait) ms; keep --tasks × --wait at most 60000"
+      )
     }
     return try run(tasks: k, waitMS: wait, modes: modes, session: session)
   }
@@ -103,7 +105,8 @@ enum IOCommand {
           let now = Clock.nanoseconds()
           let stopping = Interrupt.isRequested
           for p in pending where p.due <= now || stopping {
-            try? Descriptors.writeAll(replies[p.task].write, "reply for task \(p.task + 1): the data it waited for\n")
+            try? Descriptors.writeAll(
+              replies[p.task].write, "reply for task \(p.task + 1): the data it waited for\n")
           }
           pending.removeAll { $0.due <= now || stopping }
           let next = pending.map(\.due).min().map { $0 > now ? $0 - now : 0 } ?? 50_000_000
@@ -203,12 +206,14 @@ enum IOCommand {
     r.line(
       "\(r.count(k)) task\(k == 1 ? "" : "s"), each waiting \(r.count(waitMS)) ms for a reply a server thread writes into its pipe"
     )
-    var t = Table(["how", "wall time", "in waits", "CPU time", "threads waiting"], rightAligned: [1, 2, 3, 4])
+    var t = Table(
+      ["how", "wall time", "in waits", "CPU time", "threads waiting"], rightAligned: [1, 2, 3, 4])
     var chart = BarChart(width: 24)
     for res in results {
       let waits = Double(res.wall) / 1e6 / Double(waitMS)
       t.add([
-        res.mode.rawValue, r.seconds(Double(res.wall) / 1e9), r.number(waits), r.duration(res.cpu), "\(res.threadsUsed)",
+        res.mode.rawValue, r.seconds(Double(res.wall) / 1e9), r.number(waits), r.duration(res.cpu),
+        "\(res.threadsUsed)",
       ])
       chart.add(res.mode.rawValue, Double(res.wall), Units.duration(seconds: Double(res.wall) / 1e9))
     }
@@ -253,8 +258,10 @@ enum IOCommand {
     let overlapped = [Mode.threads, .poll].filter { byMode[$0] != nil }
     if !overlapped.isEmpty {
       parts.append(
-        overlapped.map { "with \($0 == .threads ? "\(k) threads" : "poll() on one thread") the waits overlapped: \(waits($0)) waits" }
-          .joined(separator: "; ").capitalizedFirst + ".")
+        overlapped.map {
+          "with \($0 == .threads ? "\(k) threads" : "poll() on one thread") the waits overlapped: \(waits($0)) waits"
+        }
+        .joined(separator: "; ").capitalizedFirst + ".")
     }
     let cpuShare = results.map { $0.cpu.seconds / max(1e-9, Double($0.wall) / 1e9) }.max() ?? 0
     parts.append(
@@ -262,7 +269,8 @@ enum IOCommand {
     )
     if byMode[.threads] != nil && byMode[.poll] != nil {
       parts.append(
-        "poll() got the same overlap with one thread instead of \(k): that is what asynchronous I/O (event loops, async/await) is for — many waits, few threads.")
+        "poll() got the same overlap with one thread instead of \(k): that is what asynchronous I/O (event loops, async/await) is for — many waits, few threads."
+      )
     }
     r.explain(
       parts.joined(separator: " "),

@@ -36,7 +36,8 @@ enum ThreadWork {
     for track in tracks.prefix(maxRows) {
       t.add(
         "\(track.label) \(r.tid(track.tid))",
-        track.slices.map { Timeline.Interval(start: $0.start, end: max($0.end, $0.start + 1), mark: $0.mark) })
+        track.slices.map { Timeline.Interval(start: $0.start, end: max($0.end, $0.start + 1), mark: $0.mark) }
+      )
     }
     t.legend = [("0", "…9 = the CPU it ran on"), ("·", idleLegend)]
     return t.lines + moreRows(tracks.count)
