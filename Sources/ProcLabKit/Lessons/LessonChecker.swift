@@ -56,7 +56,10 @@ public enum LessonChecker {
         break
       }
       var problem: LessonError?
+      var first: LessonError?
+      var tries = 0
       for _ in 0..<max(1, attempts) {
+        tries += 1
         var last: Outcome?
         for words in (try? WordSplitter.split(command)) ?? [] { last = session.run(words: words) }
         guard let outcome = last else { break }
@@ -77,9 +80,12 @@ public enum LessonChecker {
             message: "\(label): '\(outcome.input)' does not fit the pattern '\(step.commandText)'")
         }
         if problem == nil { break }
+        if first == nil { first = problem }
       }
-      if let problem {
-        failures.append(problem)
+      if problem != nil, var first {
+        // The first failure is the telling one: a retry runs after the step's effects (a reaped child…).
+        if tries > 1 { first.message += "\n(tried \(tries) times; this was the first)" }
+        failures.append(first)
         // Later steps may quote this one's values: stop at the first failure.
         break
       }
