@@ -65,7 +65,9 @@ final class LessonEngineTests: XCTestCase {
   /// A new shell: a fresh session with the engine installed, printing into `output`.
   func shell() -> Session {
     let session = Session()
-    session.write = { [unowned self] text in self.output += text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+    session.write = { [unowned self] text in
+      self.output += text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
     session.installLessons(directory: dir + "/lessons", progressPath: progressPath)
     return session
   }
@@ -103,7 +105,9 @@ final class LessonEngineTests: XCTestCase {
     type(s, "next")
     // The right verb with output that does not match: said plainly, no pass.
     let wrong = type(s, "explain zombie")
-    XCTAssertTrue(wrong.contains("✗ step 3/3: that is the step's command, but its output is not what the lesson expects"), wrong)
+    XCTAssertTrue(
+      wrong.contains("✗ step 3/3: that is the step's command, but its output is not what the lesson expects"),
+      wrong)
     XCTAssertEqual(s.prompt, "proclab [tiny 3/3]> ")
     XCTAssertTrue(type(s, "explain thread").contains("✓ step 3/3 passed"))
     let summary = type(s, "next")
@@ -175,10 +179,12 @@ final class LessonEngineTests: XCTestCase {
     try "{ not json".write(toFile: progressPath, atomically: true, encoding: .utf8)
     let s = shell()
     let out = type(s, "lessons")
-    XCTAssertTrue(out.contains("warning: lesson progress in \(progressPath) was unreadable; set aside as"), out)
+    XCTAssertTrue(
+      out.contains("warning: lesson progress in \(progressPath) was unreadable; set aside as"), out)
     let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/state")
     let aside = try XCTUnwrap(names.first { $0.hasPrefix("progress.json.corrupt-") })
-    XCTAssertEqual(try String(contentsOfFile: dir + "/state/" + aside, encoding: .utf8), "{ not json", "kept, not lost")
+    XCTAssertEqual(
+      try String(contentsOfFile: dir + "/state/" + aside, encoding: .utf8), "{ not json", "kept, not lost")
     XCTAssertFalse(type(s, "lessons").contains("warning"), "the warning is shown once")
     type(s, "lesson tiny; info")
     XCTAssertEqual(try savedProgress().lessons["tiny"]?.passed, [0], "a fresh file is written")
@@ -189,7 +195,9 @@ final class LessonEngineTests: XCTestCase {
     XCTAssertEqual(Completer.complete(before: "lesson ", word: "ti", session: s), .words(["tiny"]))
   }
 
-  func XCTAssertThrowsErrorLine(_ out: String, _ words: String, file: StaticString = #filePath, line: UInt = #line) {
+  func XCTAssertThrowsErrorLine(
+    _ out: String, _ words: String, file: StaticString = #filePath, line: UInt = #line
+  ) {
     XCTAssertTrue(out.contains(words), out, file: file, line: line)
   }
 }

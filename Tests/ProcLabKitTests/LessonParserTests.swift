@@ -87,7 +87,9 @@ final class LessonParserTests: XCTestCase {
   }
 
   /// Replaces `old` in the good lesson and returns the error's position and message.
-  func error(replacing old: String, with new: String, file: StaticString = #filePath, line: UInt = #line) -> LessonError? {
+  func error(replacing old: String, with new: String, file: StaticString = #filePath, line: UInt = #line)
+    -> LessonError?
+  {
     let text = Self.good.replacingOccurrences(of: old, with: new)
     XCTAssertNotEqual(text, Self.good, "the replacement applies", file: file, line: line)
     do {
@@ -121,42 +123,59 @@ final class LessonParserTests: XCTestCase {
     assertError("order: 3", "order 3", at: (4, 1), contains: "expected 'key: value'")
     assertError("id: demo", "id: Demo Lesson", at: (2, 5), contains: "id must be lowercase")
     assertError("title: A demo lesson\n", "", at: (8, 1), contains: "no 'title:'")
-    assertError("summary: \"Two steps and a summary.\"\n", "summary: x\n- stray\n", at: (6, 1), contains: "list only follows 'needs:'")
+    assertError(
+      "summary: \"Two steps and a summary.\"\n", "summary: x\n- stray\n", at: (6, 1),
+      contains: "list only follows 'needs:'")
     assertError("order: 3\n", "order: 3\norder: 4\n", at: (5, 1), contains: "given twice")
     assertError("  - explain\n---\n", "  - explain\n", at: (1, 1), contains: "never closed")
   }
 
   func testStepErrorsNameTheirPosition() {
-    assertError("```proclab\nproclab> info", "```sh\nproclab> info", at: (14, 1), contains: "has no ```proclab block")
+    assertError(
+      "```proclab\nproclab> info", "```sh\nproclab> info", at: (14, 1), contains: "has no ```proclab block")
     assertError("proclab> info\n", "proclab> info\nproclab> help\n", at: (24, 1), contains: "one command")
-    assertError("proclab> info\n", "output first\nproclab> info\n", at: (23, 1), contains: "expected 'proclab> COMMAND'")
+    assertError(
+      "proclab> info\n", "output first\nproclab> info\n", at: (23, 1), contains: "expected 'proclab> COMMAND'"
+    )
     assertError("{{:text}}\n```", "{{:text}}", at: (36, 1), contains: "never closed")
     assertError("{{:text}}", "{{:bogus}}", at: (38, 1), contains: "bogus")
     assertError("<!-- run: explain process -->\n", "", at: (36, 10), contains: "free placeholder")
     assertError("## Look at the shell", "##", at: (14, 4), contains: "expected a step title")
-    assertError("Narration of step one.", "Narration quotes {{nobody}}.", at: (16, 18), contains: "'{{nobody}}' quotes a value no earlier step captures")
+    assertError(
+      "Narration of step one.", "Narration quotes {{nobody}}.", at: (16, 18),
+      contains: "'{{nobody}}' quotes a value no earlier step captures")
     assertError("proclab> info\n", "proclab> info {{X}}\n", at: (23, 15), contains: "'{{X}}'")
   }
 
   func testMarkupErrorsNameTheirPosition() {
-    assertError("> **Hint:** first hint", "> **Hnit:** first hint", at: (18, 3), contains: "unknown marker '**Hnit:**'")
+    assertError(
+      "> **Hint:** first hint", "> **Hnit:** first hint", at: (18, 3), contains: "unknown marker '**Hnit:**'")
     assertError("> **Hint:** first hint", "> **Hint:**", at: (18, 3), contains: "empty hint")
     assertError("Intro text.", "> **Hint:** too early", at: (12, 3), contains: "belongs to a step")
-    assertError("> - [x] this shell's", "> - [ ] this shell's", at: (30, 3), contains: "mark the right choice")
+    assertError(
+      "> - [x] this shell's", "> - [ ] this shell's", at: (30, 3), contains: "mark the right choice")
     assertError("> - [ ] the kernel's\n", "> - the kernel's\n", at: (31, 3), contains: "'- [ ] text'")
     assertError(
       "> - [x] this shell's\n", "> - [x] this shell's\n> - [ ] c\n> - [ ] d\n> - [ ] e\n", at: (35, 3),
       contains: "at most 4 choices")
-    assertError("> **Predict:** Which PID is {{SHELL}}?", "> **Why:** early", at: (30, 3), contains: "put a '**Predict:**' before it")
-    assertError("> **Why:** {{SHELL}} is this shell.", "> **Why:** {{late}}", at: (33, 12), contains: "'{{late}}'")
+    assertError(
+      "> **Predict:** Which PID is {{SHELL}}?", "> **Why:** early", at: (30, 3),
+      contains: "put a '**Predict:**' before it")
+    assertError(
+      "> **Why:** {{SHELL}} is this shell.", "> **Why:** {{late}}", at: (33, 12), contains: "'{{late}}'")
   }
 
   func testSummaryErrorsNameTheirPosition() {
-    assertError("## Summary\n\nYou were", "## Not a summary\n\nYou were", at: (41, 1), contains: "has no ```proclab block")
-    assertError("you read about {{topic}}.", "you read about {{topik}}.", at: (43, 36), contains: "'{{topik}}'")
-    assertError("You were {{SHELL}}; you read about {{topic}}.", "", at: (41, 1), contains: "the summary is empty")
     assertError(
-      "you read about {{topic}}.", "you read about {{topic}}.\n## Extra\n", at: (44, 1), contains: "must be the last section")
+      "## Summary\n\nYou were", "## Not a summary\n\nYou were", at: (41, 1),
+      contains: "has no ```proclab block")
+    assertError(
+      "you read about {{topic}}.", "you read about {{topik}}.", at: (43, 36), contains: "'{{topik}}'")
+    assertError(
+      "You were {{SHELL}}; you read about {{topic}}.", "", at: (41, 1), contains: "the summary is empty")
+    assertError(
+      "you read about {{topic}}.", "you read about {{topic}}.\n## Extra\n", at: (44, 1),
+      contains: "must be the last section")
   }
 
   func testABrokenFileDoesNotStopTheOthers() throws {

@@ -41,7 +41,8 @@ final class LessonCourseTests: XCTestCase {
   func testCheckFailsALessonWhoseOutputNoLongerMatches() throws {
     try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     let text = try String(contentsOfFile: Self.lessonsDirectory + "/01-process.md", encoding: .utf8)
-      .replacingOccurrences(of: "  CPU cores   {{cores:int}} online", with: "  CPU cores   {{cores:int}} offline")
+      .replacingOccurrences(
+        of: "  CPU cores   {{cores:int}} online", with: "  CPU cores   {{cores:int}} offline")
     try text.write(toFile: state + "/changed.md", atomically: true, encoding: .utf8)
     let run = ProcLabBinary.run(["check", state + "/changed.md"], environment: ["XDG_STATE_HOME": state])
     XCTAssertEqual(run.status, 1, run.stdout)
@@ -51,7 +52,8 @@ final class LessonCourseTests: XCTestCase {
 
   func testLessonSubcommandPlaysFromAPipeAndResumesAfterQuitting() throws {
     let first = ProcLabBinary.run(
-      ["lesson", "process"], input: "info\nnext\nexplain process\nquit\n", environment: ["XDG_STATE_HOME": state])
+      ["lesson", "process"], input: "info\nnext\nexplain process\nquit\n",
+      environment: ["XDG_STATE_HOME": state])
     XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
     XCTAssertTrue(first.stdout.contains("Lesson 1: What a process is"), first.stdout)
     XCTAssertTrue(first.stdout.contains("✓ step 1/5 passed"), first.stdout)
@@ -102,7 +104,8 @@ final class LessonCourseTests: XCTestCase {
     XCTAssertTrue(shell.waitFor("progress is saved", after: mark), shell.screen)
     mark = shell.mark
     shell.type("lesson iso\t")
-    XCTAssertTrue(shell.waitFor("lesson isolation", after: mark), "Tab completes lesson names: \(shell.screen)")
+    XCTAssertTrue(
+      shell.waitFor("lesson isolation", after: mark), "Tab completes lesson names: \(shell.screen)")
     shell.type("\u{15}quit\r")
     XCTAssertEqual(shell.waitForExit(), .exited(0))
   }

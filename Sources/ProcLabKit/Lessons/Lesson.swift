@@ -49,7 +49,9 @@ public struct LessonStep: Sendable {
     LessonText.fill(commandText, captures) { inner in
       let parts = inner.split(separator: ":", maxSplits: 1).map(String.init)
       let name = parts.first ?? inner
-      let constraint = parts.count > 1 ? parts[1].split(separator: " ", maxSplits: 1).dropFirst().first.map(String.init) : nil
+      let constraint =
+        parts.count > 1
+        ? parts[1].split(separator: " ", maxSplits: 1).dropFirst().first.map(String.init) : nil
       return "<" + (name.isEmpty ? "value" : name) + (constraint.map { " " + $0 } ?? "") + ">"
     }
   }
@@ -128,7 +130,9 @@ public enum LessonText {
           j += 1
         }
         if j + 1 < chars.count {
-          let name = inner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+          let name =
+            inner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+            ?? ""
           found.append((name.trimmingCharacters(in: .whitespaces), inner.contains(":"), i + 1))
           i = j + 2
           continue

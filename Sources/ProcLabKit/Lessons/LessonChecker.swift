@@ -24,7 +24,8 @@ public enum LessonChecker {
       return [
         LessonError(
           file: lesson.file, line: 2, column: 1,
-          message: "the lesson needs \(missing.joined(separator: ", ")), which this build of proclab does not have")
+          message:
+            "the lesson needs \(missing.joined(separator: ", ")), which this build of proclab does not have")
       ]
     }
     let session: Session
@@ -44,7 +45,9 @@ public enum LessonChecker {
       let label = "step \(i + 1) '\(step.title)'"
       guard let command = step.concreteCommand(captures) else {
         failures.append(
-          LessonError(file: lesson.file, line: step.commandLine, column: 10, message: "\(label): no command to type (add '<!-- run: COMMAND -->')"))
+          LessonError(
+            file: lesson.file, line: step.commandLine, column: 10,
+            message: "\(label): no command to type (add '<!-- run: COMMAND -->')"))
         break
       }
       var probe = captures
@@ -52,7 +55,9 @@ public enum LessonChecker {
         failures.append(
           LessonError(
             file: lesson.file, line: step.commandLine, column: 10,
-            message: "\(label): the command '\(command)' (from 'run:') does not fit the pattern '\(step.commandText)'"))
+            message:
+              "\(label): the command '\(command)' (from 'run:') does not fit the pattern '\(step.commandText)'"
+          ))
         break
       }
       var problem: LessonError?
@@ -69,7 +74,8 @@ public enum LessonChecker {
           problem = nil
         case .failed(let error):
           problem = LessonError(
-            file: lesson.file, line: step.commandLine, column: 10, message: "\(label): '\(command)' failed: \(error)")
+            file: lesson.file, line: step.commandLine, column: 10,
+            message: "\(label): '\(command)' failed: \(error)")
         case .mismatch(let m):
           problem = LessonError(
             file: lesson.file, line: m.line, column: 1,
@@ -94,7 +100,9 @@ public enum LessonChecker {
   }
 
   /// Checks every lesson file of a directory (sub-folders such as drafts/ are skipped).
-  public static func check(directory: String, registry: Registry = Catalog.registry) -> [String: [LessonError]] {
+  public static func check(directory: String, registry: Registry = Catalog.registry) -> [String:
+    [LessonError]]
+  {
     var results: [String: [LessonError]] = [:]
     for file in LessonLibrary.files(in: directory) { results[file] = check(file: file, registry: registry) }
     return results
@@ -112,13 +120,15 @@ public struct LessonFileChecker: FileChecker {
     func elapsed() -> Double { Double(Clock.nanoseconds() - start) / 1e9 }
     let lesson: Lesson
     do { lesson = try LessonParser.parse(text, file: file) } catch {
-      return FileCheckResult(file: file, status: .unreadable, report: "\(error)", steps: 0, seconds: elapsed())
+      return FileCheckResult(
+        file: file, status: .unreadable, report: "\(error)", steps: 0, seconds: elapsed())
     }
     let session = Session.forFile(allowExec: options.allowExec)
     let failures = LessonChecker.check(lesson: lesson, session: session)
     let report =
       failures.map(\.description).joined(separator: "\n")
-      + (options.update && !failures.isEmpty ? "\n(--update rewrites transcripts only; fix lessons by hand)" : "")
+      + (options.update && !failures.isEmpty
+        ? "\n(--update rewrites transcripts only; fix lessons by hand)" : "")
     return FileCheckResult(
       file: file, status: failures.isEmpty ? .passed : .failed, report: report, steps: lesson.steps.count,
       seconds: elapsed())

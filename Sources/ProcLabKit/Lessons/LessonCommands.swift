@@ -63,20 +63,23 @@ enum LessonCommands {
     try args.expectPositionals(atMost: 0)
     let engine = engine(args, session)
     let r = report(engine.listing())
-    r.fact("lessons", JSON.array(engine.course.lessons.map { lesson in
-      var o = JSONObject()
-      o["id"] = .string(lesson.id)
-      o["title"] = .string(lesson.title)
-      o["steps"] = lesson.steps.count.json
-      switch engine.status(lesson) {
-      case .notStarted: o["status"] = .string("not started")
-      case .inProgress(let k, _):
-        o["status"] = .string("in progress")
-        o["step"] = k.json
-      case .done: o["status"] = .string("done")
-      }
-      return .object(o)
-    }))
+    r.fact(
+      "lessons",
+      JSON.array(
+        engine.course.lessons.map { lesson in
+          var o = JSONObject()
+          o["id"] = .string(lesson.id)
+          o["title"] = .string(lesson.title)
+          o["steps"] = lesson.steps.count.json
+          switch engine.status(lesson) {
+          case .notStarted: o["status"] = .string("not started")
+          case .inProgress(let k, _):
+            o["status"] = .string("in progress")
+            o["step"] = k.json
+          case .done: o["status"] = .string("done")
+          }
+          return .object(o)
+        }))
     r.fact("errors", JSON.array(engine.course.errors.map { .string($0.description) }))
     return r
   }
@@ -99,7 +102,8 @@ enum LessonCommands {
     _ body: @escaping @Sendable (LessonEngine, Arguments, Session) throws -> [String]
   ) -> Command {
     Command(
-      name: name, aliases: aliases, area: .lessons, summary: summary, usage: usage ?? name, examples: [usage ?? name],
+      name: name, aliases: aliases, area: .lessons, summary: summary, usage: usage ?? name,
+      examples: [usage ?? name],
       completion: completion
     ) { args, session in
       try args.expectPositionals(atMost: positionals)
@@ -113,17 +117,22 @@ enum LessonCommands {
   static let next = simple("next", "go on to the next step once this one passed") { e, _, _ in try e.next() }
   static let back = simple("back", "go back one step (to run it again)") { e, _, _ in try e.back() }
   static let hint = simple("hint", "show the next hint for this step") { e, _, _ in try e.hint() }
-  static let skip = simple("skip", "run this step's command for you and pass it") { e, _, s in try e.skip(session: s) }
-  static let progress = simple("progress", "where you are in the lesson, and your numbers so far") { e, _, _ in
+  static let skip = simple("skip", "run this step's command for you and pass it") { e, _, s in
+    try e.skip(session: s)
+  }
+  static let progress = simple("progress", "where you are in the lesson, and your numbers so far") {
+    e, _, _ in
     e.progressLines()
   }
   static let restart = simple(
-    "restart", "start the current lesson (or NAME) again from step 1", usage: "restart [NAME]", positionals: 1,
+    "restart", "start the current lesson (or NAME) again from step 1", usage: "restart [NAME]",
+    positionals: 1,
     completion: .lessons
   ) { e, args, _ in try e.restart(args.positional(0)) }
   static let leave = simple("leave", "leave the lesson (progress is kept)") { e, _, _ in try e.leave() }
   static let answer = simple(
-    "answer", "answer the step's prediction before running its command", usage: "answer LETTER", positionals: 1,
+    "answer", "answer the step's prediction before running its command", usage: "answer LETTER",
+    positionals: 1,
     completion: .words(["A", "B", "C", "D"])
   ) { e, args, _ in
     guard let letter = args.positional(0) else { throw UsageError("answer: which choice? e.g. 'answer B'") }
@@ -136,5 +145,6 @@ enum LessonCommands {
     }
   }
 
-  static let all: [Command] = [lessons, lesson, next, back, hint, skip, progress, restart, leave, answer] + letters
+  static let all: [Command] =
+    [lessons, lesson, next, back, hint, skip, progress, restart, leave, answer] + letters
 }

@@ -49,7 +49,9 @@ public final class LessonEngine {
   // MARK: lessons and progress
 
   public enum Status: Equatable {
-    case notStarted, inProgress(step: Int, of: Int), done
+    case notStarted
+    case inProgress(step: Int, of: Int)
+    case done
   }
 
   public func status(_ lesson: Lesson) -> Status {
@@ -111,9 +113,13 @@ public final class LessonEngine {
       out.append("  \(mark) \(i + 1). \(s.title)")
     }
     out.append(
-      "  " + LessonEngine.bar(Double(a.progress.passed.count) / Double(a.lesson.steps.count)) + " \(a.progress.passed.count) of \(a.lesson.steps.count) steps passed")
+      "  " + LessonEngine.bar(Double(a.progress.passed.count) / Double(a.lesson.steps.count))
+        + " \(a.progress.passed.count) of \(a.lesson.steps.count) steps passed")
     if !a.progress.captures.isEmpty {
-      out.append("  your numbers: " + a.progress.captures.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
+      out.append(
+        "  your numbers: "
+          + a.progress.captures.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(
+            separator: ", "))
     }
     return out
   }
@@ -127,14 +133,17 @@ public final class LessonEngine {
     let lesson: Lesson
     if let name {
       guard let found = course.find(name) else {
-        let names = course.lessons.enumerated().map { "\($0.offset + 1) \($0.element.id)" }.joined(separator: ", ")
+        let names = course.lessons.enumerated().map { "\($0.offset + 1) \($0.element.id)" }.joined(
+          separator: ", ")
         throw UsageError(
-          "lesson: no lesson '\(Arguments.printable(name))'; \(names.isEmpty ? "no lessons are loaded (see 'lessons')" : "lessons: " + names)")
+          "lesson: no lesson '\(Arguments.printable(name))'; \(names.isEmpty ? "no lessons are loaded (see 'lessons')" : "lessons: " + names)"
+        )
       }
       lesson = found
     } else if let current = store.current.flatMap({ course.find($0) }), store[current.id]?.done != true {
       lesson = current
-    } else if let first = course.lessons.first(where: { store[$0.id]?.done != true }) ?? course.lessons.first {
+    } else if let first = course.lessons.first(where: { store[$0.id]?.done != true }) ?? course.lessons.first
+    {
       lesson = first
     } else {
       throw UsageError("lesson: no lessons are loaded; see 'lessons'")
@@ -142,7 +151,8 @@ public final class LessonEngine {
     let missing = course.missingCommands(lesson, registry: registry)
     if !missing.isEmpty {
       throw UsageError(
-        "lesson: '\(lesson.id)' needs \(missing.joined(separator: ", ")), which this build of proclab does not have")
+        "lesson: '\(lesson.id)' needs \(missing.joined(separator: ", ")), which this build of proclab does not have"
+      )
     }
     var progress = store[lesson.id] ?? LessonProgress()
     let resuming = store[lesson.id] != nil && !(progress.done && progress.passed.count == lesson.steps.count)
@@ -158,7 +168,8 @@ public final class LessonEngine {
     store.current = lesson.id
     save()
     if resuming && (progress.step > 0 || !progress.passed.isEmpty) {
-      out.append(Style.bold("Resuming '\(lesson.title)' at step \(progress.step + 1) of \(lesson.steps.count)."))
+      out.append(
+        Style.bold("Resuming '\(lesson.title)' at step \(progress.step + 1) of \(lesson.steps.count)."))
       if !progress.captures.isEmpty {
         out.append(
           Style.dim(
@@ -166,7 +177,9 @@ public final class LessonEngine {
           ))
       }
     } else {
-      out.append(Style.bold("Lesson \(course.lessons.firstIndex { $0.id == lesson.id }.map { $0 + 1 } ?? 0): \(lesson.title)"))
+      out.append(
+        Style.bold(
+          "Lesson \(course.lessons.firstIndex { $0.id == lesson.id }.map { $0 + 1 } ?? 0): \(lesson.title)"))
       out += lesson.introduction.map(render)
       out.append(
         Style.dim(
@@ -186,11 +199,16 @@ public final class LessonEngine {
     if let p = step.prediction {
       out.append("")
       out.append(Style.cyan("Predict: ") + render(LessonText.fill(p.question, a.captures)))
-      for (i, c) in p.choices.enumerated() { out.append("  \(p.letter(i))) " + render(LessonText.fill(c, a.captures))) }
+      for (i, c) in p.choices.enumerated() {
+        out.append("  \(p.letter(i))) " + render(LessonText.fill(c, a.captures)))
+      }
       if let answer = a.answer {
         out.append(Style.dim("  (you answered \(answer))"))
       } else {
-        out.append(Style.dim("  Type the letter (A–\(p.letter(p.choices.count - 1))) or 'answer B' first, then run the command."))
+        out.append(
+          Style.dim(
+            "  Type the letter (A–\(p.letter(p.choices.count - 1))) or 'answer B' first, then run the command."
+          ))
       }
     }
     out.append(Style.cyan("▶ run: ") + step.displayCommand(a.captures))
@@ -282,7 +300,9 @@ public final class LessonEngine {
   public func restart(_ name: String?) throws -> [String] {
     let id: String
     if let name {
-      guard let lesson = course.find(name) else { throw UsageError("restart: no lesson '\(Arguments.printable(name))'") }
+      guard let lesson = course.find(name) else {
+        throw UsageError("restart: no lesson '\(Arguments.printable(name))'")
+      }
       id = lesson.id
     } else {
       id = try requireActive("restart").lesson.id
@@ -311,7 +331,8 @@ public final class LessonEngine {
     let up = letter.uppercased()
     guard let i = Prediction.letters.firstIndex(of: up), i < p.choices.count else {
       throw UsageError(
-        "answer: choose one of \(p.choices.indices.map { p.letter($0) }.joined(separator: ", ")), got '\(Arguments.printable(letter))'")
+        "answer: choose one of \(p.choices.indices.map { p.letter($0) }.joined(separator: ", ")), got '\(Arguments.printable(letter))'"
+      )
     }
     if a.passed {
       return ["You already ran this step; the answer was \(p.answerText)."]
@@ -355,7 +376,8 @@ public final class LessonEngine {
       ]
     case .mismatch(let m):
       var out = [
-        Style.yellow("✗ step \(n): ") + "that is the step's command, but its output is not what the lesson expects:"
+        Style.yellow("✗ step \(n): ")
+          + "that is the step's command, but its output is not what the lesson expects:"
       ]
       out += m.report.split(separator: "\n").map { "  " + $0 }
       out.append("  Run it again (results vary between runs), or type 'hint' or 'skip'.")
@@ -373,20 +395,27 @@ public final class LessonEngine {
     if !a.progress.passed.contains(a.progress.step) { active!.progress.passed.append(a.progress.step) }
     save()
     let n = "\(a.progress.step + 1)/\(a.lesson.steps.count)"
-    var out = [Style.green("✓ step \(n) passed") + (skip == nil ? ": the output matched the lesson." : " (skipped: proclab ran it for you).")]
+    var out = [
+      Style.green("✓ step \(n) passed")
+        + (skip == nil ? ": the output matched the lesson." : " (skipped: proclab ran it for you).")
+    ]
     let values = a.step.captureNames.compactMap { name in captures[name].map { "\(name) = \($0)" } }
     if !values.isEmpty { out.append("  your numbers: " + values.joined(separator: ", ")) }
     if let p = a.step.prediction {
       let right = a.answer.flatMap { Prediction.letters.firstIndex(of: $0) }.map { p.correct.contains($0) }
       switch (a.answer, right) {
       case (let answer?, true?): out.append(Style.cyan("Prediction: ") + "you said \(answer) — right.")
-      case (let answer?, _): out.append(Style.cyan("Prediction: ") + "you said \(answer); the answer is \(p.answerText).")
-      default: out.append(Style.cyan("Prediction: ") + "you ran it before predicting; the answer is \(p.answerText).")
+      case (let answer?, _):
+        out.append(Style.cyan("Prediction: ") + "you said \(answer); the answer is \(p.answerText).")
+      default:
+        out.append(
+          Style.cyan("Prediction: ") + "you ran it before predicting; the answer is \(p.answerText).")
       }
       out += p.why.map { "  " + render(LessonText.fill($0, captures)) }
     }
     out.append(
-      a.progress.step + 1 < a.lesson.steps.count ? "Type 'next' for step \(a.progress.step + 2)." : "Type 'next' for the summary.")
+      a.progress.step + 1 < a.lesson.steps.count
+        ? "Type 'next' for step \(a.progress.step + 2)." : "Type 'next' for the summary.")
     return out
   }
 
@@ -411,7 +440,9 @@ public final class LessonEngine {
       switch StepCheck.check(a.step, outcome: o, captures: captures) {
       case .passed(let c): captures = c
       case .mismatch(let m):
-        out.append(Style.yellow("note: ") + "the output differed from the lesson's (\(m.report.split(separator: "\n").first ?? ""))")
+        out.append(
+          Style.yellow("note: ")
+            + "the output differed from the lesson's (\(m.report.split(separator: "\n").first ?? ""))")
       case .failed(let e): out.append(Style.yellow("note: ") + "the command failed: \(e)")
       default: break
       }

@@ -19,7 +19,9 @@ public struct Course: Sendable {
     if let n = Int(name), n >= 1, n <= lessons.count { return lessons[n - 1] }
     let lowered = name.lowercased()
     if let exact = lessons.first(where: { $0.id == lowered }) { return exact }
-    let fileMatch = lessons.first { URL(fileURLWithPath: $0.file).deletingPathExtension().lastPathComponent == lowered }
+    let fileMatch = lessons.first {
+      URL(fileURLWithPath: $0.file).deletingPathExtension().lastPathComponent == lowered
+    }
     if let fileMatch { return fileMatch }
     let prefixed = lessons.filter { $0.id.hasPrefix(lowered) }
     return prefixed.count == 1 ? prefixed[0] : nil
@@ -66,7 +68,8 @@ public enum LessonLibrary {
       case .success(let lesson):
         if let other = lessons.first(where: { $0.id == lesson.id }) {
           errors.append(
-            LessonError(file: file, line: 2, column: 1, message: "id '\(lesson.id)' is already used by \(other.file)"))
+            LessonError(
+              file: file, line: 2, column: 1, message: "id '\(lesson.id)' is already used by \(other.file)"))
         } else {
           lessons.append(lesson)
         }
@@ -102,9 +105,12 @@ public enum LessonLibrary {
       }
     }
     let cwd = fm.currentDirectoryPath
-    if isDirectory(cwd + "/lessons") && fm.fileExists(atPath: cwd + "/Package.swift") { return cwd + "/lessons" }
+    if isDirectory(cwd + "/lessons") && fm.fileExists(atPath: cwd + "/Package.swift") {
+      return cwd + "/lessons"
+    }
     if let exe {
-      let share = URL(fileURLWithPath: exe).deletingLastPathComponent().deletingLastPathComponent().path
+      let share =
+        URL(fileURLWithPath: exe).deletingLastPathComponent().deletingLastPathComponent().path
         + "/share/proclab/lessons"
       if isDirectory(share) { return share }
     }

@@ -82,7 +82,8 @@ public enum LessonParser {
         throw fail(n, indent + 1, "'\(key)' is given twice")
       }
       let afterColon = raw[raw.index(after: colon)...]
-      let valueColumn = raw.distance(from: raw.startIndex, to: colon) + 2 + afterColon.prefix { $0 == " " }.count
+      let valueColumn =
+        raw.distance(from: raw.startIndex, to: colon) + 2 + afterColon.prefix { $0 == " " }.count
       let value = unquote(afterColon.trimmingCharacters(in: .whitespaces))
       listKey = key
       if key == "needs" {
@@ -108,12 +109,17 @@ public enum LessonParser {
       throw fail(closingLine, 1, "front matter has no '\(key):'")
     }
     let id = fields["id"]!
-    if !id.value.allSatisfy({ ($0.isLetter && $0.isLowercase) || $0.isNumber || $0 == "-" }) || !id.value.first!.isLetter {
-      throw fail(id.line, id.column, "id must be lowercase letters, digits and '-', starting with a letter; got '\(id.value)'")
+    if !id.value.allSatisfy({ ($0.isLetter && $0.isLowercase) || $0.isNumber || $0 == "-" })
+      || !id.value.first!.isLetter
+    {
+      throw fail(
+        id.line, id.column,
+        "id must be lowercase letters, digits and '-', starting with a letter; got '\(id.value)'")
     }
     let orderField = fields["order"]!
     guard let order = Int(orderField.value), order >= 1 else {
-      throw fail(orderField.line, orderField.column, "order must be a whole number ≥ 1, got '\(orderField.value)'")
+      throw fail(
+        orderField.line, orderField.column, "order must be a whole number ≥ 1, got '\(orderField.value)'")
     }
 
     // MARK: body
@@ -160,10 +166,14 @@ public enum LessonParser {
             throw fail(n, 1, "a step's block holds one command; put the next command in its own ## step")
           }
           commandIndex = i
-        } else if commandIndex == nil && !l.trimmingCharacters(in: .whitespaces).isEmpty && !l.hasPrefix("#") {
+        } else if commandIndex == nil && !l.trimmingCharacters(in: .whitespaces).isEmpty && !l.hasPrefix("#")
+        {
           throw fail(n, 1, "expected 'proclab> COMMAND' before the output, found '\(Arguments.printable(l))'")
         } else if commandIndex != nil && l.hasPrefix("#") {
-          throw fail(n, 1, "a '#' line after the command; write it as '\\#' if it is output, or put narration before the command")
+          throw fail(
+            n, 1,
+            "a '#' line after the command; write it as '\\#' if it is output, or put narration before the command"
+          )
         }
       }
       guard let commandIndex else {
@@ -190,7 +200,8 @@ public enum LessonParser {
       try checkReferences(commandText, line: commandLine, column: 10, known: definedNames)
       var names: [String] = []
       for l in body {
-        for p in LessonText.placeholders(in: l) where p.defines && !p.name.isEmpty && !names.contains(p.name) {
+        for p in LessonText.placeholders(in: l) where p.defines && !p.name.isEmpty && !names.contains(p.name)
+        {
           names.append(p.name)
         }
       }
@@ -230,14 +241,21 @@ public enum LessonParser {
         guard let marker = LessonParser.marker(in: text) else {
           // A plain quote: narration.
           let plain = "> " + text
-          if closing != nil { closing!.append(plain) } else if heading != nil { narration.append(plain) } else {
+          if closing != nil {
+            closing!.append(plain)
+          } else if heading != nil {
+            narration.append(plain)
+          } else {
             introduction.append(plain)
           }
           i += 1
           continue
         }
         guard Self.markers.contains(marker.name) else {
-          throw fail(line, column, "unknown marker '**\(marker.name):**'; known: \(Self.markers.map { "**\($0):**" }.joined(separator: ", "))")
+          throw fail(
+            line, column,
+            "unknown marker '**\(marker.name):**'; known: \(Self.markers.map { "**\($0):**" }.joined(separator: ", "))"
+          )
         }
         guard heading != nil else {
           throw fail(line, column, "'**\(marker.name):**' belongs to a step: put it under a '##' heading")
@@ -268,7 +286,9 @@ public enum LessonParser {
               if choices.count == Prediction.letters.count {
                 throw fail(l, c, "at most \(Prediction.letters.count) choices (A–D)")
               }
-              if s.dropFirst(2).hasPrefix("[x]") || s.dropFirst(2).hasPrefix("[X]") { correct.insert(choices.count) }
+              if s.dropFirst(2).hasPrefix("[x]") || s.dropFirst(2).hasPrefix("[X]") {
+                correct.insert(choices.count)
+              }
               choices.append(String(s.dropFirst(6)).trimmingCharacters(in: .whitespaces))
             } else if s.hasPrefix("- ") {
               throw fail(l, c, "a choice is '- [ ] text', or '- [x] text' for a right one")
@@ -318,13 +338,25 @@ public enum LessonParser {
         guard closedFence else { throw fail(n, 1, "this ``` block is never closed: expected a line '```'") }
         if info == "proclab" {
           guard heading != nil else {
-            throw fail(n, 1, closing != nil ? "the summary takes no ```proclab block" : "a ```proclab block belongs to a step: put it under a '##' heading")
+            throw fail(
+              n, 1,
+              closing != nil
+                ? "the summary takes no ```proclab block"
+                : "a ```proclab block belongs to a step: put it under a '##' heading")
           }
-          if block != nil { throw fail(n, 1, "a second ```proclab block in one step; put it in its own ## step") }
+          if block != nil {
+            throw fail(n, 1, "a second ```proclab block in one step; put it in its own ## step")
+          }
           block = (info, n, body, n + 1)
         } else {
           let text = [raw] + body + ["```"]
-          if closing != nil { closing! += text } else if heading != nil { narration += text } else { introduction += text }
+          if closing != nil {
+            closing! += text
+          } else if heading != nil {
+            narration += text
+          } else {
+            introduction += text
+          }
         }
         continue
       }
@@ -349,10 +381,14 @@ public enum LessonParser {
       // HTML comments: `<!-- run: COMMAND -->` or notes for authors.
       let trimmed = raw.trimmingCharacters(in: .whitespaces)
       if trimmed.hasPrefix("<!--") {
-        guard trimmed.hasSuffix("-->") else { throw fail(n, 1, "an HTML comment must open and close on one line") }
+        guard trimmed.hasSuffix("-->") else {
+          throw fail(n, 1, "an HTML comment must open and close on one line")
+        }
         let inner = trimmed.dropFirst(4).dropLast(3).trimmingCharacters(in: .whitespaces)
         if inner.hasPrefix("run:") {
-          guard heading != nil else { throw fail(n, 1, "'run:' belongs to a step: put it under a '##' heading") }
+          guard heading != nil else {
+            throw fail(n, 1, "'run:' belongs to a step: put it under a '##' heading")
+          }
           let command = inner.dropFirst(4).trimmingCharacters(in: .whitespaces)
           if command.isEmpty { throw fail(n, 1, "expected a command after 'run:'") }
           try checkReferences(command, line: n, known: definedNames)
@@ -392,12 +428,17 @@ public enum LessonParser {
 
     try finishStep()
     guard let closingText = closing else {
-      throw fail(lines.count, 1, "the lesson has no '## Summary' section (the closing summary in the learner's numbers)")
+      throw fail(
+        lines.count, 1,
+        "the lesson has no '## Summary' section (the closing summary in the learner's numbers)")
     }
-    if steps.isEmpty { throw fail(summaryLine, 1, "the lesson has no steps: add '##' sections before the summary") }
+    if steps.isEmpty {
+      throw fail(summaryLine, 1, "the lesson has no steps: add '##' sections before the summary")
+    }
     if trimBlank(closingText).isEmpty { throw fail(summaryLine, 1, "the summary is empty") }
     return Lesson(
-      file: file, id: id.value, title: fields["title"]!.value, order: order, summary: fields["summary"]?.value ?? "",
+      file: file, id: id.value, title: fields["title"]!.value, order: order,
+      summary: fields["summary"]?.value ?? "",
       needs: needs, introduction: trimBlank(introduction), steps: steps, closing: trimBlank(closingText))
   }
 
@@ -411,7 +452,9 @@ public enum LessonParser {
   }
 
   static func unquote(_ s: String) -> String {
-    if s.count >= 2, let f = s.first, f == s.last, f == "\"" || f == "'" { return String(s.dropFirst().dropLast()) }
+    if s.count >= 2, let f = s.first, f == s.last, f == "\"" || f == "'" {
+      return String(s.dropFirst().dropLast())
+    }
     return s
   }
 
@@ -422,4 +465,3 @@ public enum LessonParser {
     return l
   }
 }
-
