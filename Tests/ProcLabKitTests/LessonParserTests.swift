@@ -8,7 +8,7 @@ final class LessonParserTests: XCTestCase {
     ---
     id: demo
     title: A demo lesson
-    order: 3
+    order: 3  # third
     summary: "Two steps and a summary."
     needs:
       - info
@@ -118,15 +118,15 @@ final class LessonParserTests: XCTestCase {
 
   func testFrontMatterErrorsNameTheirPosition() {
     assertError("---\nid: demo", "id: demo", at: (1, 1), contains: "first line must be '---'")
-    assertError("order: 3", "order: three", at: (4, 8), contains: "order must be a whole number")
-    assertError("order: 3", "level: 3", at: (4, 1), contains: "unknown key 'level'")
-    assertError("order: 3", "order 3", at: (4, 1), contains: "expected 'key: value'")
+    assertError("order: 3  # third", "order: three", at: (4, 8), contains: "order must be a whole number")
+    assertError("order: 3  # third", "level: 3", at: (4, 1), contains: "unknown key 'level'")
+    assertError("order: 3  # third", "order 3", at: (4, 1), contains: "expected 'key: value'")
     assertError("id: demo", "id: Demo Lesson", at: (2, 5), contains: "id must be lowercase")
     assertError("title: A demo lesson\n", "", at: (8, 1), contains: "no 'title:'")
     assertError(
       "summary: \"Two steps and a summary.\"\n", "summary: x\n- stray\n", at: (6, 1),
       contains: "list only follows 'needs:'")
-    assertError("order: 3\n", "order: 3\norder: 4\n", at: (5, 1), contains: "given twice")
+    assertError("order: 3  # third\n", "order: 3\norder: 4\n", at: (5, 1), contains: "given twice")
     assertError("  - explain\n---\n", "  - explain\n", at: (1, 1), contains: "never closed")
   }
 

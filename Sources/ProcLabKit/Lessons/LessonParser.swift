@@ -66,7 +66,7 @@ public enum LessonParser {
         guard listKey == "needs" else {
           throw fail(n, indent + 1, "a '- item' list only follows 'needs:'")
         }
-        let item = unquote(String(trimmed.dropFirst(1)).trimmingCharacters(in: .whitespaces))
+        let item = unquote(withoutComment(String(trimmed.dropFirst(1)).trimmingCharacters(in: .whitespaces)))
         if item.isEmpty { throw fail(n, indent + 2, "expected a command name after '-'") }
         needs.append(item)
         continue
@@ -84,7 +84,7 @@ public enum LessonParser {
       let afterColon = raw[raw.index(after: colon)...]
       let valueColumn =
         raw.distance(from: raw.startIndex, to: colon) + 2 + afterColon.prefix { $0 == " " }.count
-      let value = unquote(afterColon.trimmingCharacters(in: .whitespaces))
+      let value = unquote(withoutComment(afterColon.trimmingCharacters(in: .whitespaces)))
       listKey = key
       if key == "needs" {
         // `needs: [a, b]` or `needs:` followed by `- a` lines.
@@ -449,6 +449,13 @@ public enum LessonParser {
     let name = String(s[s.index(s.startIndex, offsetBy: 2)..<end.lowerBound])
     guard !name.isEmpty, name.allSatisfy({ $0.isLetter }), name.first!.isUppercase else { return nil }
     return (name, String(s[end.upperBound...]).trimmingCharacters(in: .whitespaces))
+  }
+
+  /// `value  # comment` → `value` (YAML comments start with a '#' after a space; quoted values keep theirs).
+  static func withoutComment(_ s: String) -> String {
+    if s.hasPrefix("\"") || s.hasPrefix("'") { return s }
+    guard let r = s.range(of: " #") else { return s }
+    return String(s[..<r.lowerBound]).trimmingCharacters(in: .whitespaces)
   }
 
   static func unquote(_ s: String) -> String {
