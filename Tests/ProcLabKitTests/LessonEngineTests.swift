@@ -95,7 +95,7 @@ final class LessonEngineTests: XCTestCase {
     XCTAssertTrue(out.contains("✓ step 1/3 passed"), out)
     // The captured PID is this process's real PID.
     XCTAssertTrue(out.contains("SHELL = \(getpid())"), out)
-    XCTAssertEqual(s.prompt, "proclab [tiny 1/3 ✓]> ")
+    XCTAssertEqual(s.prompt, "proclab [tiny 1/3 ok]> ")
     XCTAssertTrue(type(s, "next").contains("Step 2/3 · A definition"))
     let answered = type(s, "a")
     XCTAssertTrue(answered.contains("Your prediction: A) yes"), answered)
@@ -145,7 +145,7 @@ final class LessonEngineTests: XCTestCase {
     type(s, "lesson tiny; info; next")
     XCTAssertEqual(s.prompt, "proclab [tiny 2/3]> ")
     XCTAssertTrue(type(s, "back").contains("Step 1/3 · Your PID"))
-    XCTAssertEqual(s.prompt, "proclab [tiny 1/3 ✓]> ")
+    XCTAssertEqual(s.prompt, "proclab [tiny 1/3 ok]> ")
     XCTAssertThrowsErrorLine(type(s, "back"), "this is the first step")
     XCTAssertTrue(type(s, "next").contains("Step 2/3"))
   }

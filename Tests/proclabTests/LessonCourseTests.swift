@@ -81,7 +81,7 @@ final class LessonCourseTests: XCTestCase {
     mark = shell.mark
     shell.type("info\r")
     XCTAssertTrue(shell.waitFor("✓ step 1/5 passed", after: mark), shell.screen)
-    XCTAssertTrue(shell.waitFor("proclab [process 1/5 ✓]> ", after: mark), shell.screen)
+    XCTAssertTrue(shell.waitFor("proclab [process 1/5 ok]> ", after: mark), shell.screen)
     mark = shell.mark
     shell.type("next\r")
     XCTAssertTrue(shell.waitFor("Step 2/5 · What the kernel means by \"process\"", after: mark), shell.screen)
@@ -98,7 +98,7 @@ final class LessonCourseTests: XCTestCase {
     mark = shell.mark
     shell.type("spawn 2 --hold 60\r")
     XCTAssertTrue(shell.waitFor("you said B — right.", after: mark), shell.screen)
-    XCTAssertTrue(shell.waitFor("proclab [process 3/5 ✓]> ", after: mark), shell.screen)
+    XCTAssertTrue(shell.waitFor("proclab [process 3/5 ok]> ", after: mark), shell.screen)
     mark = shell.mark
     shell.type("leave\r")
     XCTAssertTrue(shell.waitFor("progress is saved", after: mark), shell.screen)

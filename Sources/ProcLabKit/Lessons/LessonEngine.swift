@@ -33,10 +33,11 @@ public final class LessonEngine {
     active = nil
   }
 
-  /// `proclab [race 3/7]> `, with a ✓ once the step has passed.
+  /// `proclab [race 3/7]> `, with `ok` once the step has passed.
   public var prompt: String? {
     guard let a = active else { return nil }
-    return "proclab [\(a.lesson.id) \(a.progress.step + 1)/\(a.lesson.steps.count)\(a.passed ? " ✓" : "")]> "
+    // ASCII only: readline (without a UTF-8 locale) counts bytes to place the cursor.
+    return "proclab [\(a.lesson.id) \(a.progress.step + 1)/\(a.lesson.steps.count)\(a.passed ? " ok" : "")]> "
   }
 
   /// The warning of the progress file, once.
