@@ -109,4 +109,54 @@ final class LessonCourseTests: XCTestCase {
     shell.type("\u{15}quit\r")
     XCTAssertEqual(shell.waitForExit(), .exited(0))
   }
+
+  /// Runs a proclab binary from `directory` (not the repository), with no help from the environment.
+  func runInstalled(
+    _ binary: String, _ arguments: [String], in directory: String, environment: [String: String] = [:]
+  )
+    throws -> String
+  {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    env["XDG_STATE_HOME"] = state
+    env["PROCLAB_LESSONS"] = nil
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  func testAnInstalledBinaryFindsTheCourseInShareAndPROCLAB_LESSONSWins() throws {
+    let prefix = state + "/prefix"
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: prefix + "/bin", withIntermediateDirectories: true)
+    try fm.createDirectory(atPath: prefix + "/share/proclab", withIntermediateDirectories: true)
+    try fm.copyItem(atPath: ProcLabBinary.path, toPath: prefix + "/bin/proclab")
+    try fm.copyItem(atPath: Self.lessonsDirectory, toPath: prefix + "/share/proclab/lessons")
+    let listed = try runInstalled(prefix + "/bin/proclab", ["-c", "lessons"], in: state)
+    XCTAssertTrue(listed.contains("11  cpu-io"), listed)
+    XCTAssertTrue(listed.contains("course: 0 of 11 done"), listed)
+
+    // $PROCLAB_LESSONS names another course, and wins over the installed one.
+    let other = state + "/other"
+    try fm.createDirectory(atPath: other, withIntermediateDirectories: true)
+    try fm.copyItem(atPath: Self.lessonsDirectory + "/03-isolation.md", toPath: other + "/isolation.md")
+    let chosen = try runInstalled(
+      prefix + "/bin/proclab", ["-c", "lessons"], in: state, environment: ["PROCLAB_LESSONS": other])
+    XCTAssertTrue(chosen.contains("1  isolation"), chosen)
+    XCTAssertTrue(chosen.contains("course: 0 of 1 done"), chosen)
+    // And with no course anywhere, the learner is told where one can come from.
+    try fm.removeItem(atPath: prefix + "/share/proclab/lessons")
+    let none = try runInstalled(prefix + "/bin/proclab", ["-c", "lessons"], in: state)
+    XCTAssertTrue(none.contains("No lessons found"), none)
+  }
 }
