@@ -190,6 +190,24 @@ final class LessonEngineTests: XCTestCase {
     XCTAssertEqual(try savedProgress().lessons["tiny"]?.passed, [0], "a fresh file is written")
   }
 
+  func testTheCheckerPlaysEveryStepAndNamesWhatFails() throws {
+    let file = dir + "/lessons/tiny.md"
+    XCTAssertEqual(LessonChecker.check(file: file).map(\.description), [])
+    // A verb the front matter does not list.
+    try Self.lesson.replacingOccurrences(of: "needs: [info, explain]", with: "needs: [info]")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    XCTAssertEqual(
+      LessonChecker.check(file: file).map(\.description),
+      [file + ":28:10: step 2 types 'explain', which the front matter's 'needs:' does not list"])
+    // Output that does not match, with where and what.
+    try Self.lesson.replacingOccurrences(of: "A thread is one line", with: "A thread is two lines")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    let failures = LessonChecker.check(file: file, attempts: 1)
+    XCTAssertEqual(failures.count, 1)
+    XCTAssertEqual(failures.first?.line, 37)
+    XCTAssertTrue(failures.first?.message.contains("step 3 'Another definition'") ?? false, "\(failures)")
+  }
+
   func testLessonNamesCompleteAfterLesson() {
     let s = shell()
     XCTAssertEqual(Completer.complete(before: "lesson ", word: "ti", session: s), .words(["tiny"]))

@@ -28,6 +28,18 @@ public enum LessonChecker {
             "the lesson needs \(missing.joined(separator: ", ")), which this build of proclab does not have")
       ]
     }
+    // Every verb a step types must be listed in `needs:`, so a build without it lists the lesson as unavailable.
+    for (i, step) in lesson.steps.enumerated() {
+      let verb = step.commandText.split(separator: " ").first.map(String.init) ?? ""
+      let name = registry.command(named: verb)?.name ?? verb
+      if !lesson.needs.contains(name) && !lesson.needs.contains(verb) {
+        return [
+          LessonError(
+            file: lesson.file, line: step.commandLine, column: 10,
+            message: "step \(i + 1) types '\(verb)', which the front matter's 'needs:' does not list")
+        ]
+      }
+    }
     let session: Session
     if let given {
       session = given
