@@ -214,7 +214,7 @@ public enum LessonParser {
           "the command has a free placeholder; add '<!-- run: COMMAND -->' to the step with the command skip and check should type"
         )
       }
-      if let p = prediction {
+      if prediction != nil {
         let known = definedNames.union(names)
         for w in whyLines { try checkReferences(w.text, line: w.line, column: w.column, known: known) }
       }
