@@ -156,6 +156,8 @@ public final class LessonEngine {
       )
     }
     var progress = store[lesson.id] ?? LessonProgress()
+    // The file may have changed since: forget steps that no longer exist.
+    progress.passed = progress.passed.filter { $0 < lesson.steps.count }
     let resuming = store[lesson.id] != nil && !(progress.done && progress.passed.count == lesson.steps.count)
     if progress.done && progress.passed.count == lesson.steps.count {
       // Retaking a finished lesson: from the top, keeping 'done'.
