@@ -50,6 +50,8 @@ enum LessonCommands {
   static let lessonsOption = Command.Option("--lessons", value: "DIR", "load the course from DIR instead")
 
   static func engine(_ args: Arguments, _ session: Session) -> LessonEngine {
+    // Lines are styled while they are built, before the outcome is rendered.
+    Style.enabled = session.settings.color && !session.settings.json
     if let dir = args.string("--lessons") {
       return session.installLessons(directory: dir)
     }
@@ -107,6 +109,7 @@ enum LessonCommands {
       completion: completion
     ) { args, session in
       try args.expectPositionals(atMost: positionals)
+      Style.enabled = session.settings.color && !session.settings.json
       let engine = session.lessonEngine
       let r = report(try body(engine, args, session))
       facts(r, engine)
