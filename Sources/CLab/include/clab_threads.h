@@ -55,6 +55,11 @@ typedef struct {
 
 enum { CLAB_RACE_UNSAFE = 0, CLAB_RACE_MUTEX = 1, CLAB_RACE_ATOMIC = 2 };
 
+/// A barrier where arriving threads keep running (spinning, yielding now and
+/// then) until all `count` arrived: when it opens, every thread is on a CPU,
+/// so none gets a head start while the others wake from a sleep.
+void clab_spin_barrier(long *arrived, long count);
+
 /// Adds 1 to *counter `iterations` times.
 /// UNSAFE: a volatile load, an add and a volatile store — three steps another
 /// thread can interleave with. MUTEX: the same inside pthread_mutex_lock/unlock.

@@ -31,7 +31,7 @@ enum RaceCommand {
   }
 
   static let defaultThreads = 2
-  static let defaultIterations = 10_000_000
+  static let defaultIterations = 30_000_000
   static let maxTotal = 200_000_000
 
   static let command = Command(
@@ -40,7 +40,7 @@ enum RaceCommand {
     usage: "race [--threads N] [--iterations M] [--racy | --lock | --atomic]",
     options: [
       .init("--threads", value: "N", "threads incrementing the counter (1…64, default 2)"),
-      .init("--iterations", value: "M", "increments per thread (1…100000000, default 10000000)"),
+      .init("--iterations", value: "M", "increments per thread (1…100000000, default 30000000)"),
       .init("--racy", "only the unprotected increment"),
       .init("--lock", "only the increment protected by a pthread mutex"),
       .init("--atomic", "only the C11 atomic_fetch_add increment"),
@@ -99,7 +99,7 @@ enum RaceCommand {
   static func runOnce(_ variant: Variant, threads n: Int, iterations m: Int) throws -> Result {
     let counter = SharedCounter()
     let lock = Mutex()
-    let barrier = Barrier(count: n)
+    let arrived = SharedCounter()
     let buffers = Buffers(n)
     var handles: [Threads.Handle] = []
     defer { Threads.joinAll(handles, tids: buffers.tids.filter { $0 != 0 }) }
@@ -107,7 +107,7 @@ enum RaceCommand {
       handles.append(
         try Threads.spawn("\(variant.key) \(i + 1)") {
           let tid = Threads.currentTID()
-          barrier.wait()
+          clab_spin_barrier(arrived.pointer, n)
           var done = 0
           let count = clab_race_loop(
             counter.pointer, m, variant.mode, lock.pointer, buffers.slices + i * Buffers.capacity,
