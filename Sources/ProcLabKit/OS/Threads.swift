@@ -166,20 +166,6 @@ public final class Mutex: @unchecked Sendable {
   public func unlock() { pthread_mutex_unlock(pointer) }
 }
 
-/// pthread_barrier_wait: N threads wait until all N have arrived, so they start together.
-public final class Barrier: @unchecked Sendable {
-  private let pointer: UnsafeMutablePointer<pthread_barrier_t>
-  public init(count: Int) {
-    pointer = .allocate(capacity: 1)
-    pthread_barrier_init(pointer, nil, UInt32(count))
-  }
-  deinit {
-    pthread_barrier_destroy(pointer)
-    pointer.deallocate()
-  }
-  public func wait() { _ = pthread_barrier_wait(pointer) }
-}
-
 /// A countdown: threads call `arrive()`; `wait` returns once `count` have arrived
 /// (pthread_cond_timedwait on a mutex), or at the timeout.
 public final class Latch: @unchecked Sendable {

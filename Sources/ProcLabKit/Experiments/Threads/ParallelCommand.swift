@@ -226,7 +226,8 @@ enum ParallelCommand {
       )
       r.lines(
         ThreadWork.timeline(
-          last.tracks, r: r, idleLegend: gil && !processes ? "waiting for the lock" : "not computing"))
+          last.tracks, r: r, idleLegend: gil && !processes ? "waiting for the lock" : "not computing",
+          processes: processes))
     }
     let checksumsEqual = Set(runs.map(\.checksum)).count == 1
     r.line(
@@ -290,7 +291,7 @@ enum ParallelCommand {
           ThreadWork.loadAverage().map { " (load average \(Units.fixed($0, digits: 1)) on \(cores) cores)" }
           ?? ""
         parts.append(
-          "Other programs were competing for the CPUs\(load): even the single worker got only \(Units.percent(min(1, share))) of a core, so the workers could not run at once. Linux shares CPU time fairly between sessions (autogroup) before threads, so more threads do not win a busy machine more time. Run it again when the machine is quieter."
+          "Other programs were competing for the CPUs\(load): even the single worker got only \(Units.percent(min(1, share))) of a core, so the workers could not \(s >= 1.3 ? "always " : "")run at once. Linux shares CPU time fairly between sessions (autogroup) before threads, so more threads do not win a busy machine more time. Run it again when the machine is quieter."
         )
       }
       if gil {
