@@ -27,6 +27,11 @@ enum ThreadCommand {
     }
     let n = try args.positionalInt(0, named: "N", default: 2, in: 1...maxThreads)
     let hold = args.flag("--hold") ? try args.double("--hold", default: 0, in: 0.1...3600) : nil
+    if hold != nil, let held = session.keepers[keeperKey], held.heldThreads == 0 {
+      // The earlier held threads ended at their time limit: join them now.
+      held.release()
+      session.keepers[keeperKey] = nil
+    }
     if hold != nil, let held = session.keepers[keeperKey] {
       throw UsageError(
         "thread: \(held.heldThreads) thread(s) are already held; run 'thread --release' first")
