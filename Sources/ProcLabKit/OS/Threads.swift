@@ -72,6 +72,17 @@ public enum Threads {
     }
   }
 
+  /// getpid(): the process every thread of the shell belongs to.
+  public static var processID: Int32 { getpid() }
+
+  /// nanosleep for a short pause that Ctrl-C need not cut short (waiting for a
+  /// thread to reach its blocking call, a server's idle tick).
+  public static func pause(_ d: Duration) {
+    let ns = max(0, d.nanoseconds)
+    var ts = timespec(tv_sec: Int(ns / 1_000_000_000), tv_nsec: Int(ns % 1_000_000_000))
+    _ = nanosleep(&ts, nil)
+  }
+
   /// gettid(): the kernel's ID of the calling thread.
   public static func currentTID() -> Int32 { clab_gettid() }
 

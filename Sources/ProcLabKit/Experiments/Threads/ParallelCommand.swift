@@ -47,16 +47,16 @@ enum ParallelCommand {
   /// CPU nanoseconds one unit takes on this machine, timed with the calling
   /// thread's CPU clock (so a busy machine does not change the amount of work).
   static func calibrate() -> Double {
-    let start = clab_thread_cpu_ns()
+    let start = Threads.cpuTime()
     var units: UInt64 = 0
     var sink: UInt64 = 0
-    while clab_thread_cpu_ns() - start < 15_000_000 {
+    while Threads.cpuTime() - start < .milliseconds(15) {
       for _ in 0..<16 {
         sink &+= clab_work_unit(units, Int32(steps))
         units += 1
       }
     }
-    let elapsed = Double(clab_thread_cpu_ns() - start)
+    let elapsed = Double((Threads.cpuTime() - start).nanoseconds)
     // The sum is used so the calibration itself is real work too.
     return elapsed / Double(units) + (sink == 42 ? 1e-9 : 0)
   }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// `thread [N] [--hold SECONDS]`, `thread --release`: N real pthreads, each
 /// reporting what is its own (TID, stack, registers) and what is shared
 /// (process ID, heap).
@@ -59,7 +57,7 @@ enum ThreadCommand {
 
   static func run(count n: Int, hold: Double?, session: Session) throws -> Report {
     let r = Report()
-    let pid = getpid()
+    let pid = Threads.processID
     let before = Threads.tasks()
     let mainView = try Threads.probeSelf()
     let shared = SharedCounter()
@@ -92,7 +90,7 @@ enum ThreadCommand {
     }
     let createWall = Clock.since(createStart)
     guard latch.wait(timeout: .seconds(10)) else {
-      throw SystemError("pthread_create", errno: ETIMEDOUT)
+      throw UsageError("thread: the new threads did not report within 10 s; they were woken and joined")
     }
     if let e = reports.errors.first {
       throw UsageError("thread: a thread could not read its own attributes: \(e)")
@@ -106,7 +104,7 @@ enum ThreadCommand {
       states = [:]
       for v in views { if let s = Threads.syscallState(v.tid) { states[v.tid] = s } }
       if states.values.allSatisfy({ $0.number != nil }) && states.count == views.count { break }
-      usleep(2000)
+      Threads.pause(.milliseconds(2))
     }
 
     let each = handles.map { Double($0.creationNanoseconds) }
@@ -186,13 +184,12 @@ enum ThreadCommand {
         views.map { v in
           let s = states[v.tid]
           var o = JSONObject()
-          let base: [(String, JSON)] = [
-            "tid": .int(Int(v.tid)), "cpu": .int(v.cpu),
-            "local_address": .int(Int(bitPattern: v.localAddress)),
-            "stack_low": .int(Int(bitPattern: v.stackLow)), "stack_high": .int(Int(bitPattern: v.stackHigh)),
-            "shared_address": .int(Int(bitPattern: shared.address)),
-          ].map { ($0.0, $0.1) }
-          for (k, v) in base { o[k] = v }
+          o["tid"] = .int(Int(v.tid))
+          o["cpu"] = .int(v.cpu)
+          o["local_address"] = .int(Int(bitPattern: v.localAddress))
+          o["stack_low"] = .int(Int(bitPattern: v.stackLow))
+          o["stack_high"] = .int(Int(bitPattern: v.stackHigh))
+          o["shared_address"] = .int(Int(bitPattern: shared.address))
           if let s {
             o["stack_pointer"] = .int(Int(bitPattern: s.stackPointer))
             o["program_counter"] = .int(Int(bitPattern: s.programCounter))
@@ -274,7 +271,8 @@ enum ThreadCommand {
         + (alive.count < keeper.tids.count ? ", the others had ended at their time limit" : "")
         + "); joined in \(r.duration(Clock.since(start)))")
     r.line(
-      "/proc/\(r.pid(getpid()))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")")
+      "/proc/\(r.pid(Threads.processID))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
+    )
     r.fact("released", keeper.tids.count)
     r.fact("were_alive", alive.map(Int.init))
     r.fact("tasks_after", after.map(Int.init))
