@@ -51,6 +51,13 @@ int clab_thread_probe(clab_thread_self *out) {
   return local == 42 ? 0 : -1;
 }
 
+int clab_set_thread_name(const char *name) {
+  char shortened[16];
+  strncpy(shortened, name, 15);
+  shortened[15] = 0;
+  return pthread_setname_np(pthread_self(), shortened);
+}
+
 int clab_sigset_size(void) { return (int)sizeof(sigset_t); }
 
 int clab_block_signals(void *old, int old_size) {

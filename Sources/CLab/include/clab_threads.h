@@ -22,6 +22,10 @@ typedef struct {
 /// Returns 0, or the error number of pthread_getattr_np.
 int clab_thread_probe(clab_thread_self *out);
 
+/// pthread_setname_np(self, name): the name `ps -L`, `top -H` and
+/// /proc/self/task/TID/comm show for the calling thread (cut to 15 bytes).
+int clab_set_thread_name(const char *name);
+
 /// sched_getcpu(): the CPU the calling thread is running on right now.
 int clab_sched_getcpu(void);
 

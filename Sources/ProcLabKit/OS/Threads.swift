@@ -14,14 +14,19 @@ public enum Threads {
 
   private final class Body {
     let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
+    let name: String
+    init(_ name: String, _ run: @escaping () -> Void) {
+      self.name = name
+      self.run = run
+    }
   }
 
   /// pthread_create(&thread, NULL, start, arg): starts `body` on a new thread.
   /// Every signal is blocked in the new thread (the mask is inherited), so
   /// Ctrl-C always reaches the shell's main thread and never wakes a worker.
+  /// The thread names itself after `label` (pthread_setname_np), so `ps -L` shows it.
   public static func spawn(_ label: String = "", _ body: @escaping @Sendable () -> Void) throws -> Handle {
-    let context = Unmanaged.passRetained(Body(body)).toOpaque()
+    let context = Unmanaged.passRetained(Body(label, body)).toOpaque()
     var saved = [UInt8](repeating: 0, count: Int(clab_sigset_size()))
     _ = saved.withUnsafeMutableBytes { clab_block_signals($0.baseAddress, Int32($0.count)) }
     defer { _ = saved.withUnsafeBytes { clab_restore_signals($0.baseAddress) } }
@@ -31,6 +36,7 @@ public enum Threads {
       &thread, nil,
       { raw in
         let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+        if !body.name.isEmpty { _ = clab_set_thread_name(body.name) }
         body.run()
         return nil
       }, context)
@@ -91,6 +97,11 @@ public enum Threads {
 
   /// clock_gettime(CLOCK_THREAD_CPUTIME_ID): CPU time the calling thread has used.
   public static func cpuTime() -> Duration { .nanoseconds(Int64(clab_thread_cpu_ns())) }
+
+  /// A thread's name as the kernel keeps it (/proc/self/task/TID/comm).
+  public static func name(of tid: Int32) -> String? {
+    ProcFS.read("/proc/self/task/\(tid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
 
   /// The thread IDs of this process right now (/proc/self/task).
   public static func tasks() -> [Int32] { ProcFS.threads(of: getpid()) }

@@ -78,7 +78,7 @@ enum ThreadCommand {
     let createStart = Clock.nanoseconds()
     for i in 0..<n {
       handles.append(
-        try Threads.spawn("thread \(i + 1)") {
+        try Threads.spawn("proclab-t\(i + 1)") {
           do {
             let me = try Threads.probeSelf()
             shared.atomicAdd(1)
@@ -122,16 +122,18 @@ enum ThreadCommand {
       "/proc/\(r.pid(pid))/task while they live: \(r.count(during.count)) tasks: \(taskWords.joined(separator: ", "))"
     )
     var t = Table([
-      "thread", "TID", "CPU", "local variable", "its stack", "waits in", "stack pointer", "program counter",
+      "thread name", "TID", "CPU", "local variable", "its stack", "waits in", "stack pointer",
+      "program counter",
     ])
     t.add([
-      "main", r.tid(mainView.tid), r.count(mainView.cpu), r.addr(mainView.localAddress),
+      "\(Threads.name(of: mainView.tid) ?? "proclab") (main)", r.tid(mainView.tid), r.count(mainView.cpu),
+      r.addr(mainView.localAddress),
       "\(r.addr(mainView.stackLow))–\(r.addr(mainView.stackHigh))", "(running)", "", "",
     ])
     for (i, v) in views.enumerated() {
       let s = states[v.tid]
       t.add([
-        "\(i + 1)", r.tid(v.tid), r.count(v.cpu), r.addr(v.localAddress),
+        Threads.name(of: v.tid) ?? "\(i + 1)", r.tid(v.tid), r.count(v.cpu), r.addr(v.localAddress),
         "\(r.addr(v.stackLow))–\(r.addr(v.stackHigh))",
         s.map { $0.callName } ?? "?", s.map { r.addr($0.stackPointer) } ?? "?",
         s.map { r.addr($0.programCounter) } ?? "?",
@@ -186,6 +188,7 @@ enum ThreadCommand {
           var o = JSONObject()
           o["tid"] = .int(Int(v.tid))
           o["cpu"] = .int(v.cpu)
+          o["name"] = .string(Threads.name(of: v.tid) ?? "")
           o["local_address"] = .int(Int(bitPattern: v.localAddress))
           o["stack_low"] = .int(Int(bitPattern: v.stackLow))
           o["stack_high"] = .int(Int(bitPattern: v.stackHigh))
@@ -235,7 +238,7 @@ enum ThreadCommand {
       session.keepers[keeperKey] = keeper
       kept = true
       r.line(
-        "holding \(r.count(n)) threads blocked in poll() for up to \(Units.plain(hold)) s: they are listed in /proc/\(r.pid(pid))/task; 'thread --release' joins them (quit does too)"
+        "holding \(r.count(n)) threads blocked in poll() for up to \(Units.plain(hold)) s: they are listed in /proc/\(r.pid(pid))/task (and by 'ps -L -p \(r.pid(pid))'); 'thread --release' joins them (quit does too)"
       )
       r.fact("held", n)
     } else {
