@@ -208,7 +208,7 @@ enum RaceCommand {
         parts.append(
           "No updates were lost this time: "
             + (overlap == 0
-              ? "the threads never ran at the same moment (one finished before the other started; the machine may be busy). "
+              ? "the threads never ran at the same moment (each finished before another started; the machine may be busy). "
               : "the threads overlapped for only \(Units.duration(seconds: Double(overlap) / 1e9)). ")
             + "The race is still there; try --iterations \(min(100_000_000, m * 10)).")
       }
@@ -232,7 +232,7 @@ enum RaceCommand {
     r.explain(
       parts.joined(separator: " "),
       more:
-        "A mutex makes the three steps one critical section: a thread that finds it locked sleeps on a futex until the holder unlocks, so the counter's cache line and the lock pass back and forth between cores. An atomic add does load-add-store as one indivisible instruction (lock xadd on x86); the cores still take turns owning the cache line, which is why even atomics are slower than the broken loop. The timeline shows which CPU each thread ran on: when both run on different CPUs at once, their steps interleave."
+        "A mutex makes the three steps one critical section: a thread that finds it locked sleeps on a futex until the holder unlocks, so the counter's cache line and the lock pass back and forth between cores. An atomic add does load-add-store as one indivisible locked instruction (lock inc or lock xadd on x86); the cores still take turns owning the cache line, which is why even atomics are slower than the broken loop. The timeline shows which CPU each thread ran on: when both run on different CPUs at once, their steps interleave."
     )
   }
 }
