@@ -299,7 +299,7 @@ enum ParallelCommand {
       )
       if s < expected * 0.8 && last.othersCores > 0.3 {
         parts.append(
-          "Other programs kept \(Units.fixed(last.othersCores, digits: 1)) of the \(cores) cores busy during the \(k)-worker run, so the workers could not \(s >= 1.3 ? "always " : "")run at once. Linux shares CPU time fairly between sessions (autogroup) before threads, so more threads do not win a busy machine more time. Run it again when the machine is quieter."
+          "Other programs kept \(Units.fixed(last.othersCores, digits: 1)) of the \(cores) cores busy during the \(k)-worker run, so the workers could not \(s >= 1.3 ? "always " : "")run at once. The scheduler shares the cores among every runnable thread on the machine, so the workers took turns with those programs. Run it again when the machine is quieter."
         )
       }
       if gil {
