@@ -169,7 +169,7 @@ enum CostCommand {
     if let tiny = samples[.spawnTiny]?.median {
       if tiny < fork {
         more.append(
-          "posix_spawn of the tiny static program (\(Units.duration(seconds: tiny / 1e9))) was cheaper than fork (\(Units.duration(seconds: fork / 1e9))): glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK), so it copies none of this shell's \(mappings) mappings, and execve then builds a fresh, almost empty address space. fork's cost grows with the parent (this shell has \(Units.bytes(rss)) resident)."
+          "posix_spawn of the tiny static program (\(Units.duration(seconds: tiny / 1e9))) was cheaper than fork (\(Units.duration(seconds: fork / 1e9))): glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK), so it copies none of this shell's \(mappings) mappings, and execve then builds a fresh, almost empty address space."
         )
       } else {
         more.append(
@@ -183,15 +183,16 @@ enum CostCommand {
       }
     }
     more.append(
+      "fork's price depends on the parent: the kernel copies the parent's memory map (here \(mappings) mappings, \(Units.bytes(rss)) resident: the Swift runtime, Foundation and readline are mapped into this shell) and the child's exit tears the copy down. A small C program with a handful of mappings forks faster (about 3× on the machine in proclab's BENCHMARKS.md, where Benchmarks/run measures both side by side)."
+    )
+    more.append(
       "Each row is the median of many rounds (robust against a busy machine); the spread p10–p90 shows how much the machine disturbed the runs. Threads are cheap to create, but they share memory: see `race`. Processes are isolated, at this price."
     )
-    for way in ways {
-      let s = samples[way]!
-      if s.percentile(0.9) > 3 * s.median {
-        more.append(
-          "The \(way.rawValue) row was noisy (p90 is \(Units.ratio(s.percentile(0.9) / max(s.median, 1))) its median): something else was busy on this machine."
-        )
-      }
+    let noisy = ways.filter { samples[$0]!.percentile(0.9) > 3 * samples[$0]!.median }
+    if !noisy.isEmpty {
+      more.append(
+        "Something else was busy on this machine: p90 was more than 3× the median for \(noisy.map(\.rawValue).joined(separator: ", ")); the medians are still fair, as every row suffered alike."
+      )
     }
     r.explain(short, more: more.joined(separator: " "))
   }
