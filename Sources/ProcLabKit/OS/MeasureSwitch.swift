@@ -38,9 +38,9 @@ public final class PingPong {
     }
     pair = p
     partnerID = clab_switch_partner(p)
-    let call = partner == .process ? "fork" : partner == .thread ? "pthread_create" : "pipe2"
+    let call = partner == .process ? " + fork" : partner == .thread ? " + pthread_create" : ""
     Trace.record(
-      "pipe2 ×2 + \(call)", "O_CLOEXEC",
+      "pipe2 ×2\(call)", "O_CLOEXEC",
       result: partner == .none ? "one pipe used both ways" : "partner \(partnerID)",
       since: start)
   }
@@ -62,7 +62,8 @@ public final class PingPong {
       throw SystemError("read", errno: Int32(-ns))
     }
     Trace.record(
-      "write+read", "\(roundTrips) round trips with \(partner.rawValue)",
+      "write+read",
+      "\(roundTrips) round trips with \(partner == .none ? "no partner" : "a " + partner.rawValue)",
       result: "\(voluntary) voluntary, \(involuntary) involuntary switches", since: start)
     return (ns, voluntary, involuntary)
   }
