@@ -121,7 +121,7 @@ enum CostCommand {
     }
     r.lines(ratioLines.map { "  " + $0 })
     r.line(
-      "  this shell, which fork copies: \(r.note(Units.bytes(rss), .text)) resident in \(r.count(mappings)) mappings"
+      "  this shell, whose memory map fork copies: \(r.count(mappings)) mappings, \(r.note(Units.bytes(rss), .text)) resident"
     )
 
     r.fact("iterations", iterations)
