@@ -1,3 +1,5 @@
+import Foundation
+
 /// Plays a lesson as a learner would: types each step's command in a fresh
 /// session, in order, and checks that every step passes (a course author's CI).
 public enum LessonChecker {
@@ -130,6 +132,11 @@ public struct LessonFileChecker: FileChecker {
   public func check(file: String, text: String, options: CheckOptions) -> FileCheckResult {
     let start = Clock.nanoseconds()
     func elapsed() -> Double { Double(Clock.nanoseconds() - start) / 1e9 }
+    // A folder's README and drafts/ are not lessons (the shell does not load them either).
+    let name = (file as NSString).lastPathComponent.lowercased()
+    if name == "readme.md" || file.contains("/drafts/") || file.hasPrefix("drafts/") {
+      return FileCheckResult(file: file, status: .passed, report: "", steps: 0, seconds: elapsed())
+    }
     let lesson: Lesson
     do { lesson = try LessonParser.parse(text, file: file) } catch {
       return FileCheckResult(
