@@ -437,6 +437,8 @@ public final class LessonEngine {
       let o = session.run(words: words)
       session.present(o)
       lastOutcome = o
+      // Ctrl-C during the command stops the skip too: the step stays as it was.
+      if !o.succeeded && (o.error ?? "").contains("interrupted (Ctrl-C)") { throw Interrupted() }
     }
     var out: [String] = []
     if let o = lastOutcome {
