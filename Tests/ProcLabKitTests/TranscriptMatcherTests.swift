@@ -36,7 +36,8 @@ final class TranscriptMatcherTests: XCTestCase {
       XCTAssertEqual(c["t"], shown)
     }
     var c = Captures()
-    XCTAssertNotNil(try matches(["took {{:duration}}"], ["took 12 msgs"], &c), "a unit must end at a word boundary")
+    XCTAssertNotNil(
+      try matches(["took {{:duration}}"], ["took 12 msgs"], &c), "a unit must end at a word boundary")
   }
 
   func testKindsRefuseValuesOfAnotherKind() throws {
@@ -49,11 +50,15 @@ final class TranscriptMatcherTests: XCTestCase {
 
   func testBackReferencesMustEqualTheCapture() throws {
     var c = Captures()
-    XCTAssertNil(try matches(["pid {{A:pid}} parent {{S:pid}}", "pid {{B:pid}} parent {{S}}"], ["pid 10 parent 5", "pid 11 parent 5"], &c))
+    XCTAssertNil(
+      try matches(
+        ["pid {{A:pid}} parent {{S:pid}}", "pid {{B:pid}} parent {{S}}"],
+        ["pid 10 parent 5", "pid 11 parent 5"], &c))
     XCTAssertEqual(c["S"], "5")
     var d = Captures()
     let m = try matches(
-      ["pid {{A:pid}} parent {{S:pid}}", "pid {{B:pid}} parent {{S}}"], ["pid 10 parent 5", "pid 11 parent 6"], &d)
+      ["pid {{A:pid}} parent {{S:pid}}", "pid {{B:pid}} parent {{S}}"],
+      ["pid 10 parent 5", "pid 11 parent 6"], &d)
     XCTAssertEqual(m?.line, 11)
     XCTAssertTrue(m!.report.contains("{{S}} must equal the captured S = 5"), m!.report)
     XCTAssertNil(d["A"], "a failed match leaves the captures as they were")
@@ -61,7 +66,8 @@ final class TranscriptMatcherTests: XCTestCase {
 
   func testConstraints() throws {
     var c = Captures()
-    XCTAssertNil(try matches(["{{n:int 1..4}} {{t:duration <50ms}} {{x:float >=0.5}}"], ["4 49.9 ms 0.5"], &c))
+    XCTAssertNil(
+      try matches(["{{n:int 1..4}} {{t:duration <50ms}} {{x:float >=0.5}}"], ["4 49.9 ms 0.5"], &c))
     let tooMany = try matches(["{{n:int 1..4}}"], ["5"], &c)
     XCTAssertTrue(tooMany!.report.contains("5 is not 1..4"), tooMany!.report)
     let slow = try matches(["{{t:duration <50ms}}"], ["1.50 s"], &c)
@@ -82,7 +88,8 @@ final class TranscriptMatcherTests: XCTestCase {
 
   func testUnorderedBlocksKeepEachThreadsOwnOrder() throws {
     let block = [
-      "start", "~~~ any order", "[{{T1:tid}}] step 1", "[{{T1}}] step 2", "[{{T2:tid}}] step 1", "[{{T2}}] step 2", "~~~",
+      "start", "~~~ any order", "[{{T1:tid}}] step 1", "[{{T1}}] step 2", "[{{T2:tid}}] step 1",
+      "[{{T2}}] step 2", "~~~",
       "end",
     ]
     var c = Captures()
@@ -114,7 +121,9 @@ final class TranscriptMatcherTests: XCTestCase {
     XCTAssertTrue(m.report.contains("^ expected \"children\""), m.report)
     let caret = m.report.split(separator: "\n").first { $0.contains("^") }!
     let actual = m.report.split(separator: "\n").first { $0.contains("actual:   spawned") }!
-    XCTAssertEqual(caret.firstIndex(of: "^")!.utf16Offset(in: caret), actual.range(of: "threads")!.lowerBound.utf16Offset(in: actual))
+    XCTAssertEqual(
+      caret.firstIndex(of: "^")!.utf16Offset(in: caret),
+      actual.range(of: "threads")!.lowerBound.utf16Offset(in: actual))
   }
 
   func testParseErrorsNameFileLineAndColumn() {
@@ -127,7 +136,8 @@ final class TranscriptMatcherTests: XCTestCase {
     let kind = error("# hi\nproclab> info\npid {{A:pidd}}\n")
     XCTAssertEqual(kind?.line, 3)
     XCTAssertEqual(kind?.column, 5)
-    XCTAssertTrue(kind!.description.hasPrefix("demo.txt:3:5: unknown placeholder kind 'pidd'"), kind!.description)
+    XCTAssertTrue(
+      kind!.description.hasPrefix("demo.txt:3:5: unknown placeholder kind 'pidd'"), kind!.description)
     XCTAssertEqual(error("proclab> info\nx {{A:int 1..}}\ny {{A:int 5..1}}\n")?.line, 3)
     XCTAssertEqual(error("proclab> info\nunclosed {{A:int\n")?.column, 10)
     let reference = error("proclab> kill {{B}}\n")

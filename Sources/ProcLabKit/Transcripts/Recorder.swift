@@ -177,8 +177,16 @@ public final class Recorder {
       }
       last = m.range.location + m.range.length
     }
-    return out + ns.substring(from: last)
+    out += ns.substring(from: last)
+    // Bars and timelines (`█████▏`, `··111111░░██`) are drawn from measurements: each is one word.
+    return out.split(separator: " ", omittingEmptySubsequences: false).map { token -> String in
+      let glyphs = token.filter { Recorder.chartGlyphs.contains($0) }.count
+      let drawn = token.allSatisfy { Recorder.chartGlyphs.contains($0) || ($0.isASCII && $0.isNumber) }
+      return drawn && (glyphs > 0 || token.count >= 16) && token.count >= 2 ? "{{:word}}" : String(token)
+    }.joined(separator: " ")
   }
+
+  static let chartGlyphs: Set<Character> = Set("█▉▊▋▌▍▎▏░▒▓·▁▂▃▄▅▆▇")
 
   static func rank(_ kind: Variable.Kind) -> Int {
     switch kind {
