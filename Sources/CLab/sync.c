@@ -248,6 +248,8 @@ int clab_sync_run_turns(clab_sync_run *run) {
     if (clab_interrupt_requested()) s->run.interrupted = 1;
     destroy_primitives(s);
   }
+  s->run.shared_addr = (unsigned long)s;
+  s->run.shared_bytes = size;
   *run = s->run;
   if (run->processes) munmap(s, size); else free(s);
   return result;
@@ -316,8 +318,26 @@ static void *consumer(void *p) {
   w->tid = gettid();
   w->consumer = 1;
   for (;;) {
-    pthread_mutex_lock(&b->mutex);
-    if (run->use_if) {
+    if (run->variant == 2) {
+      // Faulty: looks at the count without the mutex. Between this look and the
+      // wait below, a producer can add an item and signal nobody: the signal is lost.
+      if (__atomic_load_n(&b->count, __ATOMIC_RELAXED) <= 0 && __atomic_load_n(&run->consumed, __ATOMIC_RELAXED) < run->items) {
+        // The thread could be preempted right here at any time; a 20 µs pause
+        // stands in for that, so the gap is hit in thousands of items, not millions.
+        sleep_ns(20000);
+        pthread_mutex_lock(&b->mutex);
+        w->waits++;
+        run->consumer_waits++;
+        pthread_cond_wait(&b->not_empty, &b->mutex);
+        w->wakeups++;
+        run->consumer_wakeups++;
+        if (b->count <= 0) { w->empty_wakeups++; run->empty_wakeups++; }
+      } else {
+        pthread_mutex_lock(&b->mutex);
+      }
+      if (b->count <= 0 && run->consumed < run->items) { pthread_mutex_unlock(&b->mutex); continue; }
+    } else if (run->variant == 1) {
+      pthread_mutex_lock(&b->mutex);
       // Faulty: checks once. After the wake-up the buffer may be empty again
       // (another consumer took the item first), and it takes anyway.
       if (b->count <= 0 && run->consumed < run->items) {
@@ -329,6 +349,7 @@ static void *consumer(void *p) {
         if (b->count <= 0) { w->empty_wakeups++; run->empty_wakeups++; }
       }
     } else {
+      pthread_mutex_lock(&b->mutex);
       while (b->count <= 0 && run->consumed < run->items) {
         w->waits++;
         run->consumer_waits++;
@@ -362,10 +383,15 @@ static void *consumer(void *p) {
   return NULL;
 }
 
-int clab_condvar_run_buffer(clab_condvar_run *run) {
-  int total = run->producers + run->consumers;
+int clab_condvar_run_buffer(clab_condvar_run *caller) {
+  int total = caller->producers + caller->consumers;
+  if (total > 2 * CLAB_CONDVAR_MAX_THREADS || caller->capacity < 1 || caller->items < 1) return -1;
+  // The workers write into a private copy: if some are still blocked (or
+  // running) at the timeout, the caller's memory must not be theirs.
+  clab_condvar_run *run = malloc(sizeof(clab_condvar_run));
   buffer_shared *b = calloc(1, sizeof(buffer_shared));
-  if (!b) return -1;
+  if (!b || !run) { free(b); free(run); return -1; }
+  *run = *caller;
   b->run = run;
   b->buffer = malloc(sizeof(int) * (size_t)run->capacity);
   b->taken = calloc((size_t)run->items, sizeof(int));
@@ -402,6 +428,7 @@ int clab_condvar_run_buffer(clab_condvar_run *run) {
     if (b->taken[i] == 0) run->missing++;
     else if (b->taken[i] > 1) run->duplicates += b->taken[i] - 1;
   }
+  *caller = *run;
   pthread_mutex_unlock(&b->mutex);
   if (hung) return 1; // threads stay blocked; the lab child exits and takes them along
   for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
@@ -413,6 +440,7 @@ int clab_condvar_run_buffer(clab_condvar_run *run) {
   free(b->taken);
   free(b->buffer);
   free(b);
+  free(run);
   return started < total ? -1 : 0;
 }
 

@@ -1,3 +1,4 @@
+import CLab
 @preconcurrency import CReadline
 import Foundation
 import Glibc
@@ -20,22 +21,52 @@ final class ReadlineSource: LineSource {
     rl_readline_name = UnsafePointer(strdup("proclab"))
     // proclab handles SIGINT itself (a flag, no SA_RESTART); readline must not.
     rl_catch_signals = 0
-    rl_signal_event_hook = { readlineSignalHook() }
     rl_attempted_completion_function = { text, start, end in readlineComplete(text, start, end) }
     using_history()
     stifle_history(1000)
     if let historyPath { read_history(historyPath) }
   }
 
+  /// Reads one line with readline's callback interface: the shell waits in
+  /// ppoll with SIGINT deliverable only there, so a Ctrl-C is never lost.
   func readLine(prompt: String) -> String? {
     Interrupt.clear()
-    guard let raw = readline(prompt) else {
+    finishedLine = nil
+    lineDone = false
+    clab_block_shell_signals()
+    defer { clab_unblock_shell_signals() }
+    rl_callback_handler_install(prompt) { raw in readlineLineHandler(raw) }
+    while !lineDone {
+      if Interrupt.terminationSignal != 0 {
+        rl_callback_handler_remove()
+        Output.out("\n")
+        return nil
+      }
+      if Interrupt.isRequested {
+        // Ctrl-C at the prompt: drop the line (and any search or half-typed key
+        // sequence), like bash, and start a fresh prompt.
+        Interrupt.clear()
+        rl_point = rl_end
+        rl_redisplay()
+        Output.out("^C\n")
+        rl_callback_sigcleanup()
+        rl_callback_handler_remove()
+        rl_callback_handler_install(prompt) { raw in readlineLineHandler(raw) }
+        continue
+      }
+      switch clab_wait_for_input(0) {
+      case 1: rl_callback_read_char()
+      case 0: continue
+      default:
+        rl_callback_handler_remove()
+        return nil
+      }
+    }
+    guard let line = finishedLine else {
       // Ctrl-D on an empty line: end the line the prompt is on.
-      if Interrupt.terminationSignal == 0 { Output.out("\n") }
+      Output.out("\n")
       return nil
     }
-    defer { free(raw) }
-    let line = String(cString: raw)
     if !line.trimmingCharacters(in: .whitespaces).isEmpty {
       let last = history_length > 0 ? history_get(history_base + history_length - 1) : nil
       if last == nil || String(cString: last!.pointee.line) != line { add_history(line) }
@@ -62,22 +93,17 @@ final class ReadlineSource: LineSource {
   }
 }
 
-/// Called by readline when a read was interrupted by a signal: Ctrl-C clears
-/// the line and shows a fresh prompt; SIGTERM/SIGHUP end the input.
-private func readlineSignalHook() -> Int32 {
-  if Interrupt.terminationSignal != 0 {
-    rl_done = 1
-    return 0
-  }
-  if Interrupt.isRequested {
-    Interrupt.clear()
-    Output.out("^C\n")
-    rl_free_line_state()
-    rl_replace_line("", 0)
-    rl_on_new_line()
-    rl_redisplay()
-  }
-  return 0
+nonisolated(unsafe) private var finishedLine: String?
+nonisolated(unsafe) private var lineDone = false
+
+/// Called by readline when a line is complete (nil on Ctrl-D at an empty line).
+private func readlineLineHandler(_ raw: UnsafeMutablePointer<CChar>?) {
+  finishedLine = raw.map { String(cString: $0) }
+  free(raw)
+  lineDone = true
+  // Removing the handler here keeps readline from printing the next prompt
+  // before the command's output.
+  rl_callback_handler_remove()
 }
 
 private func readlineComplete(

@@ -46,6 +46,7 @@ typedef struct {
   int interrupted, timed_out, failed_errno;
   int max_inside, max_readers, writer_overlaps;
   int children_reaped;
+  unsigned long shared_addr, shared_bytes; // the MAP_SHARED mapping in process mode
   uint64_t start_ns, end_ns;
   clab_sync_worker worker[CLAB_SYNC_MAX_WORKERS];
 } clab_sync_run;
@@ -65,7 +66,9 @@ typedef struct {
 typedef struct {
   // request
   int producers, consumers, capacity, items;
-  int use_if;          // the faulty variant: `if` instead of `while`
+  /// 0: correct (while, under the mutex); 1: faulty `if` instead of `while`;
+  /// 2: faulty lost wake-up: checks "empty" without the mutex, then waits without re-checking.
+  int variant;
   long timeout_ms;     // the run gives up waiting for its workers after this
   // results
   int produced, consumed, duplicates, missing, underflows, hung, finished_workers;

@@ -25,10 +25,11 @@ public enum LabChild {
   /// Runs the named experiment and exits; never returns.
   public static func main(arguments: [String], entries: [LabEntry]) -> Never {
     // A lab child is bounded whatever its request says: no core files unless
-    // asked, a CPU-time cap so a runaway loop ends by itself, an address-space
-    // cap so no experiment can take the machine's memory, and a task cap a little
-    // above today's system-wide count (from /proc/loadavg) against fork bombs.
-    ResourceLimits.lower(ResourceLimits.core, to: 0)
+    // asked (the hard limit stays, so `crash --core` can raise it again), a
+    // CPU-time cap so a runaway loop ends by itself, an address-space cap so no
+    // experiment can take the machine's memory, and a task cap a little above
+    // today's system-wide count (from /proc/loadavg) against fork bombs.
+    CoreDumps.disable()
     ResourceLimits.lower(ResourceLimits.cpu, to: 120)
     ResourceLimits.lower(ResourceLimits.addressSpace, to: 4 << 30)
     if let loadavg = ProcFS.read("/proc/loadavg"), let field = loadavg.split(separator: " ").dropFirst(3).first,

@@ -9,6 +9,8 @@ public final class LabProcess {
   private var pendingReport: [UInt8] = []
   private var errorText: [UInt8] = []
   public private(set) var messages: [JSON] = []
+  /// How many messages `nextMessage` has handed out so far.
+  private var delivered = 0
   private var reaped: ReapedChild?
 
   private init(pid: Int32, reportFD: Int32, errorFD: Int32, started: UInt64) {
@@ -57,15 +59,16 @@ public final class LabProcess {
   /// Returns nil if the child ended or the time ran out first; throws on Ctrl-C.
   public func nextMessage(timeout: Duration) throws -> JSON? {
     let deadline = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
-    let already = messages.count
-    while messages.count == already {
+    // Several messages may arrive in one read: hand them out one by one, in order.
+    while delivered >= messages.count {
       if reportFD < 0 { return nil }
       let now = Clock.nanoseconds()
       if now >= deadline { return nil }
       if Interrupt.isRequested { throw Interrupted() }
       pump(for: .nanoseconds(Int64(min(deadline - now, 20_000_000))))
     }
-    return messages[already]
+    delivered += 1
+    return messages[delivered - 1]
   }
 
   /// Reads whatever the child has written within `slice`.

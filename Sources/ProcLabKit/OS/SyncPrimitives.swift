@@ -71,7 +71,9 @@ public enum SyncPrimitives {
     let start = Clock.nanoseconds()
     let status = clab_sync_run_turns(run)
     let r = run.pointee
-    recordCalls(kind: kind, workers: workers, rounds: rounds, permits: permits, processes: processes, since: start)
+    recordCalls(
+      kind: kind, workers: workers, rounds: rounds, permits: permits, processes: processes,
+      mapping: (UInt(r.shared_addr), Int(r.shared_bytes)), since: start)
     if status != 0 {
       let e = SystemError(processes ? "fork" : "pthread_create", errno: r.failed_errno)
       throw e
@@ -107,16 +109,21 @@ public enum SyncPrimitives {
   }
 
   private static func recordCalls(
-    kind: Kind, workers: Int, rounds: Int, permits: Int, processes: Bool, since start: UInt64
+    kind: Kind, workers: Int, rounds: Int, permits: Int, processes: Bool, mapping: (UInt, Int),
+    since start: UInt64
   ) {
     guard Trace.isEnabled else { return }
     let shared = processes ? "PTHREAD_PROCESS_SHARED" : "PTHREAD_PROCESS_PRIVATE"
     if processes {
-      Trace.record("mmap", "NULL, \(MemoryLayout<clab_sync_run>.size)+, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS", result: "addr", since: start)
+      Trace.record(
+        "mmap", "NULL, \(mapping.1), PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0",
+        result: Units.address(mapping.0), since: start)
     }
     switch kind {
-    case .mutex, .trylock: Trace.record("pthread_mutex_init", "attr pshared=\(shared)", result: "0", since: start)
-    case .semaphore: Trace.record("sem_init", "pshared=\(processes ? 1 : 0), value=\(permits)", result: "0", since: start)
+    case .mutex, .trylock:
+      Trace.record("pthread_mutex_init", "attr pshared=\(shared)", result: "0", since: start)
+    case .semaphore:
+      Trace.record("sem_init", "pshared=\(processes ? 1 : 0), value=\(permits)", result: "0", since: start)
     case .rwlock: Trace.record("pthread_rwlock_init", "attr pshared=\(shared)", result: "0", since: start)
     }
     Trace.record(processes ? "fork" : "pthread_create", "×\(workers) workers", result: "0", since: start)
@@ -129,6 +136,8 @@ public enum SyncPrimitives {
     }
     Trace.record(take, "×\(workers * rounds) turns (in the workers)", result: "0", since: start)
     Trace.record(processes ? "waitpid" : "pthread_join", "×\(workers)", result: "0", since: start)
-    if processes { Trace.record("munmap", "addr", result: "0", since: start) }
+    if processes {
+      Trace.record("munmap", "\(Units.address(mapping.0)), \(mapping.1)", result: "0", since: start)
+    }
   }
 }

@@ -21,14 +21,24 @@ public struct BoundedBufferResult: Sendable {
   public var workers: [Worker]
 }
 
+/// How consumers wait for "not empty".
+public enum BufferVariant: Int32, Sendable {
+  /// `while (empty) pthread_cond_wait(...)` under the mutex.
+  case correct = 0
+  /// `if (empty) pthread_cond_wait(...)`: a stolen or spurious wake-up goes unnoticed.
+  case checkWithIf = 1
+  /// Checks "empty" without the mutex, then waits: a signal sent in between is lost.
+  case checkWithoutLock = 2
+}
+
 extension SyncPrimitives {
   /// Runs P producer and C consumer threads over a ring buffer of `capacity`
   /// slots guarded by one pthread mutex and two pthread condition variables
-  /// ("not full", "not empty"). `useIf` is the faulty variant that checks the
-  /// condition once. If workers are still blocked after `timeout`, the result
+  /// ("not full", "not empty"), correct or with one of two classic bugs. If workers are still blocked after `timeout`, the result
   /// says `hung` and the threads are left blocked: call only in a lab child.
   public static func boundedBuffer(
-    producers: Int, consumers: Int, capacity: Int, items: Int, useIf: Bool, timeout: Duration
+    producers: Int, consumers: Int, capacity: Int, items: Int, variant: BufferVariant = .correct,
+    timeout: Duration
   ) throws -> BoundedBufferResult {
     let run = UnsafeMutablePointer<clab_condvar_run>.allocate(capacity: 1)
     defer { run.deallocate() }
@@ -37,19 +47,22 @@ extension SyncPrimitives {
     run.pointee.consumers = Int32(consumers)
     run.pointee.capacity = Int32(capacity)
     run.pointee.items = Int32(items)
-    run.pointee.use_if = useIf ? 1 : 0
+    run.pointee.variant = variant.rawValue
     run.pointee.timeout_ms = Int(timeout.milliseconds)
     let start = Clock.nanoseconds()
     let status = clab_condvar_run_buffer(run)
     Trace.record("pthread_cond_init", "not_full, not_empty", result: "0", since: start)
-    Trace.record("pthread_create", "×\(producers + consumers) (producers, consumers)", result: "0", since: start)
     Trace.record(
-      "pthread_cond_wait", "×\(run.pointee.producer_waits + run.pointee.consumer_waits)", result: "0", since: start)
+      "pthread_create", "×\(producers + consumers) (producers, consumers)", result: "0", since: start)
+    Trace.record(
+      "pthread_cond_wait", "×\(run.pointee.producer_waits + run.pointee.consumer_waits)", result: "0",
+      since: start)
     if status < 0 { throw SystemError("pthread_create", errno: ENOMEM) }
     let r = run.pointee
     var workers: [BoundedBufferResult.Worker] = []
     withUnsafePointer(to: run.pointee.worker) { tuple in
-      tuple.withMemoryRebound(to: clab_condvar_worker.self, capacity: 2 * Int(CLAB_CONDVAR_MAX_THREADS)) { w in
+      tuple.withMemoryRebound(to: clab_condvar_worker.self, capacity: 2 * Int(CLAB_CONDVAR_MAX_THREADS)) {
+        w in
         for i in 0..<(producers + consumers) {
           workers.append(
             .init(
@@ -59,10 +72,13 @@ extension SyncPrimitives {
       }
     }
     return BoundedBufferResult(
-      produced: Int(r.produced), consumed: Int(r.consumed), duplicates: Int(r.duplicates), missing: Int(r.missing),
-      underflows: Int(r.underflows), hung: r.hung != 0, finishedWorkers: Int(r.finished_workers), producerWaits: Int(r.producer_waits),
+      produced: Int(r.produced), consumed: Int(r.consumed), duplicates: Int(r.duplicates),
+      missing: Int(r.missing),
+      underflows: Int(r.underflows), hung: r.hung != 0, finishedWorkers: Int(r.finished_workers),
+      producerWaits: Int(r.producer_waits),
       consumerWaits: Int(r.consumer_waits), producerWakeups: Int(r.producer_wakeups),
-      consumerWakeups: Int(r.consumer_wakeups), emptyWakeups: Int(r.empty_wakeups), maxCount: Int(r.max_count),
+      consumerWakeups: Int(r.consumer_wakeups), emptyWakeups: Int(r.empty_wakeups),
+      maxCount: Int(r.max_count),
       minCount: Int(r.min_count), elapsed: r.end_ns &- r.start_ns, workers: workers)
   }
 }
@@ -99,14 +115,17 @@ public final class LockPair {
       throw SystemError("pthread_create")
     }
     Trace.record("pthread_mutex_init", "A, B", result: "0", since: start)
-    Trace.record("pthread_create", "×2 (A→B, \(order == .opposite ? "B→A" : "A→B"))", result: "0", since: start)
+    Trace.record(
+      "pthread_create", "×2 (A→B, \(order == .opposite ? "B→A" : "A→B"))", result: "0", since: start)
     pair = p
   }
 
   public var state: State {
     var s = clab_deadlock_state()
     clab_deadlock_snapshot(pair, &s)
-    func holds(_ row: (Int32, Int32)) -> [Int] { [row.0 != 0 ? 0 : nil, row.1 != 0 ? 1 : nil].compactMap { $0 } }
+    func holds(_ row: (Int32, Int32)) -> [Int] {
+      [row.0 != 0 ? 0 : nil, row.1 != 0 ? 1 : nil].compactMap { $0 }
+    }
     return State(
       tids: [s.tid.0, s.tid.1], holds: [holds(s.holds.0), holds(s.holds.1)],
       waits: [s.waits.0 >= 0 ? Int(s.waits.0) : nil, s.waits.1 >= 0 ? Int(s.waits.1) : nil],

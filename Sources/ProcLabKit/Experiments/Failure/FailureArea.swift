@@ -1,5 +1,5 @@
 /// The failure verbs, and the lab experiments they run in child processes.
 public enum FailureArea {
-  public static let commands: [Command] = []
-  public static let labEntries: [LabEntry] = []
+  public static let commands: [Command] = [CrashCommand.command]
+  public static let labEntries: [LabEntry] = [CrashLab.entry, CrashLab.sibling]
 }

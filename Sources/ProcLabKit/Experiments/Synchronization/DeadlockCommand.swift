@@ -7,7 +7,8 @@ enum DeadlockCommand {
 
   static let command = Command(
     name: "deadlock", area: .synchronization,
-    summary: "two threads take locks A and B in opposite orders and deadlock, in a lab child; a watchdog names the cycle",
+    summary:
+      "two threads take locks A and B in opposite orders and deadlock, in a lab child; a watchdog names the cycle",
     usage: "deadlock [--ordered | --trylock] [--pause MS] [--timeout MS]",
     options: [
       .init("--ordered", "both threads take A before B (a global lock order): no cycle can form"),
@@ -26,9 +27,11 @@ enum DeadlockCommand {
         "deadlock: --timeout \(timeoutMS) is too short for --pause \(pauseMS): a thread may wait up to 2 pauses for progress; use a timeout of at least \(4 * pauseMS)"
       )
     }
-    let order: LockPair.Order = args.flag("--ordered") ? .ordered : args.flag("--trylock") ? .trylock : .opposite
+    let order: LockPair.Order =
+      args.flag("--ordered") ? .ordered : args.flag("--trylock") ? .trylock : .opposite
     let modeName = order == .ordered ? "ordered" : order == .trylock ? "trylock" : "opposite"
-    let child = try LabProcess.start(entry.name, ["mode": .int(Int(order.rawValue)), "pause_ms": .int(pauseMS)])
+    let child = try LabProcess.start(
+      entry.name, ["mode": .int(Int(order.rawValue)), "pause_ms": .int(pauseMS)])
     var states: [LockStateRecord] = []
     var finalMessage: JSON?
     var stuck = false
@@ -46,7 +49,10 @@ enum DeadlockCommand {
           break watch
         }
       }
-      if try child.nextMessage(timeout: .milliseconds(timeoutMS)) == nil && seen == child.messages.count {
+      // Starting a lab child on a busy machine can take a while: the watchdog
+      // counts silence only once the threads have said something.
+      let patience: Duration = states.isEmpty ? .seconds(10) : .milliseconds(timeoutMS)
+      if try child.nextMessage(timeout: patience) == nil && seen == child.messages.count {
         stuck = true
         break
       }
@@ -61,8 +67,13 @@ enum DeadlockCommand {
     let last = states.last
     let tids = last?.tids ?? [0, 0]
     let orderText =
-      order == .ordered ? "both take A then B" : order == .trylock ? "t1 A then B, t2 B then A, second lock by trylock" : "t1 takes A then B, t2 takes B then A"
-    r.line("lab child \(r.pid(run.pid)): two threads, two pthread mutexes A and B; \(orderText), \(r.duration(.milliseconds(pauseMS))) pause in between")
+      order == .ordered
+      ? "both take A then B"
+      : order == .trylock
+        ? "t1 A then B, t2 B then A, second lock by trylock" : "t1 takes A then B, t2 takes B then A"
+    r.line(
+      "lab child \(r.pid(run.pid)): two threads, two pthread mutexes A and B; \(orderText), \(r.duration(.milliseconds(pauseMS))) pause in between"
+    )
     r.lines(timeline(states, end: watchdogAt, tids: tids, report: r))
     r.fact("mode", modeName)
     r.fact("lab_pid", run.pid)
@@ -78,23 +89,36 @@ enum DeadlockCommand {
       }
       let silence = Duration.nanoseconds(Int64(watchdogAt &- (last?.time ?? watchdogAt)))
       r.line(
-        "watchdog: no progress for \(r.duration(silence)) (timeout \(r.duration(.milliseconds(timeoutMS)))); lab child \(run.status), reaped")
+        "watchdog: no progress for \(r.duration(silence)) (timeout \(r.duration(.milliseconds(timeoutMS)))); lab child \(run.status), reaped"
+      )
       if named.isEmpty {
         r.line("stuck, but the recorded state shows no cycle (last state: \(last?.summary ?? "none"))")
         r.explain(
-          "The threads stopped making progress, but what the wrappers recorded does not form a cycle: something else blocked them (a very slow machine?). Try a longer --timeout.")
+          "The threads stopped making progress, but what the wrappers recorded does not form a cycle: something else blocked them (a very slow machine?). Try a longer --timeout."
+        )
       } else {
         r.line("deadlock: " + named.joined(separator: "; "))
         r.explain(
           "A cycle of waiting: " + named.joined(separator: "; ")
             + ". Neither can go on until the other gives up its lock, and neither will, so both would sleep in pthread_mutex_lock forever (the kernel sees two sleeping threads, not an error). The watchdog ended the lab child; the shell goes on.",
           more:
-            "Four conditions make a deadlock: mutual exclusion, hold-and-wait, no preemption and a circular wait. Remove any one: --ordered removes the circular wait (everyone takes locks in one global order), --trylock removes hold-and-wait (refused, give back what you hold and retry). Finding deadlocks costs bookkeeping like the wait-for graph these wrappers kept; avoiding them costs discipline (a lock order) or retries.")
+            "Four conditions make a deadlock: mutual exclusion, hold-and-wait, no preemption and a circular wait. Remove any one: --ordered removes the circular wait (everyone takes locks in one global order), --trylock removes hold-and-wait (refused, give back what you hold and retry). Finding deadlocks costs bookkeeping like the wait-for graph these wrappers kept; avoiding them costs discipline (a lock order) or retries."
+        )
       }
-      r.fact("cycle", JSON.array(cycle.map { ["tid": .int(Int(tids[$0.thread])), "holds": .string(lockNames[$0.holds]), "waits_for": .string(lockNames[$0.waitsFor])] as JSON }))
+      r.fact(
+        "cycle",
+        JSON.array(
+          cycle.map {
+            [
+              "tid": .int(Int(tids[$0.thread])), "holds": .string(lockNames[$0.holds]),
+              "waits_for": .string(lockNames[$0.waitsFor]),
+            ] as JSON
+          }))
     } else {
       guard let res = finalMessage?["result"] else {
-        throw UsageError("deadlock: the lab child \(run.pid) ended without a result: \(run.status) \(run.lastOutput.joined(separator: " / "))")
+        throw UsageError(
+          "deadlock: the lab child \(run.pid) ended without a result: \(run.status) \(run.lastOutput.joined(separator: " / "))"
+        )
       }
       let elapsed = Duration.nanoseconds(Int64(res["elapsed_ns"]?.intValue ?? 0))
       let refusals = (res["refusals"]?.arrayValue ?? []).compactMap(\.intValue)
@@ -103,14 +127,17 @@ enum DeadlockCommand {
       r.fact("refusals", refusals)
       if order == .ordered {
         r.explain(
-          "Both threads took A before B, so whoever got A first could always get B too; the other simply waited for A. A cycle needs someone holding B while waiting for A, which a global order rules out. It cost some parallelism: the thread that lost the race for A waited while the other held both.")
+          "Both threads took A before B, so whoever got A first could always get B too; the other simply waited for A. A cycle needs someone holding B while waiting for A, which a global order rules out. It cost some parallelism: the thread that lost the race for A waited while the other held both."
+        )
       } else if order == .trylock {
         let total = refusals.reduce(0, +)
         r.explain(
-          "trylock was refused \(r.count(total)) \(total == 1 ? "time" : "times") (t1 \(r.count(refusals.first ?? 0)), t2 \(r.count(refusals.last ?? 0))); each refused thread gave back the lock it held and tried again after a back-off, so it never held one lock while sleeping for the other: no cycle could last. The cost: wasted work and retries, and with equal back-offs the two could keep colliding (livelock), which is why the back-offs differ.")
+          "trylock was refused \(r.count(total)) \(total == 1 ? "time" : "times") (t1 \(r.count(refusals.first ?? 0)), t2 \(r.count(refusals.last ?? 0))); each refused thread gave back the lock it held and tried again after a back-off, so it never held one lock while sleeping for the other: no cycle could last. The cost: wasted work and retries, and with equal back-offs the two could keep colliding (livelock), which is why the back-offs differ."
+        )
       } else {
         r.explain(
-          "This time the threads did not deadlock: one got both locks before the other took its first. Deadlocks depend on timing; try a longer --pause.")
+          "This time the threads did not deadlock: one got both locks before the other took its first. Deadlocks depend on timing; try a longer --pause."
+        )
       }
     }
     return r
@@ -142,7 +169,8 @@ enum DeadlockCommand {
   }
 
   /// One row per thread and lock: █ held, ░ waiting for it.
-  static func timeline(_ states: [LockStateRecord], end: UInt64, tids: [Int32], report r: Report) -> [String] {
+  static func timeline(_ states: [LockStateRecord], end: UInt64, tids: [Int32], report r: Report) -> [String]
+  {
     guard let first = states.first else { return [] }
     var t = Timeline(width: 44)
     for thread in 0..<2 {
@@ -169,7 +197,8 @@ enum DeadlockCommand {
         if let w = waitSince { intervals.append(.init(start: w, end: stop, mark: "░")) }
         intervals.append(.init(start: first.time, end: first.time, mark: "·"))
         intervals.append(.init(start: stop, end: stop, mark: "·"))
-        t.add("t\(thread + 1) \(r.tid(tids[thread])) \(lockNames[lock])", intervals.filter { $0.end >= $0.start })
+        t.add(
+          "t\(thread + 1) \(r.tid(tids[thread])) \(lockNames[lock])", intervals.filter { $0.end >= $0.start })
       }
     }
     t.legend = [("█", "holds"), ("░", "waits for"), ("·", "neither")]
@@ -198,7 +227,8 @@ enum DeadlockCommand {
     pair.finish()
     let s = last
     return [
-      "elapsed_ns": .int(Int(Clock.nanoseconds() &- started)), "refusals": .array(s.refusals.map { .int($0) }),
+      "elapsed_ns": .int(Int(Clock.nanoseconds() &- started)),
+      "refusals": .array(s.refusals.map { .int($0) }),
     ]
   }
 }
@@ -222,7 +252,9 @@ struct LockStateRecord {
   }
 
   init?(json: JSON) {
-    guard let t = json["t_ns"]?.intValue, let tids = json["tids"]?.arrayValue, tids.count == 2 else { return nil }
+    guard let t = json["t_ns"]?.intValue, let tids = json["tids"]?.arrayValue, tids.count == 2 else {
+      return nil
+    }
     time = UInt64(t)
     self.tids = tids.map { Int32($0.intValue ?? 0) }
     holds = (json["holds"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.intValue) }
@@ -235,7 +267,8 @@ struct LockStateRecord {
   var json: JSON {
     [
       "t_ns": .int(Int(time)), "tids": .array(tids.map { .int(Int($0)) }),
-      "holds": .array(holds.map { .array($0.map { .int($0) }) }), "waits": .array(waits.map { .int($0 ?? -1) }),
+      "holds": .array(holds.map { .array($0.map { .int($0) }) }),
+      "waits": .array(waits.map { .int($0 ?? -1) }),
       "done": .array(done.map { .bool($0) }), "refusals": .array(refusals.map { .int($0) }),
     ]
   }

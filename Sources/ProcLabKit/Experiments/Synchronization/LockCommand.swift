@@ -9,7 +9,8 @@ enum LockCommand {
       .init("--hold", value: "MS", "milliseconds each turn holds the lock (1…200, default 20)"),
       .init("--rounds", value: "R", "turns per worker (1…16, default 2)"),
       .init("--try", "pthread_mutex_trylock with back-off instead of sleeping in the lock"),
-      .init("--processes", "separate processes sharing a PTHREAD_PROCESS_SHARED mutex in a MAP_SHARED mapping"),
+      .init(
+        "--processes", "separate processes sharing a PTHREAD_PROCESS_SHARED mutex in a MAP_SHARED mapping"),
     ],
     examples: ["lock", "lock --threads 4 --hold 10", "lock --try", "lock --processes --threads 3"]
   ) { args, session in

@@ -26,9 +26,10 @@ enum RWLockCommand {
     r.line(
       "\(Units.plural(readers, "reader")) and \(Units.plural(writers, "writer")), \(r.count(rounds)) turns each in one pthread rwlock (rdlock / wrlock), \(r.duration(hold)) per turn"
     )
-    r.lines(view.timeline(report: r, held: "▓", mark: { $0.writer ? "█" : "▓" }).map { line in
-      line.replacingOccurrences(of: "▓ inside", with: "▓ reading  █ writing")
-    })
+    r.lines(
+      view.timeline(report: r, held: "▓", mark: { $0.writer ? "█" : "▓" }).map { line in
+        line.replacingOccurrences(of: "▓ inside", with: "▓ reading  █ writing")
+      })
     r.lines(view.table(report: r, role: { $0.writer ? "writer" : "reader" }))
     let readTurns = result.workers.filter { !$0.writer }.flatMap(\.turns).map { ($0.acquired, $0.released) }
     let writeTurns = result.workers.filter(\.writer).flatMap(\.turns).map { ($0.acquired, $0.released) }

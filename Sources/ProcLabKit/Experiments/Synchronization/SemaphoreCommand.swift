@@ -19,7 +19,8 @@ enum SemaphoreCommand {
     let rounds = try args.int("--rounds", default: 2, in: 1...16)
     if k >= n {
       throw UsageError(
-        "semaphore: --permits \(k) lets all \(n) threads in at once, so nothing is limited; use --permits below --threads")
+        "semaphore: --permits \(k) lets all \(n) threads in at once, so nothing is limited; use --permits below --threads"
+      )
     }
     let hold = Duration.milliseconds(holdMS)
     let result = try SyncPrimitives.takeTurns(
@@ -45,7 +46,8 @@ enum SemaphoreCommand {
     view.facts(into: r)
     var short: String
     if result.maxInside > k {
-      short = "Surprise: \(r.count(result.maxInside)) threads were inside at once, more than the \(k) permits."
+      short =
+        "Surprise: \(r.count(result.maxInside)) threads were inside at once, more than the \(k) permits."
     } else if result.maxInside == k {
       short =
         "At most \(r.count(result.maxInside)) of \(n) threads were inside at once — exactly the \(k) permits, never more: sem_wait takes a permit, blocks at zero, and sem_post gives it back."

@@ -53,7 +53,8 @@ struct SyncTurnsView {
   /// A worker's TID, or its PID when the workers are processes.
   func id(_ w: SyncWorker, _ r: Report) -> String { noun == "process" ? r.pid(w.tid) : r.tid(w.tid) }
 
-  func timeline(report r: Report, held: Character = "█", mark: ((SyncWorker) -> Character)? = nil) -> [String] {
+  func timeline(report r: Report, held: Character = "█", mark: ((SyncWorker) -> Character)? = nil) -> [String]
+  {
     var t = Timeline(width: 48)
     for (i, w) in result.workers.enumerated() {
       let m = mark?(w) ?? held
@@ -70,7 +71,8 @@ struct SyncTurnsView {
     return t.lines
   }
 
-  func table(report r: Report, role: ((SyncWorker) -> String)? = nil, showRefusals: Bool = false) -> [String] {
+  func table(report r: Report, role: ((SyncWorker) -> String)? = nil, showRefusals: Bool = false) -> [String]
+  {
     var headers = [noun, noun == "process" ? "pid" : "tid"]
     if role != nil { headers.append("role") }
     headers += ["turns", "waited", "held", "switches while waiting"]
@@ -82,7 +84,8 @@ struct SyncTurnsView {
       let waited = w.turns.reduce(0) { $0 + $1.waited }
       let held = w.turns.reduce(0) { $0 + $1.held }
       row += [
-        r.count(w.turns.count), r.duration(.nanoseconds(Int64(waited))), r.duration(.nanoseconds(Int64(held))),
+        r.count(w.turns.count), r.duration(.nanoseconds(Int64(waited))),
+        r.duration(.nanoseconds(Int64(held))),
         r.count(w.turns.reduce(0) { $0 + $1.waitSwitches }),
       ]
       if showRefusals { row.append(r.count(w.turns.reduce(0) { $0 + $1.refusals })) }

@@ -5,5 +5,5 @@ public enum ShellCommands {
     InfoCommand.command, TraceCommand.command, QuitCommand.quit, QuitCommand.exit,
   ]
   /// A lab experiment that only proves lab mode works: sleeps, crashes or answers.
-  public static let labEntries: [LabEntry] = [LabProbe.entry]
+  public static let labEntries: [LabEntry] = [LabProbe.entry, AtomicWriteProbe.entry]
 }
