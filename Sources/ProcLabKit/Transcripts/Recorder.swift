@@ -160,7 +160,7 @@ public final class Recorder {
   /// Whole numbers stay: they are mostly counts the learner asked for.
   static func generalizeUnnoted(_ line: String) -> String {
     let pattern =
-      #"\{\{.*?\}\}|(?<![\w.{])-?\d+(?:\.\d+)? ?(?:ns|µs|us|ms|s)(?![\w])|(?<![\w.{])-?\d+\.\d+(?![\w]|\.\d)"#
+      #"\{\{.*?\}\}|(?<![\w.{])-?\d+(?:\.\d+)? ?(?:ns|µs|us|ms|s)(?![\w])|(?<![\w.{])-?\d+\.\d+(?![\w]|\.\d)|(?<![\w.{])\d+(?:\.\d+)?(?=×)"#
     guard let regex = try? NSRegularExpression(pattern: pattern) else { return line }
     let ns = line as NSString
     var out = ""
