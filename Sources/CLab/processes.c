@@ -5,12 +5,20 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-volatile long clab_memory_cell = 0;
+// The cell has a page of its own: initialised (so it lives in .data, mapped from
+// the proclab file), page-aligned and page-sized, so no other variable shares its
+// page and only a write to the cell itself can trigger the copy-on-write.
+static volatile union {
+  long value;
+  char page[4096];
+} cell_page __attribute__((aligned(4096))) = { .value = 1 };
+#define clab_memory_cell (cell_page.value)
 unsigned long clab_memory_cell_address(void) { return (unsigned long)&clab_memory_cell; }
 long clab_memory_cell_read(void) { return clab_memory_cell; }
 void clab_memory_cell_write(long value) { clab_memory_cell = value; }
@@ -37,10 +45,16 @@ void clab_sleep_ns(long long ns) {
 }
 
 /// In a fork child: the shell's handlers (SIGINT flag, SIGTERM/SIGHUP flags) and
-/// ignored SIGPIPE must not carry over, and no signal stays blocked.
+/// ignored SIGPIPE must not carry over, and no signal stays blocked. Like lab
+/// children, no core files: `kill PID SEGV` must not litter the current directory.
 static void child_default_signals(void) {
-  int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGSEGV };
-  for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+  struct rlimit no_core = { 0, 0 };
+  setrlimit(RLIMIT_CORE, &no_core);
+  // Every handler: the Swift runtime's crash handlers (SIGSEGV, SIGABRT…) too,
+  // which must never run in a forked child.
+  for (int s = 1; s < NSIG; s++) {
+    if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -103,13 +117,19 @@ pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, 
   view.tid = (pid_t)syscall(SYS_gettid);
   view.address = (unsigned long)&clab_memory_cell;
   view.before = clab_memory_cell;
-  clab_memory_cell = new_value; // the first write to this page copies it for the child
-  view.after = clab_memory_cell;
+  view.after = view.before;
+  // First report: what the child sees before writing (the page is still shared).
   write_all(report_fd, &view, sizeof view);
   char c;
   for (;;) {
     ssize_t n = read(hold_fd, &c, 1);
     if (n < 0 && errno == EINTR) continue;
+    if (n == 1 && c == 'W') {
+      clab_memory_cell = new_value; // the first write to this page copies it for the child
+      view.after = clab_memory_cell;
+      write_all(report_fd, &view, sizeof view);
+      continue;
+    }
     break; // end of file: the parent has looked, we may go
   }
   _exit(0);

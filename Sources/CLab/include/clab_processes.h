@@ -33,8 +33,8 @@ int clab_cld_dumped(void);
 
 // ---- memory: one variable, two processes (copy-on-write) or two threads ----
 
-/// The variable `memory` experiments write: a global in this binary's data segment.
-extern volatile long clab_memory_cell;
+/// The variable `memory` experiments write: a global in this binary's data
+/// segment, alone on its page.
 unsigned long clab_memory_cell_address(void);
 long clab_memory_cell_read(void);
 void clab_memory_cell_write(long value);
@@ -48,9 +48,10 @@ struct clab_memory_view {
   long after;
 };
 
-/// fork(): the child reads clab_memory_cell, writes `new_value`, reads it back,
-/// writes its view (struct clab_memory_view) to `report_fd`, then blocks reading
-/// `hold_fd` until it is closed, and _exits 0. Returns the child's PID.
+/// fork(): the child reads clab_memory_cell and writes its view (struct
+/// clab_memory_view) to `report_fd`; on the byte 'W' from `hold_fd` it writes
+/// `new_value`, reads it back and reports again; at end of file on `hold_fd`
+/// it _exits 0. Returns the child's PID.
 pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, int close_b);
 
 /// pthread_create + join: a thread reads clab_memory_cell, writes `new_value`,

@@ -40,16 +40,48 @@ public enum Fork {
     }
   }
 
-  /// A forked child that has written the cell and waits until `release` lets it _exit.
-  public struct MemoryChild {
+  /// A forked child that has read the cell and waits: `write()` makes it write
+  /// its new value; `release()` lets it _exit (the caller then reaps it).
+  public final class MemoryChild {
     public let pid: Int32
-    public let view: MemoryView
-    /// Closing this lets the child _exit.
-    public let holdFD: Int32
+    /// What the child saw before writing.
+    public let first: MemoryView
+    private var reportFD: Int32
+    private var holdFD: Int32
+    private let timeout: Duration
+
+    init(pid: Int32, first: MemoryView, reportFD: Int32, holdFD: Int32, timeout: Duration) {
+      self.pid = pid
+      self.first = first
+      self.reportFD = reportFD
+      self.holdFD = holdFD
+      self.timeout = timeout
+    }
+
+    /// write(hold, "W"): the child writes its value into the cell and reports what it read back.
+    public func write() throws -> MemoryView {
+      try Descriptors.writeAll(holdFD, "W")
+      return try Fork.readView(reportFD, timeout: timeout)
+    }
+
+    /// Closes the pipes: the child sees end of file and calls _exit(0).
+    public func release() {
+      if holdFD >= 0 { Descriptors.close(holdFD) }
+      if reportFD >= 0 { Descriptors.close(reportFD) }
+      holdFD = -1
+      reportFD = -1
+    }
+
+    deinit { release() }
   }
 
-  /// fork(): the child writes `newValue` into the cell and reports what it saw
-  /// through a pipe; it stays alive (blocked in read) until `holdFD` is closed.
+  static func readView(_ fd: Int32, timeout: Duration) throws -> MemoryView {
+    let bytes = try readExactly(fd, count: MemoryLayout<clab_memory_view>.size, timeout: timeout)
+    return MemoryView(bytes.withUnsafeBytes { $0.loadUnaligned(as: clab_memory_view.self) })
+  }
+
+  /// fork(): the child reads the cell and reports through a pipe, then waits for
+  /// `write()` (it writes `newValue`) and `release()` (it _exits).
   public static func memoryChild(newValue: Int, timeout: Duration = .seconds(10)) throws -> MemoryChild {
     let report = try Descriptors.pipe()
     let hold: (read: Int32, write: Int32)
@@ -61,7 +93,7 @@ public enum Fork {
     let pid: Int32
     do {
       pid = try Trace.call(
-        "fork", "child: write \(newValue) to the cell, report, wait", describe: { "pid \($0)" }
+        "fork", "child: read the cell, report, on 'W' write \(newValue)", describe: { "pid \($0)" }
       ) { clab_memory_fork(newValue, report.write, hold.read, report.read, hold.write) }
     } catch {
       for fd in [report.read, report.write, hold.read, hold.write] { Descriptors.close(fd) }
@@ -69,13 +101,12 @@ public enum Fork {
     }
     Descriptors.close(report.write)
     Descriptors.close(hold.read)
-    defer { Descriptors.close(report.read) }
     do {
-      let bytes = try readExactly(report.read, count: MemoryLayout<clab_memory_view>.size, timeout: timeout)
-      let view = bytes.withUnsafeBytes { $0.loadUnaligned(as: clab_memory_view.self) }
-      return MemoryChild(pid: pid, view: MemoryView(view), holdFD: hold.write)
+      let view = try readView(report.read, timeout: timeout)
+      return MemoryChild(pid: pid, first: view, reportFD: report.read, holdFD: hold.write, timeout: timeout)
     } catch {
       Descriptors.close(hold.write)
+      Descriptors.close(report.read)
       Children.killAndReap(pid)
       throw error
     }
@@ -86,7 +117,9 @@ public enum Fork {
     var view = clab_memory_view()
     let start = Clock.nanoseconds()
     let rc = clab_memory_thread(newValue, &view)
-    Trace.record("pthread_create+join", "thread writes \(newValue) to the cell", result: rc == 0 ? "tid \(view.tid)" : SystemError.name(of: rc), since: start)
+    Trace.record(
+      "pthread_create+join", "thread writes \(newValue) to the cell",
+      result: rc == 0 ? "tid \(view.tid)" : SystemError.name(of: rc), since: start)
     if rc != 0 { throw SystemError("pthread_create", errno: rc) }
     return MemoryView(view)
   }

@@ -22,7 +22,9 @@ public enum ForkedWorkers {
   }
 
   /// Reads exactly `length` bytes (poll + read) within `timeout`; returns how many arrived.
-  public static func readExactly(_ fd: Int32, into buffer: UnsafeMutableRawPointer, length: Int, timeout: Duration)
+  public static func readExactly(
+    _ fd: Int32, into buffer: UnsafeMutableRawPointer, length: Int, timeout: Duration
+  )
     -> Int
   {
     let start = Clock.nanoseconds()
@@ -35,7 +37,9 @@ public enum ForkedWorkers {
   public static func killAndReap(_ pid: Int32) -> ReapedChild? {
     _ = try? SignalSender.send(SIGKILL, to: pid)
     while true {
-      do { return try Wait.wait4(pid) } catch let e as SystemError where e.errno == ECHILD { return nil } catch {
+      do { return try Wait.wait4(pid) } catch let e as SystemError where e.errno == ECHILD {
+        return nil
+      } catch {
         continue
       }
     }

@@ -44,7 +44,8 @@ public enum Subreaper {
     return (
       middle,
       OrphanReport(
-        middle: r.middle, grandchild: r.grandchild, parentBefore: r.parent_before, parentAfter: r.parent_after,
+        middle: r.middle, grandchild: r.grandchild, parentBefore: r.parent_before,
+        parentAfter: r.parent_after,
         waited: .nanoseconds(r.waited_ns))
     )
   }

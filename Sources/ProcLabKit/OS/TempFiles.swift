@@ -13,7 +13,8 @@ public final class TemporaryDirectory {
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     guard made != nil else {
       let e = errno
-      Trace.record("mkdtemp", "\(base)/\(prefix)-XXXXXX", result: "-1 \(SystemError.name(of: e))", since: start)
+      Trace.record(
+        "mkdtemp", "\(base)/\(prefix)-XXXXXX", result: "-1 \(SystemError.name(of: e))", since: start)
       throw SystemError("mkdtemp", errno: e)
     }
     path = String(cString: template)
@@ -50,7 +51,9 @@ extension Descriptors {
   public static func closeOnExec(_ fd: Int32) -> Bool? {
     let start = Clock.nanoseconds()
     let flags = fcntl(fd, F_GETFD)
-    Trace.record("fcntl", "\(fd), F_GETFD", result: flags < 0 ? "-1 EBADF" : (flags & FD_CLOEXEC != 0 ? "FD_CLOEXEC" : "0"), since: start)
+    Trace.record(
+      "fcntl", "\(fd), F_GETFD",
+      result: flags < 0 ? "-1 EBADF" : (flags & FD_CLOEXEC != 0 ? "FD_CLOEXEC" : "0"), since: start)
     return flags < 0 ? nil : flags & FD_CLOEXEC != 0
   }
 

@@ -105,7 +105,8 @@ public enum Threads {
     var s = clab_thread_self()
     let start = Clock.nanoseconds()
     let rc = clab_thread_probe(&s)
-    Trace.record("pthread_getattr_np", "pthread_self()", result: rc == 0 ? "0" : SystemError.name(of: rc), since: start)
+    Trace.record(
+      "pthread_getattr_np", "pthread_self()", result: rc == 0 ? "0" : SystemError.name(of: rc), since: start)
     if rc != 0 { throw SystemError("pthread_getattr_np", errno: rc) }
     return SelfView(
       tid: s.tid, cpu: Int(s.cpu), localAddress: UInt(s.local_address), stackLow: UInt(s.stack_low),
@@ -123,7 +124,9 @@ public enum Threads {
     public var callName: String {
       guard let n = number else { return "running" }
       #if arch(x86_64)
-        let names = [0: "read", 7: "poll", 202: "futex", 230: "clock_nanosleep", 271: "ppoll", 35: "nanosleep"]
+        let names = [
+          0: "read", 7: "poll", 202: "futex", 230: "clock_nanosleep", 271: "ppoll", 35: "nanosleep",
+        ]
       #else
         let names = [63: "read", 73: "ppoll", 98: "futex", 115: "clock_nanosleep", 101: "nanosleep"]
       #endif
@@ -137,7 +140,9 @@ public enum Threads {
     let start = Clock.nanoseconds()
     let text = ProcFS.read("/proc/self/task/\(tid)/syscall")
     Trace.record("read", "/proc/self/task/\(tid)/syscall", result: text == nil ? "-1" : "ok", since: start)
-    guard let words = text?.split(whereSeparator: { $0 == " " || $0 == "\n" }), words.count >= 3 else { return nil }
+    guard let words = text?.split(whereSeparator: { $0 == " " || $0 == "\n" }), words.count >= 3 else {
+      return nil
+    }
     func hex(_ s: Substring) -> UInt? { UInt(s.hasPrefix("0x") ? s.dropFirst(2) : s, radix: 16) }
     guard let sp = hex(words[words.count - 2]), let pc = hex(words[words.count - 1]) else { return nil }
     let n = Int(words[0])

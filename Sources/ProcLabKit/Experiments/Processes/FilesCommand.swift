@@ -60,12 +60,14 @@ enum FilesCommand {
 
     let mine: [(Int32, String, Bool)] = [
       (file, "file notes.txt", false), (report.read, "pipe child→parent, read end", true),
-      (report.write, "pipe child→parent, write end", true), (command.read, "pipe parent→child, read end", true),
+      (report.write, "pipe child→parent, write end", true),
+      (command.read, "pipe parent→child, read end", true),
       (command.write, "pipe parent→child, write end", true),
     ]
     let r = Report()
     r.line(
-      "parent \(r.pid(me)) opened a file (no O_CLOEXEC) and two pipes (O_CLOEXEC), then fork made child \(r.pid(child)):")
+      "parent \(r.pid(me)) opened a file (no O_CLOEXEC) and two pipes (O_CLOEXEC), then fork made child \(r.pid(child)):"
+    )
     var t = Table(
       ["FD", "WHAT", "PARENT", "CHILD after fork", "CHILD after close", "after EXEC"], rightAligned: [0])
     var facts: [JSON] = []
@@ -95,7 +97,8 @@ enum FilesCommand {
     r.line(
       "after the child closed fd \(r.count(Int(file))), the parent's fd \(r.count(Int(file))) was still open: it wrote \(r.count(message.utf8.count)) bytes through it"
     )
-    r.line("the exec'd process was \(r.pid(lab.pid)), a fresh proclab started by posix_spawn; it \(lab.status)")
+    r.line(
+      "the exec'd process was \(r.pid(lab.pid)), a fresh proclab started by posix_spawn; it \(lab.status)")
     r.fact("parent", me)
     r.fact("child", child)
     r.fact("exec_child", lab.pid)
@@ -113,7 +116,8 @@ enum FilesCommand {
     )
     if survivedExec != [file] {
       r.explain(
-        "Surprise: expected only fd \(file) (no O_CLOEXEC) to survive exec, saw \(survivedExec.isEmpty ? "none" : survivedExec.map(String.init).joined(separator: ", ")).")
+        "Surprise: expected only fd \(file) (no O_CLOEXEC) to survive exec, saw \(survivedExec.isEmpty ? "none" : survivedExec.map(String.init).joined(separator: ", "))."
+      )
     }
     if !parentStillOpen { r.explain("Surprise: the parent's fd \(file) was no longer open.") }
     return r

@@ -7,7 +7,9 @@ enum MemoryCommand {
     name: "memory", area: .processes,
     summary: "same address, different values: processes have separate memory, threads share it",
     usage: "memory [--threads]",
-    options: [.init("--threads", "a thread writes instead of a forked child: the main thread sees the change")],
+    options: [
+      .init("--threads", "a thread writes instead of a forked child: the main thread sees the change")
+    ],
     examples: ["memory", "memory --threads"]
   ) { args, session in
     try args.expectPositionals(atMost: 0)
@@ -23,31 +25,39 @@ enum MemoryCommand {
     let address = Fork.Cell.address
     let parentMapping = ProcFS.mapping(pid: me, containing: address)
     let child = try Fork.memoryChild(newValue: written)
-    var released = false
+    var reaped = false
     defer {
-      if !released {
-        Descriptors.close(child.holdFD)
+      if !reaped {
+        child.release()
         Children.killAndReap(child.pid)
       }
     }
-    // The child is alive, has written its value, and waits: look at both now.
+    // Before the child writes: which physical page does each process use? (root only)
+    let framesBefore = (
+      ProcessMemory.frame(pid: me, at: address), ProcessMemory.frame(pid: child.pid, at: address)
+    )
+    let view = try child.write()
+    // The child has written and waits: look at both now.
     let parentNow = Fork.Cell.value
-    let childMapping = ProcFS.mapping(pid: child.pid, containing: child.view.address)
-    let kernelChild = ProcessMemory.word(pid: child.pid, at: child.view.address)
+    let framesAfter = (
+      ProcessMemory.frame(pid: me, at: address), ProcessMemory.frame(pid: child.pid, at: address)
+    )
+    let childMapping = ProcFS.mapping(pid: child.pid, containing: view.address)
+    let kernelChild = ProcessMemory.word(pid: child.pid, at: view.address)
     let kernelParent = ProcessMemory.word(pid: me, at: address)
-    Descriptors.close(child.holdFD)
-    released = true
+    child.release()
     let end = try Wait.wait4(child.pid, timeout: .seconds(10))
     if end == nil { Children.killAndReap(child.pid) }
+    reaped = true
 
     let r = Report()
-    let sameAddress = child.view.address == address
-    let isolated = parentNow == original && child.view.after == written
+    let sameAddress = view.address == address
+    let isolated = parentNow == original && view.after == written
     r.line("one variable, in proclab's data segment: \(r.note(parentMapping ?? "mapping not found", .text))")
     var t = Table(["", "PID", "ADDRESS", "READ", "WROTE", "READ AGAIN"], rightAligned: [1, 3, 4, 5])
     t.add([
-      "child", r.pid(child.pid), r.addr(child.view.address), String(child.view.before), String(written),
-      String(child.view.after),
+      "child", r.pid(child.pid), r.addr(view.address), String(child.first.before), String(written),
+      String(view.after),
     ])
     t.add(["parent (this shell)", r.pid(me), r.addr(address), String(original), "-", String(parentNow)])
     r.lines(t.lines)
@@ -57,16 +67,26 @@ enum MemoryCommand {
         "checked through /proc/PID/mem: \(r.pid(child.pid)) holds \(kernelChild), \(r.pid(me)) holds \(kernelParent) at \(r.addr(address))"
       )
     }
+    var copyOnWrite: Bool? = nil
+    if let pb = framesBefore.0, let cb = framesBefore.1, let pa = framesAfter.0, let ca = framesAfter.1 {
+      copyOnWrite = pb == cb && ca != pa
+      r.line(
+        "physical page (/proc/PID/pagemap): before the write parent \(r.count(Int(pb))), child \(r.count(Int(cb)))\(pb == cb ? " (shared)" : ""); after it parent \(r.count(Int(pa))), child \(r.count(Int(ca)))\(ca != pa ? " (copied)" : "")"
+      )
+      r.fact("frames_before", [Int(pb), Int(cb)])
+      r.fact("frames_after", [Int(pa), Int(ca)])
+      r.fact("copy_on_write_seen", pb == cb && ca != pa)
+    }
     r.line("the child \(end.map { "\($0.status)" } ?? "was killed") and was reaped")
 
     r.fact("address", Units.address(address))
-    r.fact("child_address", Units.address(child.view.address))
+    r.fact("child_address", Units.address(view.address))
     r.fact("same_address", sameAddress)
     r.fact("parent_pid", me)
     r.fact("child_pid", child.pid)
-    r.fact("child_parent", child.view.parent)
-    r.fact("child_before", child.view.before)
-    r.fact("child_after", child.view.after)
+    r.fact("child_parent", view.parent)
+    r.fact("child_before", child.first.before)
+    r.fact("child_after", view.after)
     r.fact("parent_after", parentNow)
     r.fact("mapping", parentMapping ?? "")
     r.fact("child_mapping", childMapping ?? "")
@@ -80,9 +100,23 @@ enum MemoryCommand {
         more:
           "After fork the two processes share physical pages read-only (copy-on-write). The child's first write made the kernel copy that one page for the child, so the parent's page kept \(original). Threads of one process have no such separation: try `memory --threads`."
       )
+      switch copyOnWrite {
+      case true?:
+        r.explain(
+          "The page frames prove it: until the write both used frame \(framesBefore.0!); the write gave the child its own copy (\(framesAfter.1!))."
+        )
+      case false?:
+        r.explain(
+          "Surprise in the page frames: expected one shared frame before the write and two after; saw \(framesBefore.0!)/\(framesBefore.1!) then \(framesAfter.0!)/\(framesAfter.1!)."
+        )
+      case nil:
+        r.explainMore(
+          "The physical frame numbers are hidden here (/proc/PID/pagemap shows them only to CAP_SYS_ADMIN).")
+      }
     } else {
       r.explain(
-        "Surprise: address \(sameAddress ? "matched" : "differed") and the parent read \(parentNow) after the child wrote \(child.view.after); processes are expected to be isolated.")
+        "Surprise: address \(sameAddress ? "matched" : "differed") and the parent read \(parentNow) after the child wrote \(view.after); processes are expected to be isolated."
+      )
     }
     return r
   }
@@ -98,14 +132,18 @@ enum MemoryCommand {
 
     let r = Report()
     r.line("one variable, in proclab's data segment: \(r.note(mapping ?? "mapping not found", .text))")
-    var t = Table(["", "PID", "TID", "ADDRESS", "READ", "WROTE", "READ AGAIN"], rightAligned: [1, 2, 4, 5, 6])
+    var t = Table(
+      ["", "PID", "TID", "ADDRESS", "READ", "WROTE", "READ AGAIN"], rightAligned: [1, 2, 4, 5, 6])
     t.add([
-      "new thread", r.pid(view.pid), r.tid(view.tid), r.addr(view.address), String(view.before), String(written),
+      "new thread", r.pid(view.pid), r.tid(view.tid), r.addr(view.address), String(view.before),
+      String(written),
       String(view.after),
     ])
     t.add(["main thread", r.pid(me), r.tid(mainTID), r.addr(address), String(original), "-", String(mainNow)])
     r.lines(t.lines)
-    r.line("the thread was joined (pthread_join): \(Units.plural(ProcFS.threads(of: me).count, "thread")) left in this process")
+    r.line(
+      "the thread was joined (pthread_join): \(Units.plural(ProcFS.threads(of: me).count, "thread")) left in this process"
+    )
     let shared = mainNow == written && view.address == address
     r.fact("address", Units.address(address))
     r.fact("thread_address", Units.address(view.address))

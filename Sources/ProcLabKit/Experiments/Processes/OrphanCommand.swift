@@ -20,7 +20,8 @@ enum OrphanCommand {
     let r = Report()
     let adoptedMs = res["adopted_after_ms"]?.doubleValue ?? 0
     let reapedBy = res["reaped_by"]?.intValue
-    let grandStatus = res["grandchild_status"]?["how"]?.stringValue == "exited"
+    let grandStatus =
+      res["grandchild_status"]?["how"]?.stringValue == "exited"
       ? "exited \(res["grandchild_status"]?["code"]?.intValue ?? -1)" : "ended"
     let shell = Int(getpid())
     var tree = Tree("\(r.pid(Int32(shell))) proclab (this shell)")
@@ -37,7 +38,8 @@ enum OrphanCommand {
       "grandchild \(r.pid(Int32(grand))): parent before \(r.pid(Int32(before))) (the middle parent), after \(r.pid(Int32(after))) (the subreaper), noticed \(r.number(adoptedMs, digits: 2)) ms after it started watching"
     )
     r.line(
-      "reaped by \(reapedBy.map { r.pid(Int32($0)) } ?? "nobody") with wait4: \(grandStatus); the lab child \(run.status)")
+      "reaped by \(reapedBy.map { r.pid(Int32($0)) } ?? "nobody") with wait4: \(grandStatus); the lab child \(run.status)"
+    )
     r.fact("subreaper", sub)
     r.fact("middle", middle)
     r.fact("grandchild", grand)
@@ -56,7 +58,8 @@ enum OrphanCommand {
       )
     } else {
       r.explain(
-        "Surprise: the grandchild's parent went from \(before) to \(after) (expected \(middle) → \(sub)); the kernel chose another adopter.")
+        "Surprise: the grandchild's parent went from \(before) to \(after) (expected \(middle) → \(sub)); the kernel chose another adopter."
+      )
     }
     return r
   }

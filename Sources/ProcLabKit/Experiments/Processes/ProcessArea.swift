@@ -4,5 +4,7 @@ public enum ProcessArea {
     SpawnCommand.command, PsCommand.command, WaitCommand.command, KillCommand.command, MemoryCommand.command,
     FilesCommand.command, OrphanCommand.command,
   ]
-  public static let labEntries: [LabEntry] = [ProcessLabEntries.child, ProcessLabEntries.descriptors, ProcessLabEntries.orphan]
+  public static let labEntries: [LabEntry] = [
+    ProcessLabEntries.child, ProcessLabEntries.descriptors, ProcessLabEntries.orphan,
+  ]
 }

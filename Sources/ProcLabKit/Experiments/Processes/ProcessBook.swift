@@ -28,13 +28,13 @@ enum ProcessWords {
   /// `exited 0`, `killed by SIGTERM`, with what it means.
   static func meaning(of status: TerminationStatus) -> String {
     switch status {
-    case .exited(0): "it ended normally (exit status 0 means success)"
-    case .exited(let c): "it ended by itself with exit status \(c) (non-zero usually means failure)"
+    case .exited(0): "ended normally (exit status 0 means success)"
+    case .exited(let c): "ended by itself with exit status \(c) (non-zero usually means failure)"
     case .signaled(let s, let core):
-      "the signal \(Signals.name(s)) ended it (\(Signals.info(s)?.meaning ?? "no description"))"
+      "ended by the signal \(Signals.name(s)) (\(Signals.info(s)?.meaning ?? "no description"))"
         + (core ? "; the kernel wrote a core dump" : "")
-    case .stopped(let s): "\(Signals.name(s)) stopped it; it can be continued with SIGCONT"
-    case .continued: "SIGCONT resumed it"
+    case .stopped: "stopped; SIGCONT continues it"
+    case .continued: "resumed by SIGCONT"
     }
   }
 

@@ -37,7 +37,9 @@ enum PsCommand {
       nodes.append(Node(stat: stat, depth: depth, label: label, held: child != nil))
       var t = Tree(String(pid))
       if depth < 6 {
-        for c in ProcFS.children(of: pid) { if let sub = visit(c, depth: depth + 1) { t.children.append(sub) } }
+        for c in ProcFS.children(of: pid) {
+          if let sub = visit(c, depth: depth + 1) { t.children.append(sub) }
+        }
       }
       return t
     }
@@ -71,17 +73,23 @@ enum PsCommand {
       JSON.array(
         nodes.map { n in
           [
-            "pid": .int(Int(n.stat.pid)), "ppid": .int(Int(n.stat.parent)), "state": .string(String(n.stat.state)),
+            "pid": .int(Int(n.stat.pid)), "ppid": .int(Int(n.stat.parent)),
+            "state": .string(String(n.stat.state)),
             "meaning": .string(ProcFS.meaning(ofState: n.stat.state)), "threads": .int(n.stat.threads),
             "rss_bytes": .int(n.stat.residentBytes), "command": .string(n.label), "held": .bool(n.held),
             "depth": .int(n.depth),
           ]
         }))
     r.fact("zombies", zombies.count)
+    if nodes.first?.stat.state == "R" {
+      r.explainMore(
+        "The shell itself shows R: it was running at that instant — it was the one reading /proc.")
+    }
 
     if children.isEmpty {
       r.explain(
-        "This shell (PID \(me)) has no children right now. Start some with `spawn 2 --hold 30` and look again.")
+        "This shell (PID \(me)) has no children right now. Start some with `spawn 2 --hold 30` and look again."
+      )
     } else {
       var parts: [String] = []
       if !running.isEmpty { parts.append("\(Units.plural(running.count, "child", "children")) alive") }

@@ -10,12 +10,16 @@ enum SpawnCommand {
     summary: "create N child processes and report how each was made, how it ended and what it used",
     usage: usage,
     options: [
-      .init("--hold", value: "SECONDS", "children sleep this long; the shell returns and keeps them (ps, kill, wait)"),
+      .init(
+        "--hold", value: "SECONDS",
+        "children sleep this long; the shell returns and keeps them (ps, kill, wait)"),
       .init("--fork", "fork() copies of the shell instead of posix_spawn of a fresh proclab"),
       .init("--no-reap", "let children end but do not reap them: they stay zombies until wait"),
       .init("--exec", value: "PROGRAM", "run an external program (ARGS follow it)", takesRest: true),
     ],
-    examples: ["spawn 3", "spawn 2 --hold 30", "spawn 2 --fork", "spawn --no-reap", "spawn --exec /bin/echo hello"]
+    examples: [
+      "spawn 3", "spawn 2 --hold 30", "spawn 2 --fork", "spawn --no-reap", "spawn --exec /bin/echo hello",
+    ]
   ) { args, session in try run(args, session) }
 
   enum Method: String {
@@ -33,9 +37,17 @@ enum SpawnCommand {
     var state: Character?
   }
 
+  /// Where the children's CPU time went, read from the split wait4 reported.
+  static func cpuSplit(_ kernelShare: Double, _ method: Method) -> String {
+    guard method == .posixSpawn else { return "" }
+    return kernelShare >= 0.5
+      ? " — mostly kernel work: mapping the program and filling its pages"
+      : " — mostly user space: the dynamic loader and the Swift runtime starting up in each copy"
+  }
+
   static func run(_ args: Arguments, _ session: Session) throws -> Report {
     try args.expectPositionals(atMost: 1)
-    let count = try args.positionalInt(0, named: "N", default: 1, in: 1...64)
+    let count = try args.positionalInt(0, named: "count", default: 1, in: 1...64)
     let held = args.flag("--hold")
     let hold = try args.double("--hold", default: 0, in: 0...3600)
     let noReap = args.flag("--no-reap")
@@ -58,7 +70,8 @@ enum SpawnCommand {
       }
       guard let path = Spawn.resolve(program: name) else {
         throw UsageError(
-          "spawn: no program '\(Arguments.printable(name))' found (not executable or not on PATH); try /bin/true")
+          "spawn: no program '\(Arguments.printable(name))' found (not executable or not on PATH); try /bin/true"
+        )
       }
       resolved = path
     }
@@ -138,9 +151,14 @@ enum SpawnCommand {
       for i in children.indices {
         while true {
           let d = SignalDispositions.read(children[i].pid)
-          if d == nil || d!.isCaught(SIGUSR1) || d!.state == "Z" || Clock.nanoseconds() > deadline { break }
+          // Ready: handler installed and asleep (or already ended).
+          if d == nil || (d!.isCaught(SIGUSR1) && d!.state == "S") || d!.state == "Z"
+            || Clock.nanoseconds() > deadline
+          {
+            break
+          }
           try Interrupt.check()
-          _ = Descriptors.readable([], timeout: .milliseconds(2))
+          try Clock.sleep(.milliseconds(2))
         }
         children[i].state = ProcFS.stat(children[i].pid)?.state
       }
@@ -301,28 +319,49 @@ enum SpawnCommand {
     case .exec:
       r.explain(
         "posix_spawn started \(Units.plural(count, "copy", "copies")) of \(resolved) in \(ms) (\(per) each): a new process, then the kernel loaded that program into it.",
-        more: "Its standard output and error came back to the shell through a pipe; its standard input was /dev/null.")
+        more:
+          "Its standard output and error came back to the shell through a pipe; its standard input was /dev/null."
+      )
     }
     let wrongParent = children.filter { $0.parent != shell && $0.parent != 0 }
     if wrongParent.isEmpty {
-      r.explain("Every child's parent is this shell (PID \(shell)): the kernel records who created each process.")
+      r.explain(
+        "Every child's parent is this shell (PID \(shell)): the kernel records who created each process.")
     } else {
       r.explain(
-        "Surprise: \(wrongParent.count) child(ren) already had another parent when /proc was read (\(wrongParent.map { "\($0.pid)→\($0.parent)" }.joined(separator: ", ")).")
+        "Surprise: \(wrongParent.count) child(ren) already had another parent when /proc was read (\(wrongParent.map { "\($0.pid)→\($0.parent)" }.joined(separator: ", "))."
+      )
     }
     if held {
       r.explain(
         "The children sleep for \(Units.plain(hold)) s while the shell goes on: `ps` shows them, `kill PID [SIGNAL]` signals them, `wait` reaps them; quitting kills and reaps them."
-          + (noReap ? " When they end nobody reaps them (--no-reap): they will show as Z in ps until `wait`." : ""))
+          + (noReap
+            ? " When they end nobody reaps them (--no-reap): they will show as Z in ps until `wait`." : ""))
     } else if noReap {
       r.explain(
-        "The \(Units.plural(count, "child", "children")) ended but were not reaped: each is now a zombie (state Z) that keeps its PID and exit status in the kernel until the parent calls wait. Try `ps`, then `wait`."
+        "\(count == 1 ? "The child" : "The \(count) children") ended but \(count == 1 ? "was" : "were") not reaped: \(count == 1 ? "it" : "each") is now a zombie (state Z) that keeps its PID and exit status in the kernel until the parent calls wait. Try `ps`, then `wait`."
       )
     } else if !usages.isEmpty {
       let cpu = user + sys
       let kernelShare = cpu > .zero ? sys.seconds / cpu.seconds : 0
       r.explain(
-        "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all, \(Units.percent(kernelShare)) of it in the kernel\(method == .posixSpawn ? " (loading and starting a program is mostly kernel and loader work)" : "")."
+        "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all, \(Units.percent(kernelShare)) of it in the kernel\(cpuSplit(kernelShare, method))."
+      )
+    }
+    let ended = children.compactMap(\.status)
+    if let first = ended.first, !held {
+      let kinds = Set(ended.map { "\($0)" })
+      if kinds.count == 1 && first != .exited(0) {
+        r.explain("\(count == 1 ? "It" : "Each") \(first): \(ProcessWords.meaning(of: first)).")
+      } else if kinds.count > 1 {
+        r.explain("They ended in different ways: \(kinds.sorted().joined(separator: ", ")).")
+      }
+    }
+    if method == .exec, let peak = usages.map(\.maxResidentBytes).max(),
+      let shellRSS = ProcFS.residentBytes(shell), Double(peak) > 0.8 * Double(shellRSS)
+    {
+      r.explain(
+        "Surprise in MAX RSS: \(Units.bytes(peak)) is about this shell's own size (\(Units.bytes(shellRSS))). glibc's posix_spawn starts the child with clone(CLONE_VM|CLONE_VFORK), sharing the shell's memory until exec, and the kernel keeps that high-water mark."
       )
     }
     if timedOut {

@@ -35,43 +35,70 @@ enum WaitCommand {
       return r
     }
     let book = ProcessBook.of(session)
-    var table = Table(["PID", "WAS", "WAITED", "ENDED", "CPU user/sys", "MAX RSS"], rightAligned: [0, 2])
+    book.prune(keeping: session.children.pids)
+    var table = Table(
+      ["PID", "WAS", "REAPED AFTER", "ENDED", "CPU user/sys", "MAX RSS"], rightAligned: [0, 2])
     var reaped: [JSON] = []
     var zombiesReaped: [(Int32, Duration?)] = []
     var skipped: [String] = []
     var statuses: [TerminationStatus] = []
     var interrupted = false
+    // Reap in the order the children end (like waitpid(-1)), but only ours: poll each with
+    // WNOHANG, sleeping a little between rounds, so Ctrl-C is noticed at once.
+    var pending: [(ChildTable.Child, Character?)] = []
     for c in targets {
       let before = ProcFS.stat(c.pid)?.state
       if before == "T" || before == "t" {
         skipped.append("\(c.pid) is stopped: it cannot end until continued (kill \(c.pid) CONT)")
-        continue
+      } else {
+        pending.append((c, before))
       }
-      let t0 = Clock.nanoseconds()
-      let got: ReapedChild?
-      do { got = try Wait.wait4(c.pid, timeout: .seconds(3700)) } catch is Interrupted {
+    }
+    let t0 = Clock.nanoseconds()
+    var pause = Duration.microseconds(100)
+    while !pending.isEmpty {
+      var progressed = false
+      for (c, before) in pending {
+        guard let got = try Wait.wait4(c.pid, noHang: true) else { continue }
+        progressed = true
+        pending.removeAll { $0.0.pid == c.pid }
+        let waited = Clock.since(t0)
+        session.children.remove(c.pid)
+        let entry = book.entries.removeValue(forKey: c.pid)
+        statuses.append(got.status)
+        if before == "Z" { zombiesReaped.append((c.pid, entry?.endedAt.map { Clock.since($0) })) }
+        let was =
+          before.map { "\($0) \($0 == "Z" ? "zombie" : $0 == "S" ? "sleeping" : $0 == "R" ? "running" : "")" }
+          ?? "?"
+        table.add([
+          r.pid(c.pid), was, r.duration(waited), "\(got.status)",
+          "\(r.duration(got.usage.userTime))/\(r.duration(got.usage.systemTime))",
+          r.note(Units.bytes(got.usage.maxResidentBytes), .text),
+        ])
+        reaped.append([
+          "pid": .int(Int(c.pid)), "state_before": .string(before.map { String($0) } ?? "?"),
+          "waited_ms": .double(waited.milliseconds), "status": got.status.json, "usage": got.usage.json,
+        ])
+      }
+      if pending.isEmpty { break }
+      if progressed { pause = .microseconds(100) }
+      do { try Clock.sleep(pause) } catch is Interrupted {
         interrupted = true
         break
       }
-      guard let got else { continue }
-      let waited = Clock.since(t0)
-      session.children.remove(c.pid)
-      let entry = book.entries.removeValue(forKey: c.pid)
-      statuses.append(got.status)
-      if before == "Z" { zombiesReaped.append((c.pid, entry?.endedAt.map { Clock.since($0) })) }
-      let was = before.map { "\($0) \($0 == "Z" ? "zombie" : $0 == "S" ? "sleeping" : $0 == "R" ? "running" : "")" } ?? "?"
-      table.add([
-        r.pid(c.pid), was, r.duration(waited), "\(got.status)",
-        "\(r.duration(got.usage.userTime))/\(r.duration(got.usage.systemTime))",
-        r.note(Units.bytes(got.usage.maxResidentBytes), .text),
-      ])
-      reaped.append([
-        "pid": .int(Int(c.pid)), "state_before": .string(before.map { String($0) } ?? "?"),
-        "waited_ms": .double(waited.milliseconds), "status": got.status.json, "usage": got.usage.json,
-      ])
+      pause = min(pause * 2, .milliseconds(20))
+      // A child stopped meanwhile (kill from another terminal) would block us for nothing.
+      for (c, _) in pending where ProcFS.stat(c.pid)?.state == "T" {
+        skipped.append("\(c.pid) is stopped: it cannot end until continued (kill \(c.pid) CONT)")
+        pending.removeAll { $0.0.pid == c.pid }
+      }
     }
-    r.line("reaped \(Units.plural(reaped.count, "child", "children")) with wait4:")
-    r.lines(table.lines)
+    if reaped.isEmpty {
+      r.line("reaped nothing")
+    } else {
+      r.line("reaped \(Units.plural(reaped.count, "child", "children")) with wait4:")
+      r.lines(table.lines)
+    }
     for b in background { r.line("  \(r.pid(b.pid)) had already ended and the shell reaped it: \(b.status)") }
     for s in skipped { r.line("  " + s) }
     let left = session.children.children.count
@@ -83,6 +110,11 @@ enum WaitCommand {
     r.fact("still_held", left)
     r.fact("interrupted", interrupted)
 
+    if interrupted {
+      r.explain(
+        "Ctrl-C stopped the waiting, not the children: wait4 was polling and gave up; the children still run. `kill PID` ends one, `wait` waits again."
+      )
+    }
     if let first = statuses.first {
       let kinds = Set(statuses.map { "\($0)" })
       r.explain(
@@ -100,7 +132,8 @@ enum WaitCommand {
           "A parent that never waits leaves zombies; they use no memory but each holds a PID. If the parent dies, init (or a subreaper) adopts and reaps them: see `orphan`."
       )
     } else if !statuses.isEmpty {
-      r.explain("wait4 blocked until each child ended, then returned its status and resource usage in one call.")
+      r.explain(
+        "wait4 blocked until each child ended, then returned its status and resource usage in one call.")
     }
     return r
   }

@@ -12,12 +12,16 @@ enum ParallelCommand {
     summary: "CPU-bound work over 1…N threads or processes: wall time, CPU time, speedup; --gil",
     usage: "parallel [--threads N | --processes N] [--work MS] [--gil]",
     options: [
-      .init("--threads", value: "N", "split the work over up to N threads (1…64, default: CPU count, at least 2)"),
+      .init(
+        "--threads", value: "N", "split the work over up to N threads (1…64, default: CPU count, at least 2)"),
       .init("--processes", value: "N", "split the work over up to N forked processes (1…64)"),
-      .init("--work", value: "MS", "total work, as milliseconds of one core's computing (10…10000, default 400)"),
+      .init(
+        "--work", value: "MS", "total work, as milliseconds of one core's computing (10…10000, default 400)"),
       .init("--gil", "a worker must hold one global lock while it computes (one lock per process)"),
     ],
-    examples: ["parallel", "parallel --gil", "parallel --processes 2 --gil", "parallel --threads 4 --work 800"]
+    examples: [
+      "parallel", "parallel --gil", "parallel --processes 2 --gil", "parallel --threads 4 --work 800",
+    ]
   ) { args, session in
     try args.expectPositionals(atMost: 0)
     try args.exclusive("--threads", "--processes")
@@ -110,7 +114,8 @@ enum ParallelCommand {
       workers: k, wall: wall, cpu: cpu, checksum: sum, tracks: tracks(b, k) { "thread \($0 + 1)" }, pids: [])
   }
 
-  static func runProcesses(_ k: Int, total: UInt64, perSlice: Int, gil: Bool, timeout: Duration) throws -> Run {
+  static func runProcesses(_ k: Int, total: UInt64, perSlice: Int, gil: Bool, timeout: Duration) throws -> Run
+  {
     let b = Buffers(k)
     let ranges = split(total, k)
     var pids: [Int32] = []
@@ -141,7 +146,8 @@ enum ParallelCommand {
       let got = ForkedWorkers.readExactly(fds[i], into: b.results + i, length: size, timeout: timeout)
       try Interrupt.check()
       guard got == size else {
-        throw UsageError("parallel: worker process \(pids[i]) did not report within \(Units.duration(timeout))")
+        throw UsageError(
+          "parallel: worker process \(pids[i]) did not report within \(Units.duration(timeout))")
       }
       let n = Int(b.results[i].slices)
       if n > 0 {
@@ -163,7 +169,8 @@ enum ParallelCommand {
     return Run(workers: k, wall: wall, cpu: cpu, checksum: sum, tracks: t, pids: pids)
   }
 
-  static func run(workers n: Int, processes: Bool, workMS: Int, gil: Bool, session: Session) throws -> Report {
+  static func run(workers n: Int, processes: Bool, workMS: Int, gil: Bool, session: Session) throws -> Report
+  {
     let r = Report()
     let perUnit = calibrate()
     let total = UInt64(max(1, Double(workMS) * 1e6 / perUnit))
@@ -215,7 +222,8 @@ enum ParallelCommand {
     let last = runs[runs.count - 1]
     if last.workers > 1 {
       r.line(
-        "who ran when with \(last.workers) \(kinds)\(gil && !processes ? " (drawn only while holding the global lock)" : ""):")
+        "who ran when with \(last.workers) \(kinds)\(gil && !processes ? " (drawn only while holding the global lock)" : ""):"
+      )
       r.lines(
         ThreadWork.timeline(
           last.tracks, r: r, idleLegend: gil && !processes ? "waiting for the lock" : "not computing"))
@@ -263,21 +271,27 @@ enum ParallelCommand {
       parts.append("One worker: nothing to compare. Try --\(plural) 2.")
     } else if cores == 1 {
       parts.append(
-        "This machine has one CPU, so \(k) \(plural) can only take turns on it: \(Units.ratio(s)) is no real speedup. With more cores they would run at the same instant.")
+        "This machine has one CPU, so \(k) \(plural) can only take turns on it: \(Units.ratio(s)) is no real speedup. With more cores they would run at the same instant."
+      )
     } else if gil && !processes {
       parts.append(
-        "With one global lock only the thread holding it computes: \(k) threads were \(Units.ratio(s)) as fast as one, and on average only \(Units.fixed(cpuRatio, digits: 1)) cores were busy, however many threads there were. That is what a global interpreter lock does, and why Python and Ruby advise processes (multiprocessing) for CPU-bound work: each process has its own interpreter and its own lock.")
+        "With one global lock only the thread holding it computes: \(k) threads were \(Units.ratio(s)) as fast as one, and on average only \(Units.fixed(cpuRatio, digits: 1)) cores were busy, however many threads there were. That is what a global interpreter lock does, and why Python and Ruby advise processes (multiprocessing) for CPU-bound work: each process has its own interpreter and its own lock."
+      )
     } else {
       let expected = Double(min(k, cores))
       parts.append(
         s >= 1.3
           ? "\(k) \(plural) finished the same work \(Units.ratio(s)) faster than one: they computed at the same instant on different CPUs (\(Units.fixed(cpuRatio, digits: 1)) cores busy on average), while the total CPU time stayed about the same."
-          : "Only \(Units.ratio(s)) faster with \(k) \(plural), less than the \(Units.ratio(expected)) the \(cores) cores allow.")
+          : "Only \(Units.ratio(s)) faster with \(k) \(plural), less than the \(Units.ratio(expected)) the \(cores) cores allow."
+      )
       let share = Double(base.cpu) / Double(max(1, base.wall))
       if s < expected * 0.8 {
-        let load = ThreadWork.loadAverage().map { " (load average \(Units.fixed($0, digits: 1)) on \(cores) cores)" } ?? ""
+        let load =
+          ThreadWork.loadAverage().map { " (load average \(Units.fixed($0, digits: 1)) on \(cores) cores)" }
+          ?? ""
         parts.append(
-          "Other programs were competing for the CPUs\(load): even the single worker got only \(Units.percent(min(1, share))) of a core, so the workers could not run at once. Linux shares CPU time fairly between sessions (autogroup) before threads, so more threads do not win a busy machine more time. Run it again when the machine is quieter.")
+          "Other programs were competing for the CPUs\(load): even the single worker got only \(Units.percent(min(1, share))) of a core, so the workers could not run at once. Linux shares CPU time fairly between sessions (autogroup) before threads, so more threads do not win a busy machine more time. Run it again when the machine is quieter."
+        )
       }
       if gil {
         parts.append("Each process had its own lock, so the locks never made one process wait for another.")
@@ -287,7 +301,8 @@ enum ParallelCommand {
       parts.append(
         gil
           ? "C and Swift have no such lock: their threads run CPU-bound work on every core (run 'parallel' without --gil)."
-          : "C and Swift threads need no processes for this: there is no global lock, and threads share memory for free.")
+          : "C and Swift threads need no processes for this: there is no global lock, and threads share memory for free."
+      )
     }
     r.explain(
       parts.joined(separator: " "),

@@ -144,13 +144,16 @@ enum RaceCommand {
     r.line(
       "\(r.count(n)) thread\(n == 1 ? "" : "s") × \(ThreadWork.grouped(m)) increments of one shared counter: expected \(ThreadWork.grouped(expected))"
     )
-    var t = Table(["variant", "counter", "lost updates", "time", "per increment"], rightAligned: [1, 2, 3, 4])
+    var t = Table(
+      ["variant", "counter", "lost updates", "time", "per increment"], rightAligned: [1, 2, 3, 4])
     var chart = BarChart(width: 24)
     for res in results {
       let perOp = Double(res.wall) / Double(max(1, expected))
       t.add([
         res.variant.rawValue, r.note(ThreadWork.grouped(res.got), .int),
-        res.lost == 0 ? "0" : "\(r.note(ThreadWork.grouped(res.lost), .int)) (\(r.note(Units.percent(Double(res.lost) / Double(expected)), .float)))",
+        res.lost == 0
+          ? "0"
+          : "\(r.note(ThreadWork.grouped(res.lost), .int)) (\(r.note(Units.percent(Double(res.lost) / Double(expected)), .float)))",
         r.seconds(Double(res.wall) / 1e9), r.seconds(perOp / 1e9),
       ])
       chart.add(res.variant.rawValue, Double(res.wall), Units.duration(seconds: Double(res.wall) / 1e9))
@@ -195,7 +198,8 @@ enum RaceCommand {
       let overlap = ThreadWork.overlap(racy.tracks)
       if n == 1 {
         parts.append(
-          "With one thread nothing can interleave: all \(ThreadWork.grouped(racy.got)) increments arrived. Try --threads 2.")
+          "With one thread nothing can interleave: all \(ThreadWork.grouped(racy.got)) increments arrived. Try --threads 2."
+        )
       } else if racy.lost > 0 {
         parts.append(
           "Without protection \(ThreadWork.grouped(racy.lost)) of \(ThreadWork.grouped(racy.expected)) updates were lost (\(Units.percent(Double(racy.lost) / Double(racy.expected)))). Each increment is three steps — load the counter, add 1, store it — and while the threads ran at the same time (for \(Units.duration(seconds: Double(overlap) / 1e9))) one thread's load often came before the other's store: both stored the same value + 1, and one increment vanished."
@@ -220,7 +224,9 @@ enum RaceCommand {
         "\($0.variant.rawValue) \(Units.ratio(Double($0.wall) / Double(racy.wall)))"
       }
       if !others.isEmpty {
-        parts.append("Correctness costs time: compared with the unprotected loop, \(others.joined(separator: ", ")) as long.")
+        parts.append(
+          "Correctness costs time: compared with the unprotected loop, \(others.joined(separator: ", ")) as long."
+        )
       }
     }
     r.explain(

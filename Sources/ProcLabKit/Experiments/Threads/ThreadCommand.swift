@@ -12,7 +12,8 @@ enum ThreadCommand {
     summary: "create N threads: own TID, stack and registers; shared PID and heap",
     usage: "thread [N] [--hold SECONDS] | thread --release",
     options: [
-      .init("--hold", value: "SECONDS", "keep the threads blocked for up to SECONDS after the command returns"),
+      .init(
+        "--hold", value: "SECONDS", "keep the threads blocked for up to SECONDS after the command returns"),
       .init("--release", "wake and join the threads kept by --hold"),
     ],
     examples: ["thread", "thread 4", "thread 3 --hold 60", "thread --release"]
@@ -88,7 +89,9 @@ enum ThreadCommand {
     guard latch.wait(timeout: .seconds(10)) else {
       throw SystemError("pthread_create", errno: ETIMEDOUT)
     }
-    if let e = reports.errors.first { throw UsageError("thread: a thread could not read its own attributes: \(e)") }
+    if let e = reports.errors.first {
+      throw UsageError("thread: a thread could not read its own attributes: \(e)")
+    }
     let views = reports.views.compactMap { $0 }
     // Read /proc while every thread is alive and blocked.
     let during = Threads.tasks()
@@ -113,8 +116,11 @@ enum ThreadCommand {
       t == pid ? "\(r.tid(t)) (main)" : ours.contains(t) ? r.tid(t) : "\(r.tid(t)) (other)"
     }
     r.line(
-      "/proc/\(r.pid(pid))/task while they live: \(r.count(during.count)) tasks: \(taskWords.joined(separator: ", "))")
-    var t = Table(["thread", "TID", "CPU", "local variable", "its stack", "waits in", "stack pointer", "program counter"])
+      "/proc/\(r.pid(pid))/task while they live: \(r.count(during.count)) tasks: \(taskWords.joined(separator: ", "))"
+    )
+    var t = Table([
+      "thread", "TID", "CPU", "local variable", "its stack", "waits in", "stack pointer", "program counter",
+    ])
     t.add([
       "main", r.tid(mainView.tid), r.count(mainView.cpu), r.addr(mainView.localAddress),
       "\(r.addr(mainView.stackLow))–\(r.addr(mainView.stackHigh))", "(running)", "", "",
@@ -122,8 +128,10 @@ enum ThreadCommand {
     for (i, v) in views.enumerated() {
       let s = states[v.tid]
       t.add([
-        "\(i + 1)", r.tid(v.tid), r.count(v.cpu), r.addr(v.localAddress), "\(r.addr(v.stackLow))–\(r.addr(v.stackHigh))",
-        s.map { $0.callName } ?? "?", s.map { r.addr($0.stackPointer) } ?? "?", s.map { r.addr($0.programCounter) } ?? "?",
+        "\(i + 1)", r.tid(v.tid), r.count(v.cpu), r.addr(v.localAddress),
+        "\(r.addr(v.stackLow))–\(r.addr(v.stackHigh))",
+        s.map { $0.callName } ?? "?", s.map { r.addr($0.stackPointer) } ?? "?",
+        s.map { r.addr($0.programCounter) } ?? "?",
       ])
     }
     r.lines(t.lines)
@@ -147,10 +155,13 @@ enum ThreadCommand {
         }
       }
     }
-    let spInStack = views.filter { v in states[v.tid].map { v.stackContains($0.stackPointer) } ?? false }.count
+    let spInStack = views.filter { v in states[v.tid].map { v.stackContains($0.stackPointer) } ?? false }
+      .count
     let pcs = Set(states.values.map(\.programCounter))
     let pcMapping = pcs.first.flatMap { ProcFS.mapping(pid: pid, containing: $0) }
-    let pcLibrary = pcMapping.map { String($0.split(separator: " ").last ?? "") }.map { $0.split(separator: "/").last.map(String.init) ?? $0 }
+    let pcLibrary = pcMapping.map { String($0.split(separator: " ").last ?? "") }.map {
+      $0.split(separator: "/").last.map(String.init) ?? $0
+    }
     let cpus = Set(views.map(\.cpu))
     let stackSize = views.first?.stackBytes ?? 0
 
@@ -171,7 +182,8 @@ enum ThreadCommand {
           let s = states[v.tid]
           var o = JSONObject()
           let base: [(String, JSON)] = [
-            "tid": .int(Int(v.tid)), "cpu": .int(v.cpu), "local_address": .int(Int(bitPattern: v.localAddress)),
+            "tid": .int(Int(v.tid)), "cpu": .int(v.cpu),
+            "local_address": .int(Int(bitPattern: v.localAddress)),
             "stack_low": .int(Int(bitPattern: v.stackLow)), "stack_high": .int(Int(bitPattern: v.stackHigh)),
             "shared_address": .int(Int(bitPattern: shared.address)),
           ].map { ($0.0, $0.1) }
@@ -192,11 +204,13 @@ enum ThreadCommand {
     why.append(
       distinctTIDs && allListed
         ? "The kernel gave each of the \(n) threads its own task ID, and /proc/\(pid)/task listed all of them next to the main thread (\(during.count) tasks): threads are kernel-scheduled tasks that share one process ID."
-        : "Surprise: not every thread had its own TID listed in /proc (\(Set(tids).count) distinct, listed: \(allListed)).")
+        : "Surprise: not every thread had its own TID listed in /proc (\(Set(tids).count) distinct, listed: \(allListed))."
+    )
     why.append(
       !overlapping && distinctLocals && localsInOwnStack
         ? "Each thread's local variable sits at a different address, inside its own \(Units.bytes(stackSize)) stack; the heap variable has one address that every thread used, and it counted all \(shared.value) additions: one address space, separate stacks."
-        : "Surprise: stacks overlapped or locals coincided (distinct locals: \(distinctLocals), inside own stack: \(localsInOwnStack)).")
+        : "Surprise: stacks overlapped or locals coincided (distinct locals: \(distinctLocals), inside own stack: \(localsInOwnStack))."
+    )
     if !states.isEmpty {
       let callNames = Set(states.values.map(\.callName)).sorted().joined(separator: "/")
       why.append(
@@ -254,7 +268,8 @@ enum ThreadCommand {
       "released \(r.count(keeper.tids.count)) threads held for \(r.duration(heldFor)) (\(r.count(alive.count)) still blocked"
         + (alive.count < keeper.tids.count ? ", the others had ended at their time limit" : "")
         + "); joined in \(r.duration(Clock.since(start)))")
-    r.line("/proc/\(r.pid(getpid()))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")")
+    r.line(
+      "/proc/\(r.pid(getpid()))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")")
     r.fact("released", keeper.tids.count)
     r.fact("were_alive", alive.map(Int.init))
     r.fact("tasks_after", after.map(Int.init))

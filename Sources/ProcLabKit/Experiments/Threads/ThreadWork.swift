@@ -29,15 +29,23 @@ struct WorkerTrack: Sendable {
 
 enum ThreadWork {
   /// A timeline with one row per worker; each slice is drawn with the digit of its CPU.
+  static let maxRows = 12
+
   static func timeline(_ tracks: [WorkerTrack], r: Report, idleLegend: String = "not running") -> [String] {
     var t = Timeline(width: 48)
-    for track in tracks {
+    for track in tracks.prefix(maxRows) {
       t.add(
         "\(track.label) \(r.tid(track.tid))",
-        track.slices.map { Timeline.Interval(start: $0.start, end: max($0.end, $0.start + 1), mark: $0.mark) })
+        track.slices.map { Timeline.Interval(start: $0.start, end: max($0.end, $0.start + 1), mark: $0.mark) }
+      )
     }
     t.legend = [("0", "…9 = the CPU it ran on"), ("·", idleLegend)]
-    return t.lines
+    return t.lines + moreRows(tracks.count)
+  }
+
+  /// `  … and 52 more` under a timeline that shows only the first rows.
+  static func moreRows(_ total: Int) -> [String] {
+    total > maxRows ? ["  … and \(total - maxRows) more (all in --json)"] : []
   }
 
   /// How long intervals overlap: the time during which at least two of them ran.
