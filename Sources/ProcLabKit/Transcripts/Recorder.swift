@@ -67,6 +67,9 @@ public final class Recorder {
     for n in pendingNarration { text += n.isEmpty ? "#\n" : "# \(n)\n" }
     pendingNarration = []
     text += Transcript.prompt + generalizeCommand(command) + "\n"
+    // An address equal to one of an earlier command is a coincidence of mmap reusing a place, not a
+    // fact worth checking: address names hold within one command's output only.
+    names[.addr] = [:]
     for line in generalize(lines, variables: variables) { text += line + "\n" }
     steps += 1
   }
@@ -160,7 +163,7 @@ public final class Recorder {
   /// Whole numbers stay: they are mostly counts the learner asked for.
   static func generalizeUnnoted(_ line: String) -> String {
     let pattern =
-      #"\{\{.*?\}\}|(?<![\w.{])-?\d+(?:\.\d+)? ?(?:ns|µs|us|ms|s)(?![\w])|(?<![\w.{])-?\d+\.\d+(?![\w]|\.\d)|(?<![\w.{])\d+(?:\.\d+)?(?=×)"#
+      #"\{\{.*?\}\}|(?<![\w.{])-?\d+(?:\.\d+)? ?(?:ns|µs|us|ms|s)(?![\w])|(?<![\w.{])-?\d+\.\d+(?![\w]|\.\d)|(?<![\w.{])\d+(?:\.\d+)?(?=×)|(?<![\w.{,])\d{7,}(?![\w.,])"#
     guard let regex = try? NSRegularExpression(pattern: pattern) else { return line }
     let ns = line as NSString
     var out = ""
@@ -170,6 +173,9 @@ public final class Recorder {
       out += ns.substring(with: NSRange(location: last, length: m.range.location - last))
       if text.hasPrefix("{{") {
         out += text
+      } else if text.allSatisfy({ $0.isASCII && $0.isNumber }) {
+        // Seven digits or more, not noted: a random suffix or a large measured number.
+        out += "{{:int}}"
       } else if ValueScanner.durationSeconds(text, requireUnit: true) != nil {
         out += "{{:duration}}"
       } else {
