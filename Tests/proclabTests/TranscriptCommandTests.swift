@@ -32,7 +32,7 @@ final class TranscriptCommandTests: XCTestCase {
 
   func testEveryShippedTranscriptPassesCheck() {
     let files = Self.shippedFiles
-    XCTAssertGreaterThanOrEqual(files.count, 4, "transcripts/ holds the instructor demos")
+    XCTAssertGreaterThanOrEqual(files.count, 6, "transcripts/ holds the instructor demos")
     let run = ProcLabBinary.run(["check", Self.shipped])
     XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
     XCTAssertEqual(run.lines.filter { $0.hasPrefix("PASS ") }.count, files.count, run.stdout)
@@ -209,5 +209,48 @@ final class TranscriptCommandTests: XCTestCase {
     // Granted on the command line, it runs.
     let allowed = ProcLabBinary.run(["replay", path, "--speed", "0", "--allow-exec"])
     XCTAssertTrue(FileManager.default.fileExists(atPath: marker), allowed.stdout + allowed.stderr)
+  }
+
+  func testReplayStepWaitsForEnterAndQStops() {
+    let path = write("step.txt", "# First.\nproclab> help record\n...\n# Second.\nproclab> help spawn\n...\n")
+    let both = ProcLabBinary.run(["replay", path, "--speed", "0", "--step", "--check"], input: "\n\n")
+    XCTAssertEqual(both.status, 0, both.stdout)
+    XCTAssertEqual(both.stdout.components(separatedBy: "[Enter runs the next command").count - 1, 2, both.stdout)
+    let stopped = ProcLabBinary.run(["replay", path, "--speed", "0", "--step"], input: "\nq\n")
+    XCTAssertEqual(stopped.status, 130, stopped.stdout)
+    XCTAssertTrue(stopped.stdout.contains("proclab> help record"), stopped.stdout)
+    XCTAssertFalse(stopped.stdout.contains("proclab> help spawn"), "q stopped before the second command")
+    XCTAssertTrue(stopped.stdout.contains("replay stopped"), stopped.stdout)
+  }
+
+  func testCtrlCStopsAReplayAndItsChildrenAreCleanedUp() throws {
+    let path = write(
+      "slow.txt", "proclab> spawn 2 --hold 60\n...\nproclab> help spawn\n...\nproclab> help record\n...\n")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ProcLabBinary.path)
+    // Slow typing: about 25 s for the three commands, so the SIGINT lands while it types.
+    process.arguments = ["replay", path, "--speed", "0.05"]
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    process.environment = env
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Wait until the held children exist, then press Ctrl-C.
+    var children: [Int32] = []
+    for _ in 0..<200 {
+      children = ProcFS.children(of: process.processIdentifier)
+      if children.count >= 2 { break }
+      usleep(50_000)
+    }
+    XCTAssertEqual(children.count, 2, "the replay really spawned the children")
+    kill(process.processIdentifier, SIGINT)
+    process.waitUntilExit()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    XCTAssertEqual(process.terminationStatus, 130, text)
+    XCTAssertTrue(text.contains("replay stopped"), text)
+    XCTAssertFalse(text.contains("proclab> help record"), text)
+    for pid in children { XCTAssertFalse(processExists(pid), "child \(pid) was killed and reaped") }
   }
 }

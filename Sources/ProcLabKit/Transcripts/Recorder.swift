@@ -123,6 +123,9 @@ public final class Recorder {
     )
     .values.sorted { $0.text.count != $1.text.count ? $0.text.count > $1.text.count : $0.text < $1.text }
     return lines.map { line in
+      // An explanation is prose computed from the numbers, and its wording branches on them
+      // ("mostly user space" or "mostly kernel work"): its first words stay, the rest may vary.
+      if line.hasPrefix(Recorder.explanationMark) { return Recorder.explanationPattern(line) }
       var out = Recorder.escape(line)
       if ["...", "~~~", "#", "proclab>"].contains(where: { out.hasPrefix($0) }) { out = "\\" + out }
       // Named values already seen (the shell's PID in `info` after `spawn`) are references.
@@ -193,6 +196,22 @@ public final class Recorder {
   }
 
   static let chartGlyphs: Set<Character> = Set("█▉▊▋▌▍▎▏░▒▓·▁▂▃▄▅▆▇")
+
+  static let explanationMark = "→ "
+
+  /// `→ Reaped with wait4, which also …` becomes `→ Reaped with wait4{{:text}}`: the words up to the
+  /// first number or punctuation mark, which name the subject, and any text after them.
+  static func explanationPattern(_ line: String) -> String {
+    let body = line.dropFirst(explanationMark.count)
+    var kept = ""
+    var words = 0
+    for ch in body {
+      if (ch.isNumber && (kept.isEmpty || kept.last == " ")) || ",.:;—(".contains(ch) || words >= 4 { break }
+      if ch == " " { words += 1 }
+      kept.append(ch)
+    }
+    return explanationMark + Recorder.escape(kept) + "{{:text}}"
+  }
 
   static func rank(_ kind: Variable.Kind) -> Int {
     switch kind {
