@@ -215,7 +215,8 @@ final class TranscriptCommandTests: XCTestCase {
     let path = write("step.txt", "# First.\nproclab> help record\n...\n# Second.\nproclab> help spawn\n...\n")
     let both = ProcLabBinary.run(["replay", path, "--speed", "0", "--step", "--check"], input: "\n\n")
     XCTAssertEqual(both.status, 0, both.stdout)
-    XCTAssertEqual(both.stdout.components(separatedBy: "[Enter runs the next command").count - 1, 2, both.stdout)
+    XCTAssertEqual(
+      both.stdout.components(separatedBy: "[Enter runs the next command").count - 1, 2, both.stdout)
     let stopped = ProcLabBinary.run(["replay", path, "--speed", "0", "--step"], input: "\nq\n")
     XCTAssertEqual(stopped.status, 130, stopped.stdout)
     XCTAssertTrue(stopped.stdout.contains("proclab> help record"), stopped.stdout)
@@ -228,15 +229,18 @@ final class TranscriptCommandTests: XCTestCase {
       "slow.txt", "proclab> spawn 2 --hold 60\n...\nproclab> help spawn\n...\nproclab> help record\n...\n")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: ProcLabBinary.path)
-    // Slow typing: about 25 s for the three commands, so the SIGINT lands while it types.
-    process.arguments = ["replay", path, "--speed", "0.05"]
+    // Step mode: Enter runs the first command, then the replay waits for the next Enter, and Ctrl-C comes.
+    process.arguments = ["replay", path, "--speed", "0", "--step"]
     var env = ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"
     process.environment = env
     let out = Pipe()
     process.standardOutput = out
-    process.standardInput = FileHandle.nullDevice
+    let input = Pipe()
+    process.standardInput = input
     try process.run()
+    input.fileHandleForWriting.write("\n".data(using: .utf8)!)
+    defer { try? input.fileHandleForWriting.close() }
     // Wait until the held children exist, then press Ctrl-C.
     var children: [Int32] = []
     for _ in 0..<200 {
@@ -250,7 +254,8 @@ final class TranscriptCommandTests: XCTestCase {
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     XCTAssertEqual(process.terminationStatus, 130, text)
     XCTAssertTrue(text.contains("replay stopped"), text)
-    XCTAssertFalse(text.contains("proclab> help record"), text)
+    XCTAssertTrue(text.contains("proclab> spawn 2 --hold 60"), text)
+    XCTAssertFalse(text.contains("proclab> help spawn"), text)
     for pid in children { XCTAssertFalse(processExists(pid), "child \(pid) was killed and reaped") }
   }
 }

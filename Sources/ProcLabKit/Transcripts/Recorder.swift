@@ -126,7 +126,7 @@ public final class Recorder {
       // An explanation is prose computed from the numbers, and its wording branches on them
       // ("mostly user space" or "mostly kernel work"): its first words stay, the rest may vary.
       if line.hasPrefix(Recorder.explanationMark) { return Recorder.explanationPattern(line) }
-      var out = Recorder.escape(line)
+      var out = Recorder.drawnAsWords(Recorder.escape(line))
       if ["...", "~~~", "#", "proclab>"].contains(where: { out.hasPrefix($0) }) { out = "\\" + out }
       // Named values already seen (the shell's PID in `info` after `spawn`) are references.
       var pieces: [(String, String)] = []
@@ -186,9 +186,12 @@ public final class Recorder {
       }
       last = m.range.location + m.range.length
     }
-    out += ns.substring(from: last)
-    // Bars and timelines (`█████▏`, `··111111░░██`) are drawn from measurements: each is one word.
-    return out.split(separator: " ", omittingEmptySubsequences: false).map { token -> String in
+    return out + ns.substring(from: last)
+  }
+
+  /// Bars and timelines (`█████▏`, `··111111░░██`) are drawn from measurements: each is one word.
+  static func drawnAsWords(_ line: String) -> String {
+    line.split(separator: " ", omittingEmptySubsequences: false).map { token -> String in
       let glyphs = token.filter { Recorder.chartGlyphs.contains($0) }.count
       let drawn = token.allSatisfy { Recorder.chartGlyphs.contains($0) || ($0.isASCII && $0.isNumber) }
       return drawn && (glyphs > 0 || token.count >= 16) && token.count >= 2 ? "{{:word}}" : String(token)
