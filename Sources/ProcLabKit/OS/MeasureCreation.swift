@@ -69,7 +69,8 @@ public final class TinyProgram {
     let fd = clab_tiny_program_create(&size)
     Trace.record(
       "memfd_create", "\"proclab-tiny-program\", MFD_CLOEXEC|MFD_EXEC",
-      result: fd >= 0 ? "\(fd) (\(size) bytes written, reopened O_RDONLY)" : "-1 \(SystemError.name(of: -fd))",
+      result: fd >= 0
+        ? "\(fd) (\(size) bytes written, reopened O_RDONLY)" : "-1 \(SystemError.name(of: -fd))",
       since: start)
     if fd < 0 { return nil }
     descriptor = fd
