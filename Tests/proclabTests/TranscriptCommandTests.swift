@@ -258,4 +258,14 @@ final class TranscriptCommandTests: XCTestCase {
     XCTAssertFalse(text.contains("proclab> help spawn"), text)
     for pid in children { XCTAssertFalse(processExists(pid), "child \(pid) was killed and reaped") }
   }
+
+  func testAFileBeingCheckedCannotStartARecording() {
+    let target = scratch + "/sneaky.txt"
+    let path = write(
+      "nested.txt",
+      "proclab> record \(target)\nrecord: cannot start recording from a transcript or lesson being played\n")
+    let result = FileCheckers.check(file: path, options: CheckOptions())
+    XCTAssertEqual(result.status, .passed, result.report)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: target))
+  }
 }
