@@ -117,6 +117,29 @@ public struct ExpectedOutput: Sendable {
     return report(best!, actual: actual, captures: captures)
   }
 
+  /// After a mismatch: the captures of every expected line that matches some actual line, in order.
+  func salvage(_ actual: [String], captures: Captures) -> Captures {
+    var c = captures
+    var next = 0
+    let patterns = elements.flatMap { e -> [LinePattern] in
+      switch e {
+      case .line(let p): [p]
+      case .skip: []
+      case .unordered(let ps, _): ps
+      }
+    }
+    for p in patterns where p.hasPlaceholders {
+      for i in next..<actual.count {
+        if case .success(let more) = p.match(actual[i], captures: c) {
+          c = more
+          next = i + 1
+          break
+        }
+      }
+    }
+    return c
+  }
+
   /// The furthest point a match attempt reached before failing.
   struct Attempt {
     var element: Int

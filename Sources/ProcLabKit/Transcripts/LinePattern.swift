@@ -122,7 +122,7 @@ struct LinePattern: Sendable, Equatable {
       guard i + text.count <= s.count, Array(s[i..<(i + text.count)]) == text else {
         var same = 0
         while same < text.count && i + same < s.count && s[i + same] == text[same] { same += 1 }
-        note(&best, i + same, "expected \"\(String(text))\"")
+        note(&best, i + same, "expected \"\(rest(from: k))\"")
         return nil
       }
       return matchFrom(k + 1, s, i + text.count, captures, &best)
@@ -171,6 +171,20 @@ struct LinePattern: Sendable, Equatable {
       }
       return nil
     }
+  }
+
+  /// The pattern from segment `k` on, as written (for "expected …" messages).
+  func rest(from k: Int) -> String {
+    var out = ""
+    for segment in segments[k...] {
+      switch segment {
+      case .literal(let chars): out += String(chars)
+      case .spaces: out += " "
+      case .placeholder(let p): out += p.source
+      }
+      if out.count > 40 { return String(out.prefix(40)) + "…" }
+    }
+    return out
   }
 
   static func article(_ kind: Variable.Kind) -> String {

@@ -156,10 +156,17 @@ enum ValueScanner {
       var i = start
       if i < n && s[i] == "-" { i += 1 }
       let end = digits(from: i)
-      return end > i ? [end] : []
+      guard end > i else { return [] }
+      // `20,000,000` as the shell prints large counts; the plain digits as a fallback.
+      var grouped = end
+      if end - i <= 3 {
+        while grouped + 3 < n, s[grouped] == ",", digits(from: grouped + 1) == grouped + 4 { grouped += 4 }
+      }
+      return grouped > end ? [grouped, end] : [end]
     case .float:
       guard let end = decimal(s, start) else { return [] }
-      return [end]
+      // A percentage (`31.4%`, as Units.percent prints it) is a float too.
+      return end < n && s[end] == "%" ? [end + 1, end] : [end]
     case .duration:
       guard let numberEnd = decimal(s, start) else { return [] }
       var i = numberEnd
@@ -207,7 +214,9 @@ enum ValueScanner {
 
   /// The numeric value of a matched value, for constraints (durations in seconds).
   static func numericValue(_ text: String, kind: Variable.Kind) -> Double? {
-    kind == .duration ? durationSeconds(text, requireUnit: true) : Double(text)
+    kind == .duration
+      ? durationSeconds(text, requireUnit: true)
+      : Double(text.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "%", with: ""))
   }
 
   /// `12.4 µs`, `50ms`, `1.5 s`, `412 ns` in seconds.

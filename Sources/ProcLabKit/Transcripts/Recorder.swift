@@ -67,6 +67,9 @@ public final class Recorder {
     for n in pendingNarration { text += n.isEmpty ? "#\n" : "# \(n)\n" }
     pendingNarration = []
     text += Transcript.prompt + generalizeCommand(command) + "\n"
+    // An address equal to one of an earlier command is a coincidence of mmap reusing a place, not a
+    // fact worth checking: address names hold within one command's output only.
+    names[.addr] = [:]
     for line in generalize(lines, variables: variables) { text += line + "\n" }
     steps += 1
   }
@@ -120,7 +123,10 @@ public final class Recorder {
     )
     .values.sorted { $0.text.count != $1.text.count ? $0.text.count > $1.text.count : $0.text < $1.text }
     return lines.map { line in
-      var out = Recorder.escape(line)
+      // An explanation is prose computed from the numbers, and its wording branches on them
+      // ("mostly user space" or "mostly kernel work"): its first words stay, the rest may vary.
+      if line.hasPrefix(Recorder.explanationMark) { return Recorder.explanationPattern(line) }
+      var out = Recorder.drawnAsWords(Recorder.escape(line))
       if ["...", "~~~", "#", "proclab>"].contains(where: { out.hasPrefix($0) }) { out = "\\" + out }
       // Named values already seen (the shell's PID in `info` after `spawn`) are references.
       var pieces: [(String, String)] = []
@@ -160,7 +166,7 @@ public final class Recorder {
   /// Whole numbers stay: they are mostly counts the learner asked for.
   static func generalizeUnnoted(_ line: String) -> String {
     let pattern =
-      #"\{\{.*?\}\}|(?<![\w.{])-?\d+(?:\.\d+)? ?(?:ns|µs|us|ms|s)(?![\w])|(?<![\w.{])-?\d+\.\d+(?![\w]|\.\d)"#
+      #"\{\{.*?\}\}|(?<![\w.{])-?\d+(?:\.\d+)? ?(?:ns|µs|us|ms|s)(?![\w])|(?<![\w.{])-?\d+\.\d+(?![\w]|\.\d)|(?<![\w.{])\d+(?:\.\d+)?(?=×)|(?<![\w.{,])\d{7,}(?![\w.,])"#
     guard let regex = try? NSRegularExpression(pattern: pattern) else { return line }
     let ns = line as NSString
     var out = ""
@@ -170,6 +176,9 @@ public final class Recorder {
       out += ns.substring(with: NSRange(location: last, length: m.range.location - last))
       if text.hasPrefix("{{") {
         out += text
+      } else if text.allSatisfy({ $0.isASCII && $0.isNumber }) {
+        // Seven digits or more, not noted: a random suffix or a large measured number.
+        out += "{{:int}}"
       } else if ValueScanner.durationSeconds(text, requireUnit: true) != nil {
         out += "{{:duration}}"
       } else {
@@ -178,6 +187,33 @@ public final class Recorder {
       last = m.range.location + m.range.length
     }
     return out + ns.substring(from: last)
+  }
+
+  /// Bars and timelines (`█████▏`, `··111111░░██`) are drawn from measurements: each is one word.
+  static func drawnAsWords(_ line: String) -> String {
+    line.split(separator: " ", omittingEmptySubsequences: false).map { token -> String in
+      let glyphs = token.filter { Recorder.chartGlyphs.contains($0) }.count
+      let drawn = token.allSatisfy { Recorder.chartGlyphs.contains($0) || ($0.isASCII && $0.isNumber) }
+      return drawn && (glyphs > 0 || token.count >= 16) && token.count >= 2 ? "{{:word}}" : String(token)
+    }.joined(separator: " ")
+  }
+
+  static let chartGlyphs: Set<Character> = Set("█▉▊▋▌▍▎▏░▒▓·▁▂▃▄▅▆▇")
+
+  static let explanationMark = "→ "
+
+  /// `→ Reaped with wait4, which also …` becomes `→ Reaped with wait4{{:text}}`: the words up to the
+  /// first number or punctuation mark, which name the subject, and any text after them.
+  static func explanationPattern(_ line: String) -> String {
+    let body = line.dropFirst(explanationMark.count)
+    var kept = ""
+    var words = 0
+    for ch in body {
+      if (ch.isNumber && (kept.isEmpty || kept.last == " ")) || ",.:;—(".contains(ch) || words >= 4 { break }
+      if ch == " " { words += 1 }
+      kept.append(ch)
+    }
+    return explanationMark + Recorder.escape(kept) + "{{:text}}"
   }
 
   static func rank(_ kind: Variable.Kind) -> Int {

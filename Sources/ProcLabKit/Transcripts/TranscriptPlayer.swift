@@ -55,7 +55,13 @@ public final class TranscriptPlayer {
     let actual = TranscriptPlayer.lines(of: printed)
     var next = captures
     let mismatch = step.expected.match(actual, captures: &next)
-    if mismatch == nil { captures = next }
+    if mismatch == nil {
+      captures = next
+    } else {
+      // Keep the values the lines that did match would capture, so one mismatch does not make
+      // every later `{{A}}` fail as never captured.
+      captures = step.expected.salvage(actual, captures: captures)
+    }
     return StepResult(
       index: index, command: line, actual: actual, mismatch: mismatch, outcomes: outcomes,
       capturesBefore: before)
