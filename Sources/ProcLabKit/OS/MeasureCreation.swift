@@ -35,7 +35,11 @@ public enum CreationCost {
   public static func spawn(_ path: String) throws -> Int64 {
     var code: Int32 = -1
     let ns = try sample("posix_spawn+waitpid", path) { clab_cost_spawn(path, &code) }
-    if code != 0 { throw SystemError("posix_spawn \(path) (exit \(code))", errno: ENOEXEC) }
+    if code != 0 {
+      // Ctrl-C at a terminal reaches the child too (same process group) and kills it.
+      if Interrupt.isRequested { throw Interrupted() }
+      throw SystemError("posix_spawn \(path) (the program did not exit 0)", errno: ENOEXEC)
+    }
     return ns
   }
 
