@@ -8,16 +8,6 @@ public enum CreationCost {
   /// The ways `cost` creates something and waits for it to end.
   public enum Way: String, CaseIterable, Sendable {
     case thread, fork, spawnTiny = "spawn", spawnTrue = "exec"
-
-    /// The calls one sample makes, in the learner's words.
-    public var calls: String {
-      switch self {
-      case .thread: "pthread_create + pthread_join"
-      case .fork: "fork + _exit + waitpid"
-      case .spawnTiny: "posix_spawn of a tiny static program + waitpid"
-      case .spawnTrue: "posix_spawn + exec of /bin/true + waitpid"
-      }
-    }
   }
 
   /// pthread_create(an empty start routine) + pthread_join, timed with clock_gettime(CLOCK_MONOTONIC).
