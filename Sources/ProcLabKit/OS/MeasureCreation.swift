@@ -7,7 +7,12 @@ import Glibc
 public enum CreationCost {
   /// The ways `cost` creates something and waits for it to end.
   public enum Way: String, CaseIterable, Sendable {
-    case thread, fork, spawnTiny = "spawn", spawnTrue = "exec"
+    case thread
+    case fork
+    /// posix_spawn of the tiny static program.
+    case spawnTiny = "spawn"
+    /// posix_spawn + exec of /bin/true.
+    case spawnTrue = "exec"
   }
 
   /// pthread_create(an empty start routine) + pthread_join, timed with clock_gettime(CLOCK_MONOTONIC).
