@@ -18,13 +18,13 @@ final class CostCommandTests: XCTestCase {
     // machine can upset one small run: a bounded number of tries.
     var last: [String: Double] = [:]
     for _ in 0..<3 {
-      let run = ProcLabBinary.json("cost --iterations 30")
+      let run = ProcLabBinary.json("cost --iterations 60")
       XCTAssertTrue(run.succeeded, run.stdout + run.stderr)
       let facts = try XCTUnwrap(run.outcomes.first?["facts"])
-      XCTAssertEqual(facts["iterations"]?.intValue, 30)
+      XCTAssertEqual(facts["iterations"]?.intValue, 60)
       for key in ["thread", "fork", "spawn", "exec"] {
         let row = try XCTUnwrap(facts["rows"]?[key], "row \(key)")
-        XCTAssertEqual(row["samples"]?.intValue, 30)
+        XCTAssertEqual(row["samples"]?.intValue, 60)
         let median = try XCTUnwrap(row["median_ns"]?.doubleValue)
         XCTAssertGreaterThan(median, 0)
         XCTAssertLessThanOrEqual(row["p10_ns"]!.doubleValue!, median)

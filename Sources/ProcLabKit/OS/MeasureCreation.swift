@@ -7,17 +7,12 @@ import Glibc
 public enum CreationCost {
   /// The ways `cost` creates something and waits for it to end.
   public enum Way: String, CaseIterable, Sendable {
-    case thread, fork, spawnTiny = "spawn", spawnTrue = "exec"
-
-    /// The calls one sample makes, in the learner's words.
-    public var calls: String {
-      switch self {
-      case .thread: "pthread_create + pthread_join"
-      case .fork: "fork + _exit + waitpid"
-      case .spawnTiny: "posix_spawn of a tiny static program + waitpid"
-      case .spawnTrue: "posix_spawn + exec of /bin/true + waitpid"
-      }
-    }
+    case thread
+    case fork
+    /// posix_spawn of the tiny static program.
+    case spawnTiny = "spawn"
+    /// posix_spawn + exec of /bin/true.
+    case spawnTrue = "exec"
   }
 
   /// pthread_create(an empty start routine) + pthread_join, timed with clock_gettime(CLOCK_MONOTONIC).
@@ -35,7 +30,11 @@ public enum CreationCost {
   public static func spawn(_ path: String) throws -> Int64 {
     var code: Int32 = -1
     let ns = try sample("posix_spawn+waitpid", path) { clab_cost_spawn(path, &code) }
-    if code != 0 { throw SystemError("posix_spawn \(path) (exit \(code))", errno: ENOEXEC) }
+    if code != 0 {
+      // Ctrl-C at a terminal reaches the child too (same process group) and kills it.
+      if Interrupt.isRequested { throw Interrupted() }
+      throw SystemError("posix_spawn \(path) (the program did not exit 0)", errno: ENOEXEC)
+    }
     return ns
   }
 

@@ -183,7 +183,7 @@ enum CostCommand {
       }
     }
     more.append(
-      "fork's price depends on the parent: the kernel copies the parent's memory map (here \(mappings) mappings, \(Units.bytes(rss)) resident: the Swift runtime, Foundation and readline are mapped into this shell) and the child's exit tears the copy down. A small C program with a handful of mappings forks faster (2.6× faster on the machine in proclab's BENCHMARKS.md, where Benchmarks/run measures both side by side)."
+      "fork's price depends on the parent: the kernel copies the parent's memory map (here \(mappings) mappings, \(Units.bytes(rss)) resident: the Swift runtime, Foundation and readline are mapped into this shell) and the child's exit tears the copy down. A small C program with a few dozen mappings forks faster (2.5× faster on the machine in proclab's BENCHMARKS.md, where Benchmarks/run measures both side by side)."
     )
     more.append(
       "Each row is the median of many rounds (robust against a busy machine); the spread p10–p90 shows how much the machine disturbed the runs. Threads are cheap to create, but they share memory: see `race`. Processes are isolated, at this price."
