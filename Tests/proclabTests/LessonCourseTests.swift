@@ -51,7 +51,7 @@ final class LessonCourseTests: XCTestCase {
     try text.write(toFile: state + "/changed.md", atomically: true, encoding: .utf8)
     let run = ProcLabBinary.run(["check", state + "/changed.md"], environment: ["XDG_STATE_HOME": state])
     XCTAssertEqual(run.status, 1, run.stdout)
-    XCTAssertTrue(run.stdout.contains("changed.md:36:1: step 1 'This shell is a process'"), run.stdout)
+    XCTAssertTrue(run.stdout.contains("changed.md:37:1: step 1 'This shell is a process'"), run.stdout)
     XCTAssertTrue(run.stdout.contains("online"), "the report shows the real output: \(run.stdout)")
   }
 
@@ -61,8 +61,8 @@ final class LessonCourseTests: XCTestCase {
       environment: ["XDG_STATE_HOME": state])
     XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
     XCTAssertTrue(first.stdout.contains("Lesson 1: What a process is"), first.stdout)
-    XCTAssertTrue(first.stdout.contains("✓ step 1/5 passed"), first.stdout)
-    XCTAssertTrue(first.stdout.contains("✓ step 2/5 passed"), first.stdout)
+    XCTAssertTrue(first.stdout.contains("✓ step 1/7 passed"), first.stdout)
+    XCTAssertTrue(first.stdout.contains("✓ step 2/7 passed"), first.stdout)
     // The PID the lesson captured is the real PID the shell reported from /proc.
     let pid = try XCTUnwrap(
       first.lines.first { $0.hasPrefix("  process ID") }?.split(separator: " ").last.map(String.init))
@@ -73,27 +73,27 @@ final class LessonCourseTests: XCTestCase {
 
     let second = ProcLabBinary.run(["-c", "lessons; lesson"], environment: ["XDG_STATE_HOME": state])
     XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
-    XCTAssertTrue(second.stdout.contains("in progress, step 2 of 5"), second.stdout)
-    XCTAssertTrue(second.stdout.contains("Resuming 'What a process is' at step 2 of 5."), second.stdout)
+    XCTAssertTrue(second.stdout.contains("in progress, step 2 of 7"), second.stdout)
+    XCTAssertTrue(second.stdout.contains("Resuming 'What a process is' at step 2 of 7."), second.stdout)
   }
 
   func testAPersonTakesTheFirstStepsOfLessonOneAtATerminal() throws {
     let shell = try TerminalSession(arguments: ["lesson", "1"], environment: ["XDG_STATE_HOME": state])
-    XCTAssertTrue(shell.waitFor("proclab [process 1/5]> "), shell.screen)
+    XCTAssertTrue(shell.waitFor("proclab [process 1/7]> "), shell.screen)
     var mark = shell.mark
     shell.type("hint\r")
     XCTAssertTrue(shell.waitFor("Hint 1 of 1: Type `info`", after: mark), shell.screen)
     mark = shell.mark
     shell.type("info\r")
-    XCTAssertTrue(shell.waitFor("✓ step 1/5 passed", after: mark), shell.screen)
-    XCTAssertTrue(shell.waitFor("proclab [process 1/5 ok]> ", after: mark), shell.screen)
+    XCTAssertTrue(shell.waitFor("✓ step 1/7 passed", after: mark), shell.screen)
+    XCTAssertTrue(shell.waitFor("proclab [process 1/7 ok]> ", after: mark), shell.screen)
     mark = shell.mark
     shell.type("next\r")
-    XCTAssertTrue(shell.waitFor("Step 2/5 · What the kernel means by \"process\"", after: mark), shell.screen)
+    XCTAssertTrue(shell.waitFor("Step 2/7 · What the kernel means by \"process\"", after: mark), shell.screen)
     mark = shell.mark
     // Tab completes the topic, as anywhere in the shell.
     shell.type("explain proc\t\r")
-    XCTAssertTrue(shell.waitFor("✓ step 2/5 passed", after: mark), shell.screen)
+    XCTAssertTrue(shell.waitFor("✓ step 2/7 passed", after: mark), shell.screen)
     mark = shell.mark
     shell.type("next\r")
     XCTAssertTrue(shell.waitFor("Predict: Whose children", after: mark), shell.screen)
@@ -103,7 +103,7 @@ final class LessonCourseTests: XCTestCase {
     mark = shell.mark
     shell.type("spawn 2 --hold 60\r")
     XCTAssertTrue(shell.waitFor("you said B — right.", after: mark), shell.screen)
-    XCTAssertTrue(shell.waitFor("proclab [process 3/5 ok]> ", after: mark), shell.screen)
+    XCTAssertTrue(shell.waitFor("proclab [process 3/7 ok]> ", after: mark), shell.screen)
     mark = shell.mark
     shell.type("leave\r")
     XCTAssertTrue(shell.waitFor("progress is saved", after: mark), shell.screen)
