@@ -73,19 +73,8 @@ public struct Prediction: Sendable {
 }
 
 /// A problem in a lesson file, with its position: `lessons/race.md:12:5: message`.
-public struct LessonError: Error, Sendable, CustomStringConvertible, Equatable {
-  public var file: String
-  public var line: Int
-  public var column: Int
-  public var message: String
-  public init(file: String, line: Int, column: Int, message: String) {
-    self.file = file
-    self.line = line
-    self.column = column
-    self.message = message
-  }
-  public var description: String { "\(file):\(line):\(column): \(message)" }
-}
+/// The same shape as a transcript's errors, since lessons embed transcript snippets.
+public typealias LessonError = TranscriptError
 
 /// Placeholder handling for narration, summaries and command display.
 public enum LessonText {

@@ -1,10 +1,10 @@
 /// A problem in a transcript or lesson file, at a position a person can jump to:
 /// `demo.txt:12:7: unknown placeholder kind 'pidd'; kinds: int, float, …`.
 public struct TranscriptError: Error, CustomStringConvertible, Sendable, Equatable {
-  public let file: String
-  public let line: Int
-  public let column: Int
-  public let message: String
+  public var file: String
+  public var line: Int
+  public var column: Int
+  public var message: String
 
   public init(file: String, line: Int, column: Int, message: String) {
     self.file = file
