@@ -32,10 +32,19 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // A small C process that times fork + _exit + waitpid with CLab's own function:
+    // `cost`'s "fork of a small process" row (proclab runs it from beside its binary).
+    // -static-stdlib: the Swift runtime, which swiftc links into every product (C ones too),
+    // is linked statically, and main.c's stubs leave all of it out: a C process of about the
+    // C reference's size (Benchmarks/reference.c), not one carrying libswiftCore.so.
+    .executableTarget(
+      name: "proclab-forker", dependencies: ["CLab"], path: "Sources/ProcLabForker",
+      linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+    ),
     // Shared by both test targets: runs the built binary, checks /proc.
     .target(name: "TestSupport", dependencies: ["ProcLabKit"], path: "Tests/TestSupport"),
-    .testTarget(name: "ProcLabKitTests", dependencies: ["ProcLabKit", "TestSupport", "proclab"]),
-    .testTarget(name: "proclabTests", dependencies: ["ProcLabKit", "TestSupport", "proclab"]),
+    .testTarget(name: "ProcLabKitTests", dependencies: ["ProcLabKit", "TestSupport", "proclab", "proclab-forker"]),
+    .testTarget(name: "proclabTests", dependencies: ["ProcLabKit", "TestSupport", "proclab", "proclab-forker"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -8,7 +8,10 @@ public enum CreationCost {
   /// The ways `cost` creates something and waits for it to end.
   public enum Way: String, CaseIterable, Sendable {
     case thread
-    case fork
+    /// fork from a small C process (proclab-forker), timed there with the same C function.
+    case forkSmall = "fork_small"
+    /// fork from this shell.
+    case forkShell = "fork_shell"
     /// posix_spawn of the tiny static program.
     case spawnTiny = "spawn"
     /// posix_spawn + exec of /bin/true.
