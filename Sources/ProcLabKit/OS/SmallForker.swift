@@ -30,6 +30,14 @@ public final class SmallForker {
   private var pending: [UInt8] = []
   private var reaped = false
 
+  /// The helper is not beside proclab (a binary copied elsewhere without it).
+  public struct Missing: Error, CustomStringConvertible {
+    public let path: String
+    public var description: String {
+      "proclab-forker, the small C process the fork_small row forks from, is missing: expected at \(path), beside proclab (`swift build` builds both)"
+    }
+  }
+
   /// Where proclab-forker is expected: beside the proclab binary (`Lab.executable`).
   public static var expectedPath: String {
     let lab = Lab.executable
@@ -42,9 +50,7 @@ public final class SmallForker {
   /// helper is missing (it is built by `swift build` with proclab).
   public init(path: String = SmallForker.expectedPath) throws {
     guard access(path, X_OK) == 0 else {
-      throw SystemError(
-        "proclab-forker not found at \(path) (build it with `swift build`; it must sit beside proclab)",
-        errno: ENOENT)
+      throw Missing(path: path)
     }
     self.path = path
     let requests = try Descriptors.pipe()
