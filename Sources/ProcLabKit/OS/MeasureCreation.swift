@@ -92,6 +92,16 @@ public enum AddressSpace {
     (ProcFS.read("/proc/self/maps") ?? "").split(separator: "\n").count
   }
 
+  /// Resident anonymous memory (RssAnon in /proc/PID/status), in bytes: the private
+  /// pages whose page-table entries fork copies one by one (file pages it mostly skips).
+  public static func anonymousResidentBytes(_ pid: Int32 = getpid()) -> Int? {
+    guard let v = ProcFS.status(pid, field: "RssAnon"), let kb = Int(v.split(separator: " ").first ?? "")
+    else {
+      return nil
+    }
+    return kb * 1024
+  }
+
   /// Whether the CPU tags TLB entries by address space (the `pcid` flag in /proc/cpuinfo),
   /// so switching page tables need not flush the TLB.
   public static func cpuHasPCID() -> Bool? {

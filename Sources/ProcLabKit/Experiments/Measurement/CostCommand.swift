@@ -158,6 +158,7 @@ enum CostCommand {
     r.fact("ratios", JSON.object(ratios))
     r.fact("shell_rss_bytes", shell.rss)
     r.fact("shell_mappings", shell.mappings)
+    if let anon = AddressSpace.anonymousResidentBytes(me) { r.fact("shell_anon_rss_bytes", anon) }
     r.fact("forker_pid", Int(forker.pid))
     r.fact("forker_rss_bytes", forker.rss)
     r.fact("forker_mappings", forker.mappings)
