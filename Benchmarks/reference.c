@@ -7,7 +7,7 @@
 //   cc -O2 -o reference Benchmarks/reference.c -lpthread
 //   ./reference cost [ROUNDS]          rounds of thread / fork / spawn / exec (default 300)
 //   ./reference switch [ROUND_TRIPS]   ping-pong threads / processes / no switch (default 20000)
-//   REFERENCE_BALLAST="MAPPINGS ANON_KIB" ./reference cost …
+//   REFERENCE_BALLAST="MAPPINGS KIB" ./reference cost …
 //                                      the same, from a parent made as big as another process
 //                                      (a control for fork: see ballast() below)
 //
@@ -357,12 +357,13 @@ static void run_switch(int round_trips) {
 
 // ---- ballast: a control for fork, whose price depends on the parent ----
 //
-// REFERENCE_BALLAST="MAPPINGS ANON_KIB" makes this program, before it measures, as big a
-// parent as another process: it adds anonymous private mappings (with unmapped gaps
-// between them, so the kernel cannot merge them) until /proc/self/maps has MAPPINGS
-// lines, and writes to ANON_KIB of anonymous memory spread over them, so that fork has
-// as many mappings and as many private pages to copy. Benchmarks/run sets it from
-// proclab's own figures (`cost --json`: shell_mappings, shell_anon_rss_bytes).
+// REFERENCE_BALLAST="MAPPINGS KIB" makes this program, before it measures, as big a parent
+// as another process: it adds anonymous private mappings (with unmapped gaps between them,
+// so the kernel cannot merge them) until /proc/self/maps has MAPPINGS lines, and writes to
+// pages spread over them until it has KIB of private resident memory: the pages whose
+// page-table entries fork copies (it skips mappings without private pages, such as program
+// text). Benchmarks/run sets it from proclab's own figures (`cost --json`: shell_mappings,
+// shell_copied_rss_bytes, the Rss of proclab's mappings that hold private pages).
 
 static int maps_lines(void) {
   FILE *f = fopen("/proc/self/maps", "r");
@@ -388,7 +389,7 @@ static void ballast(const char *spec) {
   int want_maps = 0;
   long want_kib = 0;
   if (sscanf(spec, "%d %ld", &want_maps, &want_kib) != 2 || want_maps < 0 || want_kib < 0) {
-    fprintf(stderr, "reference: REFERENCE_BALLAST must be \"MAPPINGS ANON_KIB\", got '%s'\n", spec);
+    fprintf(stderr, "reference: REFERENCE_BALLAST must be \"MAPPINGS KIB\", got '%s'\n", spec);
     exit(2);
   }
   long page = sysconf(_SC_PAGESIZE);
@@ -409,7 +410,7 @@ static void ballast(const char *spec) {
     if (p == MAP_FAILED) die("mmap (ballast piece)", errno);
     for (long k = 0; k < per && pages > 0; k++, pages--) p[k * page] = 1;
   }
-  fprintf(stderr, "reference: ballast: %d mappings, %ld KiB anonymous resident\n", maps_lines(), anon_kib());
+  fprintf(stderr, "reference: ballast: %d mappings, %ld KiB private resident\n", maps_lines(), anon_kib());
 }
 
 int main(int argc, char **argv) {

@@ -159,6 +159,10 @@ enum CostCommand {
     r.fact("shell_rss_bytes", shell.rss)
     r.fact("shell_mappings", shell.mappings)
     if let anon = AddressSpace.anonymousResidentBytes(me) { r.fact("shell_anon_rss_bytes", anon) }
+    if let copied = AddressSpace.forkCopiedResident(me) {
+      r.fact("shell_copied_rss_bytes", copied.bytes)
+      r.fact("shell_copied_mappings", copied.mappings)
+    }
     r.fact("forker_pid", Int(forker.pid))
     r.fact("forker_rss_bytes", forker.rss)
     r.fact("forker_mappings", forker.mappings)
