@@ -159,7 +159,8 @@ enum CostCommand {
     r.fact("shell_rss_bytes", shell.rss)
     r.fact("shell_mappings", shell.mappings)
     if let anon = AddressSpace.anonymousResidentBytes(me) { r.fact("shell_anon_rss_bytes", anon) }
-    if let copied = AddressSpace.forkCopiedResident(me) {
+    let copied = AddressSpace.forkCopiedResident(me)
+    if let copied {
       r.fact("shell_copied_rss_bytes", copied.bytes)
       r.fact("shell_copied_mappings", copied.mappings)
     }
@@ -169,29 +170,29 @@ enum CostCommand {
     if let tinySize { r.fact("tiny_program_bytes", tinySize) }
     r.fact("elapsed_ns", Int(elapsed.nanoseconds))
 
-    explain(r, ways: ways, samples: samples, shell: shell, forker: forker, execPath: execPath)
+    explain(
+      r, ways: ways, samples: samples, shell: shell, forker: forker, copied: copied?.bytes, execPath: execPath
+    )
     return r
   }
 
   static func explain(
     _ r: Report, ways: [CreationCost.Way], samples: [CreationCost.Way: Samples], shell: Parent,
-    forker: Parent,
-    execPath: String?
+    forker: Parent, copied: Int?, execPath: String?
   ) {
     let thread = samples[.thread]!.median
     let small = samples[.forkSmall]!.median
     let big = samples[.forkShell]!.median
-    let fork = min(small, big)
     let smallRatio = small / max(thread, 1)
     let bigRatio = big / max(thread, 1)
     func d(_ ns: Double) -> String { Units.duration(seconds: ns / 1e9) }
     var short: String
-    if fork > thread {
+    if small > thread {
       short =
         "A process by fork cost \(Units.ratio(smallRatio)) a thread here when a small C process forked, \(Units.ratio(bigRatio)) when this shell did: a thread only needs a stack and a task in the same address space; fork must copy the parent's memory map, page tables and descriptor table, and the child's exit tears them down again."
     } else {
       short =
-        "Surprise: fork was not dearer than a thread this time (\(Units.ratio(smallRatio)) from a small C process, \(Units.ratio(bigRatio)) from this shell). The machine may be very busy; try `cost --iterations 2000`."
+        "Surprise: a fork of the small C process was not dearer than a thread this time (\(Units.ratio(smallRatio)); from this shell \(Units.ratio(bigRatio))). The machine may be very busy; try `cost --iterations 2000`."
     }
     if let exec = samples[.spawnTrue]?.median {
       short +=
@@ -199,10 +200,9 @@ enum CostCommand {
     }
     var more: [String] = []
     // The parent's size: the two fork rows differ only in who forks.
-    let sizeRatio = Double(shell.mappings) / Double(max(forker.mappings, 1))
     if big > small {
       more.append(
-        "fork's price depends on the parent: the same C function forked \(d(small)) from proclab-forker (\(forker.mappings) mappings, \(Units.bytes(forker.rss)) resident) and \(d(big)) from this shell (\(shell.mappings) mappings, \(Units.bytes(shell.rss)) resident: the Swift runtime, Foundation and readline), \(Units.ratio(big / max(small, 1))) as long, for \(Units.ratio(sizeRatio)) the mappings. The kernel copies every mapping of the parent and the page tables of those holding private pages, and the child's exit tears the copy down; a thread copies nothing."
+        "fork's price depends on the parent: the same C function forked \(d(small)) from proclab-forker (\(forker.mappings) mappings, \(Units.bytes(forker.rss)) resident) and \(d(big)) from this shell (\(shell.mappings) mappings, \(Units.bytes(shell.rss)) resident: the Swift runtime, Foundation and readline), \(Units.ratio(big / max(small, 1))) as long. The kernel copies every mapping of the parent and the page tables of those holding private pages\(copied.map { " (here \(Units.bytes($0)) of this shell's resident memory)" } ?? ""), and the child's exit tears the copy down; a thread copies nothing."
       )
     } else {
       more.append(
