@@ -7,6 +7,9 @@
 //   cc -O2 -o reference Benchmarks/reference.c -lpthread
 //   ./reference cost [ROUNDS]          rounds of thread / fork / spawn / exec (default 300)
 //   ./reference switch [ROUND_TRIPS]   ping-pong threads / processes / no switch (default 20000)
+//   REFERENCE_BALLAST="MAPPINGS KIB" ./reference cost …
+//                                      the same, from a parent made as big as another process
+//                                      (a control for fork: see ballast() below)
 //
 // Output, one line per row (nanoseconds):
 //   cost thread median=21300 p10=18000 p90=30100 min=17000 samples=300
@@ -352,12 +355,72 @@ static void run_switch(int round_trips) {
   }
 }
 
+// ---- ballast: a control for fork, whose price depends on the parent ----
+//
+// REFERENCE_BALLAST="MAPPINGS KIB" makes this program, before it measures, as big a parent
+// as another process: it adds anonymous private mappings (with unmapped gaps between them,
+// so the kernel cannot merge them) until /proc/self/maps has MAPPINGS lines, and writes to
+// pages spread over them until it has KIB of private resident memory: the pages whose
+// page-table entries fork copies (it skips mappings without private pages, such as program
+// text). Benchmarks/run sets it from proclab's own figures (`cost --json`: shell_mappings,
+// shell_copied_rss_bytes, the Rss of proclab's mappings that hold private pages).
+
+static int maps_lines(void) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (!f) return 0;
+  int n = 0, c;
+  while ((c = getc(f)) != EOF) n += c == '\n';
+  fclose(f);
+  return n;
+}
+
+static long anon_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  long kib = 0;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "RssAnon:", 8) == 0) kib = strtol(line + 8, NULL, 10);
+  fclose(f);
+  return kib;
+}
+
+static void ballast(const char *spec) {
+  int want_maps = 0;
+  long want_kib = 0;
+  if (sscanf(spec, "%d %ld", &want_maps, &want_kib) != 2 || want_maps < 0 || want_kib < 0) {
+    fprintf(stderr, "reference: REFERENCE_BALLAST must be \"MAPPINGS KIB\", got '%s'\n", spec);
+    exit(2);
+  }
+  long page = sysconf(_SC_PAGESIZE);
+  int add = want_maps - maps_lines();
+  long pages = (want_kib - anon_kib()) * 1024 / page;
+  if (add < 1) add = 1;
+  if (pages < add) pages = add;
+  long per = (pages + add - 1) / add; // pages written in each added mapping
+  size_t chunk = (size_t)per * (size_t)page;
+  // Reserve room for every mapping and a gap after each, then give the room back and
+  // map each piece at its place (MAP_FIXED_NOREPLACE), leaving the gaps unmapped.
+  char *room = mmap(NULL, chunk * 2 * (size_t)add, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (room == MAP_FAILED) die("mmap (ballast)", errno);
+  munmap(room, chunk * 2 * (size_t)add);
+  for (int i = 0; i < add; i++) {
+    char *at = room + (size_t)i * 2 * chunk;
+    char *p = mmap(at, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | 0x100000 /* MAP_FIXED_NOREPLACE */, -1, 0);
+    if (p == MAP_FAILED) die("mmap (ballast piece)", errno);
+    for (long k = 0; k < per && pages > 0; k++, pages--) p[k * page] = 1;
+  }
+  fprintf(stderr, "reference: ballast: %d mappings, %ld KiB private resident\n", maps_lines(), anon_kib());
+}
+
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 2 || (strcmp(argv[1], "cost") && strcmp(argv[1], "switch"))) {
     fprintf(stderr, "usage: %s cost [ROUNDS] | switch [ROUND_TRIPS]\n", argv[0]);
     return 2;
   }
+  const char *spec = getenv("REFERENCE_BALLAST");
+  if (spec && *spec) ballast(spec);
   int n = argc > 2 ? atoi(argv[2]) : 0;
   if (strcmp(argv[1], "cost") == 0) run_cost(n > 0 ? n : 300);
   else run_switch(n > 0 ? n : 20000);

@@ -50,7 +50,7 @@ int64_t clab_cost_thread(void) {
   return now_ns() - start;
 }
 
-int64_t clab_cost_fork(void) {
+int64_t clab_cost_fork_child(pid_t *child) {
   int64_t start = now_ns();
   pid_t pid = fork();
   if (pid < 0) return -errno;
@@ -58,8 +58,12 @@ int64_t clab_cost_fork(void) {
   int status;
   int rc = wait_for(pid, &status, NULL);
   if (rc < 0) return rc;
-  return now_ns() - start;
+  int64_t elapsed = now_ns() - start;
+  if (child) *child = pid;
+  return elapsed;
 }
+
+int64_t clab_cost_fork(void) { return clab_cost_fork_child(NULL); }
 
 int64_t clab_cost_spawn(const char *path, int *exit_code) {
   char *argv[] = {(char *)path, NULL};

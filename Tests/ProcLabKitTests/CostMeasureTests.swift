@@ -16,9 +16,72 @@ final class CostMeasureTests: XCTestCase {
   func testEveryWayOfCreatingReallyCreatesAndFinishes() throws {
     XCTAssertGreaterThan(try CreationCost.thread(), 0)
     XCTAssertGreaterThan(try CreationCost.fork(), 0)
+    var child: pid_t = 0
+    XCTAssertGreaterThan(clab_cost_fork_child(&child), 0)
+    XCTAssertGreaterThan(child, 0)
+    XCTAssertFalse(processExists(child), "reaped")
     XCTAssertGreaterThan(try CreationCost.spawn("/bin/true"), 0)
     // A program that does not exist is an error, not a number.
     XCTAssertThrowsError(try CreationCost.spawn("/nonexistent/program"))
+    XCTAssertEqual(leftovers(since: baseline), [])
+  }
+
+  /// cminflt in /proc/PID/stat: minor faults of the children PID has waited for.
+  private func waitedChildrenFaults(_ pid: Int32) -> Int? {
+    guard let text = ProcFS.read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    return fields.count > 8 ? Int(fields[8]) : nil  // state ppid pgrp session tty tpgid flags minflt cminflt
+  }
+
+  func testTheSmallForkerReallyForksItsOwnChildrenAndReapsThem() throws {
+    let forker = try SmallForker()
+    XCTAssertTrue(forker.path.hasSuffix("/proclab-forker"))
+    XCTAssertNotEqual(forker.pid, getpid())
+    XCTAssertTrue(ProcFS.children(of: getpid()).contains(forker.pid), "the helper is our child")
+    // It is a small C process: smaller than this test process, and it told the truth about its maps.
+    let maps = (ProcFS.read("/proc/\(forker.pid)/maps") ?? "").split(separator: "\n").count
+    XCTAssertGreaterThan(forker.mappings, 5)
+    XCTAssertLessThanOrEqual(
+      abs(maps - forker.mappings), 4, "reported \(forker.mappings), /proc says \(maps)")
+    XCTAssertLessThan(forker.mappings, AddressSpace.mappingCount())
+    XCTAssertGreaterThan(forker.residentBytes, 0)
+    XCTAssertEqual(ProcFS.commandLine(forker.pid)?.hasPrefix("proclab-forker"), true)
+
+    let faultsBefore = try XCTUnwrap(waitedChildrenFaults(forker.pid))
+    let myChildrenBefore = Set(ProcFS.children(of: getpid()))
+    let samples = try forker.samples(20)
+    XCTAssertEqual(samples.count, 20)
+    XCTAssertTrue(samples.allSatisfy { $0.nanoseconds > 0 })
+    let children = samples.map(\.child)
+    XCTAssertEqual(Set(children).count, 20, "20 distinct child processes: \(children)")
+    XCTAssertFalse(children.contains(forker.pid))
+    XCTAssertFalse(children.contains(getpid()))
+    // They were the helper's children, not ours, and the helper reaped every one:
+    // none is left under it, none ever appeared under us, and the kernel charged the
+    // children's page faults (copy-on-write after fork) to the helper when it waited for them.
+    XCTAssertEqual(ProcFS.children(of: forker.pid), [], "no zombie under the helper")
+    XCTAssertEqual(Set(ProcFS.children(of: getpid())), myChildrenBefore)
+    let faultsAfter = try XCTUnwrap(waitedChildrenFaults(forker.pid))
+    XCTAssertGreaterThan(faultsAfter, faultsBefore, "the helper waited for children that ran")
+    for child in children {
+      XCTAssertNotEqual(ProcFS.stat(child)?.parent, getpid())
+    }
+
+    // A second batch goes on where the first stopped: the same helper, new children.
+    let more = try forker.samples(3)
+    XCTAssertTrue(Set(more.map(\.child)).isDisjoint(with: children))
+    let pid = forker.pid
+    forker.close()
+    XCTAssertFalse(processExists(pid), "the helper ended at end of file and was reaped")
+    XCTAssertEqual(leftovers(since: baseline), [])
+  }
+
+  func testAMissingHelperIsOneClearError() {
+    XCTAssertThrowsError(try SmallForker(path: "/nonexistent/proclab-forker")) { error in
+      let text = "\(error)"
+      XCTAssertTrue(text.contains("/nonexistent/proclab-forker") && text.contains("missing"), text)
+      XCTAssertFalse(text.contains("\n"))
+    }
     XCTAssertEqual(leftovers(since: baseline), [])
   }
 

@@ -16,6 +16,10 @@
 int64_t clab_cost_thread(void);
 /// fork(); the child calls _exit(0) at once; the parent waitpid()s for it.
 int64_t clab_cost_fork(void);
+/// The same, also giving the child's PID in *child (set after the second clock
+/// reading). proclab-forker, the small C helper behind `cost`'s "fork of a small
+/// process" row, times its samples with this.
+int64_t clab_cost_fork_child(pid_t *child);
 /// posix_spawn(path, {path, NULL}, environ) with no attributes + waitpid.
 /// Also records the child's exit code in *exit_code (or -1).
 int64_t clab_cost_spawn(const char *path, int *exit_code);

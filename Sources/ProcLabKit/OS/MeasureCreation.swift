@@ -8,7 +8,10 @@ public enum CreationCost {
   /// The ways `cost` creates something and waits for it to end.
   public enum Way: String, CaseIterable, Sendable {
     case thread
-    case fork
+    /// fork from a small C process (proclab-forker), timed there with the same C function.
+    case forkSmall = "fork_small"
+    /// fork from this shell.
+    case forkShell = "fork_shell"
     /// posix_spawn of the tiny static program.
     case spawnTiny = "spawn"
     /// posix_spawn + exec of /bin/true.
@@ -87,6 +90,54 @@ public enum AddressSpace {
   /// The number of lines of /proc/self/maps: one per mapping (VMA) fork must copy.
   public static func mappingCount() -> Int {
     (ProcFS.read("/proc/self/maps") ?? "").split(separator: "\n").count
+  }
+
+  /// Resident anonymous memory (RssAnon in /proc/PID/status), in bytes: the private
+  /// pages whose page-table entries fork copies one by one (file pages it mostly skips).
+  public static func anonymousResidentBytes(_ pid: Int32 = getpid()) -> Int? {
+    guard let v = ProcFS.status(pid, field: "RssAnon"), let kb = Int(v.split(separator: " ").first ?? "")
+    else {
+      return nil
+    }
+    return kb * 1024
+  }
+
+  /// The resident memory whose page-table entries fork copies, from /proc/PID/smaps: the
+  /// Rss of every mapping that holds private (anonymous or copied-on-write) pages. fork
+  /// skips the others (program text, read-only file data): the child faults them in anew.
+  /// Returns the bytes and the number of such mappings.
+  public static func forkCopiedResident(_ pid: Int32 = getpid()) -> (bytes: Int, mappings: Int)? {
+    guard let text = ProcFS.read("/proc/\(pid)/smaps") else { return nil }
+    var total = 0
+    var count = 0
+    var rss = 0
+    var anonymous = 0
+    var special = false
+    func flush() {
+      if anonymous > 0 || special {
+        total += rss
+        count += 1
+      }
+    }
+    var first = true
+    for line in text.split(separator: "\n") {
+      let head = line.split(separator: " ", maxSplits: 1).first ?? ""
+      if head.contains("-") && head.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+        // A mapping's header line: "start-end perms offset dev inode [name]".
+        if !first { flush() }
+        first = false
+        rss = 0
+        anonymous = 0
+        special = line.hasSuffix("[heap]") || line.hasSuffix("[stack]")
+        continue
+      }
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      let key = line[..<colon]
+      let value = Int(line[line.index(after: colon)...].split(separator: " ").first ?? "") ?? 0
+      if key == "Rss" { rss = value * 1024 } else if key == "Anonymous" { anonymous = value }
+    }
+    if !first { flush() }
+    return (total, count)
   }
 
   /// Whether the CPU tags TLB entries by address space (the `pcid` flag in /proc/cpuinfo),

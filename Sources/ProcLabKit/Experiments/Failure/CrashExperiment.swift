@@ -104,7 +104,8 @@ struct CrashExperiment {
       scratch: ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp")
     var environment: [String: String] = [:]
     if let reportDirectory {
-      environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no,output-to=\(reportDirectory.path)"
+      environment["SWIFT_BACKTRACE"] = SwiftBacktracer.setting(
+        "enable=yes,interactive=no,color=no,output-to=\(reportDirectory.path)")
     }
     let child = try LabProcess.start("crash", request.json, environment: environment)
     defer { child.killAndReap() }

@@ -27,17 +27,21 @@ enum CostCommand {
   }
 
   static func run(iterations: Int, session: Session) throws -> Report {
+    // The small parent for the "fork of a small process" row: a C helper beside proclab.
+    let forker = try SmallForker()
+    defer { forker.close() }
     let tiny = TinyProgram()
     defer { tiny?.close() }
     let exec = truePath
-    var ways: [CreationCost.Way] = [.thread, .fork]
+    var ways: [CreationCost.Way] = [.thread, .forkSmall, .forkShell]
     if tiny != nil { ways.append(.spawnTiny) }
     if exec != nil { ways.append(.spawnTrue) }
 
     func measure(_ way: CreationCost.Way) throws -> Int64 {
       switch way {
       case .thread: try CreationCost.thread()
-      case .fork: try CreationCost.fork()
+      case .forkSmall: try forker.samples(1)[0].nanoseconds
+      case .forkShell: try CreationCost.fork()
       case .spawnTiny: try CreationCost.spawn(tiny!.path)
       case .spawnTrue: try CreationCost.spawn(exec!)
       }
@@ -52,7 +56,7 @@ enum CostCommand {
     for i in 0..<iterations {
       try Interrupt.check()
       // Round-robin, starting one further each round, so machine noise and
-      // order effects fall on every row alike.
+      // order effects fall on every row alike (the helper's fork among them).
       for k in 0..<ways.count {
         let way = ways[(i + k) % ways.count]
         samples[way]!.add(Double(try measure(way)))
@@ -60,15 +64,24 @@ enum CostCommand {
       if i % step == 0 { session.progress("cost", fraction: Double(i) / Double(iterations)) }
     }
     let elapsed = Clock.since(started)
+    let helper = Parent(pid: forker.pid, mappings: forker.mappings, rss: forker.residentBytes)
     return report(
       ways: ways, samples: samples, iterations: iterations, tinySize: tiny?.size, execPath: exec,
-      elapsed: elapsed)
+      forker: helper, elapsed: elapsed)
+  }
+
+  /// A process fork was timed in: its PID and its size (mappings, resident bytes).
+  struct Parent {
+    let pid: Int32
+    let mappings: Int
+    let rss: Int
   }
 
   static func label(_ way: CreationCost.Way, tinySize: Int?, execPath: String?) -> String {
     switch way {
     case .thread: "pthread_create + pthread_join"
-    case .fork: "fork + _exit + waitpid"
+    case .forkSmall: "fork + _exit + waitpid, from proclab-forker (small C)"
+    case .forkShell: "fork + _exit + waitpid, from this shell"
     case .spawnTiny: "posix_spawn of a \(tinySize ?? 0)-byte static program + waitpid"
     case .spawnTrue: "posix_spawn + exec of \(execPath ?? "/bin/true") + waitpid"
     }
@@ -76,12 +89,11 @@ enum CostCommand {
 
   static func report(
     ways: [CreationCost.Way], samples: [CreationCost.Way: Samples], iterations: Int, tinySize: Int?,
-    execPath: String?, elapsed: Duration
+    execPath: String?, forker: Parent, elapsed: Duration
   ) -> Report {
     let r = Report()
     let me = getpid()
-    let rss = ProcFS.residentBytes(me) ?? 0
-    let mappings = AddressSpace.mappingCount()
+    let shell = Parent(pid: me, mappings: AddressSpace.mappingCount(), rss: ProcFS.residentBytes(me) ?? 0)
 
     r.line("created and finished \(r.count(iterations)) of each, round-robin, in \(r.duration(elapsed)):")
     var t = Table(["row", "what one sample does", "median", "p10 – p90", "min"], rightAligned: [2, 4])
@@ -103,7 +115,6 @@ enum CostCommand {
     r.line()
 
     let thread = samples[.thread]!.median
-    let fork = samples[.fork]!.median
     var ratioLines: [String] = []
     var ratios = JSONObject()
     for way in ways where way != .thread {
@@ -112,16 +123,24 @@ enum CostCommand {
       ratios["\(way.rawValue)_over_thread"] = .double(x)
       let what =
         switch way {
-        case .fork: "a process by fork"
+        case .forkSmall: "a process by fork of a small C process"
+        case .forkShell: "a process by fork of this shell"
         case .spawnTiny: "a process by posix_spawn of the tiny program"
         case .spawnTrue: "a process by posix_spawn + exec of \(execPath ?? "/bin/true")"
         case .thread: ""
         }
       ratioLines.append("\(what) cost \(r.ratio(x)) a thread here")
     }
+    let small = samples[.forkSmall]!.median
+    let big = samples[.forkShell]!.median
+    ratios["fork_shell_over_fork_small"] = .double(small > 0 ? big / small : .infinity)
     r.lines(ratioLines.map { "  " + $0 })
+    r.line("  the parents fork copied:")
     r.line(
-      "  this shell, whose memory map fork copies: \(r.count(mappings)) mappings, \(r.note(Units.bytes(rss), .text)) resident"
+      "    proclab-forker (pid \(r.pid(forker.pid))): \(r.count(forker.mappings)) mappings, \(r.note(Units.bytes(forker.rss), .text)) resident"
+    )
+    r.line(
+      "    this shell (pid \(r.pid(shell.pid))): \(r.count(shell.mappings)) mappings, \(r.note(Units.bytes(shell.rss), .text)) resident"
     )
 
     r.fact("iterations", iterations)
@@ -137,54 +156,75 @@ enum CostCommand {
     r.fact("rows", JSON.object(rows))
     r.fact("order", ways.map(\.rawValue))
     r.fact("ratios", JSON.object(ratios))
-    r.fact("shell_rss_bytes", rss)
-    r.fact("shell_mappings", mappings)
+    r.fact("shell_rss_bytes", shell.rss)
+    r.fact("shell_mappings", shell.mappings)
+    if let anon = AddressSpace.anonymousResidentBytes(me) { r.fact("shell_anon_rss_bytes", anon) }
+    let copied = AddressSpace.forkCopiedResident(me)
+    if let copied {
+      r.fact("shell_copied_rss_bytes", copied.bytes)
+      r.fact("shell_copied_mappings", copied.mappings)
+    }
+    r.fact("forker_pid", Int(forker.pid))
+    r.fact("forker_rss_bytes", forker.rss)
+    r.fact("forker_mappings", forker.mappings)
     if let tinySize { r.fact("tiny_program_bytes", tinySize) }
     r.fact("elapsed_ns", Int(elapsed.nanoseconds))
 
-    explain(r, ways: ways, samples: samples, rss: rss, mappings: mappings, execPath: execPath)
+    explain(
+      r, ways: ways, samples: samples, shell: shell, forker: forker, copied: copied?.bytes, execPath: execPath
+    )
     return r
   }
 
   static func explain(
-    _ r: Report, ways: [CreationCost.Way], samples: [CreationCost.Way: Samples], rss: Int, mappings: Int,
-    execPath: String?
+    _ r: Report, ways: [CreationCost.Way], samples: [CreationCost.Way: Samples], shell: Parent,
+    forker: Parent, copied: Int?, execPath: String?
   ) {
     let thread = samples[.thread]!.median
-    let fork = samples[.fork]!.median
-    let forkRatio = fork / max(thread, 1)
+    let small = samples[.forkSmall]!.median
+    let big = samples[.forkShell]!.median
+    let smallRatio = small / max(thread, 1)
+    let bigRatio = big / max(thread, 1)
+    func d(_ ns: Double) -> String { Units.duration(seconds: ns / 1e9) }
     var short: String
-    if fork > thread {
+    if small > thread {
       short =
-        "A process by fork cost \(Units.ratio(forkRatio)) a thread here: a thread only needs a stack and a task in the same address space; fork must copy this shell's page tables and descriptor table, and the child's exit tears them down again."
+        "A process by fork cost \(Units.ratio(smallRatio)) a thread here when a small C process forked, \(Units.ratio(bigRatio)) when this shell did: a thread only needs a stack and a task in the same address space; fork must copy the parent's memory map, page tables and descriptor table, and the child's exit tears them down again."
     } else {
       short =
-        "Surprise: fork was not dearer than a thread this time (\(Units.ratio(forkRatio))). The machine may be very busy; try `cost --iterations 2000`."
+        "Surprise: a fork of the small C process was not dearer than a thread this time (\(Units.ratio(smallRatio)); from this shell \(Units.ratio(bigRatio))). The machine may be very busy; try `cost --iterations 2000`."
     }
     if let exec = samples[.spawnTrue]?.median {
       short +=
-        " Running a program costs most: posix_spawn + exec of \(execPath ?? "/bin/true") took \(Units.duration(seconds: exec / 1e9)), \(Units.ratio(exec / max(thread, 1))) a thread."
+        " Running a program costs most: posix_spawn + exec of \(execPath ?? "/bin/true") took \(d(exec)), \(Units.ratio(exec / max(thread, 1))) a thread."
     }
     var more: [String] = []
+    // The parent's size: the two fork rows differ only in who forks.
+    if big > small {
+      more.append(
+        "fork's price depends on the parent: the same C function forked \(d(small)) from proclab-forker (\(forker.mappings) mappings, \(Units.bytes(forker.rss)) resident) and \(d(big)) from this shell (\(shell.mappings) mappings, \(Units.bytes(shell.rss)) resident: the Swift runtime, Foundation and readline), \(Units.ratio(big / max(small, 1))) as long. The kernel copies every mapping of the parent and the page tables of those holding private pages\(copied.map { " (here \(Units.bytes($0)) of this shell's resident memory)" } ?? ""), and the child's exit tears the copy down; a thread copies nothing."
+      )
+    } else {
+      more.append(
+        "Surprise: fork of this shell (\(shell.mappings) mappings, \(Units.bytes(shell.rss)) resident) took \(d(big)), no longer than fork of the small C process (\(forker.mappings) mappings, \(Units.bytes(forker.rss))): \(d(small)). A bigger parent usually costs more to copy; the machine's noise may have hidden the difference this time (try more iterations)."
+      )
+    }
     if let tiny = samples[.spawnTiny]?.median {
-      if tiny < fork {
+      if tiny < big {
         more.append(
-          "posix_spawn of the tiny static program (\(Units.duration(seconds: tiny / 1e9))) was cheaper than fork (\(Units.duration(seconds: fork / 1e9))): glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK), so it copies none of this shell's \(mappings) mappings, and execve then builds a fresh, almost empty address space."
+          "posix_spawn of the tiny static program (\(d(tiny))) was cheaper than fork of this shell (\(d(big))): glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK), so it copies none of this shell's \(shell.mappings) mappings, and execve then builds a fresh, almost empty address space."
         )
       } else {
         more.append(
-          "posix_spawn of the tiny static program (\(Units.duration(seconds: tiny / 1e9))) cost more than fork (\(Units.duration(seconds: fork / 1e9))): building a new address space in execve outweighed copying this shell's \(mappings) mappings here."
+          "posix_spawn of the tiny static program (\(d(tiny))) cost more than fork of this shell (\(d(big))): building a new address space in execve outweighed copying this shell's \(shell.mappings) mappings here."
         )
       }
       if let exec = samples[.spawnTrue]?.median, exec > tiny {
         more.append(
-          "The difference between the tiny program and \(execPath ?? "/bin/true") (\(Units.duration(seconds: (exec - tiny) / 1e9))) is the dynamic loader: mapping libc, relocating, and running a real program's start-up; the kernel part of exec is in both."
+          "The difference between the tiny program and \(execPath ?? "/bin/true") (\(d(exec - tiny))) is the dynamic loader: mapping libc, relocating, and running a real program's start-up; the kernel part of exec is in both."
         )
       }
     }
-    more.append(
-      "fork's price depends on the parent: the kernel copies the parent's memory map (here \(mappings) mappings, \(Units.bytes(rss)) resident: the Swift runtime, Foundation and readline are mapped into this shell) and the child's exit tears the copy down. A small C program with a few dozen mappings forks faster (2.5× faster on the machine in proclab's BENCHMARKS.md, where Benchmarks/run measures both side by side)."
-    )
     more.append(
       "Each row is the median of many rounds (robust against a busy machine); the spread p10–p90 shows how much the machine disturbed the runs. Threads are cheap to create, but they share memory: see `race`. Processes are isolated, at this price."
     )
