@@ -35,7 +35,11 @@ public enum CreationCost {
   public static func spawn(_ path: String) throws -> Int64 {
     var code: Int32 = -1
     let ns = try sample("posix_spawn+waitpid", path) { clab_cost_spawn(path, &code) }
-    if code != 0 { throw SystemError("posix_spawn \(path) (exit \(code))", errno: ENOEXEC) }
+    if code != 0 {
+      // Ctrl-C at a terminal reaches the whole foreground group: the child died of SIGINT, nothing failed.
+      try Interrupt.check()
+      throw SystemError("posix_spawn \(path) (exit \(code))", errno: ENOEXEC)
+    }
     return ns
   }
 
