@@ -31,7 +31,7 @@ public enum LabChild {
     // today's system-wide count (from /proc/loadavg) against fork bombs.
     CoreDumps.disable()
     ResourceLimits.lower(ResourceLimits.cpu, to: 120)
-    ResourceLimits.lower(ResourceLimits.addressSpace, to: 4 << 30)
+    if !Sanitizers.addressSanitizer { ResourceLimits.lower(ResourceLimits.addressSpace, to: 4 << 30) }
     if let loadavg = ProcFS.read("/proc/loadavg"), let field = loadavg.split(separator: " ").dropFirst(3).first,
       let total = field.split(separator: "/").last.flatMap({ Int($0) })
     {
