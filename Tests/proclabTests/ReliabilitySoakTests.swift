@@ -233,7 +233,10 @@ final class ReliabilitySoakTests: XCTestCase {
     XCTAssertEqual(IPCFifo.entries(of: temp), [], "no FIFO, file or directory left in TMPDIR")
     // Flat: the heap may settle a little after warm-up, but must not grow with the number of commands.
     let growth = rssAfter - rssBefore
-    XCTAssertLessThan(growth, 16 << 20, "RSS \(rssBefore) → \(rssAfter) bytes over \(commands) commands")
+    // (Under AddressSanitizer freed memory waits in its quarantine, so RSS grows by design.)
+    if !Sanitizers.addressSanitizer {
+      XCTAssertLessThan(growth, 16 << 20, "RSS \(rssBefore) → \(rssAfter) bytes over \(commands) commands")
+    }
     print(
       "soak (seed \(seed)): \(commands) commands in \(Int(elapsed)) s, \(crashes) crashes survived, "
         + "\(held) held children killed and reaped; RSS \(Units.bytes(rssBefore)) before, "
