@@ -134,3 +134,40 @@ final class ReliabilityInterruptTests: XCTestCase {
         + "slowest: \(report.joined(separator: ", ")); finished before Ctrl-C: \(finishedFirst)")
   }
 }
+
+/// SIGTERM or SIGHUP while a command runs (not at the prompt): the command stops,
+/// its children are killed and reaped, and the shell leaves with 128+signal.
+final class ReliabilityTerminationTests: XCTestCase {
+  func testSIGTERMAndSIGHUPDuringACommandStopItAndLeaveNoChild() throws {
+    let state = NSTemporaryDirectory() + "proclab-term-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: state) }
+    for (signal, command) in [
+      (SIGTERM, "lock --processes --threads 8 --hold 200 --rounds 16"),
+      (SIGHUP, "crash --delay 60000 --siblings 4"),
+    ] {
+      let shell = try TerminalSession(environment: ["XDG_STATE_HOME": state])
+      XCTAssertTrue(shell.waitFor("proclab> "), shell.screen)
+      shell.type(command + "\r")
+      var children: [Int32] = []
+      let deadline = Date().addingTimeInterval(10)
+      while children.count < 4 && Date() < deadline {
+        shell.pump(0.02)
+        children = ProcFS.children(of: shell.pid)
+      }
+      XCTAssertGreaterThanOrEqual(children.count, 4, "\(command) started its children: \(shell.screen)")
+      let sent = Clock.nanoseconds()
+      kill(shell.pid, signal)
+      XCTAssertEqual(
+        shell.waitForExit(timeout: 10), .exited(128 + signal), "\(command): \(shell.screen.suffix(300))")
+      let ms = Double(Clock.nanoseconds() - sent) / 1e6
+      XCTAssertLessThan(ms, 2000, "\(Signals.name(signal)) during \(command) took \(Int(ms)) ms")
+      for pid in children {
+        let state = ProcFS.stat(pid)?.state
+        XCTAssertTrue(state == nil || state == "Z", "child \(pid) of \(command) ended with the shell")
+      }
+      print(
+        "\(Signals.name(signal)) during '\(command)': the shell left in \(Int(ms)) ms, \(children.count) children gone"
+      )
+    }
+  }
+}
