@@ -1,6 +1,10 @@
 // Threads, races and CPU-bound work: the parts that must be C.
 // The racy increment is a separate volatile load, add and store, so the
 // optimizer cannot fold a million increments into one add (and the race is real).
+// An empty asm that takes the loaded value in a register also stops clang -O2
+// from fusing the three steps into one `inc [mem]` instruction, which a time
+// slice could not split: the load and the store stay two instructions apart on
+// every optimisation level, as the lesson says.
 #define _GNU_SOURCE
 #include "clab_threads.h"
 #include "clab.h"
@@ -47,6 +51,13 @@ int clab_thread_probe(clab_thread_self *out) {
   return local == 42 ? 0 : -1;
 }
 
+int clab_set_thread_name(const char *name) {
+  char shortened[16];
+  strncpy(shortened, name, 15);
+  shortened[15] = 0;
+  return pthread_setname_np(pthread_self(), shortened);
+}
+
 int clab_sigset_size(void) { return (int)sizeof(sigset_t); }
 
 int clab_block_signals(void *old, int old_size) {
@@ -84,6 +95,16 @@ static int add_slice(clab_slice *slices, int count, int capacity, uint64_t start
   return count + 1;
 }
 
+void clab_spin_barrier(long *arrived, long count) {
+  atomic_fetch_add((_Atomic long *)arrived, 1);
+  long spins = 0;
+  while (atomic_load((_Atomic long *)arrived) < count) {
+    // Let a thread that shares this CPU run and arrive.
+    if (++spins % 1024 == 0) sched_yield();
+    if (clab_interrupt_requested()) return;
+  }
+}
+
 int clab_race_loop(long *counter, long iterations, int mode, pthread_mutex_t *mutex, clab_slice *slices,
                    int capacity, long *done) {
   volatile long *shared = counter;
@@ -101,9 +122,10 @@ int clab_race_loop(long *counter, long iterations, int mode, pthread_mutex_t *mu
     switch (mode) {
     case CLAB_RACE_UNSAFE:
       for (; i < stop; i++) {
-        long v = *shared; // load
-        v = v + 1;        // add
-        *shared = v;      // store: another thread's store in between is overwritten
+        long v = *shared;               // load
+        __asm__ volatile("" : "+r"(v)); // keep v in a register: no single `inc [mem]` folding
+        v = v + 1;                      // add
+        *shared = v;                    // store: another thread's store in between is overwritten
       }
       break;
     case CLAB_RACE_MUTEX:

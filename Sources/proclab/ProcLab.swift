@@ -11,7 +11,7 @@ struct ProcLab: ParsableCommand {
     discussion:
       "With no subcommand, proclab starts the interactive shell (readline at a terminal, plain lines from a pipe).",
     version: ProcLabVersion.string,
-    subcommands: [RunFile.self]
+    subcommands: [RunFile.self, CheckFiles.self, RecordSession.self, ReplayFile.self, LessonEntry.self]
   )
 
   @Option(
@@ -19,17 +19,31 @@ struct ProcLab: ParsableCommand {
     help: ArgumentHelp("Run these commands (separated by ';') and exit.", valueName: "commands"))
   var commands: String?
 
+  @Option(name: .customLong("lessons"), help: ArgumentHelp("Load the course from this directory.", valueName: "dir"))
+  var lessonsDirectory: String?
+
   @OptionGroup var options: GlobalOptions
 
   func run() throws {
     if let commands {
       let session = options.makeSession(interactive: false)
+      if let lessonsDirectory { session.installLessons(directory: lessonsDirectory) }
       let status = ShellLoop.run(session: session, source: StringLines(commands))
       throw ExitCode(status)
     }
     let interactive = isatty(0) != 0 && isatty(1) != 0
     let session = options.makeSession(interactive: interactive)
     session.allowExec = true
+    if let lessonsDirectory {
+      session.installLessons(directory: lessonsDirectory)
+    } else {
+      // The course is loaded on first use; until then Tab on `lesson ` loads it.
+      session.lessonNames = { [weak session] in
+        guard let session else { return [] }
+        _ = session.lessonEngine
+        return session.lessonNames()
+      }
+    }
     let source: LineSource = interactive ? ReadlineSource(session: session) : FileLines(fd: 0)
     throw ExitCode(ShellLoop.run(session: session, source: source))
   }

@@ -76,7 +76,7 @@ final class CommandFrameworkTests: XCTestCase {
   func testCompletionOffersCommandsThenOptions() {
     let session = Session()
     XCTAssertEqual(Completer.complete(before: "", word: "he", session: session), .words(["help"]))
-    XCTAssertEqual(Completer.complete(before: "info; ", word: "hi", session: session), .words(["history"]))
+    XCTAssertEqual(Completer.complete(before: "info; ", word: "his", session: session), .words(["history"]))
     XCTAssertEqual(Completer.complete(before: "trace ", word: "--s", session: session), .words(["--summary"]))
     XCTAssertEqual(Completer.complete(before: "set ", word: "ex", session: session), .words(["explain"]))
     XCTAssertEqual(Completer.complete(before: "help ", word: "inf", session: session), .words(["info"]))

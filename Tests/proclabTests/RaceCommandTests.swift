@@ -15,7 +15,7 @@ final class RaceCommandTests: XCTestCase {
       let f = try XCTUnwrap(o["facts"])
       let expected = try XCTUnwrap(f["expected"]?.intValue)
       let got = try XCTUnwrap(f["got"]?.intValue)
-      XCTAssertEqual(expected, 2 * 10_000_000, "defaults: 2 threads × 10,000,000")
+      XCTAssertEqual(expected, 2 * 30_000_000, "defaults: 2 threads × 30,000,000")
       XCTAssertLessThanOrEqual(got, expected)
       XCTAssertEqual(f["lost"]?.intValue, expected - got)
       let tids = try XCTUnwrap(f["variants"]?["racy"]?["tids"]?.arrayValue).compactMap(\.intValue)

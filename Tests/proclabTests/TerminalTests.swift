@@ -21,10 +21,12 @@ final class TerminalTests: XCTestCase {
   func testTabCompletesACommandName() throws {
     let shell = try start()
     let mark = shell.mark
-    shell.type("he\t")
-    XCTAssertTrue(shell.waitFor("help", after: mark), shell.screen)
-    shell.type("\r")
-    XCTAssertTrue(shell.waitFor("Type 'help COMMAND'", after: mark), shell.screen)
+    shell.type("sp\t")
+    XCTAssertTrue(shell.waitFor("spawn ", after: mark), shell.screen)
+    shell.type("--ho\t")
+    XCTAssertTrue(shell.waitFor("--hold ", after: mark), "options complete too: \(shell.screen)")
+    shell.type("\u{15}help sp\t\r")
+    XCTAssertTrue(shell.waitFor("usage: spawn", after: mark), "help's argument completes to a command: \(shell.screen)")
     shell.type("quit\r")
     XCTAssertEqual(shell.waitForExit(), .exited(0))
   }

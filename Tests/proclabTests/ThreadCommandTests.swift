@@ -16,6 +16,10 @@ final class ThreadCommandTests: XCTestCase {
     XCTAssertEqual(threads.count, 4)
     let tids = threads.compactMap { $0["tid"]?.intValue }
     XCTAssertEqual(Set(tids).count, 4, "four distinct kernel thread IDs")
+    XCTAssertEqual(
+      Set(threads.compactMap { $0["name"]?.stringValue }),
+      ["proclab-t1", "proclab-t2", "proclab-t3", "proclab-t4"],
+      "the kernel keeps each thread's own name (/proc/self/task/TID/comm)")
     XCTAssertFalse(tids.contains(pid), "no thread is the main thread")
     let during = Set(try XCTUnwrap(f["tasks_during"]?.arrayValue).compactMap(\.intValue))
     XCTAssertTrue(

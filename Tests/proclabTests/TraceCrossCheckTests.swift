@@ -61,7 +61,8 @@ final class TraceCrossCheckTests: XCTestCase {
     for line in text.split(separator: "\n") {
       let parts = line.split(separator: " ", maxSplits: 1)
       guard parts.count == 2, let pid = Int32(parts[0]) else { continue }
-      var rest = parts[1]
+      // strace pads the PID column when PIDs have different widths.
+      var rest = parts[1].drop { $0 == " " }
       if rest.hasPrefix("<... ") { rest = rest.dropFirst(5) }
       let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
       seen[pid, default: []].insert(String(name))

@@ -22,6 +22,10 @@ typedef struct {
 /// Returns 0, or the error number of pthread_getattr_np.
 int clab_thread_probe(clab_thread_self *out);
 
+/// pthread_setname_np(self, name): the name `ps -L`, `top -H` and
+/// /proc/self/task/TID/comm show for the calling thread (cut to 15 bytes).
+int clab_set_thread_name(const char *name);
+
 /// sched_getcpu(): the CPU the calling thread is running on right now.
 int clab_sched_getcpu(void);
 
@@ -54,6 +58,11 @@ typedef struct {
 // ---- race: shared counter incremented by N threads ----
 
 enum { CLAB_RACE_UNSAFE = 0, CLAB_RACE_MUTEX = 1, CLAB_RACE_ATOMIC = 2 };
+
+/// A barrier where arriving threads keep running (spinning, yielding now and
+/// then) until all `count` arrived: when it opens, every thread is on a CPU,
+/// so none gets a head start while the others wake from a sleep.
+void clab_spin_barrier(long *arrived, long count);
 
 /// Adds 1 to *counter `iterations` times.
 /// UNSAFE: a volatile load, an add and a volatile store — three steps another

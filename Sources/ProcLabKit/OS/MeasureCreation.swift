@@ -7,17 +7,12 @@ import Glibc
 public enum CreationCost {
   /// The ways `cost` creates something and waits for it to end.
   public enum Way: String, CaseIterable, Sendable {
-    case thread, fork, spawnTiny = "spawn", spawnTrue = "exec"
-
-    /// The calls one sample makes, in the learner's words.
-    public var calls: String {
-      switch self {
-      case .thread: "pthread_create + pthread_join"
-      case .fork: "fork + _exit + waitpid"
-      case .spawnTiny: "posix_spawn of a tiny static program + waitpid"
-      case .spawnTrue: "posix_spawn + exec of /bin/true + waitpid"
-      }
-    }
+    case thread
+    case fork
+    /// posix_spawn of the tiny static program.
+    case spawnTiny = "spawn"
+    /// posix_spawn + exec of /bin/true.
+    case spawnTrue = "exec"
   }
 
   /// pthread_create(an empty start routine) + pthread_join, timed with clock_gettime(CLOCK_MONOTONIC).
@@ -36,9 +31,9 @@ public enum CreationCost {
     var code: Int32 = -1
     let ns = try sample("posix_spawn+waitpid", path) { clab_cost_spawn(path, &code) }
     if code != 0 {
-      // Ctrl-C at a terminal reaches the whole foreground group: the child died of SIGINT, nothing failed.
-      try Interrupt.check()
-      throw SystemError("posix_spawn \(path) (exit \(code))", errno: ENOEXEC)
+      // Ctrl-C at a terminal reaches the child too (same process group) and kills it.
+      if Interrupt.isRequested { throw Interrupted() }
+      throw SystemError("posix_spawn \(path) (the program did not exit 0)", errno: ENOEXEC)
     }
     return ns
   }
@@ -73,7 +68,8 @@ public final class TinyProgram {
     let fd = clab_tiny_program_create(&size)
     Trace.record(
       "memfd_create", "\"proclab-tiny-program\", MFD_CLOEXEC|MFD_EXEC",
-      result: fd >= 0 ? "\(fd) (\(size) bytes written, reopened O_RDONLY)" : "-1 \(SystemError.name(of: -fd))",
+      result: fd >= 0
+        ? "\(fd) (\(size) bytes written, reopened O_RDONLY)" : "-1 \(SystemError.name(of: -fd))",
       since: start)
     if fd < 0 { return nil }
     descriptor = fd

@@ -30,14 +30,18 @@ public final class PingPong {
     var error: Int32 = 0
     let start = Clock.nanoseconds()
     guard let p = clab_switch_open(kind, cpu, &error) else {
-      Trace.record("pipe2+\(partner == .process ? "fork" : "pthread_create")", "O_CLOEXEC", result: "-1 \(SystemError.name(of: error))", since: start)
-      throw SystemError(partner == .process ? "fork" : partner == .thread ? "pthread_create" : "pipe2", errno: error)
+      Trace.record(
+        "pipe2+\(partner == .process ? "fork" : "pthread_create")", "O_CLOEXEC",
+        result: "-1 \(SystemError.name(of: error))", since: start)
+      throw SystemError(
+        partner == .process ? "fork" : partner == .thread ? "pthread_create" : "pipe2", errno: error)
     }
     pair = p
     partnerID = clab_switch_partner(p)
-    let call = partner == .process ? "fork" : partner == .thread ? "pthread_create" : "pipe2"
+    let call = partner == .process ? " + fork" : partner == .thread ? " + pthread_create" : ""
     Trace.record(
-      "pipe2 ×2 + \(call)", "O_CLOEXEC", result: partner == .none ? "one pipe used both ways" : "partner \(partnerID)",
+      "pipe2 ×2\(call)", "O_CLOEXEC",
+      result: partner == .none ? "one pipe used both ways" : "partner \(partnerID)",
       since: start)
   }
 
@@ -52,11 +56,14 @@ public final class PingPong {
     let start = Clock.nanoseconds()
     let ns = clab_switch_batch(pair, Int32(roundTrips), &voluntary, &involuntary)
     if ns < 0 {
-      Trace.record("write+read", "\(roundTrips) round trips", result: "-1 \(SystemError.name(of: Int32(-ns)))", since: start)
+      Trace.record(
+        "write+read", "\(roundTrips) round trips", result: "-1 \(SystemError.name(of: Int32(-ns)))",
+        since: start)
       throw SystemError("read", errno: Int32(-ns))
     }
     Trace.record(
-      "write+read", "\(roundTrips) round trips with \(partner.rawValue)",
+      "write+read",
+      "\(roundTrips) round trips with \(partner == .none ? "no partner" : "a " + partner.rawValue)",
       result: "\(voluntary) voluntary, \(involuntary) involuntary switches", since: start)
     return (ns, voluntary, involuntary)
   }

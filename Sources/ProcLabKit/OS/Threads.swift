@@ -14,14 +14,19 @@ public enum Threads {
 
   private final class Body {
     let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
+    let name: String
+    init(_ name: String, _ run: @escaping () -> Void) {
+      self.name = name
+      self.run = run
+    }
   }
 
   /// pthread_create(&thread, NULL, start, arg): starts `body` on a new thread.
   /// Every signal is blocked in the new thread (the mask is inherited), so
   /// Ctrl-C always reaches the shell's main thread and never wakes a worker.
+  /// The thread names itself after `label` (pthread_setname_np), so `ps -L` shows it.
   public static func spawn(_ label: String = "", _ body: @escaping @Sendable () -> Void) throws -> Handle {
-    let context = Unmanaged.passRetained(Body(body)).toOpaque()
+    let context = Unmanaged.passRetained(Body(label, body)).toOpaque()
     var saved = [UInt8](repeating: 0, count: Int(clab_sigset_size()))
     _ = saved.withUnsafeMutableBytes { clab_block_signals($0.baseAddress, Int32($0.count)) }
     defer { _ = saved.withUnsafeBytes { clab_restore_signals($0.baseAddress) } }
@@ -31,6 +36,7 @@ public enum Threads {
       &thread, nil,
       { raw in
         let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+        if !body.name.isEmpty { _ = clab_set_thread_name(body.name) }
         body.run()
         return nil
       }, context)
@@ -72,6 +78,17 @@ public enum Threads {
     }
   }
 
+  /// getpid(): the process every thread of the shell belongs to.
+  public static var processID: Int32 { getpid() }
+
+  /// nanosleep for a short pause that Ctrl-C need not cut short (waiting for a
+  /// thread to reach its blocking call, a server's idle tick).
+  public static func pause(_ d: Duration) {
+    let ns = max(0, d.nanoseconds)
+    var ts = timespec(tv_sec: Int(ns / 1_000_000_000), tv_nsec: Int(ns % 1_000_000_000))
+    _ = nanosleep(&ts, nil)
+  }
+
   /// gettid(): the kernel's ID of the calling thread.
   public static func currentTID() -> Int32 { clab_gettid() }
 
@@ -80,6 +97,11 @@ public enum Threads {
 
   /// clock_gettime(CLOCK_THREAD_CPUTIME_ID): CPU time the calling thread has used.
   public static func cpuTime() -> Duration { .nanoseconds(Int64(clab_thread_cpu_ns())) }
+
+  /// A thread's name as the kernel keeps it (/proc/self/task/TID/comm).
+  public static func name(of tid: Int32) -> String? {
+    ProcFS.read("/proc/self/task/\(tid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
 
   /// The thread IDs of this process right now (/proc/self/task).
   public static func tasks() -> [Int32] { ProcFS.threads(of: getpid()) }
@@ -164,20 +186,6 @@ public final class Mutex: @unchecked Sendable {
   }
   public func lock() { pthread_mutex_lock(pointer) }
   public func unlock() { pthread_mutex_unlock(pointer) }
-}
-
-/// pthread_barrier_wait: N threads wait until all N have arrived, so they start together.
-public final class Barrier: @unchecked Sendable {
-  private let pointer: UnsafeMutablePointer<pthread_barrier_t>
-  public init(count: Int) {
-    pointer = .allocate(capacity: 1)
-    pthread_barrier_init(pointer, nil, UInt32(count))
-  }
-  deinit {
-    pthread_barrier_destroy(pointer)
-    pointer.deallocate()
-  }
-  public func wait() { _ = pthread_barrier_wait(pointer) }
 }
 
 /// A countdown: threads call `arrive()`; `wait` returns once `count` have arrived

@@ -47,6 +47,10 @@ public enum Trace {
   nonisolated(unsafe) private static var calls: [TraceCall] = []
   nonisolated(unsafe) private static var lock = pthread_mutex_t()
   nonisolated(unsafe) private static var lockReady = false
+  /// getpid(2) once per process: Swift code never runs in a forked child
+  /// before exec, so the value cannot go stale.
+  private static let processID = getpid()
+
   /// Keeps memory bounded when a command makes millions of calls.
   public static let limit = 10_000
   nonisolated(unsafe) public private(set) static var dropped = 0
@@ -71,7 +75,7 @@ public enum Trace {
     guard enabledFlag else { return }
     let elapsed = Int64(Clock.nanoseconds() &- start)
     let call = TraceCall(
-      pid: getpid(), tid: clab_gettid(), name: name, arguments: arguments(), result: result(),
+      pid: processID, tid: clab_gettid(), name: name, arguments: arguments(), result: result(),
       nanoseconds: elapsed)
     append(call)
   }

@@ -3,7 +3,7 @@
 public enum Catalog {
   public static let commands: [Command] =
     ShellCommands.all + ProcessArea.commands + ThreadArea.commands + SyncArea.commands + IPCArea.commands
-    + FailureArea.commands + MeasurementArea.commands
+    + FailureArea.commands + MeasurementArea.commands + TranscriptArea.commands + LessonArea.commands
 
   public static let registry = Registry(commands)
 

@@ -10,7 +10,9 @@ enum CostCommand {
     summary: "what creating a thread or a process costs here: thread, fork, posix_spawn, exec, side by side",
     usage: "cost [--iterations N]",
     options: [
-      .init("--iterations", value: "N", "rounds; each creates and finishes one of every kind (10…100000, default 300)")
+      .init(
+        "--iterations", value: "N",
+        "rounds; each creates and finishes one of every kind (10…100000, default 300)")
     ],
     examples: ["cost", "cost --iterations 1000", "cost --iterations 50"]
   ) { args, session in
@@ -59,7 +61,8 @@ enum CostCommand {
     }
     let elapsed = Clock.since(started)
     return report(
-      ways: ways, samples: samples, iterations: iterations, tinySize: tiny?.size, execPath: exec, elapsed: elapsed)
+      ways: ways, samples: samples, iterations: iterations, tinySize: tiny?.size, execPath: exec,
+      elapsed: elapsed)
   }
 
   static func label(_ way: CreationCost.Way, tinySize: Int?, execPath: String?) -> String {
@@ -92,7 +95,9 @@ enum CostCommand {
     r.lines(t.lines)
     r.line()
     var chart = BarChart(width: 30, logarithmic: true)
-    for way in ways { chart.add(way.rawValue, samples[way]!.median, Units.duration(seconds: samples[way]!.median / 1e9)) }
+    for way in ways {
+      chart.add(way.rawValue, samples[way]!.median, Units.duration(seconds: samples[way]!.median / 1e9))
+    }
     r.lines(chart.lines)
     r.line("  (bar lengths on a logarithmic scale: each row can be many times the one above)")
     r.line()
@@ -116,7 +121,8 @@ enum CostCommand {
     }
     r.lines(ratioLines.map { "  " + $0 })
     r.line(
-      "  this shell, which fork copies: \(r.note(Units.bytes(rss), .text)) resident in \(r.count(mappings)) mappings")
+      "  this shell, whose memory map fork copies: \(r.count(mappings)) mappings, \(r.note(Units.bytes(rss), .text)) resident"
+    )
 
     r.fact("iterations", iterations)
     var rows = JSONObject()
@@ -163,24 +169,30 @@ enum CostCommand {
     if let tiny = samples[.spawnTiny]?.median {
       if tiny < fork {
         more.append(
-          "posix_spawn of the tiny static program (\(Units.duration(seconds: tiny / 1e9))) was cheaper than fork (\(Units.duration(seconds: fork / 1e9))): glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK), so it copies none of this shell's \(mappings) mappings, and execve then builds a fresh, almost empty address space. fork's cost grows with the parent (this shell has \(Units.bytes(rss)) resident).")
+          "posix_spawn of the tiny static program (\(Units.duration(seconds: tiny / 1e9))) was cheaper than fork (\(Units.duration(seconds: fork / 1e9))): glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK), so it copies none of this shell's \(mappings) mappings, and execve then builds a fresh, almost empty address space."
+        )
       } else {
         more.append(
-          "posix_spawn of the tiny static program (\(Units.duration(seconds: tiny / 1e9))) cost more than fork (\(Units.duration(seconds: fork / 1e9))): building a new address space in execve outweighed copying this shell's \(mappings) mappings here.")
+          "posix_spawn of the tiny static program (\(Units.duration(seconds: tiny / 1e9))) cost more than fork (\(Units.duration(seconds: fork / 1e9))): building a new address space in execve outweighed copying this shell's \(mappings) mappings here."
+        )
       }
       if let exec = samples[.spawnTrue]?.median, exec > tiny {
         more.append(
-          "The difference between the tiny program and \(execPath ?? "/bin/true") (\(Units.duration(seconds: (exec - tiny) / 1e9))) is the dynamic loader: mapping libc, relocating, and running a real program's start-up; the kernel part of exec is in both.")
+          "The difference between the tiny program and \(execPath ?? "/bin/true") (\(Units.duration(seconds: (exec - tiny) / 1e9))) is the dynamic loader: mapping libc, relocating, and running a real program's start-up; the kernel part of exec is in both."
+        )
       }
     }
     more.append(
-      "Each row is the median of many rounds (robust against a busy machine); the spread p10–p90 shows how much the machine disturbed the runs. Threads are cheap to create, but they share memory: see `race`. Processes are isolated, at this price.")
-    for way in ways {
-      let s = samples[way]!
-      if s.percentile(0.9) > 3 * s.median {
-        more.append(
-          "The \(way.rawValue) row was noisy (p90 is \(Units.ratio(s.percentile(0.9) / max(s.median, 1))) its median): something else was busy on this machine.")
-      }
+      "fork's price depends on the parent: the kernel copies the parent's memory map (here \(mappings) mappings, \(Units.bytes(rss)) resident: the Swift runtime, Foundation and readline are mapped into this shell) and the child's exit tears the copy down. A small C program with a few dozen mappings forks faster (2.5× faster on the machine in proclab's BENCHMARKS.md, where Benchmarks/run measures both side by side)."
+    )
+    more.append(
+      "Each row is the median of many rounds (robust against a busy machine); the spread p10–p90 shows how much the machine disturbed the runs. Threads are cheap to create, but they share memory: see `race`. Processes are isolated, at this price."
+    )
+    let noisy = ways.filter { samples[$0]!.percentile(0.9) > 3 * samples[$0]!.median }
+    if !noisy.isEmpty {
+      more.append(
+        "Something else was busy on this machine: p90 was more than 3× the median for \(noisy.map(\.rawValue).joined(separator: ", ")); the medians are still fair, as every row suffered alike."
+      )
     }
     r.explain(short, more: more.joined(separator: " "))
   }

@@ -117,7 +117,10 @@ enum SwitchCommand {
     }
     let base = rows[.none]?.samples.median ?? 0
     var t = Table(
-      ["pair", "partner", "per switch", "p10 – p90", "switch alone", "switches counted (voluntary + involuntary)"],
+      [
+        "pair", "partner", "per switch", "p10 – p90", "switch alone",
+        "switches counted (voluntary + involuntary)",
+      ],
       rightAligned: [2, 4])
     for p in partners {
       let row = rows[p]!
@@ -133,13 +136,20 @@ enum SwitchCommand {
       let involuntary = row.callerInvoluntary + row.partnerInvoluntary
       let counted = "\(r.count(voluntary + involuntary)) (\(r.count(voluntary)) + \(r.count(involuntary)))"
       let switches = p == .none ? counted : "\(counted) for \(r.count(row.roundTrips)) round trips"
-      t.add([name(p), partner, r.ns(s.median), "\(r.ns(s.percentile(0.1))) – \(r.ns(s.percentile(0.9)))", alone, switches])
+      t.add([
+        name(p), partner, r.ns(s.median), "\(r.ns(s.percentile(0.1))) – \(r.ns(s.percentile(0.9)))", alone,
+        switches,
+      ])
     }
     r.lines(t.lines)
-    r.line("  per switch = half a round trip (one write, one read, one switch); \"no switch\" = the same pipe calls in one thread")
+    r.line(
+      "  per switch = half a round trip (one write, one read, one switch); \"no switch\" = the same pipe calls in one thread"
+    )
     r.line()
     var chart = BarChart(width: 30)
-    for p in partners { chart.add(name(p), rows[p]!.samples.median, Units.duration(seconds: rows[p]!.samples.median / 1e9)) }
+    for p in partners {
+      chart.add(name(p), rows[p]!.samples.median, Units.duration(seconds: rows[p]!.samples.median / 1e9))
+    }
     r.lines(chart.lines)
 
     r.fact("iterations", iterations)
@@ -201,10 +211,12 @@ enum SwitchCommand {
       }
       if t < p {
         more.append(
-          "Without the pipe calls (\(Units.duration(seconds: base / 1e9)) per write and read in one thread) the switch alone is about \(Units.duration(seconds: tAlone / 1e9)) for threads and \(Units.duration(seconds: pAlone / 1e9)) for processes (\(Units.ratio(xAlone))).")
+          "Without the pipe calls (\(Units.duration(seconds: base / 1e9)) per write and read in one thread) the switch alone is about \(Units.duration(seconds: tAlone / 1e9)) for threads and \(Units.duration(seconds: pAlone / 1e9)) for processes (\(Units.ratio(xAlone)))."
+        )
       } else {
         more.append(
-          "Surprise: the threads were not faster this time; the machine may be busy. Run it again or with --iterations 100000.")
+          "Surprise: the threads were not faster this time; the machine may be busy. Run it again or with --iterations 100000."
+        )
       }
     } else if let only = threads ?? processes {
       let which = threads != nil ? "threads" : "processes"
@@ -214,16 +226,20 @@ enum SwitchCommand {
     }
     if pin.cpu != nil {
       more.append(
-        "Both partners were pinned to one CPU with sched_setaffinity, so they took turns on it: every hand-over was a true context switch, and the kernel's counts confirm it (about 2 per round trip). A switch is voluntary when a side sleeps in read(), involuntary when the partner it has just woken takes the CPU from it at once (wake-up preemption) before it reaches its read().")
+        "Both partners were pinned to one CPU with sched_setaffinity, so they took turns on it: every hand-over was a true context switch, and the kernel's counts confirm it (about 2 per round trip). A switch is voluntary when a side sleeps in read(), involuntary when the partner it has just woken takes the CPU from it at once (wake-up preemption) before it reaches its read()."
+      )
     } else {
       more.append(
-        "Pinning was refused (\(pin.failure ?? "?")), so the partners may have run on two CPUs at once: then the time includes waking the other CPU, not only a switch.")
+        "Pinning was refused (\(pin.failure ?? "?")), so the partners may have run on two CPUs at once: then the time includes waking the other CPU, not only a switch."
+      )
     }
     for (p, row) in rows where p != .none {
-      let counted = row.callerVoluntary + row.partnerVoluntary + row.callerInvoluntary + row.partnerInvoluntary
+      let counted =
+        row.callerVoluntary + row.partnerVoluntary + row.callerInvoluntary + row.partnerInvoluntary
       if Double(counted) < 1.5 * Double(row.roundTrips) {
         more.append(
-          "Surprise: the kernel counted only \(counted) switches for \(row.roundTrips) round trips of the \(name(p)); the partners often ran at the same time on two CPUs and found their byte already waiting.")
+          "Surprise: the kernel counted only \(counted) switches for \(row.roundTrips) round trips of the \(name(p)); the partners often ran at the same time on two CPUs and found their byte already waiting."
+        )
       }
     }
     r.explain(short.joined(separator: " "), more: more.joined(separator: " "))

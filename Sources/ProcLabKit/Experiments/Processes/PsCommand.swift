@@ -60,6 +60,21 @@ enum PsCommand {
       ])
     }
     r.lines(table.lines)
+    // Threads the shell keeps (thread --hold) are tasks of this process: list them too.
+    let tasks = ProcFS.threads(of: me)
+    if tasks.count > 1 {
+      r.line("  threads of this shell (/proc/\(r.pid(me))/task):")
+      var threadTable = Table(["TID", "S", "NAME"])
+      for tid in tasks {
+        let t = ProcFS.threadStat(tid)
+        threadTable.add([
+          r.tid(tid), t.map { String($0.state) } ?? "?", tid == me ? "main" : (t?.command ?? "?"),
+        ])
+      }
+      threadTable.indent = "    "
+      r.lines(threadTable.lines)
+      r.fact("shell_threads", tasks.map(Int.init))
+    }
     let states = Set(nodes.map(\.stat.state)).sorted()
     r.line("  " + states.map { "\($0) = \(ProcFS.meaning(ofState: $0))" }.joined(separator: "; "))
 

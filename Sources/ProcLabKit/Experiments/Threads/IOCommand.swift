@@ -111,7 +111,7 @@ enum IOCommand {
           pending.removeAll { $0.due <= now || stopping }
           let next = pending.map(\.due).min().map { $0 > now ? $0 - now : 0 } ?? 50_000_000
           if !open {
-            usleep(UInt32(min(next, 20_000_000) / 1000))
+            Threads.pause(.nanoseconds(Int64(min(next, 20_000_000))))
             continue
           }
           let ready = Descriptors.readable([fd], timeout: .nanoseconds(Int64(min(next, 20_000_000))))

@@ -42,21 +42,23 @@ enum ParallelCommand {
     var checksum: UInt64
     var tracks: [WorkerTrack]
     var pids: [Int32]
+    /// Cores that other programs kept busy during the run, on average (/proc/stat minus our own CPU time).
+    var othersCores: Double = 0
   }
 
   /// CPU nanoseconds one unit takes on this machine, timed with the calling
   /// thread's CPU clock (so a busy machine does not change the amount of work).
   static func calibrate() -> Double {
-    let start = clab_thread_cpu_ns()
+    let start = Threads.cpuTime()
     var units: UInt64 = 0
     var sink: UInt64 = 0
-    while clab_thread_cpu_ns() - start < 15_000_000 {
+    while Threads.cpuTime() - start < .milliseconds(15) {
       for _ in 0..<16 {
         sink &+= clab_work_unit(units, Int32(steps))
         units += 1
       }
     }
-    let elapsed = Double(clab_thread_cpu_ns() - start)
+    let elapsed = Double((Threads.cpuTime() - start).nanoseconds)
     // The sum is used so the calibration itself is real work too.
     return elapsed / Double(units) + (sink == 42 ? 1e-9 : 0)
   }
@@ -191,10 +193,16 @@ enum ParallelCommand {
       session.progress("parallel", fraction: Double(i) / Double(counts.count))
       try Interrupt.check()
       let timeout = Duration.milliseconds(Int64(workMS) * 20 + 10_000)
-      runs.append(
+      let machineBefore = MachineCPU.sample()
+      var run =
         processes
-          ? try runProcesses(k, total: total, perSlice: perSlice, gil: gil, timeout: timeout)
-          : try runThreads(k, total: total, perSlice: perSlice, gil: gilLock))
+        ? try runProcesses(k, total: total, perSlice: perSlice, gil: gil, timeout: timeout)
+        : try runThreads(k, total: total, perSlice: perSlice, gil: gilLock)
+      if let a = machineBefore, let b = MachineCPU.sample() {
+        let others = (b.busy - a.busy).seconds - Double(run.cpu) / 1e9
+        run.othersCores = max(0, others / max(1e-9, Double(run.wall) / 1e9))
+      }
+      runs.append(run)
     }
     session.progressDone()
     let base = runs[0]
@@ -203,14 +211,16 @@ enum ParallelCommand {
     r.line(
       "\(r.count(Int(total))) units of CPU work (about \(r.count(workMS)) ms on one core; \(r.seconds(perUnit / 1e9)) each), split over 1…\(n) \(n == 1 ? kind : kinds)\(gil ? (processes ? ", each process holding its own lock" : ", each holding one global lock while computing") : "") on \(r.count(cores)) CPUs"
     )
-    var t = Table([kinds, "wall time", "CPU time", "speedup", "CPUs used"], rightAligned: [0, 1, 2, 3])
+    var t = Table(
+      [kinds, "wall time", "CPU time", "speedup", "CPUs used", "other programs"],
+      rightAligned: [0, 1, 2, 3, 5])
     var chart = BarChart(width: 24)
     for run in runs {
       let speedup = Double(base.wall) / Double(max(1, run.wall))
       let cpus = Set(run.tracks.flatMap(\.cpus)).sorted().map(String.init).joined(separator: ",")
       t.add([
         "\(run.workers)", r.seconds(Double(run.wall) / 1e9), r.seconds(Double(run.cpu) / 1e9),
-        r.note(Units.ratio(speedup), .float), r.note(cpus, .text),
+        r.note(Units.ratio(speedup), .float), r.note(cpus, .text), "\(r.number(run.othersCores)) cores",
       ])
       chart.add(
         "\(run.workers) \(run.workers == 1 ? kind : kinds)", Double(run.wall),
@@ -226,7 +236,8 @@ enum ParallelCommand {
       )
       r.lines(
         ThreadWork.timeline(
-          last.tracks, r: r, idleLegend: gil && !processes ? "waiting for the lock" : "not computing"))
+          last.tracks, r: r, idleLegend: gil && !processes ? "waiting for the lock" : "not computing",
+          processes: processes))
     }
     let checksumsEqual = Set(runs.map(\.checksum)).count == 1
     r.line(
@@ -242,6 +253,7 @@ enum ParallelCommand {
     r.fact("checksums_equal", checksumsEqual)
     r.fact("speedup", speedup)
     r.fact("baseline_cpu_share", Double(base.cpu) / Double(max(1, base.wall)))
+    r.fact("others_cores", last.othersCores)
     r.fact(
       "runs",
       JSON.array(
@@ -251,6 +263,7 @@ enum ParallelCommand {
           o["wall_ns"] = .int(Int(run.wall))
           o["cpu_ns"] = .int(Int(run.cpu))
           o["speedup"] = .double(Double(base.wall) / Double(max(1, run.wall)))
+          o["others_cores"] = .double(run.othersCores)
           o["ids"] = .array(run.tracks.map { .int(Int($0.tid)) })
           o["cpus"] = .array(run.tracks.map { .array($0.cpus.map { .int($0) }) })
           return .object(o)
@@ -284,13 +297,9 @@ enum ParallelCommand {
           ? "\(k) \(plural) finished the same work \(Units.ratio(s)) faster than one: they computed at the same instant on different CPUs (\(Units.fixed(cpuRatio, digits: 1)) cores busy on average), while the total CPU time stayed about the same."
           : "Only \(Units.ratio(s)) faster with \(k) \(plural), less than the \(Units.ratio(expected)) the \(cores) cores allow."
       )
-      let share = Double(base.cpu) / Double(max(1, base.wall))
-      if s < expected * 0.8 {
-        let load =
-          ThreadWork.loadAverage().map { " (load average \(Units.fixed($0, digits: 1)) on \(cores) cores)" }
-          ?? ""
+      if s < expected * 0.8 && last.othersCores > 0.3 {
         parts.append(
-          "Other programs were competing for the CPUs\(load): even the single worker got only \(Units.percent(min(1, share))) of a core, so the workers could not run at once. Linux shares CPU time fairly between sessions (autogroup) before threads, so more threads do not win a busy machine more time. Run it again when the machine is quieter."
+          "Other programs kept \(Units.fixed(last.othersCores, digits: 1)) of the \(cores) cores busy during the \(k)-worker run, so the workers could not \(s >= 1.3 ? "always " : "")run at once. The scheduler shares the cores among every runnable thread on the machine, so the workers took turns with those programs. Run it again when the machine is quieter."
         )
       }
       if gil {

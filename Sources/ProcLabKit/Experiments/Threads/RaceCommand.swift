@@ -31,7 +31,7 @@ enum RaceCommand {
   }
 
   static let defaultThreads = 2
-  static let defaultIterations = 10_000_000
+  static let defaultIterations = 30_000_000
   static let maxTotal = 200_000_000
 
   static let command = Command(
@@ -40,7 +40,7 @@ enum RaceCommand {
     usage: "race [--threads N] [--iterations M] [--racy | --lock | --atomic]",
     options: [
       .init("--threads", value: "N", "threads incrementing the counter (1…64, default 2)"),
-      .init("--iterations", value: "M", "increments per thread (1…100000000, default 10000000)"),
+      .init("--iterations", value: "M", "increments per thread (1…100000000, default 30000000)"),
       .init("--racy", "only the unprotected increment"),
       .init("--lock", "only the increment protected by a pthread mutex"),
       .init("--atomic", "only the C11 atomic_fetch_add increment"),
@@ -99,7 +99,7 @@ enum RaceCommand {
   static func runOnce(_ variant: Variant, threads n: Int, iterations m: Int) throws -> Result {
     let counter = SharedCounter()
     let lock = Mutex()
-    let barrier = Barrier(count: n)
+    let arrived = SharedCounter()
     let buffers = Buffers(n)
     var handles: [Threads.Handle] = []
     defer { Threads.joinAll(handles, tids: buffers.tids.filter { $0 != 0 }) }
@@ -107,7 +107,7 @@ enum RaceCommand {
       handles.append(
         try Threads.spawn("\(variant.key) \(i + 1)") {
           let tid = Threads.currentTID()
-          barrier.wait()
+          clab_spin_barrier(arrived.pointer, n)
           var done = 0
           let count = clab_race_loop(
             counter.pointer, m, variant.mode, lock.pointer, buffers.slices + i * Buffers.capacity,
@@ -208,7 +208,7 @@ enum RaceCommand {
         parts.append(
           "No updates were lost this time: "
             + (overlap == 0
-              ? "the threads never ran at the same moment (one finished before the other started; the machine may be busy). "
+              ? "the threads never ran at the same moment (each finished before another started; the machine may be busy). "
               : "the threads overlapped for only \(Units.duration(seconds: Double(overlap) / 1e9)). ")
             + "The race is still there; try --iterations \(min(100_000_000, m * 10)).")
       }
@@ -232,7 +232,7 @@ enum RaceCommand {
     r.explain(
       parts.joined(separator: " "),
       more:
-        "A mutex makes the three steps one critical section: a thread that finds it locked sleeps on a futex until the holder unlocks, so the counter's cache line and the lock pass back and forth between cores. An atomic add does load-add-store as one indivisible instruction (lock xadd on x86); the cores still take turns owning the cache line, which is why even atomics are slower than the broken loop. The timeline shows which CPU each thread ran on: when both run on different CPUs at once, their steps interleave."
+        "A mutex makes the three steps one critical section: a thread that finds it locked sleeps on a futex until the holder unlocks, so the counter's cache line and the lock pass back and forth between cores. An atomic add does load-add-store as one indivisible locked instruction (lock inc or lock xadd on x86); the cores still take turns owning the cache line, which is why even atomics are slower than the broken loop. The timeline shows which CPU each thread ran on: when both run on different CPUs at once, their steps interleave."
     )
   }
 }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// `thread [N] [--hold SECONDS]`, `thread --release`: N real pthreads, each
 /// reporting what is its own (TID, stack, registers) and what is shared
 /// (process ID, heap).
@@ -27,6 +25,11 @@ enum ThreadCommand {
     }
     let n = try args.positionalInt(0, named: "N", default: 2, in: 1...maxThreads)
     let hold = args.flag("--hold") ? try args.double("--hold", default: 0, in: 0.1...3600) : nil
+    if hold != nil, let held = session.keepers[keeperKey], held.heldThreads == 0 {
+      // The earlier held threads ended at their time limit: join them now.
+      held.release()
+      session.keepers[keeperKey] = nil
+    }
     if hold != nil, let held = session.keepers[keeperKey] {
       throw UsageError(
         "thread: \(held.heldThreads) thread(s) are already held; run 'thread --release' first")
@@ -54,7 +57,7 @@ enum ThreadCommand {
 
   static func run(count n: Int, hold: Double?, session: Session) throws -> Report {
     let r = Report()
-    let pid = getpid()
+    let pid = Threads.processID
     let before = Threads.tasks()
     let mainView = try Threads.probeSelf()
     let shared = SharedCounter()
@@ -75,7 +78,7 @@ enum ThreadCommand {
     let createStart = Clock.nanoseconds()
     for i in 0..<n {
       handles.append(
-        try Threads.spawn("thread \(i + 1)") {
+        try Threads.spawn("proclab-t\(i + 1)") {
           do {
             let me = try Threads.probeSelf()
             shared.atomicAdd(1)
@@ -87,7 +90,7 @@ enum ThreadCommand {
     }
     let createWall = Clock.since(createStart)
     guard latch.wait(timeout: .seconds(10)) else {
-      throw SystemError("pthread_create", errno: ETIMEDOUT)
+      throw UsageError("thread: the new threads did not report within 10 s; they were woken and joined")
     }
     if let e = reports.errors.first {
       throw UsageError("thread: a thread could not read its own attributes: \(e)")
@@ -101,7 +104,7 @@ enum ThreadCommand {
       states = [:]
       for v in views { if let s = Threads.syscallState(v.tid) { states[v.tid] = s } }
       if states.values.allSatisfy({ $0.number != nil }) && states.count == views.count { break }
-      usleep(2000)
+      Threads.pause(.milliseconds(2))
     }
 
     let each = handles.map { Double($0.creationNanoseconds) }
@@ -119,16 +122,18 @@ enum ThreadCommand {
       "/proc/\(r.pid(pid))/task while they live: \(r.count(during.count)) tasks: \(taskWords.joined(separator: ", "))"
     )
     var t = Table([
-      "thread", "TID", "CPU", "local variable", "its stack", "waits in", "stack pointer", "program counter",
+      "thread name", "TID", "CPU", "local variable", "its stack", "waits in", "stack pointer",
+      "program counter",
     ])
     t.add([
-      "main", r.tid(mainView.tid), r.count(mainView.cpu), r.addr(mainView.localAddress),
+      "\(Threads.name(of: mainView.tid) ?? "proclab") (main)", r.tid(mainView.tid), r.count(mainView.cpu),
+      r.addr(mainView.localAddress),
       "\(r.addr(mainView.stackLow))–\(r.addr(mainView.stackHigh))", "(running)", "", "",
     ])
     for (i, v) in views.enumerated() {
       let s = states[v.tid]
       t.add([
-        "\(i + 1)", r.tid(v.tid), r.count(v.cpu), r.addr(v.localAddress),
+        Threads.name(of: v.tid) ?? "\(i + 1)", r.tid(v.tid), r.count(v.cpu), r.addr(v.localAddress),
         "\(r.addr(v.stackLow))–\(r.addr(v.stackHigh))",
         s.map { $0.callName } ?? "?", s.map { r.addr($0.stackPointer) } ?? "?",
         s.map { r.addr($0.programCounter) } ?? "?",
@@ -181,13 +186,13 @@ enum ThreadCommand {
         views.map { v in
           let s = states[v.tid]
           var o = JSONObject()
-          let base: [(String, JSON)] = [
-            "tid": .int(Int(v.tid)), "cpu": .int(v.cpu),
-            "local_address": .int(Int(bitPattern: v.localAddress)),
-            "stack_low": .int(Int(bitPattern: v.stackLow)), "stack_high": .int(Int(bitPattern: v.stackHigh)),
-            "shared_address": .int(Int(bitPattern: shared.address)),
-          ].map { ($0.0, $0.1) }
-          for (k, v) in base { o[k] = v }
+          o["tid"] = .int(Int(v.tid))
+          o["cpu"] = .int(v.cpu)
+          o["name"] = .string(Threads.name(of: v.tid) ?? "")
+          o["local_address"] = .int(Int(bitPattern: v.localAddress))
+          o["stack_low"] = .int(Int(bitPattern: v.stackLow))
+          o["stack_high"] = .int(Int(bitPattern: v.stackHigh))
+          o["shared_address"] = .int(Int(bitPattern: shared.address))
           if let s {
             o["stack_pointer"] = .int(Int(bitPattern: s.stackPointer))
             o["program_counter"] = .int(Int(bitPattern: s.programCounter))
@@ -233,7 +238,7 @@ enum ThreadCommand {
       session.keepers[keeperKey] = keeper
       kept = true
       r.line(
-        "holding \(r.count(n)) threads blocked in poll() for up to \(Units.plain(hold)) s: they are listed in /proc/\(r.pid(pid))/task; 'thread --release' joins them (quit does too)"
+        "holding \(r.count(n)) threads blocked in poll() for up to \(Units.plain(hold)) s: they are listed in /proc/\(r.pid(pid))/task (and by 'ps -L -p \(r.pid(pid))'); 'thread --release' joins them (quit does too)"
       )
       r.fact("held", n)
     } else {
@@ -269,7 +274,8 @@ enum ThreadCommand {
         + (alive.count < keeper.tids.count ? ", the others had ended at their time limit" : "")
         + "); joined in \(r.duration(Clock.since(start)))")
     r.line(
-      "/proc/\(r.pid(getpid()))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")")
+      "/proc/\(r.pid(Threads.processID))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
+    )
     r.fact("released", keeper.tids.count)
     r.fact("were_alive", alive.map(Int.init))
     r.fact("tasks_after", after.map(Int.init))

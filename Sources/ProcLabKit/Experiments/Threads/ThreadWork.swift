@@ -31,11 +31,13 @@ enum ThreadWork {
   /// A timeline with one row per worker; each slice is drawn with the digit of its CPU.
   static let maxRows = 12
 
-  static func timeline(_ tracks: [WorkerTrack], r: Report, idleLegend: String = "not running") -> [String] {
+  static func timeline(
+    _ tracks: [WorkerTrack], r: Report, idleLegend: String = "not running", processes: Bool = false
+  ) -> [String] {
     var t = Timeline(width: 48)
     for track in tracks.prefix(maxRows) {
       t.add(
-        "\(track.label) \(r.tid(track.tid))",
+        "\(track.label) \(processes ? r.pid(track.tid) : r.tid(track.tid))",
         track.slices.map { Timeline.Interval(start: $0.start, end: max($0.end, $0.start + 1), mark: $0.mark) }
       )
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
 
-/// Where proclab keeps what lasts between runs (history, lesson progress):
+/// Where proclab keeps what lasts between runs (history, lesson progress),
+/// and how it writes there (open, write, fsync, rename):
 /// `$XDG_STATE_HOME/proclab`, or `~/.local/state/proclab`.
 public enum StateDirectory {
   public static var path: String {

@@ -1,0 +1,127 @@
+import Foundation
+import Glibc
+
+/// A course: every lesson file of a directory that loaded, in order, and the
+/// files that did not (a broken file never stops the others).
+public struct Course: Sendable {
+  public var directory: String?
+  public var lessons: [Lesson]
+  public var errors: [LessonError]
+
+  public init(directory: String?, lessons: [Lesson], errors: [LessonError]) {
+    self.directory = directory
+    self.lessons = lessons
+    self.errors = errors
+  }
+
+  /// A lesson by id, by its number in the list (1-based), or by a unique id prefix.
+  public func find(_ name: String) -> Lesson? {
+    if let n = Int(name), n >= 1, n <= lessons.count { return lessons[n - 1] }
+    let lowered = name.lowercased()
+    if let exact = lessons.first(where: { $0.id == lowered }) { return exact }
+    let fileMatch = lessons.first {
+      URL(fileURLWithPath: $0.file).deletingPathExtension().lastPathComponent == lowered
+    }
+    if let fileMatch { return fileMatch }
+    let prefixed = lessons.filter { $0.id.hasPrefix(lowered) }
+    return prefixed.count == 1 ? prefixed[0] : nil
+  }
+
+  /// Commands a lesson needs that this shell does not have.
+  public func missingCommands(_ lesson: Lesson, registry: Registry) -> [String] {
+    lesson.needs.filter { registry.command(named: $0) == nil }
+  }
+}
+
+/// Finds and loads lesson files.
+public enum LessonLibrary {
+  /// The lesson files of a directory: `*.md` except README.md; sub-folders (drafts/) are skipped.
+  public static func files(in directory: String) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return names.filter { $0.hasSuffix(".md") && $0.lowercased() != "readme.md" }.sorted().map {
+      directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0
+    }
+  }
+
+  /// Reads one lesson file.
+  public static func load(file: String) -> Result<Lesson, LessonError> {
+    guard let data = FileManager.default.contents(atPath: file) else {
+      return .failure(LessonError(file: file, line: 1, column: 1, message: "cannot read the file"))
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      return .failure(LessonError(file: file, line: 1, column: 1, message: "the file is not UTF-8 text"))
+    }
+    do { return .success(try LessonParser.parse(text, file: file)) } catch let e as LessonError {
+      return .failure(e)
+    } catch {
+      return .failure(LessonError(file: file, line: 1, column: 1, message: "\(error)"))
+    }
+  }
+
+  /// Loads a directory of lessons, ordered by `order` then id; duplicate ids are errors.
+  public static func load(directory: String?) -> Course {
+    guard let directory else { return Course(directory: nil, lessons: [], errors: []) }
+    var lessons: [Lesson] = []
+    var errors: [LessonError] = []
+    for file in files(in: directory) {
+      switch load(file: file) {
+      case .success(let lesson):
+        if let other = lessons.first(where: { $0.id == lesson.id }) {
+          errors.append(
+            LessonError(
+              file: file, line: 2, column: 1, message: "id '\(lesson.id)' is already used by \(other.file)"))
+        } else {
+          lessons.append(lesson)
+        }
+      case .failure(let e): errors.append(e)
+      }
+    }
+    lessons.sort { ($0.order, $0.id) < ($1.order, $1.id) }
+    return Course(directory: directory, lessons: lessons, errors: errors)
+  }
+
+  /// Where the course is, first match wins:
+  /// 1. `--lessons DIR` (explicit), 2. `$PROCLAB_LESSONS`,
+  /// 3. a `lessons/` folder beside `Package.swift`, walking up from the running binary
+  ///    (`swift run proclab` in the repository) or in the current directory,
+  /// 4. `<prefix>/share/proclab/lessons` for a binary installed in `<prefix>/bin`.
+  public static func locate(explicit: String? = nil) -> String? {
+    if let explicit { return explicit }
+    let env = ProcessInfo.processInfo.environment
+    if let dir = env["PROCLAB_LESSONS"], !dir.isEmpty { return dir }
+    let fm = FileManager.default
+    func isDirectory(_ path: String) -> Bool {
+      var d: ObjCBool = false
+      return fm.fileExists(atPath: path, isDirectory: &d) && d.boolValue
+    }
+    let exe = executablePath()
+    if let exe {
+      var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+      while dir.path != "/" && !dir.path.isEmpty {
+        if isDirectory(dir.path + "/lessons") && fm.fileExists(atPath: dir.path + "/Package.swift") {
+          return dir.path + "/lessons"
+        }
+        dir.deleteLastPathComponent()
+      }
+    }
+    let cwd = fm.currentDirectoryPath
+    if isDirectory(cwd + "/lessons") && fm.fileExists(atPath: cwd + "/Package.swift") {
+      return cwd + "/lessons"
+    }
+    if let exe {
+      let share =
+        URL(fileURLWithPath: exe).deletingLastPathComponent().deletingLastPathComponent().path
+        + "/share/proclab/lessons"
+      if isDirectory(share) { return share }
+    }
+    return nil
+  }
+
+  /// The running binary, from /proc/self/exe (the test bundle's is used in tests).
+  static func executablePath() -> String? {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, 4095)
+    guard n > 0 else { return nil }
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+}

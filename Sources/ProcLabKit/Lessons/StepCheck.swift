@@ -1,0 +1,34 @@
+/// How one command compares with a step: the same rules for a learner at the
+/// prompt, for `skip` and for the lesson checker.
+public enum StepCheck {
+  /// The command fitted and its output matched; the captures include this step's values.
+  case passed(Captures)
+  /// A different verb than the step asks for.
+  case otherCommand
+  /// The right verb, but arguments that do not fit the step's pattern.
+  case otherArguments
+  /// The right command, but it failed (its error line did not match either).
+  case failed(String)
+  /// The right command, but its output did not match the block.
+  case mismatch(Mismatch)
+
+  /// What the block is compared with: the command's output lines without colour,
+  /// then its error line if it failed (no explanation lines: they are prose, not facts).
+  public static func outputLines(_ outcome: Outcome) -> [String] {
+    outcome.lines.map(Style.stripped) + (outcome.error.map { [Style.stripped($0)] } ?? [])
+  }
+
+  public static func check(_ step: LessonStep, outcome: Outcome, captures: Captures) -> StepCheck {
+    var trial = captures
+    guard step.command.matches(outcome.input, captures: &trial) else {
+      let verb = outcome.input.split(separator: " ").first.map(String.init) ?? ""
+      let wanted = step.commandText.split(separator: " ").first.map(String.init) ?? ""
+      return verb == wanted || outcome.command == wanted ? .otherArguments : .otherCommand
+    }
+    if let mismatch = step.expected.match(outputLines(outcome), captures: &trial) {
+      if !outcome.succeeded, let error = outcome.error { return .failed(Style.stripped(error)) }
+      return .mismatch(mismatch)
+    }
+    return .passed(trial)
+  }
+}

@@ -1,0 +1,23 @@
+import Glibc
+
+/// How busy the whole machine's CPUs have been, from the first line of /proc/stat.
+public enum MachineCPU {
+  public struct Sample: Sendable {
+    /// CPU time spent working (user, nice, system, irq, softirq, steal), all CPUs together.
+    public var busy: Duration
+    /// CPU time spent idle or waiting for I/O.
+    public var idle: Duration
+  }
+
+  /// Reads /proc/stat's `cpu` line (in clock ticks, sysconf(_SC_CLK_TCK) per second).
+  public static func sample() -> Sample? {
+    guard let text = ProcFS.read("/proc/stat"), let line = text.split(separator: "\n").first,
+      line.hasPrefix("cpu ")
+    else { return nil }
+    let v = line.split(separator: " ").dropFirst().compactMap { Int64($0) }
+    guard v.count >= 8 else { return nil }
+    let hz = max(1, Int64(sysconf(Int32(_SC_CLK_TCK))))
+    func d(_ ticks: Int64) -> Duration { .nanoseconds(ticks * 1_000_000_000 / hz) }
+    return Sample(busy: d(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]), idle: d(v[3] + v[4]))
+  }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import ProcLabKit
+import XCTest
+
+/// The lesson engine inside a real session: real commands run, their output is
+/// checked against the step, progress goes to a real file.
+final class LessonEngineTests: XCTestCase {
+  static let lesson = """
+    ---
+    id: tiny
+    title: A tiny lesson
+    order: 1
+    needs: [info, explain]
+    ---
+    Intro.
+
+    ## Your PID
+
+    > **Hint:** type info
+    > **Hint:** really: info
+
+    ```proclab
+    proclab> info
+      process ID  {{SHELL:pid}}
+    ...
+    ```
+
+    ## A definition
+
+    > **Predict:** Does a process have its own address space?
+    > - [x] yes
+    > - [ ] no
+    > **Why:** The kernel gives {{SHELL}} its own.
+
+    ```proclab
+    proclab> explain process
+    A process is a running program{{:text}}
+    ```
+
+    ## Another definition
+
+    <!-- run: explain thread -->
+    ```proclab
+    proclab> explain {{topic:word}}
+    A thread is one line of execution{{:text}}
+    ```
+
+    ## Summary
+
+    Process {{SHELL}} read about {{topic}}.
+    """
+
+  var dir = ""
+  var output: [String] = []
+
+  override func setUp() {
+    dir = NSTemporaryDirectory() + "lesson-engine-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try! FileManager.default.createDirectory(atPath: dir + "/lessons", withIntermediateDirectories: true)
+    try! Self.lesson.write(toFile: dir + "/lessons/tiny.md", atomically: true, encoding: .utf8)
+  }
+  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+  var progressPath: String { dir + "/state/progress.json" }
+
+  /// A new shell: a fresh session with the engine installed, printing into `output`.
+  func shell() -> Session {
+    let session = Session()
+    session.write = { [unowned self] text in
+      self.output += text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+    session.installLessons(directory: dir + "/lessons", progressPath: progressPath)
+    return session
+  }
+
+  /// Runs a line and returns what it printed.
+  @discardableResult
+  func type(_ session: Session, _ line: String) -> String {
+    output = []
+    session.execute(line: line)
+    return output.joined(separator: "\n")
+  }
+
+  func savedProgress() throws -> ProgressFile {
+    try JSONDecoder().decode(ProgressFile.self, from: Data(contentsOf: URL(fileURLWithPath: progressPath)))
+  }
+
+  func testAStepPassesOnMatchingOutputAndNotOnAMismatch() throws {
+    let s = shell()
+    XCTAssertTrue(type(s, "lesson tiny").contains("Step 1/3 · Your PID"))
+    XCTAssertEqual(s.prompt, "proclab [tiny 1/3]> ")
+    // Another command: the step waits.
+    XCTAssertTrue(type(s, "ps").contains("step 1/3 still waits for: info"))
+    XCTAssertThrowsErrorLine(type(s, "next"), "not passed yet")
+    let out = type(s, "info")
+    XCTAssertTrue(out.contains("✓ step 1/3 passed"), out)
+    // The captured PID is this process's real PID.
+    XCTAssertTrue(out.contains("SHELL = \(getpid())"), out)
+    XCTAssertEqual(s.prompt, "proclab [tiny 1/3 ok]> ")
+    XCTAssertTrue(type(s, "next").contains("Step 2/3 · A definition"))
+    let answered = type(s, "a")
+    XCTAssertTrue(answered.contains("Your prediction: A) yes"), answered)
+    let revealed = type(s, "explain process")
+    XCTAssertTrue(revealed.contains("you said A — right."), revealed)
+    XCTAssertTrue(revealed.contains("The kernel gives \(getpid()) its own."), revealed)
+    type(s, "next")
+    // The right verb with output that does not match: said plainly, no pass.
+    let wrong = type(s, "explain zombie")
+    XCTAssertTrue(
+      wrong.contains("✗ step 3/3: that is the step's command, but its output is not what the lesson expects"),
+      wrong)
+    XCTAssertEqual(s.prompt, "proclab [tiny 3/3]> ")
+    XCTAssertTrue(type(s, "explain thread").contains("✓ step 3/3 passed"))
+    let summary = type(s, "next")
+    XCTAssertTrue(summary.contains("Process \(getpid()) read about thread."), summary)
+    XCTAssertTrue(summary.contains("✓ Lesson 1 done"), summary)
+    XCTAssertEqual(s.prompt, "proclab> ")
+    XCTAssertEqual(try savedProgress().lessons["tiny"]?.done, true)
+    XCTAssertTrue(type(s, "lessons").contains("done"))
+  }
+
+  func testHintsComeOneAtATimeInOrder() {
+    let s = shell()
+    type(s, "lesson 1")
+    XCTAssertTrue(type(s, "hint").contains("Hint 1 of 2: type info"))
+    XCTAssertTrue(type(s, "hint").contains("Hint 2 of 2: really: info"))
+    XCTAssertTrue(type(s, "hint").contains("No more hints. Type exactly: info"))
+  }
+
+  func testSkipRunsTheCommandSoLaterStepsHaveItsValues() throws {
+    let s = shell()
+    type(s, "lesson tiny")
+    let out = type(s, "skip")
+    XCTAssertTrue(out.contains("skip: running 'info' for you"), out)
+    XCTAssertTrue(out.contains("process ID"), "the command really ran: \(out)")
+    XCTAssertTrue(out.contains("SHELL = \(getpid())"), out)
+    XCTAssertEqual(try savedProgress().lessons["tiny"]?.captures["SHELL"], String(getpid()))
+    type(s, "next; skip; next")
+    // A pattern with a free placeholder: skip types the step's 'run:' command.
+    XCTAssertTrue(type(s, "skip").contains("skip: running 'explain thread' for you"))
+    XCTAssertTrue(type(s, "next").contains("read about thread"))
+  }
+
+  func testBackReturnsToAPassedStep() {
+    let s = shell()
+    type(s, "lesson tiny; info; next")
+    XCTAssertEqual(s.prompt, "proclab [tiny 2/3]> ")
+    XCTAssertTrue(type(s, "back").contains("Step 1/3 · Your PID"))
+    XCTAssertEqual(s.prompt, "proclab [tiny 1/3 ok]> ")
+    XCTAssertThrowsErrorLine(type(s, "back"), "this is the first step")
+    XCTAssertTrue(type(s, "next").contains("Step 2/3"))
+  }
+
+  func testProgressSurvivesARestartOfTheShell() throws {
+    do {
+      let s = shell()
+      type(s, "lesson tiny; info; next")
+      type(s, "quit")
+    }
+    let file = try savedProgress()
+    XCTAssertEqual(file.current, "tiny")
+    XCTAssertEqual(file.lessons["tiny"]?.step, 1)
+    XCTAssertEqual(file.lessons["tiny"]?.passed, [0])
+    // A new shell, as after quitting proclab: 'lesson' resumes where the learner was.
+    let s = shell()
+    XCTAssertTrue(type(s, "lessons").contains("in progress, step 2 of 3"))
+    let out = type(s, "lesson")
+    XCTAssertTrue(out.contains("Resuming 'A tiny lesson' at step 2 of 3"), out)
+    XCTAssertEqual(s.prompt, "proclab [tiny 2/3]> ")
+    // Values captured in the earlier session are still quoted.
+    XCTAssertTrue(type(s, "explain process").contains("The kernel gives \(getpid()) its own."))
+    XCTAssertTrue(type(s, "leave").contains("progress is saved"))
+    XCTAssertEqual(s.prompt, "proclab> ")
+    XCTAssertTrue(type(s, "restart tiny").contains("Step 1/3"))
+    XCTAssertEqual(try savedProgress().lessons["tiny"]?.passed, [])
+  }
+
+  func testACorruptProgressFileIsSetAsideWithAWarning() throws {
+    try FileManager.default.createDirectory(atPath: dir + "/state", withIntermediateDirectories: true)
+    try "{ not json".write(toFile: progressPath, atomically: true, encoding: .utf8)
+    let s = shell()
+    let out = type(s, "lessons")
+    XCTAssertTrue(
+      out.contains("warning: lesson progress in \(progressPath) was unreadable; set aside as"), out)
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/state")
+    let aside = try XCTUnwrap(names.first { $0.hasPrefix("progress.json.corrupt-") })
+    XCTAssertEqual(
+      try String(contentsOfFile: dir + "/state/" + aside, encoding: .utf8), "{ not json", "kept, not lost")
+    XCTAssertFalse(type(s, "lessons").contains("warning"), "the warning is shown once")
+    type(s, "lesson tiny; info")
+    XCTAssertEqual(try savedProgress().lessons["tiny"]?.passed, [0], "a fresh file is written")
+  }
+
+  func testTheCheckerPlaysEveryStepAndNamesWhatFails() throws {
+    let file = dir + "/lessons/tiny.md"
+    XCTAssertEqual(LessonChecker.check(file: file).map(\.description), [])
+    // A verb the front matter does not list.
+    try Self.lesson.replacingOccurrences(of: "needs: [info, explain]", with: "needs: [info]")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    XCTAssertEqual(
+      LessonChecker.check(file: file).map(\.description),
+      [file + ":28:10: step 2 types 'explain', which the front matter's 'needs:' does not list"])
+    // Output that does not match, with where and what.
+    try Self.lesson.replacingOccurrences(of: "A thread is one line", with: "A thread is two lines")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    let failures = LessonChecker.check(file: file, attempts: 1)
+    XCTAssertEqual(failures.count, 1)
+    XCTAssertEqual(failures.first?.line, 37)
+    XCTAssertTrue(failures.first?.message.contains("step 3 'Another definition'") ?? false, "\(failures)")
+  }
+
+  func testLessonNamesCompleteAfterLesson() {
+    let s = shell()
+    XCTAssertEqual(Completer.complete(before: "lesson ", word: "ti", session: s), .words(["tiny"]))
+  }
+
+  func XCTAssertThrowsErrorLine(
+    _ out: String, _ words: String, file: StaticString = #filePath, line: UInt = #line
+  ) {
+    XCTAssertTrue(out.contains(words), out, file: file, line: line)
+  }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// The plain-C reference (Benchmarks/reference.c) builds with the system's cc
+/// and measures the same rows as `cost` and `switch`.
+final class CostReferenceTests: XCTestCase {
+  static var repository: URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+  }
+
+  func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = arguments
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+
+  /// `cost fork median=… p10=…` → ["fork": ["median": …, …]]
+  func parse(_ text: String, prefix: String) -> [String: [String: Double]] {
+    var rows: [String: [String: Double]] = [:]
+    for line in text.split(separator: "\n") where line.hasPrefix(prefix + " ") {
+      let words = line.split(separator: " ")
+      var values: [String: Double] = [:]
+      for w in words.dropFirst(2) {
+        let kv = w.split(separator: "=")
+        if kv.count == 2, let v = Double(kv[1]) { values[String(kv[0])] = v }
+      }
+      rows[String(words[1])] = values
+    }
+    return rows
+  }
+
+  func testTheReferenceBuildsAndMeasuresTheSameRows() throws {
+    guard
+      let cc = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: {
+        FileManager.default.isExecutableFile(atPath: $0)
+      })
+    else {
+      throw XCTSkip("no C compiler on this machine")
+    }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proclab-reference-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let binary = dir.appendingPathComponent("reference").path
+    let source = Self.repository.appendingPathComponent("Benchmarks/reference.c").path
+    let build = try run(cc, ["-O2", "-Wall", "-Werror", "-o", binary, source, "-lpthread", "-lm"])
+    XCTAssertEqual(build.status, 0, "cc failed")
+
+    let cost = try run(binary, ["cost", "20"])
+    XCTAssertEqual(cost.status, 0)
+    let rows = parse(cost.output, prefix: "cost")
+    XCTAssertEqual(Set(rows.keys), ["thread", "fork", "spawn", "exec"], cost.output)
+    for (name, row) in rows {
+      XCTAssertGreaterThan(row["median"] ?? 0, 0, name)
+      XCTAssertEqual(row["samples"], 20, name)
+      XCTAssertLessThanOrEqual(row["p10"] ?? .infinity, row["median"] ?? 0, name)
+    }
+    XCTAssertLessThan(rows["thread"]!["median"]!, rows["exec"]!["median"]!, cost.output)
+
+    let sw = try run(binary, ["switch", "1000"])
+    XCTAssertEqual(sw.status, 0)
+    let switches = parse(sw.output, prefix: "switch")
+    XCTAssertEqual(Set(switches.keys), ["threads", "processes", "pipe_only"], sw.output)
+    for (name, row) in switches { XCTAssertGreaterThan(row["median"] ?? 0, 0, name) }
+    XCTAssertTrue(sw.output.contains("pinned "), sw.output)
+  }
+}
