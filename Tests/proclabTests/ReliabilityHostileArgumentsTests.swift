@@ -75,6 +75,43 @@ final class ReliabilityHostileArgumentsTests: XCTestCase {
       || (0x2066...0x2069).contains(v)
   }
 
+  /// Runs the binary (strict) with `directory` as its working directory: `record FILE` with a
+  /// hostile name may create a file, and it must land in the test's own directory.
+  struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var outcomes: [JSON] { stdout.split(separator: "\n").compactMap { JSON.parse(String($0)) } }
+  }
+
+  static func run(_ arguments: [String], in directory: String) -> Run {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ProcLabBinary.path)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    env["PROCLAB_STRICT"] = "1"
+    env["XDG_STATE_HOME"] = directory + "/state"
+    env["TMPDIR"] = directory
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = out
+    process.standardError = err
+    do { try process.run() } catch { return Run(status: -1, stdout: "", stderr: "\(error)") }
+    nonisolated(unsafe) var errData = Data()
+    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    reader.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !reader.isFinished { usleep(1000) }
+    return Run(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
   func testEveryCommandAnswersHostileArgumentsWithOneClearLine() throws {
     let commands = Catalog.registry.commands
     var lines: [[UInt8]] = []
@@ -104,7 +141,7 @@ final class ReliabilityHostileArgumentsTests: XCTestCase {
       for line in batch { bytes += line + [10] }
       bytes += Array("info\n".utf8)
       XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-      let run = ProcLabBinary.run(["run", path, "--json", "--allow-exec"], timeout: 240)
+      let run = Self.run(["run", path, "--json", "--allow-exec"], in: directory)
       XCTAssertEqual(
         run.status, 1, "the shell ended by itself, some commands failed: \(run.stderr.suffix(2000))")
       for marker in [
@@ -130,7 +167,8 @@ final class ReliabilityHostileArgumentsTests: XCTestCase {
         refused += 1
         guard let error = outcome["error"]?.stringValue else {
           // A command that ran and reported a failure in its own output (not a usage error).
-          XCTAssertFalse(outcome["output"]?.arrayValue?.isEmpty ?? true, "\(input): failed without saying why")
+          XCTAssertFalse(
+            outcome["output"]?.arrayValue?.isEmpty ?? true, "\(input): failed without saying why")
           continue
         }
         XCTAssertFalse(error.contains("cleanup invariant"), "\(input): \(error)")

@@ -15,7 +15,8 @@ final class ReliabilityLimitsTests: XCTestCase {
   func testEveryCountSizeAndDurationOptionRefusesAHugeValueNamingItsLimit() throws {
     var lines: [(line: String, option: String)] = []
     for command in Catalog.registry.commands {
-      for option in command.options where !option.isFlag && !option.takesRest {
+      // Every option that takes a count, a size or a duration (not a directory or a program).
+      for option in command.options where !option.isFlag && !option.takesRest && option.value != "DIR" {
         // crash --threads counts the threads of --in-thread.
         let needs = command.name == "crash" && option.name == "--threads" ? " --in-thread" : ""
         lines.append(("\(Self.prefix(command))\(needs) \(option.name) 2147483648", option.name))
@@ -175,5 +176,52 @@ final class ReliabilityLimitsTests: XCTestCase {
     XCTAssertEqual(allowed[4]["ok"]?.boolValue, true)
     let pids = (allowed[4]["facts"]?["children"]?.arrayValue ?? []).compactMap { $0["pid"]?.intValue }
     XCTAssertEqual(pids.count, 2, "two real processes ran /bin/true")
+  }
+  func testALessonCannotRunAProgramThroughSkip() throws {
+    let dir = NSTemporaryDirectory() + "proclab-lesson-exec-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let marker = dir + "/ran"
+    // A lesson file whose step is an external program: `skip` runs a step's command for the person.
+    try """
+    ---
+    id: program
+    title: A lesson that runs a program
+    order: 1
+    summary: its only step starts an external program
+    needs:
+      - spawn
+    ---
+
+    # A lesson that runs a program
+
+    Text.
+
+    ## The step
+
+    Type it.
+
+    ```proclab
+    proclab> spawn --exec /usr/bin/touch \(marker)
+    ...
+    ```
+
+    ## Summary
+
+    Done.
+    """.write(toFile: dir + "/01-program.md", atomically: true, encoding: .utf8)
+    let run = ProcLabBinary.run([
+      "-c", "lesson program --lessons \(dir); skip; spawn --exec /bin/true", "--json",
+    ])
+    let o = run.outcomes
+    XCTAssertEqual(
+      o.count, 4, "lesson, the step's command run by skip, skip, spawn: \(run.stdout + run.stderr)")
+    XCTAssertEqual(o.first?["ok"]?.boolValue, true, "the lesson loaded: \(o.first?.serialized ?? run.stderr)")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "skip did not run the lesson's program")
+    let refused = o.first { $0["command"]?.stringValue == "spawn" && $0["ok"]?.boolValue == false }
+    XCTAssertTrue((refused?["error"]?.stringValue ?? "").contains("needs --allow-exec"), run.stdout)
+    XCTAssertEqual(
+      o.last?["ok"]?.boolValue, true, "typed by the person, a program still runs: \(o.last?.serialized ?? "")"
+    )
   }
 }

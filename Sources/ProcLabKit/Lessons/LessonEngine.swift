@@ -430,7 +430,14 @@ public final class LessonEngine {
     }
     session.write(Style.dim("skip: running '\(command)' for you"))
     skipping = true
-    defer { skipping = false }
+    // The command comes from the lesson file, not from the person: it may not run external
+    // programs (spawn --exec); typed by the person, the same command may.
+    let allowed = session.allowExec
+    session.allowExec = false
+    defer {
+      skipping = false
+      session.allowExec = allowed
+    }
     var captures = a.captures
     var lastOutcome: Outcome?
     for words in (try? WordSplitter.split(command)) ?? [] {
