@@ -22,5 +22,11 @@ let package = Package(
     .executableTarget(
       name: "FuzzCommandLine", dependencies: ["FuzzSupport", .product(name: "ProcLabKit", package: main)],
       swiftSettings: parseAsLibrary, linkerSettings: lld),
+    .executableTarget(
+      name: "FuzzTranscript", dependencies: ["FuzzSupport", .product(name: "ProcLabKit", package: main)],
+      swiftSettings: parseAsLibrary, linkerSettings: lld),
+    .executableTarget(
+      name: "FuzzLesson", dependencies: ["FuzzSupport", .product(name: "ProcLabKit", package: main)],
+      swiftSettings: parseAsLibrary, linkerSettings: lld),
   ]
 )

@@ -170,4 +170,32 @@ final class ReliabilityTerminationTests: XCTestCase {
       )
     }
   }
+  func testSIGTERMInALessonKeepsTheProgressAndTheHistory() throws {
+    let state = NSTemporaryDirectory() + "proclab-term-lesson-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: state) }
+    let shell = try TerminalSession(environment: ["XDG_STATE_HOME": state])
+    XCTAssertTrue(shell.waitFor("proclab> "), shell.screen)
+    shell.type("lesson 1\r")
+    XCTAssertTrue(shell.waitFor("Step 1/"), shell.screen)
+    let mark = shell.mark
+    shell.type("info\r")
+    XCTAssertTrue(shell.waitFor("passed", after: mark), String(shell.screen[mark...]))
+    shell.type("spawn 2 --hold 60\r")
+    XCTAssertTrue(shell.waitFor("quitting kills and reaps them", after: mark), String(shell.screen[mark...]))
+    let children = ProcFS.children(of: shell.pid)
+    XCTAssertEqual(children.count, 2)
+    kill(shell.pid, SIGTERM)
+    XCTAssertEqual(shell.waitForExit(), .exited(128 + SIGTERM))
+    for pid in children {
+      let s = ProcFS.stat(pid)?.state
+      XCTAssertTrue(s == nil || s == "Z", "held child \(pid) ended with the shell")
+    }
+    let progress = try String(contentsOfFile: state + "/proclab/progress.json", encoding: .utf8)
+    let json = try XCTUnwrap(JSON.parse(progress.replacingOccurrences(of: "\n", with: " ")), progress)
+    XCTAssertEqual(json["current"]?.stringValue, "process")
+    XCTAssertEqual(
+      json["lessons"]?["process"]?["passed"]?.arrayValue?.first?.intValue, 0, "step 1 passed: \(progress)")
+    let history = try String(contentsOfFile: state + "/proclab/history", encoding: .utf8)
+    XCTAssertTrue(history.contains("spawn 2 --hold 60"), history)
+  }
 }
