@@ -177,51 +177,61 @@ final class ReliabilityLimitsTests: XCTestCase {
     let pids = (allowed[4]["facts"]?["children"]?.arrayValue ?? []).compactMap { $0["pid"]?.intValue }
     XCTAssertEqual(pids.count, 2, "two real processes ran /bin/true")
   }
-  func testALessonCannotRunAProgramThroughSkip() throws {
+  func testALessonCannotRunAProgramOrOverwriteAFileThroughSkip() throws {
     let dir = NSTemporaryDirectory() + "proclab-lesson-exec-\(getpid())"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let marker = dir + "/ran"
-    // A lesson file whose step is an external program: `skip` runs a step's command for the person.
-    try """
-    ---
-    id: program
-    title: A lesson that runs a program
-    order: 1
-    summary: its only step starts an external program
-    needs:
-      - spawn
-    ---
+    let precious = dir + "/precious.txt"
+    try "the person's file\n".write(toFile: precious, atomically: true, encoding: .utf8)
+    // Lesson files whose step is dangerous: `skip` runs a step's command for the person.
+    for (verb, step, refusal) in [
+      ("spawn", "spawn --exec /usr/bin/touch \(marker)", "needs --allow-exec"),
+      ("record", "record \(precious) --force", "cannot start recording"),
+    ] {
+      let lessons = dir + "/\(verb)"
+      try FileManager.default.createDirectory(atPath: lessons, withIntermediateDirectories: true)
+      try """
+      ---
+      id: danger
+      title: A lesson with a dangerous step
+      order: 1
+      summary: its only step is not the learner's to grant
+      needs:
+        - \(verb)
+      ---
 
-    # A lesson that runs a program
+      # A lesson with a dangerous step
 
-    Text.
+      Text.
 
-    ## The step
+      ## The step
 
-    Type it.
+      Type it.
 
-    ```proclab
-    proclab> spawn --exec /usr/bin/touch \(marker)
-    ...
-    ```
+      ```proclab
+      proclab> \(step)
+      ...
+      ```
 
-    ## Summary
+      ## Summary
 
-    Done.
-    """.write(toFile: dir + "/01-program.md", atomically: true, encoding: .utf8)
-    let run = ProcLabBinary.run([
-      "-c", "lesson program --lessons \(dir); skip; spawn --exec /bin/true", "--json",
-    ])
-    let o = run.outcomes
-    XCTAssertEqual(
-      o.count, 4, "lesson, the step's command run by skip, skip, spawn: \(run.stdout + run.stderr)")
-    XCTAssertEqual(o.first?["ok"]?.boolValue, true, "the lesson loaded: \(o.first?.serialized ?? run.stderr)")
+      Done.
+      """.write(toFile: lessons + "/01-danger.md", atomically: true, encoding: .utf8)
+      let run = ProcLabBinary.run(["-c", "lesson danger --lessons \(lessons); skip", "--json"])
+      let o = run.outcomes
+      XCTAssertEqual(
+        o.first?["ok"]?.boolValue, true, "the lesson loaded: \(o.first?.serialized ?? run.stderr)")
+      let refused = o.first { $0["command"]?.stringValue == verb && $0["ok"]?.boolValue == false }
+      XCTAssertTrue((refused?["error"]?.stringValue ?? "").contains(refusal), "\(step): \(run.stdout)")
+    }
     XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "skip did not run the lesson's program")
-    let refused = o.first { $0["command"]?.stringValue == "spawn" && $0["ok"]?.boolValue == false }
-    XCTAssertTrue((refused?["error"]?.stringValue ?? "").contains("needs --allow-exec"), run.stdout)
     XCTAssertEqual(
-      o.last?["ok"]?.boolValue, true, "typed by the person, a program still runs: \(o.last?.serialized ?? "")"
-    )
+      try String(contentsOfFile: precious, encoding: .utf8), "the person's file\n",
+      "skip did not overwrite it")
+    // Typed by the person, the same program runs.
+    let typed = ProcLabBinary.json("spawn --exec /usr/bin/touch \(marker)")
+    XCTAssertEqual(typed.outcomes.first?["ok"]?.boolValue, true, typed.stdout)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: marker))
   }
 }
