@@ -33,7 +33,9 @@ public enum LabChild {
     ParentDeath.killWithParent(expectedParent: getppid())
     CoreDumps.disable()
     ResourceLimits.lower(ResourceLimits.cpu, to: 120)
-    if !Sanitizers.addressSanitizer { ResourceLimits.lower(ResourceLimits.addressSpace, to: 4 << 30) }
+    if !Sanitizers.addressSanitizer {
+      ResourceLimits.lower(ResourceLimits.addressSpace, to: 4 << 30)
+    }
     if let loadavg = ProcFS.read("/proc/loadavg"), let field = loadavg.split(separator: " ").dropFirst(3).first,
       let total = field.split(separator: "/").last.flatMap({ Int($0) })
     {
