@@ -966,7 +966,20 @@ static int count_racy(volatile unsigned long long *c, long long n, int parent) {
 static int count_locked(volatile unsigned long long *c, sem_t *s, long long n, int parent) {
   for (long long i = 0; i < n; i++) {
     if (parent && (i & 0xFFFF) == 0 && clab_interrupt_requested()) return -2;
-    while (sem_wait(s) != 0) {
+    if (parent) {
+      // Ctrl-C reaches the child too (same process group) and may kill it while it holds
+      // the semaphore: the parent must not wait for it forever, so it waits in 50 ms steps.
+      while (sem_trywait(s) != 0) {
+        if (clab_interrupt_requested()) return -2;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50000000L;
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        if (sem_timedwait(s, &ts) == 0) break;
+      }
+    } else {
+      while (sem_wait(s) != 0) {
+      }
     }
     unsigned long long v = *c;
     *c = v + 1;

@@ -24,6 +24,19 @@ static void sleep_ns(long ns) {
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
+// Sleeps like sleep_ns, but in slices of at most 10 ms, and stops early once
+// Ctrl-C was pressed: a worker holding the lock for 200 ms must not make every
+// queued worker wait out its own hold before the command can return.
+static void hold_ns(long ns) {
+  uint64_t end = now_ns() + (uint64_t)ns;
+  while (!clab_interrupt_requested()) {
+    uint64_t now = now_ns();
+    if (now >= end) break;
+    uint64_t left = end - now;
+    sleep_ns(left > 10000000ull ? 10000000L : (long)left);
+  }
+}
+
 static void thread_switches(long *voluntary, long *involuntary) {
   struct rusage ru;
   getrusage(RUSAGE_THREAD, &ru);
@@ -119,11 +132,11 @@ static void work_turns(sync_shared *s, int index) {
     if (clab_interrupt_requested()) break;
     clab_sync_turn *t = &w->turn[r];
     take(s, w, t);
-    sleep_ns(s->run.hold_ns); // hold it: the others must wait
+    hold_ns(s->run.hold_ns); // hold it: the others must wait (Ctrl-C cuts it short)
     give_back(s, w, t);
     w->turns = r + 1;
     // A short pause outside so that the order of turns varies.
-    sleep_ns(s->run.hold_ns / 4 + 1000);
+    hold_ns(s->run.hold_ns / 4 + 1000);
   }
   thread_switches(&v1, &i1);
   w->voluntary = v1 - v0;

@@ -29,9 +29,13 @@ public enum LabChild {
     // CPU-time cap so a runaway loop ends by itself, an address-space cap so no
     // experiment can take the machine's memory, and a task cap a little above
     // today's system-wide count (from /proc/loadavg) against fork bombs.
+    // Dies with the shell: a shell killed by SIGKILL cannot clean up its children itself.
+    ParentDeath.killWithParent(expectedParent: getppid())
     CoreDumps.disable()
     ResourceLimits.lower(ResourceLimits.cpu, to: 120)
-    ResourceLimits.lower(ResourceLimits.addressSpace, to: 4 << 30)
+    if !Sanitizers.addressSanitizer {
+      ResourceLimits.lower(ResourceLimits.addressSpace, to: 4 << 30)
+    }
     if let loadavg = ProcFS.read("/proc/loadavg"), let field = loadavg.split(separator: " ").dropFirst(3).first,
       let total = field.split(separator: "/").last.flatMap({ Int($0) })
     {

@@ -430,7 +430,18 @@ public final class LessonEngine {
     }
     session.write(Style.dim("skip: running '\(command)' for you"))
     skipping = true
-    defer { skipping = false }
+    // The command comes from the lesson file, not from the person: it may not run external
+    // programs (spawn --exec); typed by the person, the same command may.
+    // Nor may it start a recording (record FILE --force would overwrite any file).
+    let allowed = session.allowExec
+    let playing = session.extensions[TranscriptPlayer.playingKey]
+    session.allowExec = false
+    session.extensions[TranscriptPlayer.playingKey] = Box(true)
+    defer {
+      skipping = false
+      session.allowExec = allowed
+      session.extensions[TranscriptPlayer.playingKey] = playing
+    }
     var captures = a.captures
     var lastOutcome: Outcome?
     for words in (try? WordSplitter.split(command)) ?? [] {

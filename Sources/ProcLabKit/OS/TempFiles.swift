@@ -7,7 +7,8 @@ public final class TemporaryDirectory {
 
   /// mkdtemp("/tmp/proclab-XXXXXX").
   public init(prefix: String = "proclab") throws {
-    let base = String(cString: getenv("TMPDIR") ?? strdup("/tmp"))
+    // (strdup("/tmp") here leaked a copy on every call: LeakSanitizer found it.)
+    let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
     let start = Clock.nanoseconds()
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }

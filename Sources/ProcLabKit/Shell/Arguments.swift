@@ -134,6 +134,11 @@ public struct Arguments: Sendable {
     for scalar in text.unicodeScalars {
       if scalar.value < 0x20 || scalar.value == 0x7f {
         out += "\\x" + String(scalar.value, radix: 16)
+      } else if (0x80...0x9f).contains(scalar.value) || (0x202a...0x202e).contains(scalar.value)
+        || (0x2066...0x2069).contains(scalar.value)
+      {
+        // C1 controls (a terminal may read U+009B as an escape) and bidi overrides that reorder the line.
+        out += "\\u{" + String(scalar.value, radix: 16) + "}"
       } else {
         out.unicodeScalars.append(scalar)
       }

@@ -20,6 +20,8 @@ public struct Registry: Sendable {
 
   /// The closest known name to a mistyped one, if it is close enough to be a typo.
   public func suggestion(for word: String) -> String? {
+    // Names are short: a long word is no typo of one, and the edit distance grows with its length.
+    guard word.count <= 32 else { return nil }
     let lowered = word.lowercased()
     if byName[lowered] != nil { return lowered }
     var best: (name: String, distance: Int)?

@@ -51,6 +51,9 @@ enum SpawnCommand {
     let held = args.flag("--hold")
     let hold = try args.double("--hold", default: 0, in: 0...3600)
     let noReap = args.flag("--no-reap")
+    if held || noReap {
+      try SessionLimits.checkHeldChildren(adding: count, command: "spawn", session: session)
+    }
     try args.exclusive("--fork", "--exec")
     let method: Method = args.flag("--exec") ? .exec : args.flag("--fork") ? .fork : .posixSpawn
     var program: [String] = []
