@@ -78,7 +78,9 @@ final class TraceCrossCheckTests: XCTestCase {
         guard let name = call["call"]?.stringValue, let pid = call["pid"]?.intValue,
           let names = Self.straceNames[name]
         else { continue }
-        let observed = seen[Int32(pid)] ?? []
+        // strace -f prefixes each line with the calling thread's ID; our trace knows both.
+        let tid = call["tid"]?.intValue ?? pid
+        let observed = (seen[Int32(tid)] ?? []).union(seen[Int32(pid)] ?? [])
         XCTAssertFalse(
           observed.isDisjoint(with: names),
           "\(outcome["command"]!.stringValue!): trace says pid \(pid) called \(name), strace saw none of \(names.sorted())"

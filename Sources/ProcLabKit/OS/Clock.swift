@@ -14,6 +14,14 @@ public enum Clock {
     .nanoseconds(Int64(bitPattern: nanoseconds() &- start))
   }
 
+  /// Sleeps (nanosleep) for a short, fixed time, whatever Ctrl-C does.
+  public static func pause(_ d: Duration) {
+    let ns = max(0, d.nanoseconds)
+    var request = timespec(tv_sec: Int(ns / 1_000_000_000), tv_nsec: Int(ns % 1_000_000_000))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+  }
+
   /// Sleeps (nanosleep), waking early with `Interrupted` on Ctrl-C.
   public static func sleep(_ d: Duration) throws {
     let end = nanoseconds() &+ UInt64(max(0, d.nanoseconds))

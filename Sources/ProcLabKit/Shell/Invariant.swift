@@ -26,7 +26,15 @@ public struct CleanupInvariant {
       }
     }
     let heldThreads = keepers.reduce(0) { $0 + $1.heldThreads }
-    let threads = ProcFS.threads(of: me).count
+    // pthread_join returns when the thread's TID futex is cleared, a moment before the
+    // kernel unlinks the task from /proc/PID/task: give a just-joined thread up to ~50 ms.
+    var threads = ProcFS.threads(of: me).count
+    var settle = 0
+    while threads > baselineThreads + heldThreads && settle < 25 {
+      Clock.pause(.milliseconds(2))
+      threads = ProcFS.threads(of: me).count
+      settle += 1
+    }
     if threads > baselineThreads + heldThreads {
       problems.append("\(threads - baselineThreads - heldThreads) thread(s) left running")
     }
