@@ -19,7 +19,9 @@ struct ProcLab: ParsableCommand {
     help: ArgumentHelp("Run these commands (separated by ';') and exit.", valueName: "commands"))
   var commands: String?
 
-  @Option(name: .customLong("lessons"), help: ArgumentHelp("Load the course from this directory.", valueName: "dir"))
+  @Option(
+    name: .customLong("lessons"), help: ArgumentHelp("Load the course from this directory.", valueName: "dir")
+  )
   var lessonsDirectory: String?
 
   @OptionGroup var options: GlobalOptions

@@ -7,14 +7,18 @@ import XCTest
 /// How the shell ends: it never leaves children behind and never loses what it saves.
 final class ShellLifecycleTests: XCTestCase {
   var state = ""
-  override func setUp() { state = NSTemporaryDirectory() + "proclab-life-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
+  override func setUp() {
+    state = NSTemporaryDirectory() + "proclab-life-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+  }
   override func tearDown() { try? FileManager.default.removeItem(atPath: state) }
 
   /// The PIDs a `spawn --hold` printed (the first column of its table).
   func heldPIDs(in screen: String) -> [Int32] {
     screen.split(whereSeparator: \.isNewline).compactMap { line -> Int32? in
       let words = line.split(separator: " ")
-      guard words.count > 3, words[3] == "S" || line.contains("sleeping"), let pid = Int32(words[0]) else { return nil }
+      guard words.count > 3, words[3] == "S" || line.contains("sleeping"), let pid = Int32(words[0]) else {
+        return nil
+      }
       return pid
     }
   }
@@ -40,7 +44,9 @@ final class ShellLifecycleTests: XCTestCase {
   func testQuitAndEndOfInputReapHeldChildren() throws {
     let run = ProcLabBinary.json("spawn 3 --hold 120")
     XCTAssertEqual(run.status, 0, run.stderr)
-    let pids = (run.outcomes.first?["facts"]?["children"]?.arrayValue ?? []).compactMap { $0["pid"]?.intValue }
+    let pids = (run.outcomes.first?["facts"]?["children"]?.arrayValue ?? []).compactMap {
+      $0["pid"]?.intValue
+    }
     XCTAssertEqual(pids.count, 3, run.stdout)
     for pid in pids { XCTAssertNil(ProcFS.stat(Int32(pid)), "held child \(pid) ended with the shell") }
   }

@@ -26,7 +26,8 @@ final class TerminalTests: XCTestCase {
     shell.type("--ho\t")
     XCTAssertTrue(shell.waitFor("--hold ", after: mark), "options complete too: \(shell.screen)")
     shell.type("\u{15}help sp\t\r")
-    XCTAssertTrue(shell.waitFor("usage: spawn", after: mark), "help's argument completes to a command: \(shell.screen)")
+    XCTAssertTrue(
+      shell.waitFor("usage: spawn", after: mark), "help's argument completes to a command: \(shell.screen)")
     shell.type("quit\r")
     XCTAssertEqual(shell.waitForExit(), .exited(0))
   }

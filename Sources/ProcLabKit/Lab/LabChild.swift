@@ -36,7 +36,8 @@ public enum LabChild {
     if !Sanitizers.addressSanitizer {
       ResourceLimits.lower(ResourceLimits.addressSpace, to: 4 << 30)
     }
-    if let loadavg = ProcFS.read("/proc/loadavg"), let field = loadavg.split(separator: " ").dropFirst(3).first,
+    if let loadavg = ProcFS.read("/proc/loadavg"),
+      let field = loadavg.split(separator: " ").dropFirst(3).first,
       let total = field.split(separator: "/").last.flatMap({ Int($0) })
     {
       ResourceLimits.lower(ResourceLimits.processes, to: UInt64(total + 512))

@@ -1,4 +1,3 @@
-
 /// A running lab child: its PID, the pipe it reports on, and the pipe its
 /// standard error goes to. `finish` always kills what is left and reaps it.
 public final class LabProcess {

@@ -61,7 +61,8 @@ public enum Descriptors {
     var buffer = [UInt8](repeating: 0, count: max)
     let start = Clock.nanoseconds()
     let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, max) }
-    Trace.record("read", "\(fd), \(max)", result: n < 0 ? "-1 \(SystemError.name(of: errno))" : "\(n)", since: start)
+    Trace.record(
+      "read", "\(fd), \(max)", result: n < 0 ? "-1 \(SystemError.name(of: errno))" : "\(n)", since: start)
     if n < 0 && errno == EINTR { return [] }
     if n <= 0 { return nil }
     return Array(buffer[0..<n])

@@ -105,7 +105,9 @@ public enum SignalSender {
   public static func sendQuietly(_ signal: Int32, to pid: Int32) {
     let start = Clock.nanoseconds()
     let rc = Glibc.kill(pid, signal)
-    Trace.record("kill", "\(pid), \(Signals.name(signal))", result: rc == 0 ? "0" : "-1 \(SystemError.name(of: errno))", since: start)
+    Trace.record(
+      "kill", "\(pid), \(Signals.name(signal))", result: rc == 0 ? "0" : "-1 \(SystemError.name(of: errno))",
+      since: start)
   }
 
   /// Ends a process and everything in its process group: SIGKILL to the group and to the
