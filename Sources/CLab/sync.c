@@ -288,6 +288,16 @@ typedef struct {
   int index;
 } buffer_arg;
 
+/// A producer or consumer leaves: counted under the mutex, and the waiting
+/// coordinator is woken to see whether everyone has.
+static void worker_finished(buffer_shared *b, clab_condvar_run *run) {
+  pthread_mutex_lock(&b->mutex);
+  b->finished++;
+  run->finished_workers++;
+  pthread_cond_signal(&b->all_done);
+  pthread_mutex_unlock(&b->mutex);
+}
+
 static void *producer(void *p) {
   buffer_arg *a = p;
   buffer_shared *b = a->b;
@@ -315,11 +325,7 @@ static void *producer(void *p) {
     pthread_cond_signal(&b->not_empty);
     pthread_mutex_unlock(&b->mutex);
   }
-  pthread_mutex_lock(&b->mutex);
-  b->finished++;
-  run->finished_workers++;
-  pthread_cond_signal(&b->all_done);
-  pthread_mutex_unlock(&b->mutex);
+  worker_finished(b, run);
   return NULL;
 }
 
@@ -388,11 +394,7 @@ static void *consumer(void *p) {
     pthread_cond_signal(&b->not_full);
     pthread_mutex_unlock(&b->mutex);
   }
-  pthread_mutex_lock(&b->mutex);
-  b->finished++;
-  run->finished_workers++;
-  pthread_cond_signal(&b->all_done);
-  pthread_mutex_unlock(&b->mutex);
+  worker_finished(b, run);
   return NULL;
 }
 
