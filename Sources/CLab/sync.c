@@ -329,6 +329,16 @@ static void *producer(void *p) {
   return NULL;
 }
 
+/// One wait on "not empty" (the mutex held), counted before and after:
+/// every variant of the consumer waits the same way; they differ in when.
+static void wait_for_item(buffer_shared *b, clab_condvar_run *run, clab_condvar_worker *w) {
+  w->waits++;
+  run->consumer_waits++;
+  pthread_cond_wait(&b->not_empty, &b->mutex);
+  w->wakeups++;
+  run->consumer_wakeups++;
+}
+
 static void *consumer(void *p) {
   buffer_arg *a = p;
   buffer_shared *b = a->b;
@@ -345,11 +355,7 @@ static void *consumer(void *p) {
         // stands in for that, so the gap is hit in thousands of items, not millions.
         sleep_ns(20000);
         pthread_mutex_lock(&b->mutex);
-        w->waits++;
-        run->consumer_waits++;
-        pthread_cond_wait(&b->not_empty, &b->mutex);
-        w->wakeups++;
-        run->consumer_wakeups++;
+        wait_for_item(b, run, w);
         if (b->count <= 0) { w->empty_wakeups++; run->empty_wakeups++; }
       } else {
         pthread_mutex_lock(&b->mutex);
@@ -360,21 +366,13 @@ static void *consumer(void *p) {
       // Faulty: checks once. After the wake-up the buffer may be empty again
       // (another consumer took the item first), and it takes anyway.
       if (b->count <= 0 && run->consumed < run->items) {
-        w->waits++;
-        run->consumer_waits++;
-        pthread_cond_wait(&b->not_empty, &b->mutex);
-        w->wakeups++;
-        run->consumer_wakeups++;
+        wait_for_item(b, run, w);
         if (b->count <= 0) { w->empty_wakeups++; run->empty_wakeups++; }
       }
     } else {
       pthread_mutex_lock(&b->mutex);
       while (b->count <= 0 && run->consumed < run->items) {
-        w->waits++;
-        run->consumer_waits++;
-        pthread_cond_wait(&b->not_empty, &b->mutex);
-        w->wakeups++;
-        run->consumer_wakeups++;
+        wait_for_item(b, run, w);
         if (b->count <= 0 && run->consumed < run->items) { w->empty_wakeups++; run->empty_wakeups++; }
       }
     }
