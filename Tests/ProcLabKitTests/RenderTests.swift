@@ -45,6 +45,13 @@ final class RenderTests: XCTestCase {
     XCTAssertTrue(lines[2].hasSuffix("10.0 ms"))
   }
 
+  func testAnIntervalSweepCountsConcurrencyAndOverlapTime() {
+    let sweep = IntervalSweep([(0, 10), (5, 15), (15, 20), (6, 8)])
+    XCTAssertEqual(sweep.maxConcurrent, 3, "5–10 has three open; 15 is an end then a start")
+    XCTAssertEqual(sweep.overlapTime, 5, "two or more were open from 5 to 10")
+    XCTAssertEqual(IntervalSweep([(0, 5), (5, 9)]).maxConcurrent, 1, "touching is not overlapping")
+  }
+
   func testColourIsOnlyAddedWhenEnabledAndStrippedForMatching() {
     XCTAssertEqual(Style.bold("x"), "x")
     Style.enabled = true

@@ -20,20 +20,7 @@ struct SyncTurnsView {
 
   /// The most intervals open at one instant.
   static func maxConcurrent(_ intervals: [(UInt64, UInt64)]) -> Int {
-    var events: [(UInt64, Int)] = []
-    for (a, b) in intervals {
-      events.append((a, 1))
-      events.append((b, -1))
-    }
-    // Ends before starts at the same instant: touching is not overlapping.
-    events.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-    var now = 0
-    var best = 0
-    for e in events {
-      now += e.1
-      best = max(best, now)
-    }
-    return best
+    IntervalSweep(intervals.map { (start: $0.0, end: $0.1) }).maxConcurrent
   }
 
   var heldIntervals: [(UInt64, UInt64)] { turns.map { ($0.acquired, $0.released) } }

@@ -52,21 +52,7 @@ enum ThreadWork {
 
   /// How long intervals overlap: the time during which at least two of them ran.
   static func overlap(_ tracks: [WorkerTrack]) -> UInt64 {
-    var events: [(UInt64, Int)] = []
-    for t in tracks where t.end > t.start {
-      events.append((t.start, 1))
-      events.append((t.end, -1))
-    }
-    events.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-    var running = 0
-    var total: UInt64 = 0
-    var last: UInt64 = 0
-    for (time, delta) in events {
-      if running >= 2 { total += time - last }
-      running += delta
-      last = time
-    }
-    return total
+    IntervalSweep(tracks.filter { $0.end > $0.start }.map { ($0.start, $0.end) }).overlapTime
   }
 
   /// `1,234,567`
