@@ -36,24 +36,18 @@ enum DeadlockCommand {
     var finalMessage: JSON?
     var stuck = false
     // The watchdog: every state change is progress; silence for the timeout is not.
-    // (Several messages can arrive in one read: walk child.messages by index.)
-    var seen = 0
-    watch: while true {
-      while seen < child.messages.count {
-        let message = child.messages[seen]
-        seen += 1
-        if let m = message["message"], let s = LockStateRecord(json: m) {
-          states.append(s)
-        } else {
-          finalMessage = message
-          break watch
-        }
-      }
+    while true {
       // Starting a lab child on a busy machine can take a while: the watchdog
       // counts silence only once the threads have said something.
       let patience: Duration = states.isEmpty ? .seconds(10) : .milliseconds(timeoutMS)
-      if try child.nextMessage(timeout: patience) == nil && seen == child.messages.count {
+      guard let message = try child.nextMessage(timeout: patience) else {
         stuck = true
+        break
+      }
+      if let m = message["message"], let s = LockStateRecord(json: m) {
+        states.append(s)
+      } else {
+        finalMessage = message
         break
       }
     }
