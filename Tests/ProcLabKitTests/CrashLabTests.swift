@@ -10,7 +10,7 @@ final class CrashLabTests: XCTestCase {
   private var crash: Command { FailureArea.commands.first { $0.name == "crash" }! }
 
   private func run(_ line: String) throws -> Report {
-    try crash.run(try Arguments(testing: crash, "crash " + line), Session())
+    try crash.parse(line: "crash " + line).run(Session())
   }
 
   func testTheShellSurvivesEveryKindAndKeepsNothing() throws {

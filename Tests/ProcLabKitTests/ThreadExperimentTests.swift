@@ -8,8 +8,7 @@ final class ThreadExperimentTests: XCTestCase {
   func run(_ line: String, _ session: Session) throws -> Report {
     let words = line.split(separator: " ").map(String.init)
     let command = try XCTUnwrap(Catalog.registry.command(named: words[0]))
-    let args = try Arguments(command: command, words: Array(words.dropFirst()))
-    return try command.run(args, session)
+    return try command.parse(Array(words.dropFirst())).run(session)
   }
 
   func testHeldThreadsAreInProcTaskUntilTheSessionCleansUp() throws {

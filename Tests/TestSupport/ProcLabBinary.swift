@@ -81,3 +81,22 @@ public enum ProcLabBinary {
     run(["-c", commands], strict: strict)
   }
 }
+
+extension Command {
+  /// One spelling of one option, as the hostile-input tests type it.
+  public struct NamedOption {
+    public let name: String
+    public let value: String?
+    public let isFlag: Bool
+    public let takesRest: Bool
+  }
+
+  /// Every spelling of every option that has a name (positionals left out).
+  public var namedOptions: [NamedOption] {
+    options.flatMap { o in
+      o.names.map {
+        NamedOption(name: $0, value: o.placeholder, isFlag: o.shape == .flag, takesRest: o.shape == .rest)
+      }
+    }
+  }
+}

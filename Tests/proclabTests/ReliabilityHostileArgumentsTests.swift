@@ -30,8 +30,8 @@ final class ReliabilityHostileArgumentsTests: XCTestCase {
   static func hostileLines(for command: Command) -> [String] {
     let name = command.name
     var lines: [String] = []
-    let valued = command.options.filter { !$0.isFlag }
-    let flags = command.options.filter { $0.isFlag }
+    let valued = command.namedOptions.filter { !$0.isFlag }
+    let flags = command.namedOptions.filter { $0.isFlag }
     for value in hostileValues {
       let v = quoted(value)
       lines.append("\(name) \(v)")
@@ -46,7 +46,7 @@ final class ReliabilityHostileArgumentsTests: XCTestCase {
     for bogus in ["--bogus", "-x", "---", "--=", "-", "--\u{1b}[2J", "-9999999999999999999999"] {
       lines.append("\(name) \(quoted(bogus))")
     }
-    for option in command.options { lines.append("\(name) \(option.name)x") }
+    for option in command.namedOptions { lines.append("\(name) \(option.name)x") }
     if flags.count > 1 { lines.append(([name] + flags.map(\.name)).joined(separator: " ")) }
     lines.append("\(name) " + String(repeating: "9", count: 50_000))
     lines.append("\(name) --" + String(repeating: "y", count: 50_000))
@@ -61,7 +61,7 @@ final class ReliabilityHostileArgumentsTests: XCTestCase {
     var lines: [[UInt8]] = []
     for bytes in bad {
       lines.append(Array(command.name.utf8) + [0x20] + bytes)
-      if let option = command.options.first(where: { !$0.isFlag }) {
+      if let option = command.namedOptions.first(where: { !$0.isFlag }) {
         lines.append(Array("\(command.name) \(option.name) ".utf8) + bytes)
       }
     }

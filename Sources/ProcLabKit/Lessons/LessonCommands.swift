@@ -100,7 +100,7 @@ enum LessonCommands {
 
   static func simple(
     _ name: String, _ summary: String, usage: String? = nil, aliases: [String] = [], positionals: Int = 0,
-    completion: Command.Completion = .none,
+    completion: Completion = .none,
     _ body: @escaping @Sendable (LessonEngine, Arguments, Session) throws -> [String]
   ) -> Command {
     Command(

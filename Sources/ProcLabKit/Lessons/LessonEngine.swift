@@ -137,7 +137,7 @@ public final class LessonEngine {
         let names = course.lessons.enumerated().map { "\($0.offset + 1) \($0.element.id)" }.joined(
           separator: ", ")
         throw UsageError(
-          "lesson: no lesson '\(Arguments.printable(name))'; \(names.isEmpty ? "no lessons are loaded (see 'lessons')" : "lessons: " + names)"
+          "lesson: no lesson '\(Printable.word(name))'; \(names.isEmpty ? "no lessons are loaded (see 'lessons')" : "lessons: " + names)"
         )
       }
       lesson = found
@@ -304,7 +304,7 @@ public final class LessonEngine {
     let id: String
     if let name {
       guard let lesson = course.find(name) else {
-        throw UsageError("restart: no lesson '\(Arguments.printable(name))'")
+        throw UsageError("restart: no lesson '\(Printable.word(name))'")
       }
       id = lesson.id
     } else {
@@ -334,7 +334,7 @@ public final class LessonEngine {
     let up = letter.uppercased()
     guard let i = Prediction.letters.firstIndex(of: up), i < p.choices.count else {
       throw UsageError(
-        "answer: choose one of \(p.choices.indices.map { p.letter($0) }.joined(separator: ", ")), got '\(Arguments.printable(letter))'"
+        "answer: choose one of \(p.choices.indices.map { p.letter($0) }.joined(separator: ", ")), got '\(Printable.word(letter))'"
       )
     }
     if a.passed {

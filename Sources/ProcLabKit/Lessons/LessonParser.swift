@@ -168,7 +168,7 @@ public enum LessonParser {
           commandIndex = i
         } else if commandIndex == nil && !l.trimmingCharacters(in: .whitespaces).isEmpty && !l.hasPrefix("#")
         {
-          throw fail(n, 1, "expected 'proclab> COMMAND' before the output, found '\(Arguments.printable(l))'")
+          throw fail(n, 1, "expected 'proclab> COMMAND' before the output, found '\(Printable.word(l))'")
         } else if commandIndex != nil && l.hasPrefix("#") {
           throw fail(
             n, 1,

@@ -16,23 +16,42 @@ public enum Completer {
       return .words(session.registry.allNames.filter { $0.hasPrefix(word) })
     }
     guard let command = session.registry.command(named: verb) else { return .words([]) }
+    let typed = Array(previous.dropFirst())
     if word.hasPrefix("-") {
-      let used = Set(previous)
-      return .words(command.options.map(\.name).filter { $0.hasPrefix(word) && !used.contains($0) })
+      let used = Set(typed)
+      return .words(command.options.flatMap(\.names).filter { $0.hasPrefix(word) && !used.contains($0) })
     }
-    // After an option that takes a value, offer nothing but files for path-like options.
-    if let last = previous.last, let option = command.options.first(where: { $0.name == last }),
-      !option.isFlag
+    // After an option that takes a value: that value's words (or files).
+    if let last = typed.last, let option = command.options.first(where: { $0.names.contains(last) }),
+      option.takesValue || (option.shape == .rest && typed.count == typed.lastIndex(of: last)! + 1)
     {
-      return option.value == "FILE" || option.value == "DIR" ? .files : .words([])
+      return words(option.completion, word: word, session: session)
     }
+    // Otherwise the next positional: count the words that were positionals so far.
+    var index = 0
+    var i = 0
+    while i < typed.count {
+      if let option = command.options.first(where: { $0.names.contains(typed[i]) }) {
+        if option.shape == .rest { return .files }
+        if option.takesValue { i += 1 }
+      } else if !typed[i].hasPrefix("-") {
+        index += 1
+      }
+      i += 1
+    }
+    return words(command.positionalCompletion(at: index), word: word, session: session)
+  }
+
+  static func words(_ completion: Completion, word: String, session: Session) -> Result {
     var pool: [String]
-    switch command.completion {
+    switch completion {
     case .none: pool = []
-    case .words(let words): pool = command.name == "help" ? session.registry.commands.map(\.name) : words
+    case .words(let words): pool = words
     case .files: return .files
     case .lessons: pool = session.lessonNames()
     case .children: pool = session.children.pids.map(String.init)
+    case .commands: pool = session.registry.commands.map(\.name)
+    case .topics: pool = Topics.names
     }
     return .words(pool.filter { $0.hasPrefix(word) }.sorted())
   }

@@ -9,6 +9,8 @@ public struct Outcome: Sendable {
   public var lines: [String]
   public var variables: [Variable]
   public var facts: JSONObject
+  /// Every option of the command with the value it ran with (defaults filled in).
+  public var options = JSONObject()
   public var explanation: Explanation
   /// The system calls the command made, when tracing was on.
   public var trace: [TraceCall]
@@ -38,6 +40,7 @@ public struct Outcome: Sendable {
     o["input"] = .string(input)
     o["ok"] = .bool(succeeded)
     if let error { o["error"] = .string(error) }
+    if !options.fields.isEmpty { o["options"] = .object(options) }
     o["facts"] = .object(facts)
     o["output"] = .array(lines.map { .string(Style.stripped($0)) })
     o["explanation"] = .array((explanation.short + explanation.full).map { .string($0) })

@@ -20,22 +20,29 @@ public struct Registry: Sendable {
 
   /// The closest known name to a mistyped one, if it is close enough to be a typo.
   public func suggestion(for word: String) -> String? {
+    if byName[word.lowercased()] != nil { return word.lowercased() }
+    return Registry.closest(to: word, among: Array(byName.keys))
+  }
+
+  /// The closest of `names` to a mistyped word (`--thread` → `--threads`), if close enough to be a typo.
+  public static func closest(to word: String, among names: [String]) -> String? {
     // Names are short: a long word is no typo of one, and the edit distance grows with its length.
-    guard word.count <= 32 else { return nil }
+    // Nor is one character a typo of anything (`e` is not `?`).
+    guard word.count <= 32, word.count >= 2, !names.isEmpty else { return nil }
     let lowered = word.lowercased()
-    if byName[lowered] != nil { return lowered }
     var best: (name: String, distance: Int)?
-    for name in byName.keys {
-      let d = Registry.editDistance(lowered, name)
-      if d < (best?.distance ?? Int.max) || (d == best?.distance && name < best!.name) {
-        best = (name, d)
-      }
+    for name in names.sorted() {
+      let d = editDistance(lowered, name)
+      if d < (best?.distance ?? Int.max) { best = (name, d) }
     }
     guard let best else { return nil }
     let allowed = max(1, min(2, word.count / 3))
     if best.distance <= allowed { return best.name }
-    if let prefix = byName.keys.sorted().first(where: { $0.hasPrefix(lowered) && lowered.count >= 2 }) {
-      return prefix
+    // A prefix of exactly one name (`cond` → condvar); a bare `e` or `-` is no hint at all.
+    let stem = lowered.drop { $0 == "-" }
+    if stem.count >= 2 {
+      let hits = names.filter { $0.drop { $0 == "-" }.hasPrefix(stem) }
+      if hits.count == 1 { return hits[0] }
     }
     return nil
   }

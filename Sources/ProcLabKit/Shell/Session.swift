@@ -74,7 +74,7 @@ public final class Session {
     guard let verb = words.first else { return Outcome(input: "", command: "", succeeded: true) }
     Interrupt.clear()
     guard let command = registry.command(named: verb) else {
-      let shown = Arguments.printable(verb)
+      let shown = Printable.word(verb)
       let hint =
         registry.suggestion(for: verb).map { " — did you mean '\($0)'?" } ?? "; type 'help' for the list"
       return finish(
@@ -84,11 +84,12 @@ public final class Session {
     _ = Trace.drain()
     var outcome: Outcome
     do {
-      let arguments = try Arguments(command: command, words: Array(words.dropFirst()))
-      let report = try command.run(arguments, self)
+      let invocation = try command.parse(Array(words.dropFirst()))
+      let report = try invocation.run(self)
       outcome = Outcome(
         input: input, command: command.name, succeeded: report.succeeded, lines: report.lines,
         variables: report.variables, facts: report.facts, explanation: report.explanation)
+      outcome.options = invocation.parsed.values
     } catch let e as UsageError {
       outcome = Outcome(input: input, command: command.name, succeeded: false, error: e.message)
     } catch is Interrupted {

@@ -146,7 +146,7 @@ public struct Transcript: Sendable {
         throw TranscriptError(
           file: file, line: lineNumber, column: 1,
           message:
-            "expected a command ('proclab> …') or narration ('# …') before output, found '\(Arguments.printable(line))'"
+            "expected a command ('proclab> …') or narration ('# …') before output, found '\(Printable.word(line))'"
         )
       }
     }

@@ -70,7 +70,7 @@ enum RecordCommand {
 
   /// Refuses directories, missing folders and existing files (unless `--force`).
   static func checkedPath(_ path: String, force: Bool) throws -> String {
-    let shown = Arguments.printable(path)
+    let shown = Printable.word(path)
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
       if isDirectory.boolValue { throw UsageError("record: \(shown) is a folder; name a file inside it") }
@@ -83,10 +83,10 @@ enum RecordCommand {
     var dirIsDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: dir, isDirectory: &dirIsDirectory), dirIsDirectory.boolValue
     else {
-      throw UsageError("record: the folder \(Arguments.printable(dir)) does not exist; create it first")
+      throw UsageError("record: the folder \(Printable.word(dir)) does not exist; create it first")
     }
     guard access(dir, W_OK) == 0 else {
-      throw UsageError("record: cannot write in \(Arguments.printable(dir))")
+      throw UsageError("record: cannot write in \(Printable.word(dir))")
     }
     return path
   }

@@ -31,7 +31,7 @@ enum CrashCommand {
     if let word = args.positional(0) {
       guard let kind = CrashKind(rawValue: word.lowercased()) else {
         throw UsageError(
-          "crash: unknown kind '\(Arguments.printable(word))'; kinds: \(CrashKind.listForHelp)")
+          "crash: unknown kind '\(Printable.word(word))'; kinds: \(CrashKind.listForHelp)")
       }
       o.kind = kind
     }

@@ -25,7 +25,7 @@ enum IPCCompareCommand {
     }
     guard sub == "compare" else {
       throw UsageError(
-        "ipc: unknown subcommand '\(Arguments.printable(sub))'; usage: ipc compare [--bytes N] [--rounds N]")
+        "ipc: unknown subcommand '\(Printable.word(sub))'; usage: ipc compare [--bytes N] [--rounds N]")
     }
     let bytes = try IPCReporting.bytes(args, default: 16 << 20, in: 4096...(1 << 30), command: "ipc compare")
     let rounds = try args.int("--rounds", default: 2000, in: 10...100_000)

@@ -18,12 +18,12 @@ enum IPCReporting {
     }
     guard let n = Int(digits), n >= 0 else {
       throw UsageError(
-        "\(command): --bytes must be a size like 65536, 64K or 8M, got '\(Arguments.printable(text))'")
+        "\(command): --bytes must be a size like 65536, 64K or 8M, got '\(Printable.word(text))'")
     }
     let (total, overflow) = n.multipliedReportingOverflow(by: factor)
     guard !overflow, range.contains(total) else {
       throw UsageError(
-        "\(command): --bytes must be \(Units.bytes(range.lowerBound))…\(Units.bytes(range.upperBound)), got \(Arguments.printable(text))"
+        "\(command): --bytes must be \(Units.bytes(range.lowerBound))…\(Units.bytes(range.upperBound)), got \(Printable.word(text))"
       )
     }
     return total

@@ -24,7 +24,7 @@ enum SignalCommand {
     if let word = args.positional(0) {
       guard let n = Signals.parse(word), n != 32, n != 33 else {
         throw UsageError(
-          "signal: unknown signal '\(Arguments.printable(word))'; try \(Signals.namesForHelp) or a number 1…64"
+          "signal: unknown signal '\(Printable.word(word))'; try \(Signals.namesForHelp) or a number 1…64"
         )
       }
       sig = n

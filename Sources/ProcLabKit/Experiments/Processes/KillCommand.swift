@@ -2,15 +2,28 @@ import Glibc
 
 /// `kill PID [SIGNAL]`: send a real signal to a child this shell holds, and say what it did.
 enum KillCommand {
+  struct Options: CommandOptions {
+    var pid: Int32?
+    var signal = SignalValue(SIGTERM)
+
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .positional(
+          "pid", \.pid, "PID", in: 1...Int32.max, "a child this shell created (ps lists them)",
+          completion: .children),
+        .positional("signal", \.signal, "SIGNAL", "the signal to send, by name or number"),
+      ]
+    }
+  }
+
   static let command = Command(
     name: "kill", area: .processes,
     summary: "send a signal to a child this shell created and report what it did",
-    usage: "kill PID [SIGNAL]",
     examples: [
       "spawn 2 --hold 30; kill PID", "kill PID STOP", "kill PID CONT", "kill PID USR1", "kill PID 9",
     ],
-    completion: .children
-  ) { args, session in try run(args, session) }
+    options: Options.self
+  ) { options, session in try run(options, session) }
 
   /// `its children: 4101, 4102` or how to get some.
   static func heldList(_ session: Session) -> String {
@@ -48,13 +61,9 @@ enum KillCommand {
     }
   }
 
-  static func run(_ args: Arguments, _ session: Session) throws -> Report {
-    try args.expectPositionals(atMost: 2)
-    guard let word = args.positional(0) else {
+  static func run(_ options: Options, _ session: Session) throws -> Report {
+    guard let pid = options.pid else {
       throw UsageError("kill: which process? usage: kill PID [SIGNAL]; \(heldList(session))")
-    }
-    guard let pid = Int32(word), pid > 0 else {
-      throw UsageError("kill: PID must be a positive whole number, got '\(Arguments.printable(word))'")
     }
     if let gone = session.children.recentlyReaped.last(where: { $0.pid == pid }) {
       throw UsageError(
@@ -64,15 +73,7 @@ enum KillCommand {
       throw UsageError(
         "kill: \(pid) is not a process this shell created, so it will not signal it; \(heldList(session))")
     }
-    var sig = SIGTERM
-    if let text = args.positional(1) {
-      guard let parsed = Signals.parse(text) else {
-        throw UsageError(
-          "kill: unknown signal '\(Arguments.printable(text))'; use a name or number: \(Signals.namesForHelp)"
-        )
-      }
-      sig = parsed
-    }
+    let sig = options.signal.number
     let name = Signals.name(sig)
     let before = SignalDispositions.read(pid)
     let r = Report()

@@ -3,24 +3,43 @@ import Glibc
 /// `spawn`: create child processes for real (posix_spawn of a lab copy, fork, or
 /// an external program), then report each one's birth, end and resource usage.
 enum SpawnCommand {
-  static let usage = "spawn [N] [--hold SECONDS] [--fork] [--no-reap] [--exec PROGRAM ARGS...]"
+  struct Options: CommandOptions {
+    var count = 1
+    var hold: Double?
+    var method = Method.posixSpawn
+    var noReap = false
+    var program: [String]?
+
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .positional("count", \.count, "N", in: 1...64, "how many children to create"),
+        .value(
+          "--hold", \.hold, "SECONDS", in: 0...3600,
+          "children sleep this long; the shell returns and keeps them (ps, kill, wait)"),
+        .choice(
+          "method", \.method,
+          [("--fork", .fork, "fork() copies of the shell instead of posix_spawn of a fresh proclab")],
+          unchosen: "posix_spawn"),
+        .flag("--no-reap", \.noReap, "let children end but do not reap them: they stay zombies until wait"),
+        .rest("--exec", \.program, "PROGRAM ARGS...", "run an external program (its arguments follow it)"),
+      ]
+    }
+
+    func validate(command: String) throws {
+      if method == .fork && program != nil {
+        throw UsageError("spawn: --fork and --exec cannot be used together; choose one")
+      }
+    }
+  }
 
   static let command = Command(
     name: "spawn", area: .processes,
     summary: "create N child processes and report how each was made, how it ended and what it used",
-    usage: usage,
-    options: [
-      .init(
-        "--hold", value: "SECONDS",
-        "children sleep this long; the shell returns and keeps them (ps, kill, wait)"),
-      .init("--fork", "fork() copies of the shell instead of posix_spawn of a fresh proclab"),
-      .init("--no-reap", "let children end but do not reap them: they stay zombies until wait"),
-      .init("--exec", value: "PROGRAM", "run an external program (ARGS follow it)", takesRest: true),
-    ],
     examples: [
       "spawn 3", "spawn 2 --hold 30", "spawn 2 --fork", "spawn --no-reap", "spawn --exec /bin/echo hello",
-    ]
-  ) { args, session in try run(args, session) }
+    ],
+    options: Options.self
+  ) { options, session in try run(options, session) }
 
   enum Method: String {
     case posixSpawn = "posix_spawn"
@@ -45,21 +64,19 @@ enum SpawnCommand {
       : " — mostly user space: the dynamic loader and the Swift runtime starting up in each copy"
   }
 
-  static func run(_ args: Arguments, _ session: Session) throws -> Report {
-    try args.expectPositionals(atMost: 1)
-    let count = try args.positionalInt(0, named: "count", default: 1, in: 1...64)
-    let held = args.flag("--hold")
-    let hold = try args.double("--hold", default: 0, in: 0...3600)
-    let noReap = args.flag("--no-reap")
+  static func run(_ options: Options, _ session: Session) throws -> Report {
+    let count = options.count
+    let held = options.hold != nil
+    let hold = options.hold ?? 0
+    let noReap = options.noReap
     if held || noReap {
       try SessionLimits.checkHeldChildren(adding: count, command: "spawn", session: session)
     }
-    try args.exclusive("--fork", "--exec")
-    let method: Method = args.flag("--exec") ? .exec : args.flag("--fork") ? .fork : .posixSpawn
+    let method: Method = options.program != nil ? .exec : options.method
     var program: [String] = []
     var resolved = ""
     if method == .exec {
-      program = args.rest
+      program = options.program ?? []
       guard let name = program.first, !name.isEmpty else {
         throw UsageError("spawn: --exec needs a program, e.g. spawn --exec /bin/echo hello")
       }
@@ -73,7 +90,7 @@ enum SpawnCommand {
       }
       guard let path = Spawn.resolve(program: name) else {
         throw UsageError(
-          "spawn: no program '\(Arguments.printable(name))' found (not executable or not on PATH); try /bin/true"
+          "spawn: no program '\(Printable.word(name))' found (not executable or not on PATH); try /bin/true"
         )
       }
       resolved = path
@@ -276,7 +293,7 @@ enum SpawnCommand {
       let outLines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
       let shown = outLines.last == "" ? Array(outLines.dropLast()) : outLines
       r.line("output (\(Units.plural(shown.count, "line"))):")
-      for l in shown.prefix(10) { r.line("  | " + r.note(Arguments.printable(l), .text)) }
+      for l in shown.prefix(10) { r.line("  | " + r.note(Printable.word(l), .text)) }
       if shown.count > 10 { r.line("  | … \(shown.count - 10) more") }
     }
 

@@ -17,7 +17,7 @@ enum WaitCommand {
     var targets = session.children.children.sorted { $0.created < $1.created }
     if let word = args.positional(0), word != "all" {
       guard let pid = Int32(word), pid > 0 else {
-        throw UsageError("wait: expected a PID or 'all', got '\(Arguments.printable(word))'")
+        throw UsageError("wait: expected a PID or 'all', got '\(Printable.word(word))'")
       }
       guard let c = session.children.child(pid) else {
         throw UsageError("wait: \(pid) is not a child this shell holds; \(KillCommand.heldList(session))")

@@ -30,36 +30,45 @@ enum RaceCommand {
     }
   }
 
-  static let defaultThreads = 2
-  static let defaultIterations = 30_000_000
   static let maxTotal = 200_000_000
+
+  struct Options: CommandOptions {
+    var threads = 2
+    var iterations = 30_000_000
+    var only: Variant?
+
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .value("--threads", \.threads, "N", in: 1...64, "threads incrementing the counter"),
+        .value("--iterations", \.iterations, "M", in: 1...100_000_000, "increments per thread"),
+        .choice(
+          "only", \.only,
+          [
+            ("--racy", .unsafe, "only the unprotected increment"),
+            ("--lock", .mutex, "only the increment protected by a pthread mutex"),
+            ("--atomic", .atomic, "only the C11 atomic_fetch_add increment"),
+          ]),
+      ]
+    }
+
+    func validate(command: String) throws {
+      if threads * iterations > maxTotal {
+        throw UsageError(
+          "race: --threads × --iterations must be at most \(maxTotal), got \(threads) × \(iterations) = \(threads * iterations)"
+        )
+      }
+    }
+  }
 
   static let command = Command(
     name: "race", area: .threads,
     summary: "threads add to one counter: lost updates without protection, none with a mutex or atomic",
-    usage: "race [--threads N] [--iterations M] [--racy | --lock | --atomic]",
-    options: [
-      .init("--threads", value: "N", "threads incrementing the counter (1…64, default 2)"),
-      .init("--iterations", value: "M", "increments per thread (1…100000000, default 30000000)"),
-      .init("--racy", "only the unprotected increment"),
-      .init("--lock", "only the increment protected by a pthread mutex"),
-      .init("--atomic", "only the C11 atomic_fetch_add increment"),
-    ],
-    examples: ["race", "race --racy", "race --lock", "race --threads 4 --iterations 100000 --atomic"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 0)
-    try args.exclusive("--racy", "--lock", "--atomic")
-    let n = try args.int("--threads", default: defaultThreads, in: 1...64)
-    let m = try args.int("--iterations", default: defaultIterations, in: 1...100_000_000)
-    if n * m > maxTotal {
-      throw UsageError(
-        "race: --threads × --iterations must be at most \(maxTotal), got \(n) × \(m) = \(n * m)")
-    }
-    var variants: [Variant] = Variant.allCases
-    if args.flag("--racy") { variants = [.unsafe] }
-    if args.flag("--lock") { variants = [.mutex] }
-    if args.flag("--atomic") { variants = [.atomic] }
-    return try run(threads: n, iterations: m, variants: variants, session: session)
+    examples: ["race", "race --racy", "race --lock", "race --threads 4 --iterations 100000 --atomic"],
+    options: Options.self
+  ) { options, session in
+    try run(
+      threads: options.threads, iterations: options.iterations,
+      variants: options.only.map { [$0] } ?? Variant.allCases, session: session)
   }
 
   struct Result {

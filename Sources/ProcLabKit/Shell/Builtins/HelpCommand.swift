@@ -1,23 +1,24 @@
 enum HelpCommand {
   static let command = Command(
     name: "help", aliases: ["?"], area: .shell, summary: "list commands, or show how to use one",
-    usage: "help [COMMAND]", examples: ["help", "help spawn"], completion: .words([])
+    usage: "help [COMMAND]", examples: ["help", "help spawn"], completion: .commands
   ) { args, session in
     try args.expectPositionals(atMost: 1)
     let r = Report()
     if let name = args.positional(0) {
       guard let c = session.registry.command(named: name) else {
         let hint = session.registry.suggestion(for: name).map { " — did you mean '\($0)'?" } ?? ""
-        throw UsageError("help: no command '\(Arguments.printable(name))'\(hint)")
+        throw UsageError("help: no command '\(Printable.word(name))'\(hint)")
       }
       r.line(
         Style.bold(c.name) + (c.aliases.isEmpty ? "" : " (also: \(c.aliases.joined(separator: ", ")))")
           + " — \(c.summary)")
       r.line("usage: \(c.usage)")
-      if !c.options.isEmpty {
+      let rows = c.options.flatMap(\.rows)
+      if !rows.isEmpty {
         r.line("options:")
         var t = Table([])
-        for o in c.options { t.add([o.name + (o.value.map { " " + $0 } ?? ""), o.help]) }
+        for row in rows { t.add([row.label, row.help]) }
         r.lines(t.lines)
       }
       if !c.examples.isEmpty {
@@ -56,7 +57,7 @@ enum ExplainCommand {
     if let topic = args.positional(0) {
       guard let text = Topics.text(for: topic) else {
         throw UsageError(
-          "explain: no topic '\(Arguments.printable(topic))'; topics: \(Topics.names.joined(separator: ", "))"
+          "explain: no topic '\(Printable.word(topic))'; topics: \(Topics.names.joined(separator: ", "))"
         )
       }
       r.lines(text)

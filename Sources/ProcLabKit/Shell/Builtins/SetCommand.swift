@@ -17,19 +17,19 @@ enum SetCommand {
       return r
     }
     guard let value = args.positional(1) else {
-      throw UsageError("set: \(Arguments.printable(key)) needs a value; usage: set explain|color|trace VALUE")
+      throw UsageError("set: \(Printable.word(key)) needs a value; usage: set explain|color|trace VALUE")
     }
     func onOff() throws -> Bool {
       switch value.lowercased() {
       case "on", "true", "yes", "1": return true
       case "off", "false", "no", "0": return false
-      default: throw UsageError("set: \(key) takes on or off, got '\(Arguments.printable(value))'")
+      default: throw UsageError("set: \(key) takes on or off, got '\(Printable.word(value))'")
       }
     }
     switch key.lowercased() {
     case "explain":
       guard let level = Settings.ExplainLevel(rawValue: value.lowercased()) else {
-        throw UsageError("set: explain takes off, short or full, got '\(Arguments.printable(value))'")
+        throw UsageError("set: explain takes off, short or full, got '\(Printable.word(value))'")
       }
       session.settings.explain = level
     case "color", "colour":
@@ -37,7 +37,7 @@ enum SetCommand {
     case "trace":
       session.settings.trace = try onOff()
     default:
-      throw UsageError("set: no setting '\(Arguments.printable(key))'; settings: explain, color, trace")
+      throw UsageError("set: no setting '\(Printable.word(key))'; settings: explain, color, trace")
     }
     r.line("\(key.lowercased()) is now \(value.lowercased())")
     r.fact(key.lowercased(), value.lowercased())

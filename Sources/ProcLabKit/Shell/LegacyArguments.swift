@@ -1,7 +1,6 @@
-/// The words after a verb, checked against the command's options.
-///
-/// Every accessor that can fail throws a `UsageError` whose message names the
-/// command, the value that was wrong and what would work.
+/// The words after a verb, looked up by option name: the shape commands had
+/// before options were declared once and typed (`CommandOptions`). Kept only
+/// while commands move over (`grep -l 'args\.' Sources` lists those left).
 public struct Arguments: Sendable {
   public let command: String
   public private(set) var positionals: [String] = []
@@ -11,8 +10,13 @@ public struct Arguments: Sendable {
   let usage: String
 
   public init(command: Command, words: [String]) throws {
-    self.command = command.name
-    self.usage = command.usage
+    try self.init(name: command.name, usage: command.usage, options: command.legacyOptions, words: words)
+  }
+
+  init(name: String, usage: String, options: [Command.Option], words: [String]) throws {
+    let command = (name: name, usage: usage, options: options)
+    self.command = name
+    self.usage = usage
     var i = 0
     while i < words.count {
       let word = words[i]
@@ -25,7 +29,7 @@ public struct Arguments: Sendable {
         }
         guard let option = command.options.first(where: { $0.name == name }) else {
           throw UsageError(
-            "\(command.name): unknown option \(Arguments.printable(name)); usage: \(command.usage)")
+            "\(command.name): unknown option \(Printable.word(name)); usage: \(command.usage)")
         }
         if option.takesRest {
           rest = (inlineValue.map { [$0] } ?? []) + words[(i + 1)...]
@@ -48,17 +52,12 @@ public struct Arguments: Sendable {
         }
       } else if word.hasPrefix("-") && word.count > 1 && !word.dropFirst().allSatisfy({ $0.isNumber }) {
         throw UsageError(
-          "\(command.name): unknown option \(Arguments.printable(word)); usage: \(command.usage)")
+          "\(command.name): unknown option \(Printable.word(word)); usage: \(command.usage)")
       } else {
         positionals.append(word)
       }
       i += 1
     }
-  }
-
-  /// Builds arguments from a whole command line (`race --threads 4`), for tests.
-  public init(testing command: Command, _ line: String) throws {
-    try self.init(command: command, words: Array((try WordSplitter.split(line).first ?? []).dropFirst()))
   }
 
   public func flag(_ name: String) -> Bool { flags.contains(name) || given[name] != nil }
@@ -74,7 +73,7 @@ public struct Arguments: Sendable {
   public func double(_ name: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
     guard let text = given[name] else { return value }
     guard let x = Double(text), x.isFinite else {
-      throw UsageError("\(command): \(name) must be a number, got '\(Arguments.printable(text))'")
+      throw UsageError("\(command): \(name) must be a number, got '\(Printable.word(text))'")
     }
     guard range.contains(x) else {
       throw UsageError(
@@ -98,7 +97,7 @@ public struct Arguments: Sendable {
   public func expectPositionals(atMost n: Int) throws {
     if positionals.count > n {
       throw UsageError(
-        "\(command): unexpected '\(Arguments.printable(positionals[n]))'; usage: \(usage)")
+        "\(command): unexpected '\(Printable.word(positionals[n]))'; usage: \(usage)")
     }
   }
 
@@ -117,33 +116,14 @@ public struct Arguments: Sendable {
     guard let n = Int(text) else {
       if text.allSatisfy({ $0.isNumber || $0 == "-" }) && !text.isEmpty {
         throw UsageError(
-          "\(command): \(what) must be \(range.lowerBound)…\(range.upperBound), got \(Arguments.printable(text))"
+          "\(command): \(what) must be \(range.lowerBound)…\(range.upperBound), got \(Printable.word(text))"
         )
       }
-      throw UsageError("\(command): \(what) must be a whole number, got '\(Arguments.printable(text))'")
+      throw UsageError("\(command): \(what) must be a whole number, got '\(Printable.word(text))'")
     }
     guard range.contains(n) else {
       throw UsageError("\(command): \(what) must be \(range.lowerBound)…\(range.upperBound), got \(n)")
     }
     return n
-  }
-
-  /// A user's word made safe to echo in one line: control characters escaped, long words cut.
-  public static func printable(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-      if scalar.value < 0x20 || scalar.value == 0x7f {
-        out += "\\x" + String(scalar.value, radix: 16)
-      } else if (0x80...0x9f).contains(scalar.value) || (0x202a...0x202e).contains(scalar.value)
-        || (0x2066...0x2069).contains(scalar.value)
-      {
-        // C1 controls (a terminal may read U+009B as an escape) and bidi overrides that reorder the line.
-        out += "\\u{" + String(scalar.value, radix: 16) + "}"
-      } else {
-        out.unicodeScalars.append(scalar)
-      }
-      if out.count > 40 { return out + "…" }
-    }
-    return out
   }
 }
