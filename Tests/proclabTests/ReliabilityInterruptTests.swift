@@ -95,10 +95,10 @@ final class ReliabilityInterruptTests: XCTestCase {
         continue
       }
       let mark = shell.mark
-      let pressed = Clock.nanoseconds()
+      let pressed = MonotonicClock.nanoseconds()
       shell.type("\u{03}")
       XCTAssertTrue(shell.waitFor("proclab> ", after: mark, timeout: 30), "\(command): the prompt came back")
-      let ms = Double(Clock.nanoseconds() - pressed) / 1e6
+      let ms = Double(MonotonicClock.nanoseconds() - pressed) / 1e6
       let after = String(shell.screen[mark...])
       XCTAssertFalse(after.contains("cleanup invariant"), "\(command): \(after.suffix(600))")
       XCTAssertEqual(settle(shell.pid, to: baseline), baseline, "\(command): everything it started is gone")
@@ -118,10 +118,10 @@ final class ReliabilityInterruptTests: XCTestCase {
     shell.type("spawn 3 --hold 60; wait\r")
     XCTAssertTrue(shell.waitFor("children sleep", after: mark), shell.screen[mark...].description)
     usleep(300_000)
-    let pressed = Clock.nanoseconds()
+    let pressed = MonotonicClock.nanoseconds()
     shell.type("\u{03}")
     XCTAssertTrue(shell.waitFor("proclab> ", after: mark, timeout: 30))
-    latencies.append(("spawn 3 --hold 60; wait", Double(Clock.nanoseconds() - pressed) / 1e6))
+    latencies.append(("spawn 3 --hold 60; wait", Double(MonotonicClock.nanoseconds() - pressed) / 1e6))
     XCTAssertEqual(Holdings(shell.pid).children.count, 3, "the held children are still the shell's")
     let mark2 = shell.mark
     shell.type("quit\r")
@@ -155,11 +155,11 @@ final class ReliabilityTerminationTests: XCTestCase {
         children = ProcFS.children(of: shell.pid)
       }
       XCTAssertGreaterThanOrEqual(children.count, 4, "\(command) started its children: \(shell.screen)")
-      let sent = Clock.nanoseconds()
+      let sent = MonotonicClock.nanoseconds()
       kill(shell.pid, signal)
       XCTAssertEqual(
         shell.waitForExit(timeout: 10), .exited(128 + signal), "\(command): \(shell.screen.suffix(300))")
-      let ms = Double(Clock.nanoseconds() - sent) / 1e6
+      let ms = Double(MonotonicClock.nanoseconds() - sent) / 1e6
       XCTAssertLessThan(ms, 2000, "\(Signals.name(signal)) during \(command) took \(Int(ms)) ms")
       for pid in children {
         let state = ProcFS.stat(pid)?.state

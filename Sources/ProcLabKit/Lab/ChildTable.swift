@@ -20,7 +20,7 @@ public final class ChildTable {
   public init() {}
 
   public func add(_ pid: Int32, label: String, keepZombie: Bool = false) {
-    children.append(Child(pid: pid, label: label, created: Clock.nanoseconds(), keepZombie: keepZombie))
+    children.append(Child(pid: pid, label: label, created: MonotonicClock.nanoseconds(), keepZombie: keepZombie))
   }
 
   public func contains(_ pid: Int32) -> Bool { children.contains { $0.pid == pid } }

@@ -39,7 +39,7 @@ public final class LabProcess {
     var options = Spawn.Options()
     options.descriptors = [(1, report.write), (2, errors.write)]
     options.environment = Lab.environment(extra: environment)
-    let started = Clock.nanoseconds()
+    let started = MonotonicClock.nanoseconds()
     let pid: Int32
     do {
       pid = try Spawn.spawn(
@@ -57,11 +57,11 @@ public final class LabProcess {
   /// Waits for the child's next message (one JSON line), up to `timeout`.
   /// Returns nil if the child ended or the time ran out first; throws on Ctrl-C.
   public func nextMessage(timeout: Duration) throws -> JSON? {
-    let deadline = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
     // Several messages may arrive in one read: hand them out one by one, in order.
     while delivered >= messages.count {
       if reportFD < 0 { return nil }
-      let now = Clock.nanoseconds()
+      let now = MonotonicClock.nanoseconds()
       if now >= deadline { return nil }
       if Interrupt.isRequested { throw Interrupted() }
       pump(for: .nanoseconds(Int64(min(deadline - now, 20_000_000))))
@@ -107,7 +107,7 @@ public final class LabProcess {
         interrupted = true
         break
       }
-      if Clock.nanoseconds() >= deadline {
+      if MonotonicClock.nanoseconds() >= deadline {
         timedOut = true
         break
       }
@@ -152,6 +152,6 @@ public final class LabProcess {
       pid: pid, result: final?["result"], messages: messages,
       status: reaped?.status ?? .signaled(Signals.kill, coreDumped: false),
       usage: reaped?.usage ?? ResourceUsage(),
-      elapsed: Clock.since(started), lastOutput: lines, timedOut: timedOut, trace: trace)
+      elapsed: MonotonicClock.since(started), lastOutput: lines, timedOut: timedOut, trace: trace)
   }
 }

@@ -130,8 +130,8 @@ public struct LessonFileChecker: FileChecker {
   public var fileExtensions: [String] { ["md"] }
 
   public func check(file: String, text: String, options: CheckOptions) -> FileCheckResult {
-    let start = Clock.nanoseconds()
-    func elapsed() -> Double { Double(Clock.nanoseconds() - start) / 1e9 }
+    let start = MonotonicClock.nanoseconds()
+    func elapsed() -> Double { Double(MonotonicClock.nanoseconds() - start) / 1e9 }
     // A folder's README and drafts/ are not lessons (the shell does not load them either).
     let name = (file as NSString).lastPathComponent.lowercased()
     if name == "readme.md" || file.contains("/drafts/") || file.hasPrefix("drafts/") {

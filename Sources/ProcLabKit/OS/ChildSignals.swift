@@ -36,7 +36,7 @@ public struct SignalDispositions: Sendable, Equatable {
 public enum ChildSignals {
   /// sigaction(sig, counting handler): the process survives the signal and wakes up.
   public static func catchCounting(_ sig: Int32) {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = clab_catch_counting(sig)
     Trace.record("sigaction", "\(Signals.name(sig)), counting handler", result: "\(rc)", since: start)
   }
@@ -45,7 +45,7 @@ public enum ChildSignals {
 
   /// nanosleep(2) for `d`, resuming after each caught signal with the time left.
   public static func sleep(_ d: Duration) {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     clab_sleep_ns(d.nanoseconds)
     Trace.record("nanosleep", Units.duration(d), result: "0", since: start)
   }

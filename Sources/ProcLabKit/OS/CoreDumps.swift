@@ -36,7 +36,7 @@ public enum CoreDumps {
   public static func limit() -> Limit {
     var soft: UInt64 = 0
     var hard: UInt64 = 0
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     _ = clab_get_limit(ResourceLimits.core, &soft, &hard)
     let limit = Limit(soft: soft == UInt64.max ? nil : soft, hard: hard == UInt64.max ? nil : hard)
     Trace.record(
@@ -50,7 +50,7 @@ public enum CoreDumps {
   /// the soft limit again without privileges.
   public static func disable() {
     let current = limit()
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = clab_set_limit(ResourceLimits.core, 0, current.hard ?? UInt64.max)
     Trace.record(
       "setrlimit", "RLIMIT_CORE, {0, \(Limit.describe(current.hard))}", result: "\(rc)", since: start)

@@ -18,7 +18,7 @@ public enum Descriptors {
 
   /// close(fd). Errors are ignored: there is nothing useful to do about them here.
   public static func close(_ fd: Int32) {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = Glibc.close(fd)
     Trace.record("close", "\(fd)", result: "\(rc)", since: start)
   }
@@ -59,7 +59,7 @@ public enum Descriptors {
   /// signal interrupted it, nil at end of file or on error.
   public static func readSome(_ fd: Int32, max: Int = 65536) -> [UInt8]? {
     var buffer = [UInt8](repeating: 0, count: max)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, max) }
     Trace.record(
       "read", "\(fd), \(max)", result: n < 0 ? "-1 \(SystemError.name(of: errno))" : "\(n)", since: start)

@@ -31,7 +31,7 @@ public enum Faults {
   public static func trigger(_ kind: Kind, exitCode: Int32 = 0, directory: String, reportEvery: Int = 0)
     -> (value: Int, errno: Int32)
   {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     Trace.record("fault", "\(kind)", result: "(the process should end here)", since: start)
     let r = clab_fault(kind.rawValue, exitCode, directory, Int32(clamping: reportEvery))
     return (Int(r), r == -1 ? clab_errno() : 0)
@@ -40,7 +40,7 @@ public enum Faults {
   /// malloc(block) until it returns NULL or `maxBlocks` are held, then free(3)
   /// them all: how many succeeded, and the errno malloc left (ENOMEM).
   public static func exhaustMemory(block: Int, maxBlocks: Int) -> (blocks: Int, errno: Int32) {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     var error: Int32 = 0
     let n = clab_exhaust_memory(block, maxBlocks, &error)
     Trace.record(
@@ -52,14 +52,14 @@ public enum Faults {
 
   /// pthread_sigmask(SIG_BLOCK, {sig}): the signal waits until sigtimedwait takes it.
   public static func block(signal sig: Int32) {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = clab_block_signal(sig)
     Trace.record("pthread_sigmask", "SIG_BLOCK, \(Signals.name(sig))", result: "\(rc)", since: start)
   }
 
   /// sigtimedwait({sig}, timeout): true when the signal arrived in time.
   public static func wait(signal sig: Int32, timeout: Duration) -> Bool {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = clab_wait_signal(sig, Int32(clamping: timeout.nanoseconds / 1_000_000))
     Trace.record(
       "sigtimedwait", "\(Signals.name(sig)), \(Units.duration(timeout))",
@@ -75,7 +75,7 @@ public enum Faults {
   /// pthread_create × count (each with a `stackBytes` stack), waiting until
   /// every thread has written its gettid(): the new threads' TIDs.
   public static func startThreads(count: Int, stackBytes: Int) -> [Int32] {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     var tids = [pid_t](repeating: 0, count: max(count, 1))
     let n = Int(clab_fate_start(Int32(count), stackBytes, &tids))
     Trace.record(
@@ -88,7 +88,7 @@ public enum Faults {
   public static func triggerInThread(
     _ index: Int, _ kind: Kind, exitCode: Int32 = 0, directory: String, reportEvery: Int = 0
   ) -> Int {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     Trace.record("pthread_cond_broadcast", "worker \(index): \(kind)", result: "0", since: start)
     return Int(
       clab_fate_crash(Int32(index), kind.rawValue, exitCode, directory, Int32(clamping: reportEvery)))

@@ -115,7 +115,7 @@ public enum Fork {
   /// pthread_create + pthread_join: a thread of this process writes `newValue` into the cell.
   public static func memoryThread(newValue: Int) throws -> MemoryView {
     var view = clab_memory_view()
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = clab_memory_thread(newValue, &view)
     Trace.record(
       "pthread_create+join", "thread writes \(newValue) to the cell",
@@ -135,10 +135,10 @@ public enum Fork {
   /// Reads exactly `count` bytes, waiting at most `timeout`; Ctrl-C throws `Interrupted`.
   public static func readExactly(_ fd: Int32, count: Int, timeout: Duration) throws -> [UInt8] {
     var data: [UInt8] = []
-    let deadline = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
     while data.count < count {
       try Interrupt.check()
-      if Clock.nanoseconds() >= deadline { throw SystemError("read", errno: ETIMEDOUT) }
+      if MonotonicClock.nanoseconds() >= deadline { throw SystemError("read", errno: ETIMEDOUT) }
       if Descriptors.readable([fd], timeout: .milliseconds(20)).isEmpty { continue }
       let chunk = try Descriptors.read(fd, max: count - data.count)
       if chunk.isEmpty { throw SystemError("read", errno: EPIPE) }
@@ -152,7 +152,7 @@ public enum Fork {
 public enum Children {
   /// kill(pid, SIGKILL) and its group, then wait4 until it is reaped: the cleanup path.
   public static func killAndReap(_ pid: Int32) {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     _ = Glibc.kill(-pid, SIGKILL)
     _ = Glibc.kill(pid, SIGKILL)
     _ = Glibc.kill(pid, SIGCONT)

@@ -9,7 +9,7 @@ public enum ForkedWorkers {
   public static func start(
     units: Range<UInt64>, steps: Int, unitsPerSlice: Int, ownLock: Bool, reportFD: Int32, sliceCapacity: Int
   ) throws -> Int32 {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let pid = clab_fork_worker(
       units.lowerBound, units.upperBound, Int32(steps), Int32(unitsPerSlice), ownLock ? 1 : 0, reportFD,
       Int32(sliceCapacity))
@@ -27,7 +27,7 @@ public enum ForkedWorkers {
   )
     -> Int
   {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let got = clab_read_exactly(fd, buffer, length, Int32(clamping: timeout.nanoseconds / 1_000_000))
     Trace.record("read", "\(fd), \(length) bytes", result: "\(got)", since: start)
     return got

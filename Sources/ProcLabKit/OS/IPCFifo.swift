@@ -7,7 +7,7 @@ public enum IPCFifo {
   public static func makePrivateDirectory() throws -> String {
     let base = (ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp")
     var template = Array((base + "/proclab-fifo-XXXXXX").utf8CString)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     let path = p.map { String(cString: $0) }
     Trace.record(
@@ -24,7 +24,7 @@ public enum IPCFifo {
 
   /// rmdir(directory).
   public static func removeDirectory(_ directory: String) {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = rmdir(directory)
     Trace.record(
       "rmdir", directory, result: rc == 0 ? "0" : "-1 \(SystemError.name(of: errno))", since: start)

@@ -21,7 +21,7 @@ public enum IPCMessageQueue {
       let p = raw.bindMemory(to: Int32.self)
       for (i, v) in priorities.prefix(8).enumerated() { p[i] = Int32(v) }
     }
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = name.withCString { p -> Int32 in
       m.name = p
       return {

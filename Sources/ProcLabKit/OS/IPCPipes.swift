@@ -30,7 +30,7 @@ public enum IPCPipes {
   public static func fill(readerDelay: Duration) throws -> PipeFillResult {
     var f = clab_ipc_pipe_fill()
     f.delay_ns = readerDelay.nanoseconds
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = {
       IPCCallLog.begin()
       defer { IPCCallLog.end() }
@@ -57,7 +57,7 @@ public enum IPCPipes {
 
   /// fcntl(F_GETPIPE_SZ) of a fresh pipe: what this kernel gives a new pipe.
   public static func defaultCapacity() -> Int {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let n = clab_ipc_default_pipe_size()
     Trace.record("fcntl", "F_GETPIPE_SZ of a new pipe", result: "\(n)", since: start)
     return Int(n)

@@ -41,7 +41,7 @@ public enum IPCSharedMemory {
     s.private_mapping = privateMapping ? 1 : 0
     s.counter_mode = counter.rawValue
     s.iterations = Int64(iterations)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = name.withCString { p -> Int32 in
       s.name = p
       return {

@@ -63,7 +63,7 @@ public enum IPCSignals {
     var s = clab_ipc_signal()
     s.signal = signal
     s.disposition = disposition.rawValue
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = {
       IPCCallLog.begin()
       defer { IPCCallLog.end() }
@@ -103,7 +103,7 @@ public enum IPCSignals {
   /// and takes the SIGCHLD with sigtimedwait (siginfo: sender PID, CLD_EXITED, status).
   public static func sigchld() throws -> SigchldResult {
     var c = clab_ipc_sigchld()
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = {
       IPCCallLog.begin()
       defer { IPCCallLog.end() }

@@ -21,7 +21,7 @@ public enum IPCSockets {
     var b = clab_ipc_boundaries()
     b.datagram = datagram ? 1 : 0
     b.sizes = (Int32(sizes[0]), Int32(sizes[1]), Int32(sizes[2]))
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = {
       IPCCallLog.begin()
       defer { IPCCallLog.end() }

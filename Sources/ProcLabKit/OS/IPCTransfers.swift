@@ -78,7 +78,7 @@ public enum IPCTransfer {
     t.bytes = Int64(bytes)
     t.rounds = Int32(rounds)
     t.message = Int32(message)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = name.withCString { p -> Int32 in
       t.name = p
       return {
@@ -129,7 +129,7 @@ public enum IPCNames {
 
   /// mq_open(name, O_RDONLY) + mq_close: whether a message queue of this name exists.
   public static func queueExists(_ name: String) -> Bool {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let found = clab_ipc_queue_exists(name) != 0
     Trace.record(
       "mq_open", "\(name), O_RDONLY", result: found ? "exists" : "-1 \(SystemError.name(of: clab_errno()))",

@@ -42,7 +42,7 @@ public enum CreationCost {
   }
 
   private static func sample(_ name: String, _ arguments: String, _ body: () -> Int64) throws -> Int64 {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let ns = body()
     if ns < 0 {
       Trace.record(name, arguments, result: "-1 \(SystemError.name(of: Int32(-ns)))", since: start)
@@ -67,7 +67,7 @@ public final class TinyProgram {
   /// Nil on machines without a tiny program (not x86_64 or aarch64) or without memfd.
   public init?() {
     var size: Int32 = 0
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let fd = clab_tiny_program_create(&size)
     Trace.record(
       "memfd_create", "\"proclab-tiny-program\", MFD_CLOEXEC|MFD_EXEC",

@@ -28,7 +28,7 @@ public final class PingPong {
       case .process: Int32(CLAB_SWITCH_PROCESSES)
       }
     var error: Int32 = 0
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     guard let p = clab_switch_open(kind, cpu, &error) else {
       Trace.record(
         "pipe2+\(partner == .process ? "fork" : "pthread_create")", "O_CLOEXEC",
@@ -53,7 +53,7 @@ public final class PingPong {
     guard let pair else { throw SystemError("write", errno: EBADF) }
     var voluntary = 0
     var involuntary = 0
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let ns = clab_switch_batch(pair, Int32(roundTrips), &voluntary, &involuntary)
     if ns < 0 {
       Trace.record(
@@ -76,7 +76,7 @@ public final class PingPong {
     pair = nil
     var voluntary = 0
     var involuntary = 0
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = clab_switch_close(p, &voluntary, &involuntary)
     let call = partner == .process ? "wait4" : partner == .thread ? "pthread_join" : "close"
     Trace.record(
@@ -98,7 +98,7 @@ public final class CPUPin {
   /// sched_getaffinity + sched_getcpu + sched_setaffinity(0, {this CPU}).
   public init() {
     var cpu: Int32 = 0
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     saved = clab_pin_here(&cpu)
     if saved != nil {
       self.cpu = cpu
@@ -118,7 +118,7 @@ public final class CPUPin {
   public func release() {
     guard let s = saved else { return }
     saved = nil
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     clab_unpin(s)
     Trace.record("sched_setaffinity", "0, saved mask", result: "0", since: start)
   }

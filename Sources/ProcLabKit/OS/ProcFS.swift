@@ -18,21 +18,21 @@ public enum ProcFS {
   /// Reads a small file under /proc whole: openat(2), read(2) until end of file, close(2).
   /// Each is traced, so `set trace on` shows that `ps` is just reading files.
   public static func read(_ path: String) -> String? {
-    var start = Clock.nanoseconds()
+    var start = MonotonicClock.nanoseconds()
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     Trace.record(
       "openat", "\"\(path)\", O_RDONLY|O_CLOEXEC",
       result: fd < 0 ? "-1 \(SystemError.name(of: errno))" : "\(fd)", since: start)
     if fd < 0 { return nil }
     defer {
-      start = Clock.nanoseconds()
+      start = MonotonicClock.nanoseconds()
       close(fd)
       Trace.record("close", "\(fd)", result: "0", since: start)
     }
     var data = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
-      start = Clock.nanoseconds()
+      start = MonotonicClock.nanoseconds()
       let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
       Trace.record("read", "\(fd), 4096", result: "\(n)", since: start)
       if n < 0 && errno == EINTR { continue }
@@ -44,7 +44,7 @@ public enum ProcFS {
 
   /// The names in a directory: openat(2) with O_DIRECTORY and getdents64(2) (via readdir(3)).
   public static func list(_ path: String) -> [String]? {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     guard let dir = opendir(path) else {
       Trace.record(
         "openat", "\"\(path)\", O_RDONLY|O_DIRECTORY", result: "-1 \(SystemError.name(of: errno))",
@@ -137,7 +137,7 @@ public enum ProcFS {
   /// What a descriptor refers to (readlink /proc/PID/fd/N): `pipe:[1234]`, a path…
   public static func descriptorTarget(pid: Int32, fd: Int32) -> String? {
     var buffer = [CChar](repeating: 0, count: 4096)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let n = readlink("/proc/\(pid)/fd/\(fd)", &buffer, 4095)
     Trace.record("readlink", "\"/proc/\(pid)/fd/\(fd)\"", result: n < 0 ? "-1" : "\(n)", since: start)
     if n < 0 { return nil }

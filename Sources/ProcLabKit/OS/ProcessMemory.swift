@@ -7,7 +7,7 @@ public enum ProcessMemory {
   /// pread(/proc/PID/mem, 8 bytes, address): the machine word at `address` in
   /// process `pid`, or nil when the kernel refuses (ptrace rules) or the process is gone.
   public static func word(pid: Int32, at address: UInt) -> Int? {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let fd = open("/proc/\(pid)/mem", O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       Trace.record(
@@ -31,7 +31,7 @@ public enum ProcessMemory {
   /// numbers (it shows 0 without CAP_SYS_ADMIN).
   public static func frame(pid: Int32, at address: UInt) -> UInt64? {
     let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let fd = open("/proc/\(pid)/pagemap", O_RDONLY | O_CLOEXEC)
     if fd < 0 { return nil }
     defer { close(fd) }

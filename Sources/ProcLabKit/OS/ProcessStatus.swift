@@ -118,7 +118,7 @@ public enum Wait {
     var usage = rusage()
     var options: Int32 = noHang ? WNOHANG : 0
     if untraced { options |= WUNTRACED | WCONTINUED }
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     // EINTR is retried even on Ctrl-C: reaping must finish, or a zombie is left.
     let got: Int32
     do {
@@ -152,11 +152,11 @@ public enum Wait {
 
   /// Waits for a child with a deadline, polling with WNOHANG; nil if it is still running at the deadline.
   public static func wait4(_ pid: Int32, timeout: Duration) throws -> ReapedChild? {
-    let end = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    let end = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
     var pause: UInt64 = 50_000
     while true {
       if let r = try wait4(pid, noHang: true) { return r }
-      if Clock.nanoseconds() >= end { return nil }
+      if MonotonicClock.nanoseconds() >= end { return nil }
       try Interrupt.check()
       var ts = timespec(tv_sec: 0, tv_nsec: Int(pause))
       nanosleep(&ts, nil)

@@ -7,7 +7,7 @@ public enum Sanitizers {
   /// RLIMIT_AS cap makes every such process fail at start; lab children then
   /// rely on the CPU and task caps alone.
   public static let addressSanitizer: Bool = {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let found = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__asan_init") != nil
     Trace.record("dlsym", "RTLD_DEFAULT, \"__asan_init\"", result: found ? "found" : "NULL", since: start)
     return found

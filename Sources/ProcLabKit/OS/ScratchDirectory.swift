@@ -11,7 +11,7 @@ public final class ScratchDirectory {
   public init(prefix: String) throws {
     let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     guard made != nil else {
       let e = SystemError("mkdtemp")
@@ -41,7 +41,7 @@ public final class ScratchDirectory {
   public func remove() {
     guard !removed else { return }
     removed = true
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
     for name in names { _ = unlink("\(path)/\(name)") }
     let rc = rmdir(path)

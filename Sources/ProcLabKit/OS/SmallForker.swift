@@ -93,7 +93,7 @@ public final class SmallForker {
   /// Asks for `count` samples (write "count\n" to its stdin) and reads them back.
   /// Each sample is recorded in the trace as the helper's fork+waitpid.
   public func samples(_ count: Int) throws -> [Sample] {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     try Descriptors.writeAll(toHelper, "\(count)\n")
     var out: [Sample] = []
     out.reserveCapacity(count)

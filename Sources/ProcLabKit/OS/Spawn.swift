@@ -56,7 +56,7 @@ public enum Spawn {
       envp.forEach { free($0) }
     }
     var pid: pid_t = 0
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = argv.withUnsafeBufferPointer { a in
       envp.withUnsafeBufferPointer { e in
         posix_spawn(&pid, path, &actions, &attr, a.baseAddress!, e.baseAddress!)
@@ -103,7 +103,7 @@ public enum Spawn {
 public enum SignalSender {
   /// kill(pid, sig), ignoring failure (the process may be gone already). Used in cleanup.
   public static func sendQuietly(_ signal: Int32, to pid: Int32) {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = Glibc.kill(pid, signal)
     Trace.record(
       "kill", "\(pid), \(Signals.name(signal))", result: rc == 0 ? "0" : "-1 \(SystemError.name(of: errno))",

@@ -68,7 +68,7 @@ public enum SyncPrimitives {
     run.pointee.processes = processes ? 1 : 0
     run.pointee.hold_ns = Int(hold.nanoseconds)
     run.pointee.timeout_ms = Int(timeout.milliseconds)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let status = clab_sync_run_turns(run)
     let r = run.pointee
     recordCalls(

@@ -49,7 +49,7 @@ extension SyncPrimitives {
     run.pointee.items = Int32(items)
     run.pointee.variant = variant.rawValue
     run.pointee.timeout_ms = Int(timeout.milliseconds)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let status = clab_condvar_run_buffer(run)
     Trace.record("pthread_cond_init", "not_full, not_empty", result: "0", since: start)
     Trace.record(
@@ -110,7 +110,7 @@ public final class LockPair {
 
   /// Creates the mutexes and starts both threads (pthread_mutex_init, pthread_create ×2).
   public init(order: Order, pause: Duration) throws {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     guard let p = clab_deadlock_start(order.rawValue, Int(pause.nanoseconds)) else {
       throw SystemError("pthread_create")
     }
@@ -135,7 +135,7 @@ public final class LockPair {
 
   /// Joins both threads (pthread_join): call only once both are done.
   public func finish() {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     clab_deadlock_finish(pair)
     Trace.record("pthread_join", "×2", result: "0", since: start)
   }

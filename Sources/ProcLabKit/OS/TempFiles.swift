@@ -10,7 +10,7 @@ public final class TemporaryDirectory {
     // (strdup("/tmp") here leaked a copy on every call: LeakSanitizer found it.)
     let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     guard made != nil else {
       let e = errno
@@ -36,12 +36,12 @@ public final class TemporaryDirectory {
   /// unlink every file made here, then rmdir the directory.
   public func remove() {
     for f in files {
-      let start = Clock.nanoseconds()
+      let start = MonotonicClock.nanoseconds()
       let rc = unlink(f)
       Trace.record("unlink", f, result: "\(rc)", since: start)
     }
     files = []
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = rmdir(path)
     Trace.record("rmdir", path, result: "\(rc)", since: start)
   }
@@ -50,7 +50,7 @@ public final class TemporaryDirectory {
 extension Descriptors {
   /// fcntl(fd, F_GETFD): whether close-on-exec is set, or nil if the descriptor is not open.
   public static func closeOnExec(_ fd: Int32) -> Bool? {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let flags = fcntl(fd, F_GETFD)
     Trace.record(
       "fcntl", "\(fd), F_GETFD",

@@ -4,7 +4,7 @@ import Glibc
 public enum ThisProcess {
   /// getpid(2)
   public static var id: Int32 {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let pid = getpid()
     Trace.record("getpid", "", result: "\(pid)", since: start)
     return pid
@@ -12,7 +12,7 @@ public enum ThisProcess {
 
   /// getppid(2)
   public static var parent: Int32 {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let pid = getppid()
     Trace.record("getppid", "", result: "\(pid)", since: start)
     return pid
@@ -30,7 +30,7 @@ public enum Uname {
 
   public static func current() -> Info {
     var u = utsname()
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     uname(&u)
     func field<T>(_ value: T) -> String {
       withUnsafeBytes(of: value) { raw in

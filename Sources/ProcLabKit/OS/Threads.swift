@@ -31,7 +31,7 @@ public enum Threads {
     _ = saved.withUnsafeMutableBytes { clab_block_signals($0.baseAddress, Int32($0.count)) }
     defer { _ = saved.withUnsafeBytes { clab_restore_signals($0.baseAddress) } }
     var thread = pthread_t()
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = pthread_create(
       &thread, nil,
       { raw in
@@ -40,7 +40,7 @@ public enum Threads {
         body.run()
         return nil
       }, context)
-    let took = Clock.nanoseconds() &- start
+    let took = MonotonicClock.nanoseconds() &- start
     Trace.record(
       "pthread_create", label.isEmpty ? "start routine" : label,
       result: rc == 0 ? "0" : SystemError.name(of: rc), since: start)
@@ -53,7 +53,7 @@ public enum Threads {
 
   /// pthread_join(thread, NULL): waits for the thread to end and frees its stack.
   public static func join(_ handle: Handle, label: String = "") {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = pthread_join(handle.thread, nil)
     Trace.record("pthread_join", label.isEmpty ? "thread" : label, result: "\(rc)", since: start)
   }
@@ -69,11 +69,11 @@ public enum Threads {
   /// Polls /proc/self/task until none of `tids` is listed any more, or the time is up.
   @discardableResult
   public static func waitUntilGone(_ tids: [Int32], within: Duration = .milliseconds(500)) -> Bool {
-    let deadline = Clock.nanoseconds() + UInt64(max(0, within.nanoseconds))
+    let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, within.nanoseconds))
     while true {
       let live = Set(tasks())
       if !tids.contains(where: { live.contains($0) }) { return true }
-      if Clock.nanoseconds() >= deadline { return false }
+      if MonotonicClock.nanoseconds() >= deadline { return false }
       usleep(1000)
     }
   }
@@ -125,7 +125,7 @@ public enum Threads {
   /// Probes the calling thread (see `SelfView`).
   public static func probeSelf() throws -> SelfView {
     var s = clab_thread_self()
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = clab_thread_probe(&s)
     Trace.record(
       "pthread_getattr_np", "pthread_self()", result: rc == 0 ? "0" : SystemError.name(of: rc), since: start)
@@ -159,7 +159,7 @@ public enum Threads {
   /// Reads /proc/self/task/TID/syscall: "NR arg1 … arg6 SP PC" while blocked,
   /// "running" or "-1 SP PC" otherwise. Nil when unreadable.
   public static func syscallState(_ tid: Int32) -> SyscallState? {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let text = ProcFS.read("/proc/self/task/\(tid)/syscall")
     Trace.record("read", "/proc/self/task/\(tid)/syscall", result: text == nil ? "-1" : "ok", since: start)
     guard let words = text?.split(whereSeparator: { $0 == " " || $0 == "\n" }), words.count >= 3 else {
@@ -174,7 +174,7 @@ public enum Threads {
 
 /// A pthread mutex at a fixed address (pthread_mutex_init/destroy), shareable
 /// with C loops that lock it.
-public final class Mutex: @unchecked Sendable {
+public final class PthreadMutex: @unchecked Sendable {
   public let pointer: UnsafeMutablePointer<pthread_mutex_t>
   public init() {
     pointer = .allocate(capacity: 1)
@@ -191,7 +191,7 @@ public final class Mutex: @unchecked Sendable {
 /// A countdown: threads call `arrive()`; `wait` returns once `count` have arrived
 /// (pthread_cond_timedwait on a mutex), or at the timeout.
 public final class Latch: @unchecked Sendable {
-  private let mutex = Mutex()
+  private let mutex = PthreadMutex()
   private let cond: UnsafeMutablePointer<pthread_cond_t>
   private var remaining: Int
   public init(count: Int) {
@@ -211,11 +211,11 @@ public final class Latch: @unchecked Sendable {
   }
   /// True when everyone arrived in time.
   public func wait(timeout: Duration) -> Bool {
-    let deadline = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
     mutex.lock()
     defer { mutex.unlock() }
     while remaining > 0 {
-      let now = Clock.nanoseconds()
+      let now = MonotonicClock.nanoseconds()
       if now >= deadline { return false }
       // pthread_cond_timedwait uses CLOCK_REALTIME by default: wait in short steps instead.
       var ts = timespec()

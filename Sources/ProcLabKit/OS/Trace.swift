@@ -66,14 +66,14 @@ public enum Trace {
     }
   }
 
-  /// Records a call that started at `since` (Clock.nanoseconds()).
+  /// Records a call that started at `since` (MonotonicClock.nanoseconds()).
   @inline(__always)
   public static func record(
     _ name: String, _ arguments: @autoclosure () -> String, result: @autoclosure () -> String,
     since start: UInt64
   ) {
     guard enabledFlag else { return }
-    let elapsed = Int64(Clock.nanoseconds() &- start)
+    let elapsed = Int64(MonotonicClock.nanoseconds() &- start)
     let call = TraceCall(
       pid: processID, tid: clab_gettid(), name: name, arguments: arguments(), result: result(),
       nanoseconds: elapsed)
@@ -108,7 +108,7 @@ public enum Trace {
     _ name: String, _ arguments: @autoclosure () -> String, retryOnInterrupt: Bool = true,
     describe: (T) -> String = { "\($0)" }, _ body: () -> T
   ) throws -> T {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     do {
       let r = try systemCall(name, retryOnInterrupt: retryOnInterrupt, body)
       record(name, arguments(), result: describe(r), since: start)

@@ -7,7 +7,7 @@ extension Wait {
   public static func endedWithoutReaping(_ pid: Int32, noHang: Bool) throws -> TerminationStatus? {
     var code: Int32 = 0
     var status: Int32 = 0
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let got = try systemCall("waitid") { clab_waitid_nowait(pid, noHang ? 1 : 0, &code, &status) }
     let result: TerminationStatus? =
       got == 0
@@ -22,11 +22,11 @@ extension Wait {
 
   /// Waits (polling, Ctrl-C honoured) until the child has ended, leaving it unreaped.
   public static func endedWithoutReaping(_ pid: Int32, timeout: Duration) throws -> TerminationStatus? {
-    let end = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    let end = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
     var pause: UInt64 = 50_000
     while true {
       if let s = try endedWithoutReaping(pid, noHang: true) { return s }
-      if Clock.nanoseconds() >= end { return nil }
+      if MonotonicClock.nanoseconds() >= end { return nil }
       try Interrupt.check()
       var ts = timespec(tv_sec: 0, tv_nsec: Int(pause))
       nanosleep(&ts, nil)
@@ -36,7 +36,7 @@ extension Wait {
 
   /// waitid(P_ALL, WNOHANG|WNOWAIT): false when the kernel says this process has no children (ECHILD).
   public static var hasAnyChildren: Bool {
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let rc = clab_any_children()
     let err = clab_errno()
     Trace.record(
@@ -48,11 +48,11 @@ extension Wait {
   /// wait4(pid, WNOHANG|WUNTRACED|WCONTINUED) polled for up to `timeout`: the first
   /// change of state (ended, stopped, continued), or nil if none happened.
   public static func change(_ pid: Int32, within timeout: Duration) throws -> ReapedChild? {
-    let end = Clock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    let end = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
     var pause: UInt64 = 50_000
     while true {
       if let r = try wait4(pid, noHang: true, untraced: true) { return r }
-      if Clock.nanoseconds() >= end { return nil }
+      if MonotonicClock.nanoseconds() >= end { return nil }
       try Interrupt.check()
       var ts = timespec(tv_sec: 0, tv_nsec: Int(pause))
       nanosleep(&ts, nil)

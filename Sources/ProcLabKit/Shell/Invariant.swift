@@ -31,7 +31,7 @@ public struct CleanupInvariant {
     var threads = ProcFS.threads(of: me).count
     var settle = 0
     while threads > baselineThreads + heldThreads && settle < 25 {
-      Clock.pause(.milliseconds(2))
+      MonotonicClock.pause(.milliseconds(2))
       threads = ProcFS.threads(of: me).count
       settle += 1
     }

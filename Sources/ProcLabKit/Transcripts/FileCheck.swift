@@ -119,8 +119,8 @@ public struct TranscriptFileChecker: FileChecker {
   public var fileExtensions: [String] { ["txt"] }
 
   public func check(file: String, text: String, options: CheckOptions) -> FileCheckResult {
-    let start = Clock.nanoseconds()
-    func elapsed() -> Double { Double(Clock.nanoseconds() - start) / 1e9 }
+    let start = MonotonicClock.nanoseconds()
+    func elapsed() -> Double { Double(MonotonicClock.nanoseconds() - start) / 1e9 }
     let transcript: Transcript
     do { transcript = try Transcript.parse(text, file: file) } catch {
       return FileCheckResult(

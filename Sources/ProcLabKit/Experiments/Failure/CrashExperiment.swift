@@ -94,7 +94,7 @@ struct CrashExperiment {
     // Each sibling announces, then goes to sleep in sigtimedwait: give it a
     // moment to get there, so "before" shows it waiting (it may still be R).
     for s in siblings {
-      for _ in 0..<50 where ProcFS.stat(s.pid)?.state == "R" { try Clock.sleep(.milliseconds(2)) }
+      for _ in 0..<50 where ProcFS.stat(s.pid)?.state == "R" { try MonotonicClock.sleep(.milliseconds(2)) }
     }
     o.siblings = siblings.map { Sibling(pid: $0.pid, before: ProcFS.stat($0.pid)) }
 
@@ -126,8 +126,8 @@ struct CrashExperiment {
     o.stateBefore = ProcFS.stat(child.pid)
     o.tidsBefore = ProcFS.threads(of: child.pid)
 
-    if options.delay > .zero { try Clock.sleep(options.delay) }
-    let go = Clock.nanoseconds()
+    if options.delay > .zero { try MonotonicClock.sleep(options.delay) }
+    let go = MonotonicClock.nanoseconds()
     if options.kind == .kill {
       // SIGKILL for the whole process, or addressed to one thread: either way the process ends.
       if let crasher = o.crasher {
@@ -140,7 +140,7 @@ struct CrashExperiment {
     }
     let timeout: Duration = options.backtrace ? .seconds(60) : .seconds(20)
     let run = try child.finish(timeout: timeout + options.delay + Self.readyTimeout)
-    o.sinceGo = Clock.since(go)
+    o.sinceGo = MonotonicClock.since(go)
     o.run = run
     o.oom = run.messages.compactMap { $0["message"]?["oom"] }.first
 

@@ -52,7 +52,7 @@ enum CostCommand {
     var samples = Dictionary(uniqueKeysWithValues: ways.map { ($0, Samples()) })
     defer { session.progressDone() }
     let step = max(1, iterations / 100)
-    let started = Clock.nanoseconds()
+    let started = MonotonicClock.nanoseconds()
     for i in 0..<iterations {
       try Interrupt.check()
       // Round-robin, starting one further each round, so machine noise and
@@ -63,7 +63,7 @@ enum CostCommand {
       }
       if i % step == 0 { session.progress("cost", fraction: Double(i) / Double(iterations)) }
     }
-    let elapsed = Clock.since(started)
+    let elapsed = MonotonicClock.since(started)
     let helper = Parent(pid: forker.pid, mappings: forker.mappings, rss: forker.residentBytes)
     return report(
       ways: ways, samples: samples, iterations: iterations, tinySize: tiny?.size, execPath: exec,

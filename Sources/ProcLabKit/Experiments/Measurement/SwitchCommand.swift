@@ -60,7 +60,7 @@ enum SwitchCommand {
       rows[p.partner]!.roundTrips += batch
     }
     defer { session.progressDone() }
-    let started = Clock.nanoseconds()
+    let started = MonotonicClock.nanoseconds()
     for i in 0..<batches {
       try Interrupt.check()
       // Round-robin, starting one further each time, so noise hits every pair alike.
@@ -74,7 +74,7 @@ enum SwitchCommand {
       }
       if i % max(1, batches / 100) == 0 { session.progress("switch", fraction: Double(i) / Double(batches)) }
     }
-    let elapsed = Clock.since(started)
+    let elapsed = MonotonicClock.since(started)
     for p in pairs {
       let u = p.close()
       rows[p.partner]!.partnerVoluntary = u.voluntary

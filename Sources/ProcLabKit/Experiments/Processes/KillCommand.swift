@@ -44,7 +44,7 @@ enum KillCommand {
   ) throws
     -> ReapedChild?
   {
-    let end = Clock.nanoseconds() + UInt64(window.nanoseconds)
+    let end = MonotonicClock.nanoseconds() + UInt64(window.nanoseconds)
     while true {
       if let s = try Wait.endedWithoutReaping(pid, noHang: true) {
         return ReapedChild(pid: pid, status: s, usage: ResourceUsage())
@@ -56,8 +56,8 @@ enum KillCommand {
       if startState == "T" && state != "T" {
         return ReapedChild(pid: pid, status: .continued, usage: ResourceUsage())
       }
-      if Clock.nanoseconds() >= end { return nil }
-      try Clock.sleep(.milliseconds(2))
+      if MonotonicClock.nanoseconds() >= end { return nil }
+      try MonotonicClock.sleep(.milliseconds(2))
     }
   }
 
@@ -88,7 +88,7 @@ enum KillCommand {
       )
       return r
     }
-    let t0 = Clock.nanoseconds()
+    let t0 = MonotonicClock.nanoseconds()
     try SignalSender.send(sig, to: pid)
     let defaultAction = Signals.info(sig)?.defaultAction ?? "terminate"
     let caught = before?.isCaught(sig) ?? false
@@ -104,7 +104,7 @@ enum KillCommand {
       try keepZombie
       ? watchWithoutReaping(pid, sent: sig, from: before?.state, within: window)
       : Wait.change(pid, within: window)
-    let elapsed = Clock.since(t0)
+    let elapsed = MonotonicClock.since(t0)
     let after = SignalDispositions.read(pid)
     if keepZombie, let change, change.status.signal != nil || change.status.exitCode != nil {
       r.line(
@@ -146,11 +146,11 @@ enum KillCommand {
       // On a busy machine the child may not have run its handler yet: give it up to 2 s to
       // wake, run it and sleep again (its voluntary switch count goes up when it does).
       var after = after
-      let deadline = Clock.nanoseconds() + 2_000_000_000
+      let deadline = MonotonicClock.nanoseconds() + 2_000_000_000
       while (after?.voluntarySwitches ?? 0) <= (before?.voluntarySwitches ?? 0)
-        && Clock.nanoseconds() < deadline
+        && MonotonicClock.nanoseconds() < deadline
       {
-        try Clock.sleep(.milliseconds(5))
+        try MonotonicClock.sleep(.milliseconds(5))
         after = SignalDispositions.read(pid)
       }
       let woke = (after?.voluntarySwitches ?? 0) - (before?.voluntarySwitches ?? 0)

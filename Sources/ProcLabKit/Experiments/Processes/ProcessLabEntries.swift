@@ -31,11 +31,11 @@ enum ProcessLabEntries {
   static let orphan = LabEntry("orphan") { _ in
     try Subreaper.become()
     let me = getpid()
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let (middle, report) = try Subreaper.orphanChain(timeout: .seconds(5))
     let middleEnd = try Wait.wait4(middle, timeout: .seconds(10))
     let grandEnd = try Wait.wait4(report.grandchild, timeout: .seconds(10))
-    let elapsed = Clock.since(start)
+    let elapsed = MonotonicClock.since(start)
     var result: JSONObject = JSONObject()
     result["subreaper"] = .int(Int(me))
     result["subreaper_parent"] = .int(Int(getppid()))

@@ -117,10 +117,10 @@ enum SpawnCommand {
     if method == .exec { output = try Descriptors.pipe() }
 
     let holdDuration = Duration.milliseconds(Int64((hold * 1000).rounded()))
-    let started = Clock.nanoseconds()
+    let started = MonotonicClock.nanoseconds()
     for i in 0..<count {
       try Interrupt.check()
-      let t0 = Clock.nanoseconds()
+      let t0 = MonotonicClock.nanoseconds()
       let pid: Int32
       switch method {
       case .posixSpawn:
@@ -138,10 +138,10 @@ enum SpawnCommand {
         options.descriptors = [(0, null), (1, output!.write), (2, output!.write)]
         pid = try Spawn.spawn(path: resolved, arguments: program, options: options)
       }
-      children.append(Child(pid: pid, created: Clock.since(t0)))
+      children.append(Child(pid: pid, created: MonotonicClock.since(t0)))
       session.progress("spawn", fraction: Double(i + 1) / Double(count))
     }
-    let creation = Clock.since(started)
+    let creation = MonotonicClock.since(started)
     session.progressDone()
     if let o = output {
       Descriptors.close(o.write)
@@ -167,18 +167,18 @@ enum SpawnCommand {
     if held {
       // Wait until each child can take signals as intended (its SIGUSR1 handler is in place),
       // so a `kill` right after this sees the child's real behaviour.
-      let deadline = Clock.nanoseconds() + 10_000_000_000
+      let deadline = MonotonicClock.nanoseconds() + 10_000_000_000
       for i in children.indices {
         while true {
           let d = SignalDispositions.read(children[i].pid)
           // Ready: handler installed and asleep (or already ended).
           if d == nil || (d!.isCaught(SIGUSR1) && d!.state == "S") || d!.state == "Z"
-            || Clock.nanoseconds() > deadline
+            || MonotonicClock.nanoseconds() > deadline
           {
             break
           }
           try Interrupt.check()
-          try Clock.sleep(.milliseconds(2))
+          try MonotonicClock.sleep(.milliseconds(2))
         }
         children[i].state = ProcFS.stat(children[i].pid)?.state
       }
@@ -191,7 +191,7 @@ enum SpawnCommand {
       }
     } else {
       let limit = method == .exec ? Duration.seconds(60) : Duration.seconds(30)
-      let deadline = Clock.nanoseconds() + UInt64(limit.nanoseconds)
+      let deadline = MonotonicClock.nanoseconds() + UInt64(limit.nanoseconds)
       var pending = Set(children.indices)
       var pause: UInt64 = 50_000
       while !pending.isEmpty {
@@ -209,7 +209,7 @@ enum SpawnCommand {
         }
         if pending.isEmpty { break }
         try Interrupt.check()
-        if Clock.nanoseconds() > deadline && !timedOut {
+        if MonotonicClock.nanoseconds() > deadline && !timedOut {
           timedOut = true
           for i in pending { try? SignalSender.send(SIGKILL, to: children[i].pid) }
         }
@@ -234,7 +234,7 @@ enum SpawnCommand {
       }
       if noReap {
         let book = ProcessBook.of(session)
-        let now = Clock.nanoseconds()
+        let now = MonotonicClock.nanoseconds()
         for c in children {
           session.children.add(c.pid, label: "\(label) (ended, not reaped)", keepZombie: true)
           book.entries[c.pid] = ProcessBook.Entry(method: method.rawValue, endedAt: now, endStatus: c.status)

@@ -54,7 +54,7 @@ enum WaitCommand {
         pending.append((c, before))
       }
     }
-    let t0 = Clock.nanoseconds()
+    let t0 = MonotonicClock.nanoseconds()
     var pause = Duration.microseconds(100)
     while !pending.isEmpty {
       var progressed = false
@@ -62,11 +62,11 @@ enum WaitCommand {
         guard let got = try Wait.wait4(c.pid, noHang: true) else { continue }
         progressed = true
         pending.removeAll { $0.0.pid == c.pid }
-        let waited = Clock.since(t0)
+        let waited = MonotonicClock.since(t0)
         session.children.remove(c.pid)
         let entry = book.entries.removeValue(forKey: c.pid)
         statuses.append(got.status)
-        if before == "Z" { zombiesReaped.append((c.pid, entry?.endedAt.map { Clock.since($0) })) }
+        if before == "Z" { zombiesReaped.append((c.pid, entry?.endedAt.map { MonotonicClock.since($0) })) }
         let was =
           before.map { "\($0) \($0 == "Z" ? "zombie" : $0 == "S" ? "sleeping" : $0 == "R" ? "running" : "")" }
           ?? "?"
@@ -82,7 +82,7 @@ enum WaitCommand {
       }
       if pending.isEmpty { break }
       if progressed { pause = .microseconds(100) }
-      do { try Clock.sleep(pause) } catch is Interrupted {
+      do { try MonotonicClock.sleep(pause) } catch is Interrupted {
         interrupted = true
         break
       }

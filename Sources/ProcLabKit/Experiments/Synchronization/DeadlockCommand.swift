@@ -51,9 +51,9 @@ enum DeadlockCommand {
         break
       }
     }
-    let watchdogAt = Clock.nanoseconds()
+    let watchdogAt = MonotonicClock.nanoseconds()
     // Stuck: kill it now (timeout zero). Finished: let it exit on its own.
-    let run = try child.finish(timeout: stuck ? .zero : Clock.since(child.started) + .seconds(10))
+    let run = try child.finish(timeout: stuck ? .zero : MonotonicClock.since(child.started) + .seconds(10))
     if stuck && !run.timedOut && run.status == .exited(0) {
       stuck = false  // it ended just as the watchdog fired
     }
@@ -203,7 +203,7 @@ enum DeadlockCommand {
   static let entry = LabEntry("sync.deadlock") { request in
     let order = LockPair.Order(rawValue: Int32(request["mode"]?.intValue ?? 0)) ?? .opposite
     let pause = Duration.milliseconds(request["pause_ms"]?.intValue ?? 50)
-    let started = Clock.nanoseconds()
+    let started = MonotonicClock.nanoseconds()
     let pair = try LockPair(order: order, pause: pause)
     var seen = -1
     var last = pair.state
@@ -212,7 +212,7 @@ enum DeadlockCommand {
       last = s
       if s.version != seen {
         seen = s.version
-        LabChild.announce(LockStateRecord(state: s, time: Clock.nanoseconds()).json)
+        LabChild.announce(LockStateRecord(state: s, time: MonotonicClock.nanoseconds()).json)
         if s.done.allSatisfy({ $0 }) { break }
       }
       // Deadlocked, this loop runs until the shell's watchdog kills the process.
@@ -221,7 +221,7 @@ enum DeadlockCommand {
     pair.finish()
     let s = last
     return [
-      "elapsed_ns": .int(Int(Clock.nanoseconds() &- started)),
+      "elapsed_ns": .int(Int(MonotonicClock.nanoseconds() &- started)),
       "refusals": .array(s.refusals.map { .int($0) }),
     ]
   }

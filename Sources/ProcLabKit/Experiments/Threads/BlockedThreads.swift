@@ -17,7 +17,7 @@ final class BlockedThreads: Keeper, @unchecked Sendable {
     self.readFD = pipe.read
     self.writeFD = pipe.write
     self.holdFor = holdFor
-    self.started = Clock.nanoseconds()
+    self.started = MonotonicClock.nanoseconds()
   }
 
   /// Threads still listed in /proc/self/task (a held thread ends by itself when its hold time is up).

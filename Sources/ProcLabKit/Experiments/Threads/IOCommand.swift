@@ -42,7 +42,7 @@ enum IOCommand {
     return try run(tasks: k, waitMS: wait, modes: modes, session: session)
   }
 
-  struct Task: Sendable {
+  struct IOTask: Sendable {
     var tid: Int32 = 0
     var asked: UInt64 = 0
     var answered: UInt64 = 0
@@ -53,7 +53,7 @@ enum IOCommand {
     var mode: Mode
     var wall: UInt64
     var cpu: Duration
-    var tasks: [Task]
+    var tasks: [IOTask]
     var threadsUsed: Int
   }
 
@@ -63,14 +63,14 @@ enum IOCommand {
     let wait: UInt64
     var request: (read: Int32, write: Int32) = (-1, -1)
     var replies: [(read: Int32, write: Int32)] = []
-    let mutex = Mutex()
-    var tasks: [Task]
+    let mutex = PthreadMutex()
+    var tasks: [IOTask]
     var server: Threads.Handle?
 
     init(tasks k: Int, waitMS: Int) {
       self.k = k
       self.wait = UInt64(waitMS) * 1_000_000
-      self.tasks = Array(repeating: Task(), count: k)
+      self.tasks = Array(repeating: IOTask(), count: k)
     }
 
     func open() throws {
@@ -102,7 +102,7 @@ enum IOCommand {
         var pending: [(due: UInt64, task: Int)] = []
         var open = true
         while open || !pending.isEmpty {
-          let now = Clock.nanoseconds()
+          let now = MonotonicClock.nanoseconds()
           let stopping = Interrupt.isRequested
           for p in pending where p.due <= now || stopping {
             try? Descriptors.writeAll(
@@ -120,7 +120,7 @@ enum IOCommand {
             open = false
             continue
           }
-          let arrived = Clock.nanoseconds()
+          let arrived = MonotonicClock.nanoseconds()
           for b in bytes { pending.append((arrived + wait, Int(b))) }
         }
       }
@@ -128,7 +128,7 @@ enum IOCommand {
 
     /// A task asks for its data: one byte (its number) into the request pipe.
     func ask(_ i: Int) throws {
-      let t = Clock.nanoseconds()
+      let t = MonotonicClock.nanoseconds()
       mutex.lock()
       tasks[i].asked = t
       mutex.unlock()
@@ -138,7 +138,7 @@ enum IOCommand {
     /// A task's data arrived: read it from its pipe.
     func receive(_ i: Int) throws {
       let data = try Descriptors.read(replies[i].read, max: 4096)
-      let t = Clock.nanoseconds()
+      let t = MonotonicClock.nanoseconds()
       mutex.lock()
       tasks[i].answered = t
       tasks[i].bytes = data.count
@@ -153,7 +153,7 @@ enum IOCommand {
     try bench.open()
     try bench.startServer()
     let cpuBefore = ResourceUsage.currentProcess()
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     var threadsUsed = 1
     switch mode {
     case .serial:
@@ -187,7 +187,7 @@ enum IOCommand {
         }
       }
     }
-    let wall = Clock.nanoseconds() - start
+    let wall = MonotonicClock.nanoseconds() - start
     let after = ResourceUsage.currentProcess()
     let cpu = (after.userTime + after.systemTime) - (cpuBefore.userTime + cpuBefore.systemTime)
     try Interrupt.check()

@@ -89,10 +89,10 @@ enum ParallelCommand {
     }
   }
 
-  static func runThreads(_ k: Int, total: UInt64, perSlice: Int, gil: Mutex?) throws -> Run {
+  static func runThreads(_ k: Int, total: UInt64, perSlice: Int, gil: PthreadMutex?) throws -> Run {
     let b = Buffers(k)
     let ranges = split(total, k)
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     var handles: [Threads.Handle] = []
     defer { Threads.joinAll(handles) }
     for i in 0..<k {
@@ -106,7 +106,7 @@ enum ParallelCommand {
     }
     Threads.joinAll(handles)
     handles = []
-    let wall = Clock.nanoseconds() - start
+    let wall = MonotonicClock.nanoseconds() - start
     let tids = (0..<k).map { b.results[$0].tid }
     Threads.waitUntilGone(tids)
     try Interrupt.check()
@@ -128,7 +128,7 @@ enum ParallelCommand {
       for pid in pids where reaped[pid] == nil { _ = ForkedWorkers.killAndReap(pid) }
       for fd in fds { Descriptors.close(fd) }
     }
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     for i in 0..<k {
       let p = try Descriptors.pipe()
       fds.append(p.read)
@@ -161,7 +161,7 @@ enum ParallelCommand {
     for pid in pids {
       if let r = try Wait.wait4(pid, timeout: .seconds(10)) { reaped[pid] = r }
     }
-    let wall = Clock.nanoseconds() - start
+    let wall = MonotonicClock.nanoseconds() - start
     let cpu = reaped.values.reduce(UInt64(0)) {
       $0 + UInt64(max(0, ($1.usage.userTime + $1.usage.systemTime).nanoseconds))
     }
@@ -187,7 +187,7 @@ enum ParallelCommand {
     if n > 1 { counts.append(n) }
     let kind = processes ? "process" : "thread"
     let kinds = processes ? "processes" : "threads"
-    let gilLock = gil && !processes ? Mutex() : nil
+    let gilLock = gil && !processes ? PthreadMutex() : nil
     var runs: [Run] = []
     for (i, k) in counts.enumerated() {
       session.progress("parallel", fraction: Double(i) / Double(counts.count))

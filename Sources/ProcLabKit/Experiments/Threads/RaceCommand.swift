@@ -87,7 +87,7 @@ enum RaceCommand {
     var counts: [Int]
     var tids: [Int32]
     var done: [Int]
-    let mutex = Mutex()
+    let mutex = PthreadMutex()
     init(_ n: Int) {
       slices = .allocate(capacity: n * Buffers.capacity)
       counts = Array(repeating: 0, count: n)
@@ -107,7 +107,7 @@ enum RaceCommand {
   /// Starts N threads that wait at a barrier (so they overlap), run the loop and end; joins them all.
   static func runOnce(_ variant: Variant, threads n: Int, iterations m: Int) throws -> Result {
     let counter = SharedCounter()
-    let lock = Mutex()
+    let lock = PthreadMutex()
     let arrived = SharedCounter()
     let buffers = Buffers(n)
     var handles: [Threads.Handle] = []

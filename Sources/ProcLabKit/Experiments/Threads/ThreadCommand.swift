@@ -39,7 +39,7 @@ enum ThreadCommand {
 
   /// What every thread writes about itself, collected under a mutex.
   final class Reports: @unchecked Sendable {
-    let mutex = Mutex()
+    let mutex = PthreadMutex()
     var views: [Threads.SelfView?]
     var errors: [String] = []
     init(_ n: Int) { views = Array(repeating: nil, count: n) }
@@ -75,7 +75,7 @@ enum ThreadCommand {
       }
     }
     let gateRead = gate.read
-    let createStart = Clock.nanoseconds()
+    let createStart = MonotonicClock.nanoseconds()
     for i in 0..<n {
       handles.append(
         try Threads.spawn("proclab-t\(i + 1)") {
@@ -88,7 +88,7 @@ enum ThreadCommand {
           BlockedThreads.block(on: gateRead, for: limit)
         })
     }
-    let createWall = Clock.since(createStart)
+    let createWall = MonotonicClock.since(createStart)
     guard latch.wait(timeout: .seconds(10)) else {
       throw UsageError("thread: the new threads did not report within 10 s; they were woken and joined")
     }
@@ -243,13 +243,13 @@ enum ThreadCommand {
       r.fact("held", n)
     } else {
       // Wake them (close the write end: end of file), join them, check /proc.
-      let joinStart = Clock.nanoseconds()
+      let joinStart = MonotonicClock.nanoseconds()
       kept = true
       BlockedThreads(handles: handles, tids: tids, pipe: gate, holdFor: .zero).release()
       let after = Threads.tasks()
       let left = tids.filter { after.contains($0) }
       r.line(
-        "joined all \(r.count(n)) in \(r.duration(Clock.since(joinStart))); /proc/\(r.pid(pid))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
+        "joined all \(r.count(n)) in \(r.duration(MonotonicClock.since(joinStart))); /proc/\(r.pid(pid))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
           + (left.isEmpty ? "" : " (still listed: \(left.map(String.init).joined(separator: ", ")))"))
       r.fact("tasks_after", after.map(Int.init))
     }
@@ -264,15 +264,15 @@ enum ThreadCommand {
       return r
     }
     let alive = keeper.alive
-    let start = Clock.nanoseconds()
+    let start = MonotonicClock.nanoseconds()
     keeper.release()
     session.keepers[keeperKey] = nil
     let after = Threads.tasks()
-    let heldFor = Clock.since(keeper.started)
+    let heldFor = MonotonicClock.since(keeper.started)
     r.line(
       "released \(r.count(keeper.tids.count)) threads held for \(r.duration(heldFor)) (\(r.count(alive.count)) still blocked"
         + (alive.count < keeper.tids.count ? ", the others had ended at their time limit" : "")
-        + "); joined in \(r.duration(Clock.since(start)))")
+        + "); joined in \(r.duration(MonotonicClock.since(start)))")
     r.line(
       "/proc/\(r.pid(Threads.processID))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
     )

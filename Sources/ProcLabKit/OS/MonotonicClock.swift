@@ -1,7 +1,7 @@
 import Glibc
 
 /// Monotonic time for measurements (clock_gettime(CLOCK_MONOTONIC)).
-public enum Clock {
+public enum MonotonicClock {
   /// Nanoseconds since an arbitrary fixed point; only differences mean anything.
   @inline(__always)
   public static func nanoseconds() -> UInt64 {
