@@ -2,7 +2,7 @@ extension Session {
   /// The session's lesson engine, created on first use from `--lessons DIR`,
   /// `$PROCLAB_LESSONS` or the shipped course (see `LessonLibrary.locate`).
   public var lessonEngine: LessonEngine {
-    if let engine = extensions["lessons"] as? LessonEngine { return engine }
+    if let engine = lessons { return engine }
     return installLessons()
   }
 
@@ -12,13 +12,9 @@ extension Session {
   public func installLessons(directory: String? = nil, progressPath: String? = nil) -> LessonEngine {
     let course = LessonLibrary.load(directory: LessonLibrary.locate(explicit: directory))
     let engine = LessonEngine(course: course, store: ProgressStore(path: progressPath), registry: registry)
-    extensions["lessons"] = engine
-    observers["lesson"] = { session, outcome in
-      (session.extensions["lessons"] as? LessonEngine)?.observe(outcome) ?? []
-    }
-    promptProvider = { session in
-      (session.extensions["lessons"] as? LessonEngine)?.prompt ?? "proclab> "
-    }
+    lessons = engine
+    observers[.lesson] = { session, outcome in session.lessons?.observe(outcome) ?? [] }
+    promptProvider = { session in session.lessons?.prompt ?? "proclab> " }
     lessonNames = { [weak engine] in
       guard let engine else { return [] }
       return engine.course.lessons.map(\.id) + engine.course.lessons.indices.map { String($0 + 1) }

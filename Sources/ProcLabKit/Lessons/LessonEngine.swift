@@ -434,13 +434,13 @@ public final class LessonEngine {
     // programs (spawn --exec); typed by the person, the same command may.
     // Nor may it start a recording (record FILE --force would overwrite any file).
     let allowed = session.allowExec
-    let playing = session.extensions[TranscriptPlayer.playingKey]
+    let playing = session.isPlayingFile
     session.allowExec = false
-    session.extensions[TranscriptPlayer.playingKey] = Box(true)
+    session.isPlayingFile = true
     defer {
       skipping = false
       session.allowExec = allowed
-      session.extensions[TranscriptPlayer.playingKey] = playing
+      session.isPlayingFile = playing
     }
     var captures = a.captures
     var lastOutcome: Outcome?

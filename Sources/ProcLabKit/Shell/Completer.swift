@@ -56,17 +56,3 @@ public enum Completer {
     return .words(pool.filter { $0.hasPrefix(word) }.sorted())
   }
 }
-
-extension Session {
-  /// Lesson names for completion; the lesson engine replaces this.
-  public var lessonNames: () -> [String] {
-    get { (extensions["lessonNames"] as? Box<() -> [String]>)?.value ?? { [] } }
-    set { extensions["lessonNames"] = Box(newValue) }
-  }
-}
-
-/// Holds a value of any type in `Session.extensions`.
-public final class Box<T> {
-  public var value: T
-  public init(_ value: T) { self.value = value }
-}

@@ -20,17 +20,29 @@ public final class Session {
   public var write: (String) -> Void = { print($0) }
   /// Where progress goes while a long command runs (stderr, terminals only).
   public var progressSink: ((String) -> Void)?
-  /// Called after every command with its outcome; returns extra lines to print
-  /// (the lesson engine and the recorder listen here).
-  public var observers: [String: (Session, Outcome) -> [String]] = [:]
+  /// Who listens after every command, in this order; each returns extra lines to print.
+  public enum Observer: Int, Comparable, Sendable {
+    case lesson, recorder
+    public static func < (a: Observer, b: Observer) -> Bool { a.rawValue < b.rawValue }
+  }
+  /// Called after every command with its outcome (the lesson engine and the recorder listen here).
+  public var observers: [Observer: (Session, Outcome) -> [String]] = [:]
   /// Overrides the prompt (`proclab [race 3/7]> ` in a lesson).
   public var promptProvider: ((Session) -> String)?
   /// Set by `quit` and `exit`.
   public var wantsToQuit = false
   /// True once any command failed: the exit status of scripts.
   public private(set) var anyFailed = false
-  /// Arbitrary per-session state of command families (lesson engine, recorder).
-  public var extensions: [String: AnyObject] = [:]
+  /// What the processes verbs remember about the children they started.
+  let processBook = ProcessBook()
+  /// The lesson engine, once a lesson command or `--lessons` needed it.
+  public internal(set) var lessons: LessonEngine?
+  /// The recorder, while `record FILE` is recording.
+  public internal(set) var recorder: Recorder?
+  /// True while a transcript or a lesson's own command is being played: `record` refuses to start.
+  public var isPlayingFile = false
+  /// Lesson names for completion (the lesson engine sets it).
+  public var lessonNames: () -> [String] = { [] }
   /// Commands in the order they were created this session (for `ps` of threads etc.).
   public private(set) var invariant: CleanupInvariant?
   public var invariantViolations: [String] = []
@@ -137,8 +149,8 @@ public final class Session {
         write(Render.trace(outcome.trace, color: settings.color))
       }
     }
-    for key in observers.keys.sorted() {
-      let extra = observers[key]!(self, outcome)
+    for (_, observe) in observers.sorted(by: { $0.key < $1.key }) {
+      let extra = observe(self, outcome)
       if !extra.isEmpty && !settings.json { write(extra.joined(separator: "\n")) }
     }
   }

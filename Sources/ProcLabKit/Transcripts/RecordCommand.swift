@@ -3,7 +3,6 @@ import Glibc
 
 /// `record FILE` / `record stop`: writes what follows as a transcript.
 enum RecordCommand {
-  static let observerKey = "recorder"
 
   static let command = Command(
     name: "record", area: .transcripts,
@@ -31,7 +30,7 @@ enum RecordCommand {
       )
       return r
     }
-    if session.extensions[TranscriptPlayer.playingKey] != nil {
+    if session.isPlayingFile {
       throw UsageError("record: cannot start recording from a transcript or lesson being played")
     }
     if let recorder = Recorder.active(in: session) {
@@ -41,8 +40,8 @@ enum RecordCommand {
     let recorder = Recorder(path: path)
     try recorder.save()  // proves the file can be written before anything is recorded
     recorder.start(session: session)
-    session.extensions[observerKey] = recorder
-    session.observers[observerKey] = { session, outcome in
+    session.recorder = recorder
+    session.observers[.recorder] = { session, outcome in
       guard let recorder = Recorder.active(in: session) else { return [] }
       if outcome.command == "record" { return [] }
       if outcome.command == "quit" || outcome.command == "exit" {
@@ -62,8 +61,8 @@ enum RecordCommand {
   }
 
   static func stop(_ recorder: Recorder, session: Session) throws {
-    session.observers[observerKey] = nil
-    session.extensions[observerKey] = nil
+    session.observers[.recorder] = nil
+    session.recorder = nil
     recorder.finish(session: session)
     try recorder.save()
   }
@@ -95,7 +94,7 @@ enum RecordCommand {
 extension Recorder {
   /// The recorder of a session, if one is recording.
   public static func active(in session: Session) -> Recorder? {
-    session.extensions[RecordCommand.observerKey] as? Recorder
+    session.recorder
   }
 
   /// Starts recording a session to `path` (what `record FILE` and `proclab record FILE` do).

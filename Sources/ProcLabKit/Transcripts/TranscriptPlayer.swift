@@ -18,13 +18,10 @@ public final class TranscriptPlayer {
     public var capturesBefore: Captures
   }
 
-  /// Marks a session as playing a file: `record` refuses to start inside it.
-  public static let playingKey = "transcript.playing"
-
   public init(session: Session, transcript: Transcript) {
     self.session = session
     self.transcript = transcript
-    session.extensions[TranscriptPlayer.playingKey] = Box(true)
+    session.isPlayingFile = true
   }
 
   /// The command step `index` will run, or nil if it needs a value nobody captured.

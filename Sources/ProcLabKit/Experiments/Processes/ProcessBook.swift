@@ -9,12 +9,7 @@ final class ProcessBook {
   }
   var entries: [Int32: Entry] = [:]
 
-  static func of(_ session: Session) -> ProcessBook {
-    if let book = session.extensions["processes"] as? ProcessBook { return book }
-    let book = ProcessBook()
-    session.extensions["processes"] = book
-    return book
-  }
+  static func of(_ session: Session) -> ProcessBook { session.processBook }
 
   /// Forgets children the shell no longer holds (reaped in the background or by `wait`/`kill`).
   func prune(keeping pids: [Int32]) {
