@@ -3,12 +3,12 @@
 public enum Catalog {
   public static let commands: [Command] =
     ShellCommands.all + ProcessArea.commands + ThreadArea.commands + SyncArea.commands + IPCArea.commands
-    + FailureArea.commands + MeasurementArea.commands + TranscriptArea.commands + LessonArea.commands
+    + FailureArea.commands + MeasurementArea.commands + ObserveArea.commands + TranscriptArea.commands + LessonArea.commands
 
   public static let registry = Registry(commands)
 
   /// Experiments that run inside lab children (`proclab __lab NAME`).
   public static let labEntries: [LabEntry] =
     ShellCommands.labEntries + ProcessArea.labEntries + ThreadArea.labEntries + SyncArea.labEntries
-    + IPCArea.labEntries + FailureArea.labEntries + MeasurementArea.labEntries
+    + IPCArea.labEntries + FailureArea.labEntries + MeasurementArea.labEntries + ObserveArea.labEntries
 }

@@ -1,0 +1,5 @@
+/// Your own programs: `observe`, and the exercises checked by observing them.
+public enum ObserveArea {
+  public static let commands: [Command] = [ObserveCommand.command]
+  public static let labEntries: [LabEntry] = [ObserveLab.entry]
+}
