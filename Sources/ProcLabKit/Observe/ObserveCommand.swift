@@ -1,3 +1,5 @@
+import Glibc
+
 /// `observe PROGRAM [ARGS…]`: run a program of your own under ptrace and explain
 /// what it really did: its processes and threads over time, who reaped whom,
 /// the calls it made, what went through its pipes, what it left open, how it ended.
@@ -57,11 +59,29 @@ enum ObserveCommand {
     return ProgramObserver.Request(path: path, arguments: options.program)
   }
 
-  /// Runs the tracer in a lab child and reads back what it saw. Ctrl-C kills the
-  /// tracer's process group; PTRACE_O_EXITKILL then kills every process it traced.
+  /// Runs the tracer in a lab child and reads back what it saw. On Ctrl-C the tracer is
+  /// asked (SIGINT) to kill the traced tree and reap it; if it cannot, the shell kills its
+  /// process group and PTRACE_O_EXITKILL kills every process it traced.
   static func observe(_ request: ProgramObserver.Request, command: String) throws -> ObservedRun {
     let lab = try LabProcess.start("observe", request.json)
-    let done = try lab.finish(timeout: request.timeout + .seconds(20))
+    let limit = request.timeout + .seconds(20)
+    do {
+      // The tracer sends one message, its result, when the traced tree is gone.
+      let deadline = MonotonicClock.nanoseconds() + UInt64(limit.nanoseconds)
+      while MonotonicClock.nanoseconds() < deadline {
+        let asked = MonotonicClock.nanoseconds()
+        if try lab.nextMessage(timeout: .milliseconds(200)) != nil { break }
+        // nil at once: the tracer ended without a word.
+        if MonotonicClock.since(asked) < .milliseconds(100) { break }
+      }
+    } catch is Interrupted {
+      try? lab.signal(SIGINT)
+      Interrupt.clear()
+      _ = try? lab.nextMessage(timeout: .seconds(3))
+      _ = try? lab.finish(timeout: limit + .seconds(5))
+      throw Interrupted()
+    }
+    let done = try lab.finish(timeout: limit + .seconds(5))
     if let json = done.result, let run = ObservedRun(json: json) { return run }
     if let error = done.messages.last?["error"]?.stringValue {
       throw UsageError("\(command): \(error)")
