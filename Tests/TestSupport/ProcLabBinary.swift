@@ -24,10 +24,11 @@ public enum ProcLabBinary {
   /// Runs `proclab ARGS...` with `input` on standard input; strict unless told otherwise.
   public static func run(
     _ arguments: [String], input: String = "", strict: Bool = true, environment: [String: String] = [:],
-    timeout: Double = 120
+    timeout: Double = 120, directory: String? = nil
   ) -> Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"

@@ -109,6 +109,7 @@ final class ObserveRecorder: PtraceListener {
 
   func exiting(tid: Int32, pid: Int32, status: Int32, wholeProcess: Bool, at: UInt64) {
     threads[tid]?.endedAt = rel(at)
+    if !wholeProcess { threads[tid]?.endedOnItsOwn = true }
     guard wholeProcess, !snapshotted.contains(pid) else { return }
     snapshotted.insert(pid)
     processes[pid]?.parentAtExit = ProcFS.stat(pid)?.parent

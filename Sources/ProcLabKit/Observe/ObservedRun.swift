@@ -107,6 +107,9 @@ public struct ObservedThread: Sendable, Equatable {
   public var futexWaited: UInt64 = 0
   public var longestWait: UInt64 = 0
   public var futexWakes = 0
+  /// Whether it ended on its own (exit(2): returned from its function or pthread_exit),
+  /// rather than with its whole process (exit_group, a fatal signal).
+  public var endedOnItsOwn = false
 
   /// The process's first thread (the one that runs main).
   public var isMain: Bool { tid == pid }

@@ -162,6 +162,7 @@ extension ObservedThread {
       "created_ns": .int(Int(createdAt)), "ended_ns": optional(endedAt), "calls": .int(calls),
       "futex_waits": .int(futexWaits), "futex_waited_ns": .int(Int(futexWaited)),
       "longest_wait_ns": .int(Int(longestWait)), "futex_wakes": .int(futexWakes),
+      "ended_on_its_own": .bool(endedOnItsOwn),
     ]
   }
   init?(json j: JSON) {
@@ -175,6 +176,7 @@ extension ObservedThread {
     futexWaited = uint64(j["futex_waited_ns"]) ?? 0
     longestWait = uint64(j["longest_wait_ns"]) ?? 0
     futexWakes = j["futex_wakes"]?.intValue ?? 0
+    endedOnItsOwn = j["ended_on_its_own"]?.boolValue ?? false
   }
 }
 
