@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "clab_ptrace.h"
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -10,6 +11,19 @@
 
 long clab_ptrace(int request, pid_t pid, unsigned long addr, unsigned long data) {
   return ptrace((enum __ptrace_request)request, pid, (void *)addr, (void *)data);
+}
+
+static __thread pid_t cached_tid = 0;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void forget_tid(void) { cached_tid = 0; }
+static void install_atfork(void) { pthread_atfork(NULL, NULL, forget_tid); }
+
+pid_t clab_cached_tid(void) {
+  if (cached_tid == 0) {
+    pthread_once(&atfork_once, install_atfork);
+    cached_tid = gettid();
+  }
+  return cached_tid;
 }
 
 int clab_allow_tracer(pid_t pid) { return prctl(PR_SET_PTRACER, (unsigned long)pid, 0, 0, 0); }

@@ -20,6 +20,11 @@ int clab_allow_tracer(pid_t pid);
 /// (glibc declares it only under _GNU_SOURCE). Returns the bytes copied, or -1.
 long clab_read_memory(pid_t pid, unsigned long addr, void *buf, unsigned long len);
 
+/// gettid(2) once per thread, then from a thread-local copy: `set trace on` stamps
+/// every call with its thread, and the kernel trace must not show one gettid per
+/// recorded call. A fork child starts afresh (pthread_atfork resets the copy).
+pid_t clab_cached_tid(void);
+
 /// The kernel's struct ptrace_syscall_info (PTRACE_GET_SYSCALL_INFO, Linux 5.3),
 /// with its union flattened: for an entry `data[0]` is the call's number and
 /// `data[1…6]` its arguments; for an exit `data[0]` is the return value and the

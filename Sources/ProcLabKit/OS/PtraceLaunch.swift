@@ -64,3 +64,55 @@ public enum PtraceLaunch {
     return bytes.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
   }
 }
+
+/// Attaching to a running process's threads, the way `strace -p` does: each
+/// thread is seized (PTRACE_SEIZE) and stopped (PTRACE_INTERRUPT), so the
+/// tracer can turn on syscall stops at its first stop. Threads created while
+/// listing are caught by listing /proc/PID/task again until nothing is new;
+/// threads created after that are followed by PTRACE_O_TRACECLONE.
+public enum PtraceAttach {
+  /// Seizes and interrupts every thread of `pid`; returns their TIDs. A refusal
+  /// right after start is retried briefly: under Yama the traced process allows
+  /// its tracer with PR_SET_PTRACER a moment after starting it.
+  public static func seizeAll(_ pid: Int32, options: Ptrace.Options) throws -> [Int32] {
+    // A thread has one tracer: under strace or gdb, PTRACE_SEIZE can only fail (EPERM).
+    if let tracer = ProcFS.status(pid, field: "TracerPid").flatMap({ Int32($0) }), tracer != 0 {
+      throw AlreadyTraced(tracer: tracer)
+    }
+    var seized: [Int32] = []
+    var rounds = 0
+    while rounds < 20 {
+      rounds += 1
+      let fresh = ProcFS.threads(of: pid).filter { !seized.contains($0) }
+      if fresh.isEmpty && !seized.isEmpty { break }
+      for tid in fresh {
+        var tries = 0
+        while true {
+          do {
+            try Ptrace.seize(tid, options: options)
+            break
+          } catch let e as SystemError where e.errno == EPERM && tries < 20 {
+            tries += 1
+            MonotonicClock.pause(.milliseconds(10))
+          } catch let e as SystemError where e.errno == ESRCH {
+            _ = e  // the thread ended meanwhile
+            break
+          }
+        }
+        if (try? Ptrace.interrupt(tid)) != nil { seized.append(tid) }
+      }
+    }
+    if seized.isEmpty { throw SystemError("ptrace(seize)", errno: ESRCH) }
+    return seized
+  }
+}
+
+/// The process already has a tracer (strace, gdb): a thread can have only one.
+public struct AlreadyTraced: Error, CustomStringConvertible {
+  public let tracer: Int32
+  public var description: String {
+    let name = ProcFS.stat(tracer)?.command ?? "another process"
+    return
+      "proclab is already traced by \(Printable.word(name)) (\(tracer)), and a thread can have only one tracer"
+  }
+}

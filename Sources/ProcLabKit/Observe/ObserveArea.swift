@@ -3,5 +3,5 @@ public enum ObserveArea {
   public static let commands: [Command] = [
     ObserveCommand.command, ExerciseCommands.list, ExerciseCommands.start, ExerciseCommands.verify,
   ]
-  public static let labEntries: [LabEntry] = [ObserveLab.entry]
+  public static let labEntries: [LabEntry] = [ObserveLab.entry, KernelTraceLab.entry]
 }

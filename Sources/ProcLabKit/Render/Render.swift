@@ -15,31 +15,8 @@ public enum Render {
     return out.joined(separator: "\n")
   }
 
-  /// The calls of a command, grouped by process and thread:
-  /// ```
-  /// trace: 6 calls
-  ///   pid 4100 (this shell)
-  ///     posix_spawn(proclab, …) = pid 4312 (0.41 ms)
-  /// ```
+  /// The calls of a command, grouped by process and thread (TraceRender has the whole picture).
   public static func trace(_ calls: [TraceCall], color: Bool) -> String {
-    Style.enabled = color
-    let me = ThisProcess.id
-    var out = [Style.dim("trace: \(Units.plural(calls.count, "call"))")]
-    var order: [Int32] = []
-    var byPID: [Int32: [TraceCall]] = [:]
-    for c in calls {
-      if byPID[c.pid] == nil { order.append(c.pid) }
-      byPID[c.pid, default: []].append(c)
-    }
-    for pid in order {
-      let group = byPID[pid]!
-      out.append("  pid \(pid)" + (pid == me ? " (this shell)" : " (child)"))
-      let threads = Set(group.map(\.tid))
-      for c in group {
-        let who = threads.count > 1 ? Style.dim("[tid \(c.tid)] ") : ""
-        out.append("    " + who + c.rendered)
-      }
-    }
-    return out.joined(separator: "\n")
+    TraceRender.text(calls, kernel: nil, color: color)
   }
 }

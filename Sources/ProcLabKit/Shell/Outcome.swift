@@ -14,6 +14,8 @@ public struct Outcome: Sendable {
   public var explanation: Explanation
   /// The system calls the command made, when tracing was on.
   public var trace: [TraceCall]
+  /// What the kernel ran besides the library calls (tasks the command started), when tracing was on.
+  public var kernel: KernelTraceReport?
   /// One line naming what was wrong, when the command failed.
   public var error: String?
 
@@ -45,6 +47,7 @@ public struct Outcome: Sendable {
     o["output"] = .array(lines.map { .string(Style.stripped($0)) })
     o["explanation"] = .array((explanation.short + explanation.full).map { .string($0) })
     if !trace.isEmpty { o["trace"] = .array(trace.map(\.json)) }
+    if let kernel { o["kernel_trace"] = kernel.json }
     return .object(o)
   }
 }

@@ -92,8 +92,7 @@ public final class Session {
       return finish(
         Outcome(input: input, command: verb, succeeded: false, error: "unknown command '\(shown)'\(hint)"))
     }
-    Trace.isEnabled = settings.trace
-    _ = Trace.drain()
+    let traceWindow = TraceWindow.open(settings.trace, for: command)
     var outcome: Outcome
     do {
       let invocation = try command.parse(Array(words.dropFirst()))
@@ -114,8 +113,7 @@ public final class Session {
       outcome = Outcome(
         input: input, command: command.name, succeeded: false, error: "\(command.name): \(error)")
     }
-    outcome.trace = Trace.drain()
-    Trace.isEnabled = false
+    traceWindow.close(into: &outcome)
     Interrupt.clear()
     return finish(outcome)
   }
@@ -146,7 +144,7 @@ public final class Session {
       let text = Render.outcome(outcome, explain: settings.explain, color: settings.color)
       if !text.isEmpty { write(text) }
       if settings.trace && !outcome.trace.isEmpty {
-        write(Render.trace(outcome.trace, color: settings.color))
+        write(TraceRender.text(outcome.trace, kernel: outcome.kernel, color: settings.color))
       }
     }
     for (_, observe) in observers.sorted(by: { $0.key < $1.key }) {
