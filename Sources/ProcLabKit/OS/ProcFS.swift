@@ -119,7 +119,8 @@ public enum ProcFS {
     if !sawFile {
       for p in allPIDs() where stat(p)?.parent == pid { found.insert(p) }
     }
-    return found.sorted()
+    // The shell's own helpers (the kernel tracer) are not the learner's children.
+    return found.subtracting(HelperProcesses.current).sorted()
   }
 
   /// The thread IDs of a process (/proc/PID/task).

@@ -31,6 +31,7 @@ final class KernelTracer {
     do { lab = try LabProcess.start("kernel-trace", ["pid": .int(Int(getpid()))]) } catch {
       return .failure(KernelTraceFailure(reason: "the tracer could not start: \(error)"))
     }
+    HelperProcesses.add(lab.pid)
     // Under Yama's ptrace_scope 1 a child may not trace its parent unless allowed.
     Ptrace.allowTracer(lab.pid)
     do {
@@ -41,6 +42,7 @@ final class KernelTracer {
       }
     } catch {}
     let run = try? lab.finish(timeout: .seconds(30))
+    HelperProcesses.remove(lab.pid)
     let reason = run?.messages.last?["error"]?.stringValue ?? "the tracer did not attach in time"
     return .failure(KernelTraceFailure(reason: reason))
   }
@@ -49,6 +51,7 @@ final class KernelTracer {
   func stop() -> (calls: [KernelCall], created: [CreatedTask], dropped: Int) {
     try? lab.signal(SIGINT)
     let run = try? lab.finish(timeout: MonotonicClock.since(lab.started) + .seconds(30))
+    HelperProcesses.remove(lab.pid)
     let result = run?.result ?? [:]
     let calls = (result["calls"]?.arrayValue ?? []).compactMap(KernelCall.init(json:))
     let created = (result["created"]?.arrayValue ?? []).compactMap(CreatedTask.init(json:))
@@ -138,7 +141,12 @@ public struct TraceWindow {
       }
       return
     }
+    // After Ctrl-C the record is still worth showing: stop the tracer as usual (LabProcess
+    // would kill it at once while the interrupt flag is up), then raise the flag again.
+    let interrupted = Interrupt.isRequested
+    Interrupt.clear()
     let record = tracer.stop()
+    if interrupted { Interrupt.request() }
     var join = KernelTraceJoin(
       library: taken.calls, kernel: record.calls, created: record.created, shell: getpid(),
       window: (start, end), hidden: taken.hidden)

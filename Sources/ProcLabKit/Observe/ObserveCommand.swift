@@ -9,6 +9,7 @@ enum ObserveCommand {
     var signal: SignalValue?
     var after = 0.5
     var all = false
+    var limit = 1_000_000
     var program: [String] = []
 
     static var declarations: [OptionDeclaration<Self>] {
@@ -19,6 +20,9 @@ enum ObserveCommand {
         .value(
           "--signal", \.signal, "SIGNAL", "send the program this signal once it has run --after seconds"),
         .value("--after", \.after, "SECONDS", in: 0...300, "when --signal is sent"),
+        .value(
+          "--limit", \.limit, "CALLS", in: 1000...100_000_000,
+          "stop the program (and all it started) after this many system calls"),
         .flag("--all", \.all, "list every decoded call, not only the first ones of each process"),
         .rest(
           "program", \.program, "PROGRAM [ARGS...]", required: true, "the program to run, and its arguments"),
@@ -38,6 +42,7 @@ enum ObserveCommand {
     request.timeout = .milliseconds(Int64(options.timeout * 1000))
     request.signal = options.signal?.number
     request.signalAfter = .milliseconds(Int64(options.after * 1000))
+    request.limit = options.limit
     let run = try observe(request, command: "observe")
     return ObserveReport(run, showAll: options.all).build()
   }

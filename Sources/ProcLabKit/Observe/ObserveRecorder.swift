@@ -11,6 +11,9 @@ final class ObserveRecorder: PtraceListener {
   /// At most this many calls of one process, and in all, in the readable log.
   let logPerProcess = 200
   let logTotal = 3000
+  /// The event limit: after this many calls the tree is killed (the engine's stop request).
+  var limit: (calls: Int, control: TraceControl)?
+  private(set) var limitReached = false
 
   private var processes: [Int32: ObservedProcess] = [:]
   private var order: [Int32] = []
@@ -59,6 +62,10 @@ final class ObserveRecorder: PtraceListener {
   func finished(_ c: FinishedCall) {
     guard rootStarted else { return }
     total += 1
+    if let limit, total >= limit.calls, !limitReached {
+      limitReached = true
+      limit.control.stopRequested.store(true, ordering: .relaxed)
+    }
     if c.number >= 0 && Int(c.number) < counts.count && c.call.native { counts[Int(c.number)] += 1 }
     countsByProcess[c.pid, default: [:]][c.call.native ? c.number : -1, default: 0] += 1
     threads[c.tid]?.calls += 1

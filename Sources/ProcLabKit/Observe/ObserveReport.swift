@@ -78,6 +78,11 @@ struct ObserveReport {
     if run.timedOut {
       r.line(
         Style.yellow("stopped at the timeout: the program and everything it started were killed (SIGKILL)"))
+    } else if run.limitReached {
+      r.line(
+        Style.yellow(
+          "stopped after \(run.totalCalls) system calls (--limit): the program and everything it started were killed"
+        ))
     }
   }
 
@@ -256,6 +261,7 @@ struct ObserveReport {
     r.fact("pipes", JSON.array(run.pipes.map(\.json)))
     r.fact("output", run.standardOutput)
     r.fact("timed_out", run.timedOut)
+    r.fact("limit_reached", run.limitReached)
     r.fact("observer", Int(run.observer))
     r.fact("duration_ns", Int(run.duration))
     if let e = run.startError { r.fact("start_error", e) }

@@ -24,6 +24,8 @@ public struct ObservedRun: Sendable {
   public var output: [OutputChunk] = []
   public var outputDropped = 0
   public var timedOut = false
+  /// The run was stopped at `observe --limit` system calls.
+  public var limitReached = false
   public var interrupted = false
   /// Why the program never ran (execve failed), when it did not.
   public var startError: String?

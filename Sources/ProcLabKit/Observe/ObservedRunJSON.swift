@@ -21,6 +21,7 @@ extension ObservedRun {
     o["output"] = .array(output.map { ["stream": .int(Int($0.stream)), "text": .string($0.text)] })
     o["output_dropped"] = .int(outputDropped)
     o["timed_out"] = .bool(timedOut)
+    o["limit_reached"] = .bool(limitReached)
     o["interrupted"] = .bool(interrupted)
     o["start_error"] = startError.map(JSON.string) ?? .null
     return .object(o)
@@ -47,6 +48,7 @@ extension ObservedRun {
     }
     outputDropped = j["output_dropped"]?.intValue ?? 0
     timedOut = j["timed_out"]?.boolValue ?? false
+    limitReached = j["limit_reached"]?.boolValue ?? false
     interrupted = j["interrupted"]?.boolValue ?? false
     startError = j["start_error"]?.stringValue
   }

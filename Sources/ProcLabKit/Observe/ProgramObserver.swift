@@ -12,6 +12,8 @@ public enum ProgramObserver {
     /// A signal to send the program this long after it started (`--signal INT --after 0.5`).
     public var signal: Int32?
     public var signalAfter: Duration = .milliseconds(500)
+    /// At most this many system calls: then the program and all it started are killed.
+    public var limit = 1_000_000
 
     public init(path: String, arguments: [String]) {
       self.path = path
@@ -22,7 +24,7 @@ public enum ProgramObserver {
       [
         "path": .string(path), "argv": .array(arguments.map(JSON.string)),
         "timeout_ms": .int(Int(timeout.milliseconds)), "signal": signal.map { .int(Int($0)) } ?? .null,
-        "after_ms": .int(Int(signalAfter.milliseconds)),
+        "after_ms": .int(Int(signalAfter.milliseconds)), "limit": .int(limit),
       ]
     }
 
@@ -32,6 +34,7 @@ public enum ProgramObserver {
       timeout = .milliseconds(json["timeout_ms"]?.intValue ?? 10_000)
       signal = json["signal"]?.intValue.map(Int32.init)
       signalAfter = .milliseconds(json["after_ms"]?.intValue ?? 500)
+      limit = json["limit"]?.intValue ?? 1_000_000
     }
   }
 
@@ -71,6 +74,7 @@ public enum ProgramObserver {
     let control = TraceControl()
     let recorder = ObserveRecorder(
       observer: getpid(), root: child.pid, start: start, program: request.arguments)
+    recorder.limit = (request.limit, control)
     let engine = PtraceEngine(mode: .launch, control: control, listener: recorder)
     engine.adopt(child.pid, pid: child.pid, awaitingStop: false)
 
@@ -99,6 +103,7 @@ public enum ProgramObserver {
     run.output = output.chunks
     run.outputDropped = output.dropped
     run.timedOut = control.timedOut.load(ordering: .relaxed)
+    run.limitReached = recorder.limitReached
     run.interrupted = Interrupt.isRequested
     if let e = PtraceLaunch.execError(child) {
       run.startError = "execve failed: \(SystemError.name(of: e)) (\(String(cString: strerror(e))))"
