@@ -26,9 +26,11 @@ final class KernelTracer {
 
   /// Starts the tracer and waits until it traces every thread of the shell;
   /// the reason as text when it cannot (ptrace refused, already traced).
-  static func start() -> Result<KernelTracer, KernelTraceFailure> {
+  static func start(limit: Int) -> Result<KernelTracer, KernelTraceFailure> {
     let lab: LabProcess
-    do { lab = try LabProcess.start("kernel-trace", ["pid": .int(Int(getpid()))]) } catch {
+    do {
+      lab = try LabProcess.start("kernel-trace", ["pid": .int(Int(getpid())), "limit": .int(limit)])
+    } catch {
       return .failure(KernelTraceFailure(reason: "the tracer could not start: \(error)"))
     }
     HelperProcesses.add(lab.pid)
@@ -97,6 +99,7 @@ public struct TraceWindow {
   let failure: String?
   let enabled: Bool
   let start: UInt64
+  let command: Command
 
   /// Whether a command's calls are the learner's experiment: the lesson engine's and the
   /// transcripts' verbs, and the shell's settings and help, are its own bookkeeping
@@ -110,13 +113,20 @@ public struct TraceWindow {
     }
   }
 
+  /// How many system calls the tracer follows before it lets go. A measurement under ptrace
+  /// would time the tracer's stops: `cost` and `switch` are followed for their first calls
+  /// only (the warm-up, which they discard), then run untraced.
+  static func limit(for command: Command) -> Int {
+    command.area == .measurement ? 1500 : KernelTraceLab.limit
+  }
+
   /// Before the command: the kernel tracer first (its own start is not the command's),
   /// then the library-call record.
   public static func open(_ on: Bool, for command: Command) -> TraceWindow {
     var tracer: KernelTracer?
     var failure: String?
     if on && KernelTracer.applies(to: command) {
-      switch KernelTracer.start() {
+      switch KernelTracer.start(limit: limit(for: command)) {
       case .success(let t): tracer = t
       case .failure(let f): failure = f.reason
       }
@@ -125,7 +135,8 @@ public struct TraceWindow {
     Trace.isEnabled = enabled
     _ = Trace.drain()
     return TraceWindow(
-      tracer: tracer, failure: failure, enabled: enabled, start: MonotonicClock.nanoseconds())
+      tracer: tracer, failure: failure, enabled: enabled, start: MonotonicClock.nanoseconds(),
+      command: command)
   }
 
   /// After the command: the library calls, joined with what the kernel ran for them.
@@ -151,6 +162,7 @@ public struct TraceWindow {
       library: taken.calls, kernel: record.calls, created: record.created, shell: getpid(),
       window: (start, end), hidden: taken.hidden)
     join.cut = record.dropped > 0
+    join.measurement = KernelTracer.applies(to: command) && command.area == .measurement
     let (calls, report) = join.run()
     outcome.trace = calls
     outcome.kernel = report

@@ -52,6 +52,8 @@ struct KernelTraceJoin {
   let hidden: [(tid: Int32, start: UInt64, end: UInt64)]
   /// The tracer let go at its limit: after the last call it saw, "no system call" proves nothing.
   var cut = false
+  /// The command measures times: the tracer let go early on purpose.
+  var measurement = false
 
   /// Which system calls an aggregate row (`pthread_mutex_lock ×4000 turns (in the workers)`) stands for.
   static func kernelNames(forAggregate name: String) -> (names: Set<String>, inWorkers: Bool) {
@@ -78,7 +80,9 @@ struct KernelTraceJoin {
     report.total = relevant.count
     if cut {
       report.note =
-        "the kernel trace stopped after \(relevant.count) system calls (its limit); the command ran on untraced"
+        measurement
+        ? "the kernel trace followed the first \(relevant.count) system calls and let go: the measurement ran untraced (under ptrace it would time the tracer's stops)"
+        : "the kernel trace stopped after \(relevant.count) system calls (its limit); the command ran on untraced"
     }
 
     var calls = library
