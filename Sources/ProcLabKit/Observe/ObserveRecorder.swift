@@ -119,7 +119,12 @@ final class ObserveRecorder: PtraceListener {
     if !wholeProcess { threads[tid]?.endedOnItsOwn = true }
     guard wholeProcess, !snapshotted.contains(pid) else { return }
     snapshotted.insert(pid)
-    processes[pid]?.parentAtExit = ProcFS.stat(pid)?.parent
+    // Its parent now: the creator, unless that exited first (then it was re-parented).
+    let creator = processes[pid]?.parent ?? 0
+    let creatorGone = creator != 0 && processes[creator]?.exitedAt != nil
+    let orphaned = processes[pid]?.orphanedAt != nil
+    let parentNow = pid == root ? observer : creatorGone || orphaned ? ProcFS.stat(pid)?.parent : creator
+    processes[pid]?.parentAtExit = parentNow
     // The descriptor table is still there until the last thread has gone.
     var open: [OpenDescriptor] = []
     for fd in ProcFS.descriptors(of: pid) where fd > 2 {

@@ -112,7 +112,10 @@ struct ObserveReport {
       for e in p.execs.dropFirst(p.pid == run.root ? 1 : 0) {
         label += "; exec \(Printable.word(e.path.split(separator: "/").last.map(String.init) ?? e.path))"
       }
-      return Tree(label, run.children(of: p.pid).map(node))
+      let kids = run.children(of: p.pid)
+      var nodes = kids.prefix(showAll ? kids.count : 16).map(node)
+      if kids.count > nodes.count { nodes.append(Tree("… \(kids.count - nodes.count) more children (observe --all lists them)")) }
+      return Tree(label, nodes)
     }
     if let root = run.process(run.root) { r.lines(node(root).lines.map { "  " + $0 }) }
   }
@@ -142,9 +145,15 @@ struct ObserveReport {
     r.line(
       "calls, by process (time from the start\(startup > 0 ? "; \(startup) start-up calls of the loader and libc left out" : "")):"
     )
+    var listed = 0
     for p in run.processes {
       let mine = run.log.filter { $0.pid == p.pid }.sorted { $0.at < $1.at }
       guard !mine.isEmpty else { continue }
+      listed += 1
+      if !showAll && listed > 8 {
+        r.line("  … the calls of \(run.processes.count - 8) more processes (observe --all lists them)")
+        break
+      }
       let total = p.calls.values.reduce(0, +)
       r.line("  \(p.pid) \(name(p)): \(Units.plural(total, "call"))")
       let threaded = Set(mine.map(\.tid)).count > 1
@@ -184,7 +193,8 @@ struct ObserveReport {
     var t = Table(
       ["thread", "process", "lived", "calls", "futex waits", "waiting", "wakes"],
       rightAligned: [2, 3, 4, 5, 6])
-    for th in run.threads where !th.isMain || th.futexWaits > 0 || th.futexWakes > 0 {
+    let shown = run.threads.filter { !$0.isMain || $0.futexWaits > 0 || $0.futexWakes > 0 }
+    for th in shown.prefix(showAll ? shown.count : 16) {
       let lived = th.endedAt.map { at($0 - min($0, th.createdAt)) } ?? "to the end"
       t.add([
         th.isMain ? "\(th.tid) main" : "\(th.tid)", "\(th.pid)", th.isMain ? "whole run" : lived,
@@ -194,6 +204,7 @@ struct ObserveReport {
     }
     r.line("threads:")
     r.lines(t.lines.map { "  " + $0 })
+    if !showAll && shown.count > 16 { r.line("  … \(shown.count - 16) more threads (observe --all lists them)") }
   }
 
   private func signals() {
@@ -222,11 +233,11 @@ struct ObserveReport {
     let open = run.processes.filter { !$0.openAtExit.isEmpty }
     guard !open.isEmpty else { return }
     r.line("still open at exit (besides 0–2):")
-    for p in open {
-      for d in p.openAtExit {
-        r.line("  \(p.pid): \(d.fd) \(d.target) — \(d.origin)")
-      }
+    let all = open.flatMap { p in p.openAtExit.map { (p.pid, $0) } }
+    for (pid, d) in all.prefix(showAll ? all.count : 12) {
+      r.line("  \(pid): \(d.fd) \(d.target) — \(d.origin)")
     }
+    if !showAll && all.count > 12 { r.line("  … \(all.count - 12) more (observe --all lists them)") }
   }
 
   // MARK: facts

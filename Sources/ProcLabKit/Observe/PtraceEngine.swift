@@ -64,6 +64,8 @@ final class PtraceEngine {
   private var killed = false
   /// Every stop handled.
   private(set) var stops = 0
+  /// New tasks stopped at their first stop, waiting for their creator's fork event (and when they stopped).
+  private var parked: [Int32: Int] = [:]
 
   init(mode: Mode, control: TraceControl, listener: any PtraceListener) {
     self.mode = mode
@@ -96,7 +98,19 @@ final class PtraceEngine {
       case .stop(let tid, let stop):
         stops += 1
         handle(tid, stop)
+        if !parked.isEmpty && stops % 512 == 0 { releaseLongParked() }
       }
+    }
+  }
+
+  /// A task whose creator's event never came (it should not happen): learn its process from /proc.
+  private func releaseLongParked() {
+    for (tid, since) in parked where stops - since > 512 {
+      parked[tid] = nil
+      let pid = ProcFS.status(tid, field: "Tgid").flatMap { Int32($0) } ?? tid
+      tracees[tid] = Tracee(pid: pid, detaching: detaching)
+      if mode == .launch { control.processes.withLock { _ = $0.insert(pid) } }
+      resume(tid)
     }
   }
 
@@ -131,7 +145,12 @@ final class PtraceEngine {
         listener.reapedUntraced(pid: tid, how: stop, at: now)
         return
       }
-      // A new task may report its first stop before its parent's fork event.
+      // A new task may report its first stop before its parent's fork event says what it
+      // is (a process or a thread): it waits, stopped, until that event arrives.
+      if stop == .event(.stop) && parked.count < 4096 {
+        parked[tid] = stops
+        return
+      }
       let pid = ProcFS.status(tid, field: "Tgid").flatMap { Int32($0) } ?? tid
       tracees[tid] = Tracee(pid: pid)
       if mode == .launch { control.processes.withLock { _ = $0.insert(pid) } }
@@ -204,6 +223,14 @@ final class PtraceEngine {
           tracees[child]?.pid = childPID
         }
         if mode == .launch { control.processes.withLock { _ = $0.insert(childPID) } }
+        if parked.removeValue(forKey: child) != nil {
+          if tracees[child]!.detaching {
+            try? Ptrace.detach(child)
+            tracees[child] = nil
+          } else {
+            resume(child)
+          }
+        }
         let via = tracees[tid]?.call.map { SyscallNames.name(Int($0.number)) } ?? "\(event)"
         listener.created(
           child: child, childPID: childPID, by: tid, parentPID: pid, via: via, flags: flags, at: now)
