@@ -17,6 +17,8 @@ final class ObserveRecorder: PtraceListener {
 
   private var processes: [Int32: ObservedProcess] = [:]
   private var order: [Int32] = []
+  /// The processes each one created, for its orphans at its exit.
+  private var childrenOf: [Int32: [Int32]] = [:]
   private var threads: [Int32: ObservedThread] = [:]
   private var threadOrder: [Int32] = []
   private var counts = [Int](repeating: 0, count: 512)
@@ -105,6 +107,7 @@ final class ObserveRecorder: PtraceListener {
     p.cloneFlags = flags
     if processes[child] == nil { order.append(child) }
     processes[child] = p
+    childrenOf[parentPID, default: []].append(child)
     decoder.created(child: child, parent: parentPID, flags: flags)
     if let parentHeap = heapBase[parentPID] { heapBase[child] = parentHeap }
   }
@@ -140,7 +143,7 @@ final class ObserveRecorder: PtraceListener {
         OpenDescriptor(fd: fd, target: target, origin: origin, openedAt: entry.map { rel($0.openedAt) } ?? 0))
     }
     processes[pid]?.openAtExit = open
-    for q in order where processes[q]?.parent == pid && processes[q]?.exitedAt == nil && q != pid {
+    for q in childrenOf[pid] ?? [] where processes[q]?.exitedAt == nil && q != pid {
       processes[q]?.orphanedAt = rel(at)
     }
   }
@@ -286,6 +289,29 @@ final class ObserveRecorder: PtraceListener {
     return listed.contains(n)
   }
 
+  /// The calls listed in the log, as a table by number (looked up at every call).
+  private static let listed: [Bool] = {
+    var table = [Bool](repeating: false, count: SyscallNames.table.count)
+    let names = [
+      "fork", "vfork", "clone", "clone3", "execve", "execveat", "exit", "exit_group", "wait4", "waitid",
+      "pipe",
+      "pipe2", "dup", "dup2", "dup3", "close", "open", "openat", "creat", "read", "write", "readv", "writev",
+      "kill",
+      "tkill", "tgkill", "pause", "rt_sigsuspend", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
+      "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto", "recvfrom",
+      "unlink",
+      "unlinkat", "mknodat", "nanosleep", "clock_nanosleep",
+    ]
+    for name in names { if let n = SyscallNames.number(name) { table[n] = true } }
+    return table
+  }()
+
+  private static let startupNames: Set<String> = [
+    "read", "pread64", "fstat", "newfstatat", "statx", "mmap", "mprotect", "munmap", "close", "brk",
+    "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "access", "faccessat",
+    "faccessat2", "getrandom", "readlinkat", "readlink", "uname",
+  ]
+
   /// What the dynamic loader and libc do before main: mapping libraries, setting up the thread.
   private func isStartup(_ c: FinishedCall) -> Bool {
     let n = c.number
@@ -293,12 +319,7 @@ final class ObserveRecorder: PtraceListener {
       guard case .path(let p) = c.call.capture else { return false }
       return p.contains(".so") || p.hasPrefix("/etc/ld.so") || p.hasPrefix("/lib") || p.hasPrefix("/usr/lib")
     }
-    let names: Set<String> = [
-      "read", "pread64", "fstat", "newfstatat", "statx", "mmap", "mprotect", "munmap", "close", "brk",
-      "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "access", "faccessat",
-      "faccessat2", "getrandom", "readlinkat", "readlink", "uname",
-    ]
-    return names.contains(c.name)
+    return Self.startupNames.contains(c.name)
   }
 
   private func addToLog(_ c: FinishedCall, _ d: SyscallDecoder.Decoded) {

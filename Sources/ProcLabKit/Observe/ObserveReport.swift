@@ -114,7 +114,9 @@ struct ObserveReport {
       }
       let kids = run.children(of: p.pid)
       var nodes = kids.prefix(showAll ? kids.count : 16).map(node)
-      if kids.count > nodes.count { nodes.append(Tree("… \(kids.count - nodes.count) more children (observe --all lists them)")) }
+      if kids.count > nodes.count {
+        nodes.append(Tree("… \(kids.count - nodes.count) more children (observe --all lists them)"))
+      }
       return Tree(label, nodes)
     }
     if let root = run.process(run.root) { r.lines(node(root).lines.map { "  " + $0 }) }
@@ -204,7 +206,9 @@ struct ObserveReport {
     }
     r.line("threads:")
     r.lines(t.lines.map { "  " + $0 })
-    if !showAll && shown.count > 16 { r.line("  … \(shown.count - 16) more threads (observe --all lists them)") }
+    if !showAll && shown.count > 16 {
+      r.line("  … \(shown.count - 16) more threads (observe --all lists them)")
+    }
   }
 
   private func signals() {

@@ -86,31 +86,34 @@ private func uint64(_ j: JSON?) -> UInt64? { j?.intValue.map { UInt64(max(0, $0)
 private func optional(_ v: (some JSONRepresentable)?) -> JSON { v?.json ?? .null }
 
 extension ObservedProcess {
+  /// Only what is there: a run of thousands of processes travels from the tracer as JSON.
   var json: JSON {
     var o = JSONObject()
     o["pid"] = .int(Int(pid))
     o["ppid"] = .int(Int(parent))
     o["created_by"] = .string(createdBy)
     o["created_ns"] = .int(Int(createdAt))
-    o["clone_flags"] = .int(Int(cloneFlags))
-    o["exec"] = .array(
-      execs.map {
-        ["ns": .int(Int($0.at)), "path": .string($0.path), "argv": .array($0.argv.map(JSON.string))]
-      })
-    o["exit"] = exit?.json ?? .null
-    o["exited_ns"] = optional(exitedAt)
-    o["reaped_by"] = optional(reapedBy)
-    o["reaped_ns"] = optional(reapedAt)
-    o["parent_at_exit"] = optional(parentAtExit)
-    o["orphaned_ns"] = optional(orphanedAt)
-    o["open_at_exit"] = .array(openAtExit.map { $0.json(pid: pid) })
+    if cloneFlags != 0 { o["clone_flags"] = .int(Int(cloneFlags)) }
+    if !execs.isEmpty {
+      o["exec"] = .array(
+        execs.map {
+          ["ns": .int(Int($0.at)), "path": .string($0.path), "argv": .array($0.argv.map(JSON.string))]
+        })
+    }
+    if let exit { o["exit"] = exit.json }
+    if let exitedAt { o["exited_ns"] = exitedAt.json }
+    if let reapedBy { o["reaped_by"] = reapedBy.json }
+    if let reapedAt { o["reaped_ns"] = reapedAt.json }
+    if let parentAtExit { o["parent_at_exit"] = parentAtExit.json }
+    if let orphanedAt { o["orphaned_ns"] = orphanedAt.json }
+    if !openAtExit.isEmpty { o["open_at_exit"] = .array(openAtExit.map { $0.json(pid: pid) }) }
     o["calls"] = .object(ObservedRun.counts(calls))
-    o["fault_address"] = faultAddress.map { .string(Units.address(UInt($0))) } ?? .null
-    o["mapped_bytes"] = .int(mappedBytes)
-    o["shared_mappings"] = .array(sharedMappings.map { .int(Int($0)) })
-    o["heap_growth"] = .int(heapGrowth)
-    o["handlers"] = .array(handlers.map { .string(Signals.name($0)) })
-    o["startup_calls"] = .int(startupCalls)
+    if let faultAddress { o["fault_address"] = .string(Units.address(UInt(faultAddress))) }
+    if mappedBytes != 0 { o["mapped_bytes"] = .int(mappedBytes) }
+    if !sharedMappings.isEmpty { o["shared_mappings"] = .array(sharedMappings.map { .int(Int($0)) }) }
+    if heapGrowth != 0 { o["heap_growth"] = .int(heapGrowth) }
+    if !handlers.isEmpty { o["handlers"] = .array(handlers.map { .string(Signals.name($0)) }) }
+    if startupCalls != 0 { o["startup_calls"] = .int(startupCalls) }
     return .object(o)
   }
 

@@ -40,7 +40,7 @@ final class SyscallDecoder {
   func capture(_ call: inout ActiveCall, tid: Int32) {
     let n = call.number
     let a = call.arguments
-    guard call.native else { return }
+    guard call.native, Sys.isDecoded(n) else { return }
     if n == Sys.execve {
       call.capture = .exec(
         path: TraceeMemory.string(tid, at: a[0]) ?? "?", argv: TraceeMemory.stringArray(tid, at: a[1]))
@@ -75,7 +75,7 @@ final class SyscallDecoder {
     let pid = c.pid
     let r = c.result
     let failed = c.isError
-    let fail = c.failure
+    lazy var fail = c.failure
     func fd(_ i: Int) -> Int32 { a.int(i) }
     func name(_ f: Int32) -> String { descriptors.describe(pid, f) }
     func path() -> String {
@@ -83,6 +83,9 @@ final class SyscallDecoder {
       return "?"
     }
     guard c.call.native else { return Decoded(text: "\(c.name) = \(r)") }
+    guard Sys.isDecoded(n) else {
+      return Decoded(text: describe ? "\(c.name)(…) = \(failed ? fail : String(r))" : "")
+    }
 
     switch n {
     case Sys.read, Sys.write, Sys.pread64, Sys.pwrite64, Sys.readv, Sys.writev:

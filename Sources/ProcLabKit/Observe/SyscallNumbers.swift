@@ -28,6 +28,27 @@ enum Sys {
   static let shmget = n("shmget"), shmat = n("shmat"), unlink = n("unlink"), unlinkat = n("unlinkat")
   static let mknodat = n("mknodat"), mknod = n("mknod")
 
+  /// Whether the decoder has something to say about a call (a table by number: every call
+  /// of a traced program is looked up here, so the rest go straight to the plain form).
+  static func isDecoded(_ n: Int32) -> Bool { n >= 0 && Int(n) < decoded.count && decoded[Int(n)] }
+  private static let decoded: [Bool] = {
+    var table = [Bool](repeating: false, count: SyscallNames.table.count)
+    let names = [
+      "read", "write", "pread64", "pwrite64", "readv", "writev", "open", "openat", "openat2", "creat",
+      "close",
+      "pipe", "pipe2", "dup", "dup2", "dup3", "fcntl", "fork", "vfork", "clone", "clone3", "execve",
+      "execveat",
+      "exit", "exit_group", "wait4", "waitid", "kill", "tkill", "tgkill", "rt_sigaction", "pause",
+      "rt_sigsuspend",
+      "nanosleep", "clock_nanosleep", "futex", "mmap", "munmap", "brk", "mq_open", "mq_unlink",
+      "mq_timedsend",
+      "mq_timedreceive", "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto",
+      "recvfrom", "sendmsg", "recvmsg", "unlink", "unlinkat", "mknodat", "mknod",
+    ]
+    for name in names { if let n = SyscallNames.number(name) { table[n] = true } }
+    return table
+  }()
+
   /// Calls that block until another thread or process acts: their duration is waiting.
   static func isFutexWait(op: UInt64) -> Bool { [0, 6, 9, 11, 13].contains(op & 0x7f) }
   static func isFutexWake(op: UInt64) -> Bool { [1, 3, 4, 5, 7, 10].contains(op & 0x7f) }
