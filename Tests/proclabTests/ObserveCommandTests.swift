@@ -181,6 +181,21 @@ final class ObserveCommandTests: XCTestCase {
     crossCheck(facts, try strace(path))
   }
 
+  func testADescriptorTheDecoderDoesNotModelIsStillFoundOpenAtExit() throws {
+    let path = try build(
+      "eventfd",
+      """
+      #include <sys/eventfd.h>
+      #include <unistd.h>
+      int main(void) { int fd = eventfd(0, 0); (void)fd; if (fork() == 0) _exit(0); return 0; }
+      """)
+    let facts = try observe(path)
+    let leaks = facts["leaked_descriptors"]?.arrayValue ?? []
+    let pids = Set(leaks.compactMap { $0["pid"]?.intValue })
+    XCTAssertEqual(pids.count, 2, "the program and its child (which inherited it) held the eventfd: \(leaks)")
+    XCTAssertTrue(leaks.allSatisfy { ($0["target"]?.stringValue ?? "").contains("eventfd") }, "\(leaks)")
+  }
+
   func testTheTimeoutKillsTheWholeTreeEvenOutsideItsGroup() throws {
     let path = try build(
       "daemon",

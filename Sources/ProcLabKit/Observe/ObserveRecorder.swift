@@ -17,6 +17,10 @@ final class ObserveRecorder: PtraceListener {
 
   private var processes: [Int32: ObservedProcess] = [:]
   private var order: [Int32] = []
+  /// Processes that may hold a descriptor the model did not see made (an eventfd, a
+  /// descriptor received over a socket…): their /proc/PID/fd is read at exit. The others'
+  /// tables are exact: the program started with 0–2 only, and every modelled call is seen.
+  private var unmodelled = Set<Int32>()
   /// The processes each one created, for its orphans at its exit.
   private var childrenOf: [Int32: [Int32]] = [:]
   private var threads: [Int32: ObservedThread] = [:]
@@ -87,6 +91,11 @@ final class ObserveRecorder: PtraceListener {
       if budget { addToLog(c, decoded) } else { logDropped += 1 }
     }
     if let effect = decoded.effect { apply(effect, c) }
+    if !c.isError && c.number >= 0 && Int(c.number) < Self.makesDescriptors.count
+      && Self.makesDescriptors[Int(c.number)] && (c.name != "ioctl" || c.result > 2)
+    {
+      unmodelled.insert(c.pid)
+    }
 
     if (c.number == Sys.execve || c.number == Sys.execveat) && !c.isError,
       case .exec(let path, let argv) = c.call.capture
@@ -108,6 +117,11 @@ final class ObserveRecorder: PtraceListener {
     if processes[child] == nil { order.append(child) }
     processes[child] = p
     childrenOf[parentPID, default: []].append(child)
+    // CLONE_PIDFD hands the creator a descriptor for the child.
+    if unmodelled.contains(parentPID) || flags & 0x1000 != 0 {
+      unmodelled.insert(child)
+      unmodelled.insert(parentPID)
+    }
     decoder.created(child: child, parent: parentPID, flags: flags)
     if let parentHeap = heapBase[parentPID] { heapBase[child] = parentHeap }
   }
@@ -128,9 +142,12 @@ final class ObserveRecorder: PtraceListener {
     let orphaned = processes[pid]?.orphanedAt != nil
     let parentNow = pid == root ? observer : creatorGone || orphaned ? ProcFS.stat(pid)?.parent : creator
     processes[pid]?.parentAtExit = parentNow
-    // The descriptor table is still there until the last thread has gone.
+    // The descriptor table is still there until the last thread has gone. When the model
+    // says only 0–2 are open and it saw every descriptor made, /proc need not be read.
+    let modelOpen = decoder.descriptors.table(pid).entries.keys.contains { $0 > 2 }
     var open: [OpenDescriptor] = []
-    for fd in ProcFS.descriptors(of: pid) where fd > 2 {
+    let listed = modelOpen || unmodelled.contains(pid) ? ProcFS.descriptors(of: pid) : []
+    for fd in listed where fd > 2 {
       let entry = decoder.descriptors.entry(pid, fd)
       let target = entry?.object.description ?? ProcFS.descriptorTarget(pid: pid, fd: fd) ?? "?"
       let origin =
@@ -301,6 +318,20 @@ final class ObserveRecorder: PtraceListener {
       "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto", "recvfrom",
       "unlink",
       "unlinkat", "mknodat", "nanosleep", "clock_nanosleep",
+    ]
+    for name in names { if let n = SyscallNames.number(name) { table[n] = true } }
+    return table
+  }()
+
+  /// Calls that can make a descriptor the decoder does not model (ioctl only when it returns one).
+  private static let makesDescriptors: [Bool] = {
+    var table = [Bool](repeating: false, count: SyscallNames.table.count)
+    let names = [
+      "eventfd", "eventfd2", "epoll_create", "epoll_create1", "memfd_create", "memfd_secret", "signalfd",
+      "signalfd4", "timerfd_create", "inotify_init", "inotify_init1", "pidfd_open", "pidfd_getfd",
+      "io_uring_setup",
+      "perf_event_open", "userfaultfd", "fanotify_init", "open_by_handle_at", "recvmsg", "recvmmsg", "fsopen",
+      "fsmount", "fspick", "open_tree", "bpf", "seccomp", "landlock_create_ruleset", "ioctl",
     ]
     for name in names { if let n = SyscallNames.number(name) { table[n] = true } }
     return table
