@@ -77,6 +77,8 @@ struct GlobalOptions: ParsableArguments {
     settings.trace = trace
     let env = ProcessInfo.processInfo.environment
     settings.color = !noColor && env["NO_COLOR"] == nil && isatty(1) != 0 && env["TERM"] != "dumb"
+    // Prose wraps to the terminal's width (or COLUMNS under a pipe); JSON never wraps.
+    if !json { Layout.followTerminal() }
     let session = Session(settings: settings)
     session.isInteractive = interactive
     session.strict = strict || env["PROCLAB_STRICT"] == "1"

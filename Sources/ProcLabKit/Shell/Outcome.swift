@@ -7,6 +7,8 @@ public struct Outcome: Sendable {
   public var command: String
   public var succeeded: Bool
   public var lines: [String]
+  /// Tables among `lines`, for laying them out again at the terminal's width.
+  public var tables: [TableBlock] = []
   public var variables: [Variable]
   public var facts: JSONObject
   /// Every option of the command with the value it ran with (defaults filled in).

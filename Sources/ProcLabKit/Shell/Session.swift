@@ -102,6 +102,7 @@ public final class Session {
         input: input, command: command.name, succeeded: report.succeeded, lines: report.lines,
         variables: report.variables, facts: report.facts, explanation: report.explanation)
       outcome.options = invocation.parsed.values
+      outcome.tables = report.tables
     } catch let e as UsageError {
       outcome = Outcome(input: input, command: command.name, succeeded: false, error: e.message)
     } catch is Interrupted {
@@ -151,7 +152,9 @@ public final class Session {
     }
     for (_, observe) in observers.sorted(by: { $0.key < $1.key }) {
       let extra = observe(self, outcome)
-      if !extra.isEmpty && !settings.json { write(extra.joined(separator: "\n")) }
+      if !extra.isEmpty && !settings.json {
+        write(TextWrap.wrap(extra, width: Layout.width).joined(separator: "\n"))
+      }
     }
   }
 

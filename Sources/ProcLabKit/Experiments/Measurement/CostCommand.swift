@@ -104,7 +104,10 @@ enum CostCommand {
         "\(r.ns(s.percentile(0.1))) – \(r.ns(s.percentile(0.9)))", r.ns(s.minimum),
       ])
     }
-    r.lines(t.lines)
+    // At 80 columns the description moves under its row, unlabelled.
+    t.short = [1: "", 3: "p10–p90"]
+    t.stackable = [1]
+    r.table(t)
     r.line()
     var chart = BarChart(width: 30, logarithmic: true)
     for way in ways {

@@ -141,7 +141,10 @@ enum SwitchCommand {
         switches,
       ])
     }
-    r.lines(t.lines)
+    // At 80 columns the switch counts move under their row.
+    t.short = [3: "p10–p90", 4: "alone", 5: "switches (vol + invol)"]
+    t.stackable = [5]
+    r.table(t)
     r.line(
       "  per switch = half a round trip (one write, one read, one switch); \"no switch\" = the same pipe calls in one thread"
     )
