@@ -82,7 +82,9 @@ final class LessonParserTests: XCTestCase {
     var captures = Captures()
     XCTAssertTrue(two.command.matches("explain process", captures: &captures))
     XCTAssertEqual(captures["topic"], "process")
-    XCTAssertEqual(two.displayCommand(Captures()), "explain <topic>")
+    // What the learner is shown is always a command they can type, with its freedom in words.
+    XCTAssertEqual(two.displayCommand(Captures()), "explain process")
+    XCTAssertEqual(two.freedom, ["any topic"])
     XCTAssertEqual(two.concreteCommand(Captures()), "explain process")
   }
 

@@ -125,11 +125,3 @@ public struct TableBlock: Sendable {
     self.table = table
   }
 }
-
-extension String {
-  func trimmingTrailingSpaces() -> String {
-    var s = self
-    while s.last == " " { s.removeLast() }
-    return s
-  }
-}
