@@ -329,6 +329,19 @@ struct LessonBodyReader {
 
   // MARK: the end of a step
 
+  /// A step never types a lesson command: `skip` would run it, and it would skip again, forever.
+  func refuseLessonVerbs(_ command: String, line: Int, column: Int) throws {
+    let verbs = Set(LessonCommands.all.flatMap { [$0.name] + $0.aliases })
+    for words in (try? WordSplitter.split(command)) ?? [] {
+      if let verb = words.first, verbs.contains(verb) {
+        throw fail(
+          line, column,
+          "a step cannot type the lesson command '\(Printable.word(verb))'; a step's command is a shell command (spawn, ps, …)"
+        )
+      }
+    }
+  }
+
   mutating func finishStep() throws {
     guard let h = heading else { return }
     guard let b = block else {
@@ -337,6 +350,8 @@ struct LessonBodyReader {
     let parts = try b.read(file: file)
     // Names quoted in the command must come from earlier steps.
     try checkReferences(parts.commandText, line: parts.commandLine, column: 10)
+    try refuseLessonVerbs(parts.commandText, line: parts.commandLine, column: 10)
+    if let runCommand { try refuseLessonVerbs(runCommand, line: parts.commandLine, column: 10) }
     let hasFreePlaceholder = LessonText.placeholders(in: parts.commandText).contains { $0.defines }
     if hasFreePlaceholder && runCommand == nil {
       throw fail(
