@@ -33,6 +33,8 @@ public enum ProcLabBinary {
     env["NO_COLOR"] = "1"
     env["XDG_STATE_HOME"] = env["PROCLAB_TEST_STATE"] ?? NSTemporaryDirectory() + "proclab-test-state"
     if strict { env["PROCLAB_STRICT"] = "1" }
+    // Under a pipe COLUMNS would decide the width: tests read the unwrapped text.
+    env.removeValue(forKey: "COLUMNS")
     for (k, v) in environment { env[k] = v }
     process.environment = env
     let inPipe = Pipe()

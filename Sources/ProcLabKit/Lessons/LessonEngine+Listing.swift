@@ -53,7 +53,7 @@ extension LessonEngine {
     out.append(
       "course: \(done) of \(course.lessons.count) done \(LessonEngine.bar(Double(done) / Double(max(1, course.lessons.count))))"
     )
-    out.append("Type 'lesson NUMBER' or 'lesson NAME' to start or resume one.")
+    out.append("Type `lesson NUMBER` or `lesson NAME` to start or resume one.")
     return out
   }
 

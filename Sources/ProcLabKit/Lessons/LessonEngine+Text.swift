@@ -16,7 +16,7 @@ extension LessonEngine {
       } else {
         out.append(
           Style.dim(
-            "  Type the letter (A–\(p.letter(p.choices.count - 1))) or 'answer B' first, then run the command."
+            "  Type the letter (A–\(p.letter(p.choices.count - 1))) or `answer B` first, then run the command."
           ))
       }
     }
@@ -56,7 +56,7 @@ extension LessonEngine {
     let how =
       source.index == a.progress.step
       ? "run this step's command again"
-      : source.index < a.progress.step ? "type 'back \(step)' and run it again" : "go on to it first"
+      : source.index < a.progress.step ? "type `back \(step)` and run it again" : "go on to it first"
     return "this step needs \(name)\(value) from step \(step) '\(source.title)', but \(why): \(how)."
   }
 
@@ -126,7 +126,7 @@ extension LessonEngine {
     out.append(Style.green("✓ Lesson \(index + 1) done") + " (\(a.lesson.steps.count) steps).")
     if index + 1 < course.lessons.count {
       let next = course.lessons[index + 1]
-      out.append("Next: lesson \(index + 2), '\(next.title)' — type 'lesson \(index + 2)'.")
+      out.append("Next: lesson \(index + 2), '\(next.title)' — type `lesson \(index + 2)`.")
     } else {
       out.append("That was the last lesson of the course. 'lessons' shows them all.")
     }

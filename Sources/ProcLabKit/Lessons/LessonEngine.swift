@@ -56,7 +56,7 @@ public final class LessonEngine {
 
   func requireActive(_ verb: String) throws -> Active {
     guard let a = active else {
-      throw UsageError("\(verb): you are not in a lesson; type 'lessons' to see them, 'lesson 1' to start")
+      throw UsageError("\(verb): you are not in a lesson; type 'lessons' to see them, `lesson 1` to start")
     }
     return a
   }
@@ -213,7 +213,7 @@ public final class LessonEngine {
     save()
     active = nil
     return [
-      "Left '\(a.lesson.title)' at step \(a.progress.step + 1) of \(a.lesson.steps.count); your progress is saved. 'lesson \(a.lesson.id)' resumes it."
+      "Left '\(a.lesson.title)' at step \(a.progress.step + 1) of \(a.lesson.steps.count); your progress is saved. `lesson \(a.lesson.id)` resumes it."
     ] + warnings()
   }
 

@@ -11,8 +11,9 @@
 /// value at all (or none).
 ///
 /// A command still on the raw-words form (not yet moved to typed options)
-/// cannot be compared by meaning; its words are matched against the pattern
-/// as text, as before.
+/// cannot be compared by meaning; its words are grouped by the option names it
+/// declares and compared without regard to order (`byOptionWords`), or, failing
+/// that, matched against the pattern as text.
 enum StepCommand {
   enum Fit: Equatable {
     /// The same command; the captures include what the command's placeholders took.
@@ -33,18 +34,110 @@ enum StepCommand {
     let typedCommand = registry.command(named: verb)
     let stepCommand = registry.command(named: stepVerb)
     guard (typedCommand?.name ?? verb) == (stepCommand?.name ?? stepVerb) else { return .otherCommand }
-    guard let command = stepCommand,
-      let meaning = byMeaning(typedWords, step: step, command: command, captures: captures)
-    else {
-      return byText(typed, step: step, captures: captures)
+    guard let command = stepCommand else { return byText(typed, step: step, captures: captures) }
+    if let meaning = byMeaning(typedWords, step: step, command: command, captures: captures) {
+      return meaning
     }
-    return meaning
+    return byOptionWords(typedWords, step: step, command: command, captures: captures)
+      ?? byText(typed, step: step, captures: captures)
   }
 
   /// The text comparison (raw-words commands, or a step the parser cannot read with examples).
   static func byText(_ typed: String, step: LessonStep, captures: Captures) -> Fit {
     var trial = captures
     return step.command.matches(typed, captures: &trial) ? .fits(trial) : .otherArguments(nil)
+  }
+
+  /// For raw-words commands: options compared by name, in any order, each value matched
+  /// against the step's word for it; an option the step gives as a free placeholder or lists
+  /// in `free:` may be left out. Nil when the step's words cannot be grouped.
+  static func byOptionWords(
+    _ typedWords: [String], step: LessonStep, command: Command, captures: Captures
+  ) -> Fit? {
+    var stepWords: [(source: String, isFree: Bool)] = []
+    for segment in step.command.pattern.segments {
+      switch segment {
+      case .spaces: stepWords.append(("", false))
+      case .literal(let chars):
+        let last = stepWords.popLast() ?? ("", false)
+        stepWords.append((last.source + String(chars), last.isFree))
+      case .placeholder(let p):
+        let last = stepWords.popLast() ?? ("", false)
+        var isFree = last.source.isEmpty
+        if case .reference = p.role { isFree = false }
+        stepWords.append((last.source + p.source, isFree))
+      }
+    }
+    stepWords = stepWords.filter { !$0.source.isEmpty }
+    guard let wanted = group(stepWords.dropFirst().map(\.source), command: command),
+      let typed = group(Array(typedWords.dropFirst()), command: command)
+    else { return nil }
+    let free = Set(step.freeOptions.compactMap { key(of: $0, in: command) })
+    var next = captures
+    func take(_ patternText: String, _ value: String) -> Bool {
+      guard let pattern = try? LinePattern(patternText, file: "", line: 0),
+        case .success(let taken) = pattern.match(value, captures: next)
+      else { return false }
+      next = taken
+      return true
+    }
+    guard wanted.positionals.count == typed.positionals.count else {
+      return .otherArguments(nil)
+    }
+    for (p, t) in zip(wanted.positionals, typed.positionals) where !take(p, t) { return .otherArguments(nil) }
+    for (key, value) in wanted.options {
+      let name = option(of: key, in: command) ?? key
+      guard let typedValue = typed.options[key] else {
+        let leftOutAllowed =
+          free.contains(key)
+          || value.map { v in stepWords.contains { $0.source == v && $0.isFree } } ?? false
+        if leftOutAllowed { continue }
+        return .otherArguments("\(name) is missing")
+      }
+      if free.contains(key) { continue }
+      if let value, let typedValue, !take(value, typedValue) {
+        return .otherArguments("\(name) \(typedValue) is not what this step takes")
+      }
+    }
+    if let extra = typed.options.keys.sorted().first(where: {
+      wanted.options[$0] == nil && !free.contains($0)
+    }) {
+      return .otherArguments("\(option(of: extra, in: command) ?? extra) is not part of this step")
+    }
+    return .fits(next)
+  }
+
+  /// Words grouped by the command's declared options: positionals in order, options by key.
+  static func group(_ words: [String], command: Command) -> (
+    positionals: [String], options: [String: String?]
+  )? {
+    var positionals: [String] = []
+    var options: [String: String?] = [:]
+    var i = 0
+    while i < words.count {
+      let word = words[i]
+      if word.hasPrefix("--"), let declared = command.options.first(where: { $0.names.contains(word) }) {
+        switch declared.shape {
+        case .value:
+          guard i + 1 < words.count else { return nil }
+          options[declared.key] = .some(words[i + 1])
+          i += 2
+          continue
+        case .rest:
+          options[declared.key] = .some(words[(i + 1)...].joined(separator: " "))
+          i = words.count
+          continue
+        default:
+          options[declared.key] = .some(nil)
+        }
+      } else if word.hasPrefix("--") {
+        return nil
+      } else {
+        positionals.append(word)
+      }
+      i += 1
+    }
+    return (positionals, options)
   }
 
   /// Nil when the comparison by meaning does not apply (raw words, unreadable step).
