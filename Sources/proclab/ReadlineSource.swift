@@ -14,6 +14,10 @@ nonisolated(unsafe) private var completionIndex = 0
 final class ReadlineSource: LineSource {
   let historyPath: String?
   private var historyWarned = false
+  /// The lines typed in this session, appended to the history file when the shell leaves
+  /// (not the whole list written over it: another shell's lines stay).
+  private var typedLines: [String] = []
+  static let historyLimit = 1000
 
   init(session: Session) {
     completionSession = session
@@ -23,7 +27,9 @@ final class ReadlineSource: LineSource {
     rl_catch_signals = 0
     rl_attempted_completion_function = { text, start, end in readlineComplete(text, start, end) }
     using_history()
-    stifle_history(1000)
+    stifle_history(Int32(ReadlineSource.historyLimit))
+    // The state directory's policy (StateDirectory.swift): only a regular file is read or
+    // written; a symbolic link in its place is left alone, as progress.json's would be.
     if let historyPath { read_history(historyPath) }
   }
 
@@ -69,27 +75,43 @@ final class ReadlineSource: LineSource {
     }
     if !line.trimmingCharacters(in: .whitespaces).isEmpty {
       let last = history_length > 0 ? history_get(history_base + history_length - 1) : nil
-      if last == nil || String(cString: last!.pointee.line) != line { add_history(line) }
+      if last == nil || String(cString: last!.pointee.line) != line {
+        add_history(line)
+        typedLines.append(line)
+      }
     }
     return line
   }
 
+  /// Appends this session's lines under the file's lock (two shells keep each other's).
   func close() {
-    guard let historyPath else { return }
-    if write_history(historyPath) != 0 && !historyWarned {
-      historyWarned = true
-      Output.err("proclab: could not save history to \(historyPath); continuing without it\n")
+    guard let historyPath, !typedLines.isEmpty else { return }
+    do {
+      try StateFile.appendLines(typedLines, to: historyPath, keepLast: ReadlineSource.historyLimit)
+      typedLines = []
+    } catch {
+      if !historyWarned {
+        historyWarned = true
+        Output.err("proclab: could not save history: \(error)\n")
+      }
     }
   }
 
-  /// `$XDG_STATE_HOME/proclab/history`, or `~/.local/state/proclab/history`.
+  /// `$XDG_STATE_HOME/proclab/history`, or `~/.local/state/proclab/history`; nil (said once)
+  /// when the directory cannot be written or something other than a regular file is there.
   static func prepareHistoryFile() -> String? {
     let dir = StateDirectory.path
     guard StateDirectory.ensure() else {
-      Output.err("proclab: cannot create \(dir); history will not be saved\n")
+      Output.err("proclab: cannot create or write to \(dir); history will not be saved\n")
       return nil
     }
-    return dir + "/history"
+    let path = dir + "/history"
+    StateFile.sweepTemporaryFiles(of: path)
+    if StateFile.isOccupiedByNonRegularFile(path) {
+      Output.err("proclab: \(StateFileProblem.notRegularFile(path))\n")
+      return nil
+    }
+    return path
   }
 }
 

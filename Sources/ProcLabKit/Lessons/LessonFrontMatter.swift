@@ -139,6 +139,12 @@ struct LessonFrontMatter {
     let s = text.hasPrefix("[") ? text : try plainValue(text, line: line, column: column)
     if s.isEmpty { return [] }
     guard s.hasPrefix("[") else { return s.split(separator: " ").map(String.init) }
+    if let inner = s.dropFirst().firstIndex(where: { $0 == "[" || $0 == "{" }),
+      inner < (s.firstIndex(of: "]") ?? s.endIndex)
+    {
+      throw fail(
+        line, column + s.distance(from: s.startIndex, to: inner), "a list inside a list is not read here")
+    }
     guard let close = s.firstIndex(of: "]") else {
       throw fail(line, column, "the list '[' is never closed on this line")
     }

@@ -35,3 +35,17 @@ public enum StepCheck {
     return .passed(trial)
   }
 }
+
+extension LessonStep {
+  /// Whether `typed` is this step's command by meaning (see `StepCommand`): the captures it
+  /// takes when it is, and why not when it is not (nil: another verb, or no reason known).
+  public func accepts(
+    _ typed: String, captures: Captures = Captures(), registry: Registry = Catalog.registry
+  ) -> (fits: Bool, captures: Captures, reason: String?) {
+    switch StepCommand.compare(typed, with: self, captures: captures, registry: registry) {
+    case .fits(let taken): (true, taken, nil)
+    case .otherCommand: (false, captures, nil)
+    case .otherArguments(let why): (false, captures, why)
+    }
+  }
+}
