@@ -260,7 +260,7 @@ final class LessonEngineTests: XCTestCase {
       """)
     let s = shell()
     let resumed = type(s, "lesson zombie")
-    XCTAssertTrue(resumed.contains("named processes of an earlier shell"), resumed)
+    XCTAssertTrue(resumed.contains("SHELL (999998) and Z (999999) came from an earlier shell"), resumed)
     XCTAssertTrue(
       resumed.contains(
         "this step needs Z (999999) from step 1 'Make one', but it was captured in an earlier shell"),

@@ -141,10 +141,11 @@ public final class LessonEngine {
     guard let a = active, !a.progress.captures.isEmpty else { return [] }
     if newlyStale.isEmpty { return [Style.dim("Your numbers from last time are kept.")] }
     let named = newlyStale.sorted().map { "\($0) (\(a.progress.captures[$0] ?? "?"))" }
+    let list = named.count == 1 ? named[0] : named.dropLast().joined(separator: ", ") + " and " + named.last!
     return [
       Style.dim(
-        "Your numbers from last time are kept, but \(named.joined(separator: ", ")) named processes of an earlier shell: "
-          + "a step that needs one will ask you to run the step that makes it again.")
+        "Your numbers from last time are kept, but \(list) came from an earlier shell: "
+          + "a step that needs \(named.count == 1 ? "it" : "one") will ask you to run its step again.")
     ]
   }
 
