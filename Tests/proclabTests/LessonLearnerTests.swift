@@ -31,6 +31,51 @@ final class LessonLearnerTests: XCTestCase {
   }
 }
 
+extension LessonLearnerTests {
+  /// 17.2: a shell started by a parent whose name has a space (`tmux: server`) passes lesson 1's
+  /// first step, and the values it captures hold the whole name.
+  func testAParentNameWithASpaceIsCapturedWhole() throws {
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: state, withIntermediateDirectories: true)
+    let parent = state + "/tmux: server"
+    try fm.copyItem(atPath: URL(fileURLWithPath: "/bin/sh").resolvingSymlinksInPath().path, toPath: parent)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: parent)
+    // `; true` keeps the shell from exec'ing proclab: it stays the parent, with its name.
+    process.arguments = ["-c", "'\(ProcLabBinary.path)' -c 'lesson process; info'; true"]
+    var env = ProcessInfo.processInfo.environment
+    env["XDG_STATE_HOME"] = state
+    env["NO_COLOR"] = "1"
+    env["PROCLAB_LESSONS"] = LessonCourseTests.lessonsDirectory
+    env.removeValue(forKey: "COLUMNS")
+    process.environment = env
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    XCTAssertTrue(text.contains("(tmux: server)"), text)
+    XCTAssertTrue(text.contains("✓ step 1/7 passed"), text)
+    XCTAssertTrue(text.contains("pname = tmux: server,"), text)
+  }
+}
+
+extension LessonLearnerTests {
+  /// 17.2: children an earlier lesson left held do not break lesson 2's `ps` and `wait` steps.
+  func testChildrenFromAnEarlierLessonDoNotBreakTheZombieSteps() throws {
+    let start = Date()
+    let run = ProcLabBinary.run(
+      [
+        "-c", "spawn 2 --hold 60; lesson lifecycle; spawn --no-reap; next; ps; next; hint; skip",
+        "--lessons", LessonCourseTests.lessonsDirectory,
+      ], environment: ["XDG_STATE_HOME": state], timeout: 60)
+    XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+    for n in 1...3 { XCTAssertTrue(run.stdout.contains("✓ step \(n)/8 passed"), run.stdout) }
+    XCTAssertTrue(run.stdout.contains("├─"), "the other children were listed too: \(run.stdout)")
+    XCTAssertLessThan(Date().timeIntervalSince(start), 30, "wait PID did not wait for the sleepers")
+  }
+}
+
 /// One learner taking one lesson through a pseudo-terminal.
 final class Learner {
   let lesson: Lesson
