@@ -36,7 +36,7 @@ extension LessonEngine {
       return [
         Style.yellow("✗ step \(n): ")
           + "this step asks for `\(wanted)`; `\(Printable.line(outcome.input))` does not fit it\(reason)."
-      ] + freedomLine(a)
+      ] + (redoAdvice(for: a.step.commandReferences).map { ["  First: " + $0] } ?? freedomLine(a))
     case .failed(let error):
       return [
         Style.yellow("✗ step \(n): ") + "that is the step's command, but it failed: \(Printable.line(error))",

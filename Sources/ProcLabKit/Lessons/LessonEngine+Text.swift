@@ -82,7 +82,7 @@ extension LessonEngine {
     let hints = a.step.hints
     if a.hintsShown < hints.count {
       active!.hintsShown += 1
-      let text = fill(hints[a.hintsShown]).split(separator: "\n").map(String.init)
+      let text = LessonText.paragraphs(fill(hints[a.hintsShown]).split(separator: "\n").map(String.init))
       var out = [Style.cyan("Hint \(a.hintsShown + 1) of \(hints.count): ") + render(text.first ?? "")]
       out += text.dropFirst().map { "  " + render($0) }
       return out
