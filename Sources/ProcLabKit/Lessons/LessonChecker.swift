@@ -38,7 +38,9 @@ public enum LessonChecker {
         return [
           LessonError(
             file: lesson.file, line: step.commandLine, column: 10,
-            message: "step \(i + 1) types '\(verb)', which the front matter's 'needs:' does not list")
+            message:
+              "step \(i + 1) types '\(Printable.word(verb))', which the front matter's 'needs:' does not list"
+          )
         ]
       }
     }

@@ -72,7 +72,7 @@ struct LessonFrontMatter {
       guard listOpen else { throw fail(n, indent + 1, "a '- item' list only follows 'needs:'") }
       let item = try plainValue(String(trimmed.dropFirst(1)), line: n, column: indent + 2)
       if item.isEmpty { throw fail(n, indent + 2, "expected a command name after '-'") }
-      needs.append(item)
+      needs.append(Printable.word(item))
       return
     }
     listOpen = false
@@ -93,7 +93,7 @@ struct LessonFrontMatter {
     let column = raw.distance(from: raw.startIndex, to: colon) + 2 + after.prefix { $0 == " " }.count
     let text = String(after).trimmingBlanks()
     if key == "needs" {
-      needs += try listValue(text, line: n, column: column)
+      needs += try listValue(text, line: n, column: column).map(Printable.word)
       listOpen = text.isEmpty
       fields[key] = Field(value: "", line: n, column: column)
       return
