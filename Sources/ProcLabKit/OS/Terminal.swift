@@ -23,3 +23,23 @@ public enum PseudoTerminal {
     return (pid, master)
   }
 }
+
+/// The terminal the shell talks to, if any.
+public enum Terminal {
+  /// isatty(3): whether `fd` is a terminal (glibc asks the kernel with ioctl(TCGETS)).
+  public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) != 0 }
+
+  /// Whether a person is at a terminal: standard input and output both are terminals.
+  public static var isInteractive: Bool { isTerminal(0) && isTerminal(1) }
+
+  /// The ANSI sequence that moves the cursor home and erases the screen (and, with
+  /// `3J`, xterm's scroll-back): what `clear` and Ctrl-L print.
+  public static let clearScreen = "\u{1B}[H\u{1B}[2J\u{1B}[3J"
+}
+
+extension Descriptors {
+  /// open(2) with O_RDONLY|O_CLOEXEC: a file to read commands or data from.
+  public static func openForReading(_ path: String) throws -> Int32 {
+    try Trace.call("open", "\(path), O_RDONLY|O_CLOEXEC") { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+  }
+}
