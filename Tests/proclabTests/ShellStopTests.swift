@@ -1,0 +1,84 @@
+import Foundation
+import Glibc
+import ProcLabKit
+import TestSupport
+import XCTest
+
+/// A stop (Ctrl-C, SIGTERM, SIGHUP) ends the running command and the rest of its
+/// `;` line; a line that cannot even be split fails like any command.
+final class ShellStopTests: XCTestCase {
+  var state = ""
+  override func setUp() {
+    state = NSTemporaryDirectory() + "proclab-stop-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+  }
+  override func tearDown() { try? FileManager.default.removeItem(atPath: state) }
+
+  func testCtrlCAbandonsTheRestOfTheLine() throws {
+    let shell = try TerminalSession(environment: ["XDG_STATE_HOME": state, "PROCLAB_STRICT": "1"])
+    XCTAssertTrue(shell.waitFor("proclab> "), shell.screen)
+    let mark = shell.mark
+    shell.type("race --iterations 50000000 --threads 4; race; race; race\r")
+    XCTAssertTrue(shell.waitFor("\n", after: mark))
+    shell.pump(0.3)
+    let pressed = shell.mark
+    shell.type("\u{03}")
+    XCTAssertTrue(shell.waitFor("proclab> ", after: pressed, timeout: 30), shell.screen)
+    let after = String(shell.screen[pressed...])
+    XCTAssertTrue(after.contains("race: interrupted (Ctrl-C)"), after)
+    XCTAssertTrue(after.contains("(Ctrl-C: the rest of the line was not run: race; race; race)"), after)
+    // Had the other three run, their tables would be here.
+    XCTAssertFalse(after.contains("lost"), "no second race ran: \(after)")
+    XCTAssertEqual(ProcFS.threads(of: shell.pid).count, 1, "its threads are gone")
+    shell.type("quit\r")
+    XCTAssertEqual(shell.waitForExit(), .exited(0))
+  }
+
+  func testSIGTERMAndSIGHUPStopTheCommandAndTheRestOfAScript() throws {
+    for signal in [SIGTERM, SIGHUP] {
+      let script = "spawn 2 --hold 20; wait; spawn 2 --hold 20; wait"
+      let shell = try TerminalSession(arguments: ["-c", script], environment: ["XDG_STATE_HOME": state])
+      // spawn has printed its children: the shell is in `wait` now.
+      XCTAssertTrue(shell.waitFor("quitting kills and reaps them"), shell.screen)
+      shell.pump(0.2)
+      let children = ProcFS.children(of: shell.pid)
+      XCTAssertEqual(children.count, 2, shell.screen)
+      kill(shell.pid, signal)
+      XCTAssertEqual(shell.waitForExit(timeout: 10), .exited(128 + signal), shell.screen)
+      let name = Signals.name(signal)
+      XCTAssertTrue(shell.screen.contains("interrupted (\(name))"), shell.screen)
+      XCTAssertFalse(shell.screen.contains("Ctrl-C"), "a signal is named for what it is: \(shell.screen)")
+      XCTAssertTrue(
+        shell.screen.contains("(\(name): the rest of the line was not run: spawn 2 --hold 20; wait)"),
+        shell.screen)
+      XCTAssertEqual(
+        shell.screen.components(separatedBy: "PARENT  CREATED IN").count - 1, 1,
+        "the second spawn never ran: \(shell.screen)")
+      for pid in children {
+        let s = ProcFS.stat(pid)?.state
+        XCTAssertTrue(s == nil || s == "Z", "held child \(pid) ended with the shell")
+      }
+    }
+  }
+
+  func testAStopIsInTheJSONOutcome() throws {
+    let shell = try TerminalSession(
+      arguments: ["--json", "-c", "spawn 2 --hold 20; wait; info"], environment: ["XDG_STATE_HOME": state])
+    XCTAssertTrue(shell.waitFor("\"command\":\"spawn\""), shell.screen)
+    shell.pump(0.2)
+    kill(shell.pid, SIGTERM)
+    XCTAssertEqual(shell.waitForExit(timeout: 10), .exited(128 + SIGTERM), shell.screen)
+    let outcomes = shell.screen.split(whereSeparator: \.isNewline).compactMap { JSON.parse(String($0)) }
+    XCTAssertEqual(outcomes.count, 2, "spawn and wait, no info: \(shell.screen)")
+    XCTAssertEqual(outcomes.last?["stopped_by"]?.stringValue, "SIGTERM")
+    XCTAssertEqual(outcomes.last?["not_run"]?.arrayValue?.compactMap(\.stringValue), ["info"])
+  }
+
+  func testALineThatCannotBeSplitFailsTheScript() {
+    let text = ProcLabBinary.text("info \"")
+    XCTAssertNotEqual(text.status, 0, "an unterminated quote is a failed command: \(text.stdout)")
+    XCTAssertTrue(text.stdout.contains("unterminated"), text.stdout)
+    let json = ProcLabBinary.json("info \"")
+    XCTAssertNotEqual(json.status, 0)
+    XCTAssertEqual(json.outcomes.first?["ok"]?.boolValue, false, json.stdout)
+  }
+}
