@@ -4,7 +4,9 @@ import Glibc
 /// Pseudo-terminals (forkpty(3)): a program run under one behaves exactly as at
 /// a person's keyboard. The tests use this to type at the real shell.
 public enum PseudoTerminal {
-  /// forkpty + execve: returns the child's PID and the master descriptor.
+  /// forkpty(3) (openpty, fork, login_tty in the child) and execve(2): returns the child's PID
+  /// and the master descriptor. The child's side runs in C (clab_spawn_in_pty): no Swift
+  /// between fork and exec.
   public static func spawn(
     path: String, arguments: [String], environment: [String: String], rows: Int = 24, cols: Int = 100
   )
