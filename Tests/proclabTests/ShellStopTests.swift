@@ -21,8 +21,12 @@ final class ShellStopTests: XCTestCase {
     XCTAssertTrue(shell.waitFor("\n", after: mark))
     shell.pump(0.3)
     let pressed = shell.mark
+    let start = MonotonicClock.nanoseconds()
     shell.type("\u{03}")
     XCTAssertTrue(shell.waitFor("proclab> ", after: pressed, timeout: 30), shell.screen)
+    print(
+      "Ctrl-C in a line of four races: the prompt was back in \((MonotonicClock.nanoseconds() - start) / 1_000_000) ms"
+    )
     let after = String(shell.screen[pressed...])
     XCTAssertTrue(after.contains("race: interrupted (Ctrl-C)"), after)
     XCTAssertTrue(after.contains("(Ctrl-C: the rest of the line was not run: race; race; race)"), after)
@@ -42,8 +46,12 @@ final class ShellStopTests: XCTestCase {
       shell.pump(0.2)
       let children = ProcFS.children(of: shell.pid)
       XCTAssertEqual(children.count, 2, shell.screen)
+      let sent = MonotonicClock.nanoseconds()
       kill(shell.pid, signal)
       XCTAssertEqual(shell.waitForExit(timeout: 10), .exited(128 + signal), shell.screen)
+      print(
+        "\(Signals.name(signal)) during '\(script)': exited in \((MonotonicClock.nanoseconds() - sent) / 1_000_000) ms"
+      )
       let name = Signals.name(signal)
       XCTAssertTrue(shell.screen.contains("interrupted (\(name))"), shell.screen)
       XCTAssertFalse(shell.screen.contains("Ctrl-C"), "a signal is named for what it is: \(shell.screen)")
