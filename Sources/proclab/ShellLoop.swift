@@ -29,8 +29,8 @@ enum ShellLoop {
     }
     source.close()
     let signal = Interrupt.terminationSignal
-    if session.isInteractive {
-      // A person at a terminal is told what leaving stopped; a script's output stays its commands'.
+    if session.isInteractive && !session.settings.json {
+      // A person at a terminal is told what leaving stopped; a script's output (or JSON) stays its commands'.
       Output.out(session.leave(signal: signal).joined(separator: "\n") + "\n")
     } else {
       session.cleanUp()
