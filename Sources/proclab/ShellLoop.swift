@@ -12,7 +12,8 @@ protocol LineSource: AnyObject {
 enum ShellLoop {
   /// Runs lines until `quit`/`exit`, the end of input, or SIGTERM/SIGHUP, then ends
   /// what the session holds. Returns the exit status: 128 + the signal after SIGTERM
-  /// or SIGHUP; for a script, 1 if any command failed; 0 otherwise.
+  /// or SIGHUP, or after Ctrl-C stopped a script (as a POSIX shell does); for a script,
+  /// 1 if any command failed; 0 otherwise.
   static func run(session: Session, source: LineSource) -> Int32 {
     Interrupt.install()
     Interrupt.installTermination()
@@ -21,14 +22,20 @@ enum ShellLoop {
       Output.out(text + "\n")
     }
     session.takeBaseline()
+    var scriptStoppedBy: Int32 = 0
     while !session.wantsToQuit {
       if Interrupt.terminationSignal != 0 { break }
       guard let line = source.readLine(prompt: session.prompt) else { break }
       if Interrupt.terminationSignal != 0 { break }
-      session.execute(line: line)
+      let outcomes = session.execute(line: line)
+      // Ctrl-C at a terminal gives the prompt back; in a script it ends the script.
+      if !session.isInteractive, let stop = outcomes.last?.stopSignal {
+        scriptStoppedBy = stop
+        break
+      }
     }
     source.close()
-    let signal = Interrupt.terminationSignal
+    let signal = Interrupt.terminationSignal != 0 ? Interrupt.terminationSignal : scriptStoppedBy
     if session.isInteractive && !session.settings.json {
       // A person at a terminal is told what leaving stopped; a script's output (or JSON) stays its commands'.
       Output.out(session.leave(signal: signal).joined(separator: "\n") + "\n")

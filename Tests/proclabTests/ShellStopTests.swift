@@ -68,6 +68,23 @@ final class ShellStopTests: XCTestCase {
     }
   }
 
+  func testCtrlCEndsAScriptWithStatus130() throws {
+    let shell = try TerminalSession(
+      arguments: ["-c", "race --iterations 50000000 --threads 4\ninfo"],
+      environment: ["XDG_STATE_HOME": state])
+    var threads = 0
+    let deadline = Date().addingTimeInterval(10)
+    while threads < 5 && Date() < deadline {
+      shell.pump(0.02)
+      threads = ProcFS.threads(of: shell.pid).count
+    }
+    XCTAssertEqual(threads, 5, "the race's four threads run")
+    kill(shell.pid, SIGINT)
+    XCTAssertEqual(shell.waitForExit(timeout: 10), .exited(128 + SIGINT), shell.screen)
+    XCTAssertTrue(shell.screen.contains("race: interrupted (Ctrl-C)"), shell.screen)
+    XCTAssertFalse(shell.screen.contains("process ID"), "the next line of the script did not run")
+  }
+
   func testAStopIsInTheJSONOutcome() throws {
     let shell = try TerminalSession(
       arguments: ["--json", "-c", "spawn 2 --hold 20; wait; info"], environment: ["XDG_STATE_HOME": state])
