@@ -75,11 +75,20 @@ public final class Session {
     // A Ctrl-C pressed before this line belongs to the prompt, not to these commands.
     Interrupt.clear()
     var outcomes: [Outcome] = []
+    func notRun(after index: Int) -> [String] {
+      commands[(index + 1)...].map { $0.map(WordSplitter.quote).joined(separator: " ") }
+    }
     for (index, words) in commands.enumerated() {
+      // A stop that came between two commands (while the last one's output was printed).
+      if index > 0, Interrupt.isRequested {
+        sayNotRun(notRun(after: index - 1), signal: Interrupt.signal)
+        break
+      }
       var o = run(words: words)
-      let stop = o.stopSignal ?? (Interrupt.isRequested ? Interrupt.signal : nil)
-      let rest = commands[(index + 1)...].map { $0.map(WordSplitter.quote).joined(separator: " ") }
-      if let stop, !rest.isEmpty, !wantsToQuit {
+      let rest = notRun(after: index)
+      if let stop = o.stopSignal ?? (Interrupt.isRequested ? Interrupt.signal : nil), !rest.isEmpty,
+        !wantsToQuit
+      {
         o.stopSignal = stop
         o.notRun = rest
       }
@@ -87,15 +96,19 @@ public final class Session {
       outcomes.append(o)
       if wantsToQuit { break }
       if let stop = o.stopSignal, !o.notRun.isEmpty {
-        if !settings.json {
-          write(
-            "(\(Interrupt.describe(stop)): the rest of the line was not run: "
-              + Printable.escape(o.notRun.joined(separator: "; "), limit: 60) + ")")
-        }
+        sayNotRun(o.notRun, signal: stop)
         break
       }
     }
     return outcomes
+  }
+
+  /// `(Ctrl-C: the rest of the line was not run: race; race)`, in text mode (JSON has `not_run`).
+  private func sayNotRun(_ commands: [String], signal: Int32) {
+    guard !settings.json else { return }
+    write(
+      "(\(Interrupt.describe(signal)): the rest of the line was not run: "
+        + Printable.escape(commands.joined(separator: "; "), limit: 60) + ")")
   }
 
   /// `line` without leading and trailing spaces and tabs.
