@@ -41,8 +41,9 @@ public final class Session {
   public var isPlayingFile = false
   /// Lesson names for completion (the lesson engine sets it).
   public var lessonNames: () -> [String] = { [] }
-  /// Commands in the order they were created this session (for `ps` of threads etc.).
+  /// The shell's descriptors and threads before any command, which strict mode checks against.
   public private(set) var invariant: CleanupInvariant?
+  /// Every cleanup problem strict mode found this session, one line each.
   public var invariantViolations: [String] = []
 
   public init(registry: Registry = Catalog.registry, settings: Settings = Settings()) {
