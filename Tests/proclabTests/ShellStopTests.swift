@@ -19,7 +19,14 @@ final class ShellStopTests: XCTestCase {
     let mark = shell.mark
     shell.type("race --iterations 50000000 --threads 4; race; race; race\r")
     XCTAssertTrue(shell.waitFor("\n", after: mark))
-    shell.pump(0.3)
+    // Ctrl-C once the race's four threads run (a Ctrl-C before the line runs belongs to the prompt).
+    var threads = 0
+    let deadline = Date().addingTimeInterval(20)
+    while threads < 5 && Date() < deadline {
+      shell.pump(0.02)
+      threads = ProcFS.threads(of: shell.pid).count
+    }
+    XCTAssertEqual(threads, 5, "the race runs: \(shell.screen)")
     let pressed = shell.mark
     let start = MonotonicClock.nanoseconds()
     shell.type("\u{03}")
@@ -53,11 +60,11 @@ final class ShellStopTests: XCTestCase {
         "\(Signals.name(signal)) during '\(script)': exited in \((MonotonicClock.nanoseconds() - sent) / 1_000_000) ms"
       )
       let name = Signals.name(signal)
-      XCTAssertTrue(shell.screen.contains("interrupted (\(name))"), shell.screen)
+      // Normally `wait` was running (`wait: interrupted (SIGTERM)`); on a slow machine the signal may
+      // come just before it starts. Either way the signal is named and the rest of the line is not run.
+      XCTAssertTrue(shell.screen.contains("(\(name): the rest of the line was not run: "), shell.screen)
+      XCTAssertTrue(shell.screen.contains("spawn 2 --hold 20; wait)"), shell.screen)
       XCTAssertFalse(shell.screen.contains("Ctrl-C"), "a signal is named for what it is: \(shell.screen)")
-      XCTAssertTrue(
-        shell.screen.contains("(\(name): the rest of the line was not run: spawn 2 --hold 20; wait)"),
-        shell.screen)
       XCTAssertEqual(
         shell.screen.components(separatedBy: "PARENT  CREATED IN").count - 1, 1,
         "the second spawn never ran: \(shell.screen)")
@@ -93,9 +100,10 @@ final class ShellStopTests: XCTestCase {
     kill(shell.pid, SIGTERM)
     XCTAssertEqual(shell.waitForExit(timeout: 10), .exited(128 + SIGTERM), shell.screen)
     let outcomes = shell.screen.split(whereSeparator: \.isNewline).compactMap { JSON.parse(String($0)) }
-    XCTAssertEqual(outcomes.count, 2, "spawn and wait, no info: \(shell.screen)")
-    XCTAssertEqual(outcomes.last?["stopped_by"]?.stringValue, "SIGTERM")
-    XCTAssertEqual(outcomes.last?["not_run"]?.arrayValue?.compactMap(\.stringValue), ["info"])
+    XCTAssertFalse(
+      outcomes.contains { $0["command"]?.stringValue == "info" }, "info never ran: \(shell.screen)")
+    XCTAssertEqual(outcomes.last?["stopped_by"]?.stringValue, "SIGTERM", shell.screen)
+    XCTAssertEqual(outcomes.last?["not_run"]?.arrayValue?.last?.stringValue, "info", shell.screen)
   }
 
   func testALineThatCannotBeSplitFailsTheScript() {
