@@ -7,7 +7,7 @@ public enum TerminalSize {
   /// the window size, which the terminal emulator updates on every resize and
   /// which readline reads for its own idea of the width.
   public static func columns(fd: Int32) -> Int? {
-    guard isatty(fd) != 0 else { return nil }
+    guard Terminal.isTerminal(fd) else { return nil }
     var size = winsize()
     guard (try? systemCall("ioctl(TIOCGWINSZ)", { ioctl(fd, UInt(TIOCGWINSZ), &size) })) != nil else {
       return nil
@@ -18,7 +18,7 @@ public enum TerminalSize {
   /// `COLUMNS` from the environment, when it is a positive whole number
   /// (shells set it for themselves but rarely export it).
   public static var columnsVariable: Int? {
-    guard let raw = getenv("COLUMNS"), let n = Int(String(cString: raw)), n > 0 else { return nil }
+    guard let text = Environment.value("COLUMNS"), let n = Int(text), n > 0 else { return nil }
     return n
   }
 }
