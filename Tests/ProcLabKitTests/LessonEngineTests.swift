@@ -162,7 +162,7 @@ final class LessonEngineTests: XCTestCase {
     XCTAssertEqual(file.lessons["tiny"]?.passed, [0])
     // A new shell, as after quitting proclab: 'lesson' resumes where the learner was.
     let s = shell()
-    XCTAssertTrue(type(s, "lessons").contains("in progress, step 2 of 3"))
+    XCTAssertTrue(type(s, "lessons").contains("step 2 of 3"))
     let out = type(s, "lesson")
     XCTAssertTrue(out.contains("Resuming 'A tiny lesson' at step 2 of 3"), out)
     XCTAssertEqual(s.prompt, "proclab [tiny 2/3]> ")

@@ -73,7 +73,7 @@ final class LessonCourseTests: XCTestCase {
 
     let second = ProcLabBinary.run(["-c", "lessons; lesson"], environment: ["XDG_STATE_HOME": state])
     XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
-    XCTAssertTrue(second.stdout.contains("in progress, step 2 of 7"), second.stdout)
+    XCTAssertTrue(second.stdout.contains("step 2 of 7"), second.stdout)
     XCTAssertTrue(second.stdout.contains("Resuming 'What a process is' at step 2 of 7."), second.stdout)
   }
 

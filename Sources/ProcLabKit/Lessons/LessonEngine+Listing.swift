@@ -39,7 +39,7 @@ extension LessonEngine {
       var label: String
       switch status(lesson) {
       case .notStarted: label = "not started"
-      case .inProgress(let k, let n): label = "in progress, step \(k) of \(n)"
+      case .inProgress(let k, let n): label = "step \(k) of \(n)"
       case .done:
         label = "done"
         fraction = 1
