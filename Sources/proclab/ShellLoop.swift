@@ -19,6 +19,8 @@ enum ShellLoop {
     session.write = { text in
       Output.out(text + "\n")
     }
+    // FIFO directories, shm objects and message queues of shells killed before they could clean up.
+    Leftovers.sweep()
     session.takeBaseline()
     while !session.wantsToQuit {
       if Interrupt.terminationSignal != 0 { break }

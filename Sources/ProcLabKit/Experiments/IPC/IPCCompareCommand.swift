@@ -15,7 +15,7 @@ enum IPCCompareCommand {
     var rounds = 2000
     static var declarations: [OptionDeclaration<Self>] {
       [
-        .positional("subcommand", \.subcommand, "compare", required: true, "what to do: compare"),
+        .positional("subcommand", \.subcommand, "SUBCOMMAND", required: true, "what to do: compare"),
         .value(
           "--bytes", \.bytes, "N", in: ByteSize(4096)...ByteSize(1 << 30),
           "bytes each mechanism carries for throughput"),

@@ -115,6 +115,8 @@ enum CostReport {
     r.fact("forker_anon_rss_bytes", m.forker.anonymousBytes)
     r.fact("forker_mappings", forker.mappings)
     if let tiny = m.tinySize { r.fact("tiny_program_bytes", tiny) }
+    r.fact("thread_minor_faults_warm", m.threadFaultsWarm)
+    r.fact("thread_minor_faults_cold", m.threadFaultsCold)
     r.fact("elapsed_ns", Int(m.elapsed.nanoseconds))
     explain(r, m, shell: shell, forker: forker)
     return r
@@ -173,8 +175,10 @@ enum CostReport {
       "Each figure is the median of warm samples: every kind ran in its own loop, as lmbench's lat_proc and "
         + "stress-ng time it, with the kinds taking turns block by block so a busy machine slows all alike. The cold "
         + "column times one of each kind in turn instead: a thread then cost \(d(coldThread)) "
-        + "(\(x(coldThread, thread)) its warm figure), because it runs right after a fork or an exec — among other "
-        + "things, after a fork every page the shell writes is first write-protected for copy-on-write.")
+        + "(\(x(coldThread, thread)) its warm figure) and took \(Units.fixed(m.threadFaultsCold, digits: 1)) minor page "
+        + "faults per sample against \(Units.fixed(m.threadFaultsWarm, digits: 2)) in its warm loop: after each fork the "
+        + "shell's private pages are write-protected for copy-on-write, and the first write to each one afterwards "
+        + "is a page fault, even once the child has gone.")
     let noisy = m.ways.filter { m.warm[$0]!.percentile(0.9) > 3 * m.warm[$0]!.median }
     if !noisy.isEmpty {
       more.append(
