@@ -155,7 +155,7 @@ final class CostCommandTests: XCTestCase {
     XCTAssertTrue(run.succeeded, run.stdout + run.stderr)
     let facts = try XCTUnwrap(run.outcomes.first?["facts"])
     let steps = try XCTUnwrap(facts["steps"]?.arrayValue)
-    XCTAssertEqual(steps.compactMap { $0["label"]?.stringValue }, ["as started", "1M", "4M", "16M"])
+    XCTAssertEqual(steps.compactMap { $0["label"]?.stringValue }, ["as started", "+1M", "+4M", "+16M"])
     let anon = steps.compactMap { $0["anon_rss_bytes"]?.intValue }
     XCTAssertEqual(anon, anon.sorted(), "the helper's private resident memory grew")
     XCTAssertGreaterThanOrEqual(anon.last! - anon.first!, 15 << 20)

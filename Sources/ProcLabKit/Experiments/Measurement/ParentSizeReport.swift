@@ -46,11 +46,12 @@ enum ParentSizeReport {
     let forker = try SmallForker(program: tiny)
     defer { forker.close() }
 
-    /// A few samples to learn the cost, then as many as fit in about 150 ms (5…maxSamples).
+    /// A few samples to warm up and learn the cost (thrown away), then as many as fit in
+    /// about 150 ms (5…maxSamples).
     func measure(_ kind: SmallForker.Kind) throws -> Samples {
       try Interrupt.check()
-      let first = try forker.samples(3, of: kind).map { Double($0.nanoseconds) }
-      let each = max(1, first.sorted()[1])
+      let first = try forker.samples(5, of: kind).map { Double($0.nanoseconds) }
+      let each = max(1, first.sorted()[2])
       let count = max(5, min(maxSamples, Int(150e6 / each)))
       var s = Samples()
       for x in try forker.samples(count, of: kind) { s.add(Double(x.nanoseconds)) }
@@ -63,6 +64,8 @@ enum ParentSizeReport {
     let started = MonotonicClock.nanoseconds()
     var steps: [Step] = []
     session.progress("cost --parent-size", fraction: 0)
+    _ = try forker.samples(10, of: .fork)
+    _ = try forker.samples(10, of: .spawn)
     steps.append(
       Step(
         label: "as started", target: 0, size: forker.size, fork: try measure(.fork),
@@ -71,7 +74,7 @@ enum ParentSizeReport {
     session.progress("cost --parent-size", fraction: 1 / total)
     try forker.mapUntouched(limit)
     let untouched = Step(
-      label: "\(ByteSize(limit).canonicalWord) untouched", target: limit, size: forker.size,
+      label: "+\(ByteSize(limit).canonicalWord) untouched", target: limit, size: forker.size,
       fork: try measure(.fork),
       spawn: try measure(.spawn))
     try forker.unmapUntouched()
@@ -83,7 +86,8 @@ enum ParentSizeReport {
       grown = target
       steps.append(
         Step(
-          label: ByteSize(target).canonicalWord, target: target, size: forker.size, fork: try measure(.fork),
+          label: "+" + ByteSize(target).canonicalWord, target: target, size: forker.size,
+          fork: try measure(.fork),
           spawn: try measure(.spawn)))
     }
     return report(
@@ -106,7 +110,8 @@ enum ParentSizeReport {
       ])
     }
     r.lines(t.lines)
-    r.line("  (medians; \"untouched\": the same size mapped but never written, so nothing of it is resident)")
+    r.line(
+      "  (medians; +SIZE: private memory added and written; untouched: mapped, never written, not resident)")
     r.line()
     var chart = BarChart(width: 30, logarithmic: true)
     for s in steps {
@@ -118,7 +123,8 @@ enum ParentSizeReport {
     r.lines(chart.lines)
     r.line("  (logarithmic: each step of ×4 in memory is one step to the right)")
 
-    let first = steps.first!
+    // From the first grown step: the helper as started has had no time to warm up its caches.
+    let first = steps.count > 2 ? steps[1] : steps.first!
     let last = steps.last!
     let addedMiB = Double(last.size.anonymousBytes - first.size.anonymousBytes) / 1_048_576
     let perMiB = addedMiB > 0 ? (last.fork.median - first.fork.median) / addedMiB : 0
@@ -146,20 +152,22 @@ enum ParentSizeReport {
     func d(_ ns: Double) -> String { Units.duration(seconds: ns / 1e9) }
     let forkGrowth = last.fork.median / max(1, first.fork.median)
     let spawnGrowth = last.spawn.median / max(1, first.spawn.median)
+    let mappings = steps.map(\.size.mappings)
     r.explain(
       "fork grew from \(d(first.fork.median)) to \(d(last.fork.median)) (\(Units.ratio(forkGrowth))) as the parent's "
-        + "private resident memory grew to \(Units.bytes(last.size.anonymousBytes)): about \(d(perMiB)) per MiB, "
-        + "256 page-table entries copied (and the child's exit tearing them down). posix_spawn went from "
-        + "\(d(first.spawn.median)) to \(d(last.spawn.median)) (\(Units.ratio(spawnGrowth))): it copies nothing.",
+        + "private resident memory grew from \(Units.bytes(first.size.anonymousBytes)) to "
+        + "\(Units.bytes(last.size.anonymousBytes)): about \(d(perMiB)) per MiB, which is 256 page-table entries "
+        + "copied, and torn down again when the child exits. posix_spawn went from \(d(first.spawn.median)) to "
+        + "\(d(last.spawn.median)) (\(Units.ratio(spawnGrowth))): it copies none of them.",
       more:
-        "What fork pays for is resident private pages, not mappings or address space: \(untouched.label) added "
-        + "one mapping and no resident page, and fork took \(d(untouched.fork.median)) (as started: "
-        + "\(d(first.fork.median))); each grown step added one mapping too, and its cost followed the memory. "
-        + "An untouched mapping has no page-table entries to copy; the child would fault its pages in anew. "
-        + "glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK): the child runs in the parent's memory until "
-        + "execve replaces it, which is why large programs (the JVM, or this shell) start programs with "
-        + "posix_spawn rather than fork. The pages are 4 KiB here (MADV_NOHUGEPAGE); with transparent huge pages "
-        + "a 2 MiB page has one entry to copy instead of 512.")
+        "What fork pays for is resident private pages, not mappings or address space: the mappings stayed between "
+        + "\(mappings.min() ?? 0) and \(mappings.max() ?? 0) (the kernel merges neighbouring anonymous mappings), "
+        + "and \(untouched.label), one mapping as large as the largest step but never written, so without a "
+        + "resident page or a page-table entry, cost fork \(d(untouched.fork.median)). Copy-on-write defers copying "
+        + "the pages, not their entries. glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK): the child runs in the "
+        + "parent's memory until execve replaces it, which is why large programs (the JVM, or this shell) start "
+        + "programs with posix_spawn rather than fork. The pages are 4 KiB here (MADV_NOHUGEPAGE); with transparent "
+        + "huge pages a 2 MiB page has one entry to copy instead of 512.")
     return r
   }
 }
