@@ -50,6 +50,29 @@ final class CostMeasureTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(writeAll(), pages - 4, "copy-on-write protection outlived the child")
   }
 
+  /// Lesson 5: spawn's CREATED IN ends when posix_spawn returns, which is once execve has
+  /// succeeded (glibc's posix_spawn is clone(CLONE_VM|CLONE_VFORK) + execve).
+  func testPosixSpawnReturnsOnceExecveHasSucceeded() throws {
+    // execve's failure comes back from posix_spawn itself, not as a child exiting 127: it waited for execve.
+    XCTAssertThrowsError(try Spawn.spawn(path: "/nonexistent/program", arguments: ["program"])) { error in
+      XCTAssertEqual((error as? SystemError)?.errno, ENOENT, "\(error)")
+    }
+    // When it returns, the child already is the new program.
+    let pid = try Spawn.spawn(path: "/bin/sleep", arguments: ["sleep", "5"])
+    defer {
+      kill(pid, SIGKILL)
+      _ = Wait.reap(pid)
+    }
+    let exe = readLink("/proc/\(pid)/exe")
+    XCTAssertTrue(exe.hasSuffix("/sleep"), "/proc/\(pid)/exe is \(exe)")
+  }
+
+  private func readLink(_ path: String) -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink(path, &buffer, buffer.count - 1)
+    return n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+  }
+
   func testTheForkerGrowsItsPrivateMemoryAndForkCostFollowsItButNotAnUntouchedMapping() throws {
     let tiny = try XCTUnwrap(TinyProgram())
     defer { tiny.close() }

@@ -211,6 +211,8 @@ final class IPCCommandTests: XCTestCase {
       XCTAssertEqual(m["names_left"]?.intValue, 0)
     }
     XCTAssertEqual(shmNames(), before)
+    // Four mechanisms, four forked children (not "the same forked child").
+    XCTAssertEqual(Set(mechanisms.compactMap { $0["child"]?.intValue }).count, 4)
     let text = ProcLabBinary.text("ipc compare --bytes 64K --rounds 10")
     XCTAssertTrue(text.stdout.contains("█"), "a bar chart")
   }

@@ -20,6 +20,13 @@ final class SwitchCommandTests: XCTestCase {
     XCTAssertGreaterThan(partner, 1)
     XCTAssertFalse(processExists(Int32(partner)))
     XCTAssertNotNil(rows["threads"]?["partner_tid"]?.intValue)
+    // The headline figure is the switch alone: the pipe calls, measured in one thread, subtracted.
+    let pipeCalls = try XCTUnwrap(rows["pipe_only"]?["median_ns"]?.doubleValue)
+    for key in ["threads", "processes"] {
+      let median = try XCTUnwrap(rows[key]?["median_ns"]?.doubleValue)
+      XCTAssertEqual(
+        rows[key]?["alone_ns"]?.doubleValue ?? -1, max(0, median - pipeCalls), accuracy: 0.5, key)
+    }
     if facts["pinned"]?.boolValue == true {
       // On one CPU every round trip is two switches, and the kernel counted them.
       for key in ["threads", "processes"] {

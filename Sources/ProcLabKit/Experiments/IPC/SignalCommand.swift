@@ -43,7 +43,8 @@ enum SignalCommand {
             ),
           ], unchosen: "disposition"),
         .value(
-          "--count", \.count, "N", in: 1...32, "signals to send with --merge or --threads (default 5, 3)"),
+          "--count", \.count, "N", in: 1...32,
+          "signals to send with --merge (default 5) or --threads (default 3)"),
       ]
     }
 
