@@ -121,7 +121,9 @@ final class CostCommandTests: XCTestCase {
     ] {
       XCTAssertTrue(run.stdout.contains(expected), "missing '\(expected)' in:\n\(run.stdout)")
     }
-    XCTAssertTrue(run.stdout.contains("→ A process made by fork cost"), run.stdout)
+    // The explanation (its first words depend on how the ten samples came out on a busy machine).
+    XCTAssertTrue(
+      run.stdout.contains("→ A process made by fork cost") || run.stdout.contains("→ Surprise"), run.stdout)
   }
 
   func testBadInputIsOneLineNamingTheCommand() {

@@ -72,18 +72,18 @@ final class CostReferenceTests: XCTestCase {
     let switches = parse(sw.output, prefix: "switch")
     XCTAssertEqual(Set(switches.keys), ["threads", "processes", "pipe_only"], sw.output)
     for (name, row) in switches { XCTAssertGreaterThan(row["median"] ?? 0, 0, name) }
-    // lat_ctx's subtraction: the switch alone is the round trip's half minus the pipe calls.
+    // lat_ctx's subtraction: the switch alone is per switch (half a round trip) minus the pipe calls.
     for name in ["threads", "processes"] {
       let row = switches[name]!
-      XCTAssertEqual(
-        row["alone"]!, row["median"]! / 2 - switches["pipe_only"]!["median"]!, accuracy: 1.5, name)
+      XCTAssertEqual(row["alone"]!, row["median"]! - switches["pipe_only"]!["median"]!, accuracy: 1.5, name)
     }
     XCTAssertTrue(sw.output.contains("pinned "), sw.output)
 
     let sizes = try run(binary, ["fork-size", "0", "\(8 << 20)"])
     XCTAssertEqual(sizes.status, 0)
     let size = parse(sizes.output, prefix: "size")
+    // The fastest try of each (quick tries are short and a busy machine stretches some).
     XCTAssertGreaterThan(
-      size["fork@\(8 << 20)"]?["median"] ?? 0, size["fork@0"]?["median"] ?? .infinity, sizes.output)
+      size["fork@\(8 << 20)"]?["min"] ?? 0, size["fork@0"]?["min"] ?? .infinity, sizes.output)
   }
 }
