@@ -50,9 +50,11 @@ class TransferChannel {
     return n
   }
 
-  /// Closes and unlinks everything it made.
+  /// Closes and unlinks everything it made (each descriptor once: a socket is both ends).
   func close() {
-    for fd in [parentSend, parentReceive, childReceive, childSend] where fd >= 0 { Descriptors.close(fd) }
+    for fd in Set([parentSend, parentReceive, childReceive, childSend]) where fd >= 0 {
+      Descriptors.close(fd)
+    }
     parentSend = -1
     parentReceive = -1
     childReceive = -1
@@ -62,9 +64,11 @@ class TransferChannel {
   /// The names still present after `close` (should be none).
   func namesLeft() -> [String] { [] }
 
+  /// After fork: the shell closes its copies of the child's ends.
   func closeChildEnds() {
-    if childReceive >= 0 { Descriptors.close(childReceive) }
-    if childSend >= 0 { Descriptors.close(childSend) }
+    for fd in Set([childReceive, childSend]) where fd >= 0 { Descriptors.close(fd) }
+    childReceive = -1
+    childSend = -1
   }
 }
 
@@ -76,15 +80,7 @@ final class PipeChannel: TransferChannel {
     let answer = try Descriptors.pipe()
     (parentReceive, childSend) = answer
   }
-  override func connect(to child: IPCChild) throws {
-    closeChildEnds()
-    // The shell's ends stay; the report still names the child's numbers.
-  }
-  override func close() {
-    for fd in [parentSend, parentReceive] where fd >= 0 { Descriptors.close(fd) }
-    parentSend = -1
-    parentReceive = -1
-  }
+  override func connect(to child: IPCChild) throws { closeChildEnds() }
 }
 
 /// One AF_UNIX socketpair, both directions on each socket.
@@ -111,18 +107,11 @@ final class SocketChannel: TransferChannel {
     args.send_fd = childSend
     return try body(args, [parentSend])
   }
-  override func connect(to child: IPCChild) throws {
-    Descriptors.close(childSend)
-  }
+  override func connect(to child: IPCChild) throws { closeChildEnds() }
   override func send(_ bytes: UnsafeRawBufferPointer, to child: IPCChild) throws {
     guard datagram else { return try super.send(bytes, to: child) }
     // One datagram per send; MSG_NOSIGNAL: EPIPE rather than SIGPIPE if the child is gone.
     _ = try systemCall("send") { Glibc.send(parentSend, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
-  }
-  override func close() {
-    if parentSend >= 0 { Descriptors.close(parentSend) }
-    parentSend = -1
-    parentReceive = -1
   }
 }
 

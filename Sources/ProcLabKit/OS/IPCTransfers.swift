@@ -76,6 +76,8 @@ public enum IPCTransfer {
       if let fifo { IPCFifo.removeDirectory(fifo.directory) }
     }
     try channel.open()
+    // The numbers the child uses, for the report, before the shell closes its copies of them.
+    let childFDs = (channel.childReceive, channel.childSend)
     let chunk = channel.chunk
     let child = try channel.withChildArguments { args, closing -> IPCChild in
       var args = args
@@ -169,7 +171,7 @@ public enum IPCTransfer {
       i += 1
     }
     let status = child.finish()
-    let parentFDs = (channel.parentSend, channel.parentReceive, channel.childReceive, channel.childSend)
+    let parentFDs = (channel.parentSend, channel.parentReceive, childFDs.0, childFDs.1)
     channel.close()
     let leftInDirectory = fifo.map { ProcFS.list($0.directory) ?? [] } ?? []
     return IPCTransferResult(
