@@ -12,17 +12,17 @@
 //   REFERENCE_BALLAST="MAPPINGS KIB" ./reference cost
 //                                    the same from a parent made as big as another
 //                                    process (the control for proclab's fork_shell)
-//   REFERENCE_QUICK=1 ./reference …  tries of 3 ms instead of 30 (for tests)
+//   REFERENCE_QUICK=1 ./reference …  tries of 0.5 ms instead of 5 (for tests)
 //
 // Output, one line per row (nanoseconds per operation):
 //   cost thread median=12100 min=11800 tries=11 per_try=1650
 //   switch processes median=1450 alone=650 min=1400 tries=11 per_try=20000
 //   (switch rows per switch: half a round trip; pipe_only per write and read)
 //
-// Method (lmbench's BENCH): run the operation until about 50 ms have passed (warm-up,
-// also to learn its cost), then TRIES=11 timed loops of N operations each, N chosen
-// so a loop lasts about 30 ms; one try's figure = loop time / N; report the median
-// and the minimum of the tries. Each operation is timed in its own loop.
+// Method (lmbench's BENCH): run the operation for about 20 ms (warm-up, also to learn
+// its cost: the median of those operations), then TRIES=11 timed loops of N operations
+// each, N chosen so a loop lasts about 5 ms; one try's figure = loop time / N; report the
+// median and the minimum of the tries. Each operation is timed in its own loop.
 // - thread: pthread_create(empty routine) + pthread_join
 // - fork: fork, the child _exit(0)s, waitpid
 // - spawn: posix_spawn of a static ELF of three instructions (exit_group(0)) held in
@@ -70,18 +70,27 @@ static int compare(const void *a, const void *b) {
 
 typedef void (*operation)(void *);
 
-/// Seconds of warm-up and of one try: 50 ms and 30 ms, or a tenth with REFERENCE_QUICK.
-static double warmup_s = 0.05, try_s = 0.03;
+/// Seconds of warm-up and of one try: 20 ms and 5 ms, or a tenth with REFERENCE_QUICK.
+static double warmup_s = 0.02, try_s = 0.005;
+
+/// How many operations make one try: the warm-up runs the operation for warmup_s, timing
+/// each one, and their median (robust to a busy machine) sets the count for try_s.
+static long calibrate(operation op, void *arg) {
+  static double each[100000];
+  long n = 0;
+  double start = seconds();
+  while (n < 100000 && seconds() - start < warmup_s) {
+    double s = seconds();
+    op(arg);
+    each[n++] = seconds() - s;
+  }
+  qsort(each, (size_t)n, sizeof each[0], compare);
+  return (long)(try_s / each[n / 2]) + 1;
+}
 
 /// lmbench's BENCH: warm up, then TRIES loops of n operations; ns per operation.
 static void bench(const char *group, const char *row, operation op, void *arg, double overhead_ns) {
-  long n = 0;
-  double start = seconds(), t;
-  do {
-    op(arg);
-    n++;
-  } while ((t = seconds() - start) < warmup_s);
-  long per_try = (long)(try_s / (t / n)) + 1;
+  long per_try = calibrate(op, arg);
   double ns[TRIES];
   for (int i = 0; i < TRIES; i++) {
     double s = seconds();
@@ -235,13 +244,7 @@ static double overhead_ns(void) {
   token_pipes p;
   if (pipe(p.to) != 0) die("pipe");
   // lmbench measures the overhead like any operation: here, one write and one read.
-  long n = 0;
-  double start = seconds(), t;
-  do {
-    self_pass(&p);
-    n++;
-  } while ((t = seconds() - start) < warmup_s);
-  long per = (long)(try_s / (t / n)) + 1;
+  long per = calibrate(self_pass, &p);
   double ns[TRIES];
   for (int i = 0; i < TRIES; i++) {
     double s = seconds();
