@@ -132,7 +132,7 @@ final class CostCommandTests: XCTestCase {
       ("cost --iterations many", "cost: --iterations must be a whole number"),
       ("cost 5", "cost: unexpected '5'"),
       ("cost --fast", "cost: unknown option --fast"),
-      ("cost --parent-size 100K", "cost: --parent-size must be 1M…4G, got 100K"),
+      ("cost --parent-size 100K", "cost: --parent-size must be 1M…1G, got 100K"),
       ("cost --parent-size big", "cost: --parent-size must be a size like"),
     ] {
       let run = ProcLabBinary.json(line)

@@ -33,6 +33,15 @@ public final class IPCChild {
 
   deinit { _ = stop() }
 
+  /// Runs an experiment; if it fails while Ctrl-C is pending, the failure is the stop:
+  /// Ctrl-C at a terminal reaches the children too (one process group), so the shell may
+  /// first see a child's end (EPIPE, ECONNREFUSED) rather than its own EINTR.
+  public static func stoppable<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch  where Interrupt.isRequested && !(error is Interrupted) {
+      throw Interrupted()
+    }
+  }
+
   /// Whether it has ended (waitid WNOWAIT: it stays to be reaped).
   public var hasEnded: Bool {
     status != nil || ((try? Wait.endedWithoutReaping(pid, noHang: true)) ?? nil) != nil

@@ -132,45 +132,47 @@ public enum IPCMessageQueue {
   /// per priority and exits; the shell reaps it, then mq_getattr, mq_timedreceive until
   /// empty, mq_close, mq_unlink.
   public static func priorities(_ priorities: [Int]) throws -> MessageQueueResult {
-    let name = IPCNames.unique("mq")
-    let queue = try MessageQueue(creating: name, maxMessages: 8, messageSize: 32)
-    defer {
+    try IPCChild.stoppable {
+      let name = IPCNames.unique("mq")
+      let queue = try MessageQueue(creating: name, maxMessages: 8, messageSize: 32)
+      defer {
+        queue.close()
+        queue.unlink()
+      }
+      var args = clab_mq_sender_args()
+      args.queue = queue.descriptor
+      args.count = Int32(min(8, priorities.count))
+      withUnsafeMutableBytes(of: &args.priorities) { raw in
+        for (i, p) in priorities.prefix(8).enumerated() {
+          raw.storeBytes(of: Int32(p), toByteOffset: 4 * i, as: Int32.self)
+        }
+      }
+      let child = try IPCChild.fork(
+        "mq_send ×\(args.count) with priorities \(priorities), then _exit", body: clab_child_mq_sender,
+        args: args)
+      // The child sends everything and ends before the shell receives anything.
+      guard let status = try child.waitForEnd(within: .seconds(10)) else {
+        throw SystemError("mq_send (the sender did not finish)", errno: ETIMEDOUT)
+      }
+      let queued = try queue.waiting()
+      var received: [(priority: Int, text: String)] = []
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+      defer { buffer.deallocate() }
+      let start = MonotonicClock.nanoseconds()
+      while received.count < queued,
+        let (n, priority) = try queue.receive(
+          into: buffer, deadline: MessageQueue.deadline(in: .milliseconds(100)))
+      {
+        received.append((priority, String(decoding: buffer.prefix(n).prefix { $0 != 0 }, as: UTF8.self)))
+      }
+      Trace.record(
+        "mq_timedreceive", "\(queue.descriptor), ×\(received.count)",
+        result: "priorities \(received.map(\.priority))", since: start)
       queue.close()
       queue.unlink()
+      return MessageQueueResult(
+        name: name, child: child.pid, sentPriorities: priorities, queued: queued, received: received,
+        nameLeft: MessageQueue.exists(name), status: status)
     }
-    var args = clab_mq_sender_args()
-    args.queue = queue.descriptor
-    args.count = Int32(min(8, priorities.count))
-    withUnsafeMutableBytes(of: &args.priorities) { raw in
-      for (i, p) in priorities.prefix(8).enumerated() {
-        raw.storeBytes(of: Int32(p), toByteOffset: 4 * i, as: Int32.self)
-      }
-    }
-    let child = try IPCChild.fork(
-      "mq_send ×\(args.count) with priorities \(priorities), then _exit", body: clab_child_mq_sender,
-      args: args)
-    // The child sends everything and ends before the shell receives anything.
-    guard let status = try child.waitForEnd(within: .seconds(10)) else {
-      throw SystemError("mq_send (the sender did not finish)", errno: ETIMEDOUT)
-    }
-    let queued = try queue.waiting()
-    var received: [(priority: Int, text: String)] = []
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
-    defer { buffer.deallocate() }
-    let start = MonotonicClock.nanoseconds()
-    while received.count < queued,
-      let (n, priority) = try queue.receive(
-        into: buffer, deadline: MessageQueue.deadline(in: .milliseconds(100)))
-    {
-      received.append((priority, String(decoding: buffer.prefix(n).prefix { $0 != 0 }, as: UTF8.self)))
-    }
-    Trace.record(
-      "mq_timedreceive", "\(queue.descriptor), ×\(received.count)",
-      result: "priorities \(received.map(\.priority))", since: start)
-    queue.close()
-    queue.unlink()
-    return MessageQueueResult(
-      name: name, child: child.pid, sentPriorities: priorities, queued: queued, received: received,
-      nameLeft: MessageQueue.exists(name), status: status)
   }
 }

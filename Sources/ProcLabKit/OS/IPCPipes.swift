@@ -31,66 +31,68 @@ public enum IPCPipes {
   /// pipe2 + fcntl(F_GETPIPE_SZ) + O_NONBLOCK writes until EAGAIN, then a blocking write
   /// that waits for a forked reader, then close(write end) and the reader's end of file.
   public static func fill(readerDelay: Duration) throws -> PipeFillResult {
-    let pipe = try IPCPipe()
-    let go = try IPCPipe()
-    let report = try IPCPipe()
-    let capacity = try capacityOf(pipe.write)
-    let args = clab_pipe_reader_args(
-      read_fd: pipe.read, go_fd: go.read, report_fd: report.write, delay_ns: readerDelay.nanoseconds)
-    let child = try IPCChild.fork(
-      "waits for a go, sleeps \(Units.duration(readerDelay)), reads to end of file",
-      body: clab_child_pipe_reader,
-      args: args, closing: [pipe.write, go.write, report.read])
-    defer { child.stop() }
-    let (readFD, writeFD) = (pipe.read, pipe.write)
-    pipe.closeRead()
-    go.closeRead()
-    report.closeWrite()
+    try IPCChild.stoppable {
+      let pipe = try IPCPipe()
+      let go = try IPCPipe()
+      let report = try IPCPipe()
+      let capacity = try capacityOf(pipe.write)
+      let args = clab_pipe_reader_args(
+        read_fd: pipe.read, go_fd: go.read, report_fd: report.write, delay_ns: readerDelay.nanoseconds)
+      let child = try IPCChild.fork(
+        "waits for a go, sleeps \(Units.duration(readerDelay)), reads to end of file",
+        body: clab_child_pipe_reader,
+        args: args, closing: [pipe.write, go.write, report.read])
+      defer { child.stop() }
+      let (readFD, writeFD) = (pipe.read, pipe.write)
+      pipe.closeRead()
+      go.closeRead()
+      report.closeWrite()
 
-    // Nobody reads yet: write without blocking until the kernel says EAGAIN.
-    try setBlocking(pipe.write, false)
-    let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
-    var filled = 0
-    var calls = 0
-    var size = chunk.count
-    var refusal: Int32 = 0
-    let start = MonotonicClock.nanoseconds()
-    while true {
-      calls += 1
-      do {
-        filled += try systemCall("write") {
-          chunk.withUnsafeBytes { write(pipe.write, $0.baseAddress, size) }
+      // Nobody reads yet: write without blocking until the kernel says EAGAIN.
+      try setBlocking(pipe.write, false)
+      let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
+      var filled = 0
+      var calls = 0
+      var size = chunk.count
+      var refusal: Int32 = 0
+      let start = MonotonicClock.nanoseconds()
+      while true {
+        calls += 1
+        do {
+          filled += try systemCall("write") {
+            chunk.withUnsafeBytes { write(pipe.write, $0.baseAddress, size) }
+          }
+        } catch let e as SystemError where e.errno == EAGAIN {
+          // Full for 4096 bytes: single bytes find the last free one, then stop.
+          if size > 1 {
+            size = 1
+            continue
+          }
+          refusal = e.errno
+          break
         }
-      } catch let e as SystemError where e.errno == EAGAIN {
-        // Full for 4096 bytes: single bytes find the last free one, then stop.
-        if size > 1 {
-          size = 1
-          continue
-        }
-        refusal = e.errno
-        break
       }
+      Trace.record(
+        "write", "\(pipe.write), 4096 then 1-byte writes, O_NONBLOCK",
+        result: "\(filled) B in \(calls) calls, then -1 EAGAIN",
+        since: start)
+      // A blocking writer now stalls until the reader (started now, after its delay) makes room.
+      try setBlocking(pipe.write, true)
+      try go.send("g")
+      let blockedStart = MonotonicClock.nanoseconds()
+      try Descriptors.writeAll(pipe.write, chunk)
+      let blocked = MonotonicClock.since(blockedStart)
+      // Closing the only write end: the reader sees end of file once it has read everything.
+      pipe.closeWrite()
+      let counts = try report.receive(3, of: Int64.self)
+      return PipeFillResult(
+        child: child.pid, readFD: readFD, writeFD: writeFD, capacity: capacity, filled: filled,
+        writeCalls: calls,
+        refusal: SystemError.name(of: refusal), blocked: blocked, blockedBytes: chunk.count,
+        readerDelay: readerDelay,
+        readerTotal: Int(counts[0]), readerReads: Int(counts[1]), readerSawEOF: counts[2] != 0,
+        status: child.finish())
     }
-    Trace.record(
-      "write", "\(pipe.write), 4096 then 1-byte writes, O_NONBLOCK",
-      result: "\(filled) B in \(calls) calls, then -1 EAGAIN",
-      since: start)
-    // A blocking writer now stalls until the reader (started now, after its delay) makes room.
-    try setBlocking(pipe.write, true)
-    try go.send("g")
-    let blockedStart = MonotonicClock.nanoseconds()
-    try Descriptors.writeAll(pipe.write, chunk)
-    let blocked = MonotonicClock.since(blockedStart)
-    // Closing the only write end: the reader sees end of file once it has read everything.
-    pipe.closeWrite()
-    let counts = try report.receive(3, of: Int64.self)
-    return PipeFillResult(
-      child: child.pid, readFD: readFD, writeFD: writeFD, capacity: capacity, filled: filled,
-      writeCalls: calls,
-      refusal: SystemError.name(of: refusal), blocked: blocked, blockedBytes: chunk.count,
-      readerDelay: readerDelay,
-      readerTotal: Int(counts[0]), readerReads: Int(counts[1]), readerSawEOF: counts[2] != 0,
-      status: child.finish())
   }
 
   /// fcntl(F_GETPIPE_SZ) of a fresh pipe: what this kernel gives a new pipe.

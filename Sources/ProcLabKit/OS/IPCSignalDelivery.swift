@@ -67,40 +67,42 @@ extension IPCSignals {
   /// (kill for the standard one, sigqueue with values 1…count for the real-time one),
   /// reads ShdPnd, then lets the child unblock both and report what its handlers saw.
   public static func merge(standard: Int32, count: Int) throws -> SignalMergeResult {
-    let realtime = firstRealtime
-    let control = try IPCPipe()
-    let report = try IPCPipe()
-    let args = clab_merge_args(
-      standard: standard, realtime: realtime, control_fd: control.read, report_fd: report.write)
-    let child = try IPCChild.fork(
-      "blocks \(Signals.name(standard)) and SIGRTMIN, counts deliveries once unblocked",
-      body: clab_child_signal_merge, args: args, closing: [control.write, report.read])
-    defer { child.stop() }
-    control.closeRead()
-    report.closeWrite()
-    _ = try report.readExactly(1, within: .seconds(5))
-    let start = MonotonicClock.nanoseconds()
-    for i in 1...count {
-      try systemCall("kill") { Glibc.kill(child.pid, standard) }
-      try systemCall("sigqueue") { sigqueue(child.pid, realtime, sigval(sival_int: Int32(i))) }
-    }
-    Trace.record(
-      "kill+sigqueue",
-      "\(child.pid), \(Signals.name(standard)) ×\(count); SIGRTMIN ×\(count) with values 1…\(count)",
-      result: "0", since: start)
-    let pending = statusMask(child.pid, "ShdPnd")
-    try control.send("u")
-    var seen = try report.receive(clab_merge_report.self)
-    let order = withUnsafeBytes(of: &seen.realtime_values) { raw in
-      (0..<min(64, Int(seen.realtime_delivered))).map {
-        Int(raw.load(fromByteOffset: 4 * $0, as: Int32.self))
+    try IPCChild.stoppable {
+      let realtime = firstRealtime
+      let control = try IPCPipe()
+      let report = try IPCPipe()
+      let args = clab_merge_args(
+        standard: standard, realtime: realtime, control_fd: control.read, report_fd: report.write)
+      let child = try IPCChild.fork(
+        "blocks \(Signals.name(standard)) and SIGRTMIN, counts deliveries once unblocked",
+        body: clab_child_signal_merge, args: args, closing: [control.write, report.read])
+      defer { child.stop() }
+      control.closeRead()
+      report.closeWrite()
+      _ = try report.readExactly(1, within: .seconds(5))
+      let start = MonotonicClock.nanoseconds()
+      for i in 1...count {
+        try systemCall("kill") { Glibc.kill(child.pid, standard) }
+        try systemCall("sigqueue") { sigqueue(child.pid, realtime, sigval(sival_int: Int32(i))) }
       }
+      Trace.record(
+        "kill+sigqueue",
+        "\(child.pid), \(Signals.name(standard)) ×\(count); SIGRTMIN ×\(count) with values 1…\(count)",
+        result: "0", since: start)
+      let pending = statusMask(child.pid, "ShdPnd")
+      try control.send("u")
+      var seen = try report.receive(clab_merge_report.self)
+      let order = withUnsafeBytes(of: &seen.realtime_values) { raw in
+        (0..<min(64, Int(seen.realtime_delivered))).map {
+          Int(raw.load(fromByteOffset: 4 * $0, as: Int32.self))
+        }
+      }
+      try? control.send("q")
+      return SignalMergeResult(
+        child: child.pid, standard: standard, realtime: realtime, sent: count, sharedPending: pending,
+        standardDelivered: Int(seen.standard_delivered), realtimeDelivered: Int(seen.realtime_delivered),
+        realtimeOrder: order, status: child.finish())
     }
-    try? control.send("q")
-    return SignalMergeResult(
-      child: child.pid, standard: standard, realtime: realtime, sent: count, sharedPending: pending,
-      standardDelivered: Int(seen.standard_delivered), realtimeDelivered: Int(seen.realtime_delivered),
-      realtimeOrder: order, status: child.finish())
   }
 
   /// fork a child with three threads in `mode`, then kill(child, signal) `count` times,
@@ -108,78 +110,85 @@ extension IPCSignals {
   public static func threads(signal: Int32, mode: SignalThreadsResult.Mode, count: Int) throws
     -> SignalThreadsResult
   {
-    let control = try IPCPipe()
-    let report = try IPCPipe()
-    let args = clab_signal_threads_args(
-      signal: signal, mode: mode.rawValue, control_fd: control.read, report_fd: report.write)
-    let child = try IPCChild.fork(
-      "main thread + 2 workers, \(Signals.name(signal)) \(["unblocked", "blocked in main", "blocked, sigwait in worker 2"][Int(mode.rawValue)])",
-      body: clab_child_signal_threads, args: args, closing: [control.write, report.read])
-    defer { child.stop() }
-    control.closeRead()
-    report.closeWrite()
-    let tids = try report.receive(3, of: Int32.self)
-    var receivedBy: [Int32] = []
-    for _ in 0..<count {
-      try SignalSender.send(signal, to: child.pid)
-      receivedBy.append(try report.receiveIfAny(Int32.self, within: .seconds(2)) ?? 0)
+    try IPCChild.stoppable {
+      let control = try IPCPipe()
+      let report = try IPCPipe()
+      let args = clab_signal_threads_args(
+        signal: signal, mode: mode.rawValue, control_fd: control.read, report_fd: report.write)
+      let child = try IPCChild.fork(
+        "main thread + 2 workers, \(Signals.name(signal)) \(["unblocked", "blocked in main", "blocked, sigwait in worker 2"][Int(mode.rawValue)])",
+        body: clab_child_signal_threads, args: args, closing: [control.write, report.read])
+      defer { child.stop() }
+      control.closeRead()
+      report.closeWrite()
+      let tids = try report.receive(3, of: Int32.self)
+      var receivedBy: [Int32] = []
+      for _ in 0..<count {
+        try SignalSender.send(signal, to: child.pid)
+        receivedBy.append(try report.receiveIfAny(Int32.self, within: .seconds(2)) ?? 0)
+      }
+      try? control.send("q")
+      return SignalThreadsResult(
+        mode: mode, child: child.pid, threads: tids, receivedBy: receivedBy, status: child.finish())
     }
-    try? control.send("q")
-    return SignalThreadsResult(
-      mode: mode, child: child.pid, threads: tids, receivedBy: receivedBy, status: child.finish())
   }
 
   /// pipe2; fork a child that (with SIGPIPE at its default, or ignored) writes one byte
   /// once the shell has closed its read end, which the child closed too.
   public static func writeWithoutReader(ignore: Bool) throws -> SigpipeResult {
-    let pipe = try IPCPipe()
-    let control = try IPCPipe()
-    let report = try IPCPipe()
-    let args = clab_sigpipe_args(
-      write_fd: pipe.write, control_fd: control.read, report_fd: report.write, ignore: ignore ? 1 : 0)
-    let child = try IPCChild.fork(
-      "\(ignore ? "signal(SIGPIPE, SIG_IGN); " : "")write(\(pipe.write), 1 byte) once no reader is left",
-      body: clab_child_sigpipe, args: args, closing: [pipe.read, control.write, report.read])
-    defer { child.stop() }
-    pipe.closeRead()
-    pipe.closeWrite()
-    control.closeRead()
-    report.closeWrite()
-    try control.send("w")
-    let result = try report.receiveIfAny((Int32, Int32).self, within: .seconds(2))
-    return SigpipeResult(
-      ignored: ignore, child: child.pid, writeResult: result?.0, writeErrno: result?.1, status: child.finish()
-    )
+    try IPCChild.stoppable {
+      let pipe = try IPCPipe()
+      let control = try IPCPipe()
+      let report = try IPCPipe()
+      let args = clab_sigpipe_args(
+        write_fd: pipe.write, control_fd: control.read, report_fd: report.write, ignore: ignore ? 1 : 0)
+      let child = try IPCChild.fork(
+        "\(ignore ? "signal(SIGPIPE, SIG_IGN); " : "")write(\(pipe.write), 1 byte) once no reader is left",
+        body: clab_child_sigpipe, args: args, closing: [pipe.read, control.write, report.read])
+      defer { child.stop() }
+      pipe.closeRead()
+      pipe.closeWrite()
+      control.closeRead()
+      report.closeWrite()
+      try control.send("w")
+      let result = try report.receiveIfAny((Int32, Int32).self, within: .seconds(2))
+      return SigpipeResult(
+        ignored: ignore, child: child.pid, writeResult: result?.0, writeErrno: result?.1,
+        status: child.finish()
+      )
+    }
   }
 
   /// fork a middle process that (with SIGCHLD at its default, or SIG_IGN) forks
   /// `children` children that _exit(0) at once; the shell looks at them in /proc, then
   /// the middle calls waitpid(-1) until it fails.
   public static func autoReap(ignore: Bool, children: Int) throws -> AutoReapResult {
-    let control = try IPCPipe()
-    let report = try IPCPipe()
-    let args = clab_autoreap_args(
-      children: Int32(children), ignore: ignore ? 1 : 0, control_fd: control.read, report_fd: report.write)
-    let middle = try IPCChild.fork(
-      "\(ignore ? "signal(SIGCHLD, SIG_IGN); " : "")forks \(children) children that _exit(0)",
-      body: clab_child_autoreap, args: args, closing: [control.write, report.read])
-    defer { middle.stop() }
-    control.closeRead()
-    report.closeWrite()
-    let pids = try report.receive(children, of: Int32.self)
-    // Give each child time to exit, then look: a zombie shows state Z; a reaped one is gone.
-    var states: [String?] = []
-    let deadline = MonotonicClock.nanoseconds() + 1_000_000_000
-    repeat {
-      MonotonicClock.pause(.milliseconds(5))
-      states = pids.map { pid in ProcFS.stat(pid).map { String($0.state) } }
-    } while states.contains(where: { $0 != nil && $0 != "Z" }) && MonotonicClock.nanoseconds() < deadline
-    try control.send("w")
-    let waited = try report.receive((Int32, Int32).self)
-    try? control.send("q")
-    return AutoReapResult(
-      ignored: ignore, middle: middle.pid, children: pids, statesAfterExit: states,
-      reapedByWait: Int(waited.0),
-      waitErrno: waited.1, status: middle.finish())
+    try IPCChild.stoppable {
+      let control = try IPCPipe()
+      let report = try IPCPipe()
+      let args = clab_autoreap_args(
+        children: Int32(children), ignore: ignore ? 1 : 0, control_fd: control.read, report_fd: report.write)
+      let middle = try IPCChild.fork(
+        "\(ignore ? "signal(SIGCHLD, SIG_IGN); " : "")forks \(children) children that _exit(0)",
+        body: clab_child_autoreap, args: args, closing: [control.write, report.read])
+      defer { middle.stop() }
+      control.closeRead()
+      report.closeWrite()
+      let pids = try report.receive(children, of: Int32.self)
+      // Give each child time to exit, then look: a zombie shows state Z; a reaped one is gone.
+      var states: [String?] = []
+      let deadline = MonotonicClock.nanoseconds() + 1_000_000_000
+      repeat {
+        MonotonicClock.pause(.milliseconds(5))
+        states = pids.map { pid in ProcFS.stat(pid).map { String($0.state) } }
+      } while states.contains(where: { $0 != nil && $0 != "Z" }) && MonotonicClock.nanoseconds() < deadline
+      try control.send("w")
+      let waited = try report.receive((Int32, Int32).self)
+      try? control.send("q")
+      return AutoReapResult(
+        ignored: ignore, middle: middle.pid, children: pids, statesAfterExit: states,
+        reapedByWait: Int(waited.0),
+        waitErrno: waited.1, status: middle.finish())
+    }
   }
 }

@@ -69,120 +69,122 @@ public enum IPCTransfer {
   public static func run(
     _ mechanism: IPCMechanism, bytes: Int, rounds: Int, message: Int
   ) throws -> IPCTransferResult {
-    let channel = try mechanism.makeChannel()
-    let fifo = channel as? FifoChannel
-    defer {
-      channel.close()
-      if let fifo { IPCFifo.removeDirectory(fifo.directory) }
-    }
-    try channel.open()
-    // The numbers the child uses, for the report, before the shell closes its copies of them.
-    let childFDs = (channel.childReceive, channel.childSend)
-    let chunk = channel.chunk
-    let child = try channel.withChildArguments { args, closing -> IPCChild in
-      var args = args
-      args.rounds = Int64(rounds)
-      args.message = Int64(message)
-      args.bytes = Int64(bytes)
-      return try IPCChild.fork(
-        "echoes \(rounds) messages, then counts \(bytes) bytes", body: clab_child_transfer, args: args,
-        closing: closing)
-    }
-    defer { child.stop() }
-    try channel.connect(to: child)
+    try IPCChild.stoppable {
+      let channel = try mechanism.makeChannel()
+      let fifo = channel as? FifoChannel
+      defer {
+        channel.close()
+        if let fifo { IPCFifo.removeDirectory(fifo.directory) }
+      }
+      try channel.open()
+      // The numbers the child uses, for the report, before the shell closes its copies of them.
+      let childFDs = (channel.childReceive, channel.childSend)
+      let chunk = channel.chunk
+      let child = try channel.withChildArguments { args, closing -> IPCChild in
+        var args = args
+        args.rounds = Int64(rounds)
+        args.message = Int64(message)
+        args.bytes = Int64(bytes)
+        return try IPCChild.fork(
+          "echoes \(rounds) messages, then counts \(bytes) bytes", body: clab_child_transfer, args: args,
+          closing: closing)
+      }
+      defer { child.stop() }
+      try channel.connect(to: child)
 
-    let pattern = UnsafeMutableRawBufferPointer.allocate(byteCount: patternSize + chunk, alignment: 8)
-    defer { pattern.deallocate() }
-    var x: UInt64 = 0x9E37_79B9_7F4A_7C15
-    for i in 0..<pattern.count {
-      x ^= x << 13
-      x ^= x >> 7
-      x ^= x << 17
-      pattern[i] = UInt8(truncatingIfNeeded: x)
-    }
-    let buffer = UnsafeMutableRawBufferPointer.allocate(
-      byteCount: max(chunk, message, 64 * 1024), alignment: 8)
-    defer { buffer.deallocate() }
-    let wholeMessages = mechanism == .messageQueue || mechanism == .sharedMemory
+      let pattern = UnsafeMutableRawBufferPointer.allocate(byteCount: patternSize + chunk, alignment: 8)
+      defer { pattern.deallocate() }
+      var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+      for i in 0..<pattern.count {
+        x ^= x << 13
+        x ^= x >> 7
+        x ^= x << 17
+        pattern[i] = UInt8(truncatingIfNeeded: x)
+      }
+      let buffer = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: max(chunk, message, 64 * 1024), alignment: 8)
+      defer { buffer.deallocate() }
+      let wholeMessages = mechanism == .messageQueue || mechanism == .sharedMemory
 
-    // Round trips: the child echoes each message.
-    var total: Int64 = 0
-    var fastest = Int64.max
-    var slowest: Int64 = 0
-    var mismatches = 0
-    let roundsStart = MonotonicClock.nanoseconds()
-    for r in 0..<rounds {
-      try Interrupt.check()
-      let msg = UnsafeRawBufferPointer(rebasing: pattern[((r * 131) % patternSize)...].prefix(message))
-      let t0 = MonotonicClock.nanoseconds()
-      try channel.send(msg, to: child)
+      // Round trips: the child echoes each message.
+      var total: Int64 = 0
+      var fastest = Int64.max
+      var slowest: Int64 = 0
+      var mismatches = 0
+      let roundsStart = MonotonicClock.nanoseconds()
+      for r in 0..<rounds {
+        try Interrupt.check()
+        let msg = UnsafeRawBufferPointer(rebasing: pattern[((r * 131) % patternSize)...].prefix(message))
+        let t0 = MonotonicClock.nanoseconds()
+        try channel.send(msg, to: child)
+        var got = 0
+        while got < message {
+          let room = wholeMessages ? buffer.count - got : message - got
+          got += try channel.receive(
+            into: UnsafeMutableRawBufferPointer(rebasing: buffer[got...].prefix(room)), from: child)
+        }
+        let dt = Int64(MonotonicClock.nanoseconds() - t0)
+        if !buffer.prefix(message).elementsEqual(msg) { mismatches += 1 }
+        total += dt
+        fastest = min(fastest, dt)
+        slowest = max(slowest, dt)
+      }
+      Trace.record(
+        "send+receive", "\(rounds) round trips of \(message) B to child \(child.pid) and back",
+        result: "\(rounds) echoed", since: roundsStart)
+
+      // Bulk: the child counts and checksums, then answers.
+      var sent = 0
+      var sends = 0
+      let bulkStart = MonotonicClock.nanoseconds()
+      while sent < bytes {
+        if sends & 15 == 0 { try Interrupt.check() }
+        let n = min(chunk, bytes - sent)
+        try channel.send(
+          UnsafeRawBufferPointer(rebasing: pattern[((sends * 4099) % patternSize)...].prefix(n)), to: child)
+        sent += n
+        sends += 1
+      }
+      var answer = clab_transfer_answer()
+      let answerSize = MemoryLayout<clab_transfer_answer>.size
       var got = 0
-      while got < message {
-        let room = wholeMessages ? buffer.count - got : message - got
-        got += try channel.receive(
-          into: UnsafeMutableRawBufferPointer(rebasing: buffer[got...].prefix(room)), from: child)
+      while got < answerSize {
+        let n = try channel.receive(into: buffer, from: child)
+        withUnsafeMutableBytes(of: &answer) { a in
+          let take = min(n, answerSize - got)
+          a.baseAddress!.advanced(by: got).copyMemory(from: buffer.baseAddress!, byteCount: take)
+        }
+        got += n
       }
-      let dt = Int64(MonotonicClock.nanoseconds() - t0)
-      if !buffer.prefix(message).elementsEqual(msg) { mismatches += 1 }
-      total += dt
-      fastest = min(fastest, dt)
-      slowest = max(slowest, dt)
-    }
-    Trace.record(
-      "send+receive", "\(rounds) round trips of \(message) B to child \(child.pid) and back",
-      result: "\(rounds) echoed", since: roundsStart)
+      let bulk = MonotonicClock.since(bulkStart)
+      Trace.record(
+        "send", "\(sends) sends of up to \(chunk) B, then the child's \(answerSize)-byte answer",
+        result: "\(sent) B", since: bulkStart)
 
-    // Bulk: the child counts and checksums, then answers.
-    var sent = 0
-    var sends = 0
-    let bulkStart = MonotonicClock.nanoseconds()
-    while sent < bytes {
-      if sends & 15 == 0 { try Interrupt.check() }
-      let n = min(chunk, bytes - sent)
-      try channel.send(
-        UnsafeRawBufferPointer(rebasing: pattern[((sends * 4099) % patternSize)...].prefix(n)), to: child)
-      sent += n
-      sends += 1
-    }
-    var answer = clab_transfer_answer()
-    let answerSize = MemoryLayout<clab_transfer_answer>.size
-    var got = 0
-    while got < answerSize {
-      let n = try channel.receive(into: buffer, from: child)
-      withUnsafeMutableBytes(of: &answer) { a in
-        let take = min(n, answerSize - got)
-        a.baseAddress!.advanced(by: got).copyMemory(from: buffer.baseAddress!, byteCount: take)
+      // The shell's own checksum of what it sent, outside the timed part.
+      var checksum = IPCChecksum()
+      var left = sent
+      var i = 0
+      while left > 0 {
+        let n = min(chunk, left)
+        checksum.add(UnsafeRawBufferPointer(rebasing: pattern[((i * 4099) % patternSize)...].prefix(n)))
+        left -= n
+        i += 1
       }
-      got += n
+      let status = child.finish()
+      let parentFDs = (channel.parentSend, channel.parentReceive, childFDs.0, childFDs.1)
+      channel.close()
+      let leftInDirectory = fifo.map { ProcFS.list($0.directory) ?? [] } ?? []
+      return IPCTransferResult(
+        mechanism: mechanism, child: child.pid, parentSendFD: parentFDs.0, parentReceiveFD: parentFDs.1,
+        childReceiveFD: parentFDs.2, childSendFD: parentFDs.3, chunk: chunk, bytesSent: sent,
+        bytesReceived: Int(answer.received), childReads: Int(answer.reads), sentChecksum: checksum.value,
+        receivedChecksum: answer.checksum, rounds: rounds, message: message, echoMismatches: mismatches,
+        roundTripAverage: .nanoseconds(rounds > 0 ? total / Int64(rounds) : 0),
+        roundTripMin: .nanoseconds(rounds > 0 ? fastest : 0), roundTripMax: .nanoseconds(slowest), bulk: bulk,
+        names: channel.names, namesLeft: channel.namesLeft().count, directory: fifo?.directory,
+        leftInDirectory: leftInDirectory, status: status)
     }
-    let bulk = MonotonicClock.since(bulkStart)
-    Trace.record(
-      "send", "\(sends) sends of up to \(chunk) B, then the child's \(answerSize)-byte answer",
-      result: "\(sent) B", since: bulkStart)
-
-    // The shell's own checksum of what it sent, outside the timed part.
-    var checksum = IPCChecksum()
-    var left = sent
-    var i = 0
-    while left > 0 {
-      let n = min(chunk, left)
-      checksum.add(UnsafeRawBufferPointer(rebasing: pattern[((i * 4099) % patternSize)...].prefix(n)))
-      left -= n
-      i += 1
-    }
-    let status = child.finish()
-    let parentFDs = (channel.parentSend, channel.parentReceive, childFDs.0, childFDs.1)
-    channel.close()
-    let leftInDirectory = fifo.map { ProcFS.list($0.directory) ?? [] } ?? []
-    return IPCTransferResult(
-      mechanism: mechanism, child: child.pid, parentSendFD: parentFDs.0, parentReceiveFD: parentFDs.1,
-      childReceiveFD: parentFDs.2, childSendFD: parentFDs.3, chunk: chunk, bytesSent: sent,
-      bytesReceived: Int(answer.received), childReads: Int(answer.reads), sentChecksum: checksum.value,
-      receivedChecksum: answer.checksum, rounds: rounds, message: message, echoMismatches: mismatches,
-      roundTripAverage: .nanoseconds(rounds > 0 ? total / Int64(rounds) : 0),
-      roundTripMin: .nanoseconds(rounds > 0 ? fastest : 0), roundTripMax: .nanoseconds(slowest), bulk: bulk,
-      names: channel.names, namesLeft: channel.namesLeft().count, directory: fifo?.directory,
-      leftInDirectory: leftInDirectory, status: status)
   }
 }
 

@@ -14,7 +14,7 @@ enum CostCommand {
           "--iterations", \.iterations, "N", in: 10...100_000,
           "samples of each kind, timed in warm loops (with --parent-size: at most this many per size)"),
         .value(
-          "--parent-size", \.parentSize, "SIZE", in: ByteSize(1 << 20)...ByteSize(4 << 30),
+          "--parent-size", \.parentSize, "SIZE", in: ByteSize(1 << 20)...ByteSize(1 << 30),
           "fork and posix_spawn from a parent whose private resident memory grows ×4 from 1M up to SIZE"),
       ]
     }
