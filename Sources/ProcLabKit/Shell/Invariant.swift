@@ -43,6 +43,7 @@ public struct CleanupInvariant {
       problems.append(
         "\(fds - baselineDescriptors - heldFDs) descriptor(s) leaked (open: \(list.joined(separator: ", ")))")
     }
+    problems += Leftovers.owned(by: me).map { "\($0) left behind" }
     return problems
   }
 }
