@@ -11,10 +11,7 @@ struct ProcLab: ParsableCommand {
     discussion:
       "With no subcommand, proclab starts the interactive shell (readline at a terminal, plain lines from a pipe).",
     version: ProcLabVersion.string,
-    subcommands: [
-      RunFile.self, CheckFiles.self, RecordSession.self, ReplayFile.self, LessonEntry.self,
-      ManualSections.self,
-    ]
+    subcommands: [RunFile.self, CheckFiles.self, RecordSession.self, ReplayFile.self, LessonEntry.self]
   )
 
   @Option(
