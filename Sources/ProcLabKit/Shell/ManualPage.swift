@@ -4,12 +4,13 @@
 /// splices them, as mdoc(7), into the page argument-parser's `generate-manual` makes
 /// from the command-line declarations (`proclab __man` prints them).
 public enum ManualPage {
-  /// `SHELL COMMANDS`, `FILES`, `ENVIRONMENT` and `SEE ALSO`, in mdoc(7).
+  /// `SHELL COMMANDS`, `ENVIRONMENT`, `FILES` and `SEE ALSO`, in mdoc(7)'s order (the
+  /// packaging script moves `SEE ALSO` after argument-parser's `EXIT STATUS`).
   public static func sections(registry: Registry = Catalog.registry) -> String {
     var out: [String] = []
     out += commandSection(registry)
-    out += filesSection
     out += environmentSection
+    out += filesSection
     out += seeAlsoSection
     return out.joined(separator: "\n") + "\n"
   }
