@@ -14,12 +14,18 @@ struct ProcLab: ParsableCommand {
 
   @Option(
     name: .customShort("c"),
-    help: ArgumentHelp("Run these commands (separated by ';') and exit.", valueName: "commands"))
+    help: ArgumentHelp("Run these commands (separated by ';') and exit.", valueName: "commands"),
+    // bash, zsh and fish complete the shell's verbs and options inside the quotes; the whole
+    // word, since zsh counts the cursor from the last space inside an open quote.
+    completion: .custom { words, index, _ in
+      Completer.commandString(words.indices.contains(index) ? words[index] : "", session: Session())
+    })
   var commands: String?
 
   @Option(
-    name: .customLong("lessons"), help: ArgumentHelp("Load the course from this directory.", valueName: "dir")
-  )
+    name: .customLong("lessons"),
+    help: ArgumentHelp("Load the course from this directory.", valueName: "dir"),
+    completion: .directory)
   var lessonsDirectory: String?
 
   @OptionGroup var options: GlobalOptions

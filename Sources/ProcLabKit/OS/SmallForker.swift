@@ -46,15 +46,19 @@ public final class SmallForker {
   public struct Missing: Error, CustomStringConvertible {
     public let path: String
     public var description: String {
-      "proclab-forker, the small C process the fork_small row forks from, is missing: expected at \(path), beside proclab (`swift build` builds both)"
+      "proclab-forker, the small C process the fork_small row forks from, is missing: expected at \(path), beside proclab (`swift build` builds both) or in <prefix>/lib/proclab/ for an installed proclab"
     }
   }
 
-  /// Where proclab-forker is expected: beside the proclab binary (`Lab.executable`).
+  /// Where proclab-forker is expected: beside the proclab binary (`Lab.executable`), as
+  /// `swift build` leaves it, or for a binary installed in `<prefix>/bin`, in
+  /// `<prefix>/lib/proclab/` (where the .deb and the tarball put it).
   public static var expectedPath: String {
     let lab = Lab.executable
     let dir = lab.hasPrefix("/proc/") ? "" : lab.lastIndex(of: "/").map { String(lab[..<$0]) } ?? ""
-    return (dir.isEmpty ? "." : dir) + "/proclab-forker"
+    let beside = (dir.isEmpty ? "." : dir) + "/proclab-forker"
+    let installed = Paths.appending(Paths.deletingLastComponent(dir), "lib/proclab/proclab-forker")
+    return access(beside, X_OK) != 0 && !dir.isEmpty && access(installed, X_OK) == 0 ? installed : beside
   }
 
   /// posix_spawn(proclab-forker) with a pipe on its stdin and one on its stdout, then
