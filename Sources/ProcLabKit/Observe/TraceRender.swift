@@ -20,7 +20,9 @@ enum TraceRender {
 
   static func rank(_ name: String) -> Int { telling.firstIndex { $0.contains(name) } ?? telling.count }
 
-  static func text(_ calls: [TraceCall], kernel: KernelTraceReport?, color: Bool) -> String {
+  static func text(
+    _ calls: [TraceCall], kernel: KernelTraceReport?, color: Bool, width: Int? = Layout.width
+  ) -> String {
     Style.enabled = color
     let me = ThisProcess.id
     let kernelCount = kernel?.total ?? 0
@@ -73,7 +75,11 @@ enum TraceRender {
           ))
       }
     }
-    return out.joined(separator: "\n")
+    // Fitted to the terminal: a long line goes on under its own text, a little further in.
+    return out.flatMap { line in
+      let indent = String(line.prefix { $0 == " " })
+      return TextWrap.wrap(line, width: width, continuation: indent + "    ")
+    }.joined(separator: "\n")
   }
 
   /// Whether a library call is just the system call of that name (open is openat since glibc 2.26).

@@ -9,6 +9,8 @@ public final class Report {
   public var variables: [Variable] = []
   public var facts = JSONObject()
   public var explanation = Explanation()
+  /// Tables among the lines, laid out again for a narrow terminal (`table(_:)`).
+  public var tables: [TableBlock] = []
   /// False when the command failed (bad input, refused, interrupted).
   public var succeeded = true
 
@@ -16,6 +18,12 @@ public final class Report {
 
   public func line(_ text: String = "") { lines.append(text) }
   public func lines(_ more: [String]) { lines.append(contentsOf: more) }
+  /// A table that adapts to a narrow terminal (shorter headings, columns moved under their row).
+  public func table(_ t: Table) {
+    let rendered = t.lines
+    tables.append(TableBlock(start: lines.count, count: rendered.count, table: t))
+    lines.append(contentsOf: rendered)
+  }
 
   public func fact(_ key: String, _ value: some JSONRepresentable) { facts[key] = value.json }
 

@@ -139,7 +139,10 @@ enum ThreadCommand {
         s.map { r.addr($0.programCounter) } ?? "?",
       ])
     }
-    r.lines(t.lines)
+    // At 80 columns the stack range and the saved registers move under their row.
+    t.short = [3: "local var", 4: "stack", 6: "sp", 7: "pc"]
+    t.stackable = [7, 6, 4]
+    r.table(t)
     r.line(
       "shared heap variable at \(r.addr(shared.address)) in every thread: it holds \(r.count(shared.value)) after each of the \(n) threads added 1"
     )
