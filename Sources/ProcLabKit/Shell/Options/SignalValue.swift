@@ -7,7 +7,12 @@ public struct SignalValue: OptionValue, Comparable {
   public static func parse(_ word: String) -> SignalValue? { Signals.parse(word).map(SignalValue.init) }
   public static var expected: String { "a signal name or number (\(Signals.namesForHelp))" }
   public static func refusal(of word: String, for what: String) -> String {
-    "unknown signal '\(Printable.word(word))'; use a name or number: \(Signals.namesForHelp)"
+    // A named option (`observe --signal`) is named; a positional (`kill PID SIGNAL`) speaks for itself.
+    if what.hasPrefix("--") {
+      return
+        "\(what): unknown signal '\(Printable.word(word))'; use a name or a number 1…64: \(Signals.namesForHelp)"
+    }
+    return "unknown signal '\(Printable.word(word))'; use a name or number: \(Signals.namesForHelp)"
   }
   public static var completions: [String] { Signals.all.map { String($0.name.dropFirst(3)) } }
   public var canonicalWord: String {
