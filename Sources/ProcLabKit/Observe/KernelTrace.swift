@@ -117,7 +117,7 @@ public struct TraceWindow {
   /// would time the tracer's stops: `cost` and `switch` are followed for their first calls
   /// only (the warm-up, which they discard), then run untraced.
   static func limit(for command: Command) -> Int {
-    command.area == .measurement ? 1500 : KernelTraceLab.limit
+    command.area == .measurement ? 400 : KernelTraceLab.limit
   }
 
   /// Before the command: the kernel tracer first (its own start is not the command's),
