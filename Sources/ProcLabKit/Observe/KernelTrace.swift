@@ -29,7 +29,7 @@ final class KernelTracer {
   static func start(limit: Int) -> Result<KernelTracer, KernelTraceFailure> {
     let lab: LabProcess
     do {
-      lab = try LabProcess.start("kernel-trace", ["pid": .int(Int(getpid())), "limit": .int(limit)])
+      lab = try LabProcess.start("kernel-trace", ["pid": .int(Int(ThisProcess.id)), "limit": .int(limit)])
     } catch {
       return .failure(KernelTraceFailure(reason: "the tracer could not start: \(error)"))
     }
@@ -159,7 +159,7 @@ public struct TraceWindow {
     let record = tracer.stop()
     if interrupted { Interrupt.request() }
     var join = KernelTraceJoin(
-      library: taken.calls, kernel: record.calls, created: record.created, shell: getpid(),
+      library: taken.calls, kernel: record.calls, created: record.created, shell: ThisProcess.id,
       window: (start, end), hidden: taken.hidden)
     join.cut = record.dropped > 0
     join.measurement = KernelTracer.applies(to: command) && command.area == .measurement

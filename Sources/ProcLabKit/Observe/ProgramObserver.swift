@@ -73,7 +73,7 @@ public enum ProgramObserver {
 
     let control = TraceControl()
     let recorder = ObserveRecorder(
-      observer: getpid(), root: child.pid, start: start, program: request.arguments)
+      observer: ThisProcess.id, root: child.pid, start: start, program: request.arguments)
     recorder.limit = (request.limit, control)
     let engine = PtraceEngine(mode: .launch, control: control, listener: recorder)
     engine.adopt(child.pid, pid: child.pid, awaitingStop: false)
@@ -106,7 +106,8 @@ public enum ProgramObserver {
     run.limitReached = recorder.limitReached
     run.interrupted = Interrupt.isRequested
     if let e = PtraceLaunch.execError(child) {
-      run.startError = "execve failed: \(SystemError.name(of: e)) (\(String(cString: strerror(e))))"
+      run.startError =
+        "execve failed: \(SystemError("execve", errno: e).name) (\(SystemError("execve", errno: e).message))"
     }
     return run
   }
