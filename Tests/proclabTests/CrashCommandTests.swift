@@ -170,7 +170,7 @@ final class CrashCommandTests: XCTestCase {
     let errors = outcomes.prefix(4).map { $0["error"]?.stringValue ?? "" }
     XCTAssertEqual(
       errors[0], "crash: unknown kind 'sneeze'; kinds: segv, abort, fpe, ill, bus, stack, exit N, oom, kill")
-    XCTAssertEqual(errors[1], "crash: --siblings must be 1…16, got 99")
+    XCTAssertEqual(errors[1], "crash: --siblings must be 0…16, got 99")
     XCTAssertTrue(errors[2].hasPrefix("crash: oom cannot run --in-thread"))
     XCTAssertTrue(errors[3].contains("--in-thread"))
     for e in errors { XCTAssertFalse(e.contains("\n")) }

@@ -1,5 +1,6 @@
 import CLab
 import Glibc
+import Synchronization
 
 /// fork(2) experiments. The child side is C (CLab): between fork() and _exit()
 /// it runs only async-signal-safe code, because the Swift runtime has no fork
@@ -21,6 +22,14 @@ public enum Fork {
     public var address: UInt
     public var before: Int
     public var after: Int
+    init(pid: Int32, parent: Int32, tid: Int32, address: UInt, before: Int, after: Int) {
+      self.pid = pid
+      self.parent = parent
+      self.tid = tid
+      self.address = address
+      self.before = before
+      self.after = after
+    }
     init(_ v: clab_memory_view) {
       pid = v.pid
       parent = v.parent
@@ -31,12 +40,14 @@ public enum Fork {
     }
   }
 
-  /// The variable `memory` reads and writes: a C global in proclab's data segment.
+  /// The variable `memory` reads and writes: a C global in proclab's data
+  /// segment, alone on its page (so only a write to it copies the page).
   public enum Cell {
     public static var address: UInt { UInt(clab_memory_cell_address()) }
+    static var pointer: UnsafeMutablePointer<Int> { UnsafeMutablePointer(bitPattern: address)! }
     public static var value: Int {
-      get { clab_memory_cell_read() }
-      set { clab_memory_cell_write(newValue) }
+      get { pointer.pointee }
+      set { pointer.pointee = newValue }
     }
   }
 
@@ -112,16 +123,24 @@ public enum Fork {
     }
   }
 
-  /// pthread_create + pthread_join: a thread of this process writes `newValue` into the cell.
+  /// pthread_create + pthread_join: a thread of this process reads the cell,
+  /// writes `newValue` into it and reads it back.
   public static func memoryThread(newValue: Int) throws -> MemoryView {
-    var view = clab_memory_view()
-    let start = MonotonicClock.nanoseconds()
-    let rc = clab_memory_thread(newValue, &view)
-    Trace.record(
-      "pthread_create+join", "thread writes \(newValue) to the cell",
-      result: rc == 0 ? "tid \(view.tid)" : SystemError.name(of: rc), since: start)
-    if rc != 0 { throw SystemError("pthread_create", errno: rc) }
-    return MemoryView(view)
+    // A class holds the Mutex so the thread's closure can share it.
+    final class Seen: Sendable { let view = Mutex<MemoryView?>(nil) }
+    let seen = Seen()
+    let handle = try Threads.spawn("memory") {
+      let before = Cell.value
+      Cell.value = newValue
+      seen.view.withLock {
+        $0 = MemoryView(
+          pid: ThisProcess.id, parent: ThisProcess.parent, tid: Threads.currentTID(), address: Cell.address,
+          before: before, after: Cell.value)
+      }
+    }
+    Threads.join(handle, label: "memory")
+    guard let view = seen.view.withLock({ $0 }) else { throw SystemError("pthread_create", errno: EAGAIN) }
+    return view
   }
 
   /// fork(): a child that reports 'R' on `reportFD`, then on command 'C' closes
@@ -150,14 +169,10 @@ public enum Fork {
 
 /// Ending children the shell created.
 public enum Children {
-  /// kill(pid, SIGKILL) and its group, then wait4 until it is reaped: the cleanup path.
+  /// kill(-pid, SIGKILL) and kill(pid, SIGKILL) (SignalSender.killGroup), then
+  /// wait4 until it is reaped (Wait.reap): the cleanup path, whatever state the child is in.
   public static func killAndReap(_ pid: Int32) {
-    let start = MonotonicClock.nanoseconds()
-    _ = Glibc.kill(-pid, SIGKILL)
-    _ = Glibc.kill(pid, SIGKILL)
-    _ = Glibc.kill(pid, SIGCONT)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    Trace.record("kill+waitpid", "\(pid), SIGKILL", result: "reaped", since: start)
+    SignalSender.killGroup(pid)
+    Wait.reap(pid)
   }
 }

@@ -1,16 +1,17 @@
-import Foundation
 import Glibc
 
 /// A private directory made with mkdtemp(3) (mode 0700) for files an
 /// experiment causes (core files, crash reports), removed with everything in it.
+/// Its name carries the shell's PID, so a later start can remove it if this
+/// shell is killed before it could (Leftovers).
 public final class ScratchDirectory {
   public let path: String
   private var removed = false
 
-  /// mkdtemp(TMPDIR/PREFIX-XXXXXX).
+  /// mkdtemp(TMPDIR/PREFIX-PID-XXXXXX).
   public init(prefix: String) throws {
-    let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-    var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+    let base = Environment.temporaryDirectory
+    var template = Array("\(base)/\(prefix)-\(getpid())-XXXXXX".utf8CString)
     let start = MonotonicClock.nanoseconds()
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     guard made != nil else {
@@ -26,7 +27,7 @@ public final class ScratchDirectory {
 
   /// The regular files in it now, with their sizes in bytes (lstat).
   public func files() -> [(name: String, bytes: Int)] {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [] }
+    guard let names = ProcFS.list(path) else { return [] }
     return names.sorted().compactMap { name in
       var st = stat()
       guard lstat("\(path)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
@@ -42,10 +43,10 @@ public final class ScratchDirectory {
     guard !removed else { return }
     removed = true
     let start = MonotonicClock.nanoseconds()
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-    for name in names { _ = unlink("\(path)/\(name)") }
-    let rc = rmdir(path)
-    Trace.record("rmdir", "\(path) (after unlinking \(names.count))", result: "\(rc)", since: start)
+    let names = ProcFS.list(path) ?? []
+    let removed = Leftovers.removeDirectory(path)
+    Trace.record(
+      "rmdir", "\(path) (after unlinking \(names.count))", result: removed ? "0" : "-1", since: start)
   }
 }
 

@@ -32,16 +32,17 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Runs a system call that returns -1 and sets errno on failure, retrying on
 /// EINTR unless the user asked to stop (Ctrl-C), in which case `Interrupted` is thrown.
+/// `ignoringCtrlC` retries even then: for calls that must finish (reaping a child).
 @discardableResult
 public func systemCall<T: BinaryInteger>(
-  _ name: String, retryOnInterrupt: Bool = true, _ body: () -> T
+  _ name: String, retryOnInterrupt: Bool = true, ignoringCtrlC: Bool = false, _ body: () -> T
 ) throws -> T {
   while true {
     let result = body()
     if result != -1 { return result }
     let err = CLab.clab_errno()
     if err == EINTR && retryOnInterrupt {
-      if Interrupt.isRequested { throw Interrupted() }
+      if Interrupt.isRequested && !ignoringCtrlC { throw Interrupted() }
       continue
     }
     throw SystemError(name, errno: err)

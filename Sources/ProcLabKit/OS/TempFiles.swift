@@ -5,11 +5,12 @@ public final class TemporaryDirectory {
   public let path: String
   private var files: [String] = []
 
-  /// mkdtemp("/tmp/proclab-XXXXXX").
+  /// mkdtemp("TMPDIR/PREFIX-PID-XXXXXX").
   public init(prefix: String = "proclab") throws {
     // (strdup("/tmp") here leaked a copy on every call: LeakSanitizer found it.)
-    let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-    var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+    // The shell's PID in the name lets a later start remove it if this shell is killed (Leftovers).
+    let base = Environment.temporaryDirectory
+    var template = Array("\(base)/\(prefix)-\(getpid())-XXXXXX".utf8CString)
     let start = MonotonicClock.nanoseconds()
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     guard made != nil else {

@@ -6,11 +6,8 @@ enum FilesCommand {
   static let command = Command(
     name: "files", area: .processes,
     summary: "open files and pipes across fork and exec: inherited numbers, separate closes, O_CLOEXEC",
-    usage: "files", examples: ["files"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 0)
-    return try run()
-  }
+    examples: ["files"]
+  ) { session in try run() }
 
   static func listing(_ pid: Int32) -> [Int32: String] {
     var out: [Int32: String] = [:]
@@ -21,7 +18,7 @@ enum FilesCommand {
   }
 
   static func run() throws -> Report {
-    let me = getpid()
+    let me = ThisProcess.id
     let dir = try TemporaryDirectory(prefix: "proclab-files")
     defer { dir.remove() }
     var open: [Int32] = []
