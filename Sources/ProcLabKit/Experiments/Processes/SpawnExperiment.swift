@@ -33,6 +33,8 @@ struct SpawnExperiment {
     var status: TerminationStatus?
     var usage: ResourceUsage?
     var state: Character?
+    /// Held children: how their resident memory divides (smaps_rollup).
+    var memory: MemoryRollup?
   }
 
   struct Observation {
@@ -44,6 +46,8 @@ struct SpawnExperiment {
     /// What `--exec` programs wrote to their standard output and error (at most 64 KiB).
     var captured: [UInt8] = []
     var timedOut = false
+    /// The shell's own peak resident size (VmHWM), read after the children ended.
+    var shellPeak: Int?
     /// The longest the shell waits for children that run to their end.
     var limit: Duration { plan.method == .exec ? .seconds(60) : .seconds(30) }
   }
@@ -96,6 +100,7 @@ struct SpawnExperiment {
     let book = session.processBook
     if plan.held {
       try waitUntilReady(&o.children)
+      for i in o.children.indices { o.children[i].memory = MemoryRollup.read(o.children[i].pid) }
       for c in o.children {
         session.children.add(
           c.pid, label: "\(plan.label) (sleeps \(Units.plain(plan.hold ?? 0)) s)", keepZombie: plan.noReap)
@@ -114,6 +119,7 @@ struct SpawnExperiment {
         }
         for i in o.children.indices { o.children[i].state = ProcFS.stat(o.children[i].pid)?.state }
       }
+      o.shellPeak = ProcFS.peakResidentBytes(o.shell)
     }
     return o
   }

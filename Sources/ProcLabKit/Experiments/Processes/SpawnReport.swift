@@ -13,11 +13,15 @@ struct SpawnReport {
   var usages: [ResourceUsage] { o.children.compactMap(\.usage) }
   var ranToEnd: Bool { !plan.held && !plan.noReap }
 
+  /// ` (1.93 ms each)` for several children, nothing for one.
+  private var eachText: String { count > 1 ? " (\(Units.duration(each)) each)" : "" }
+
   func build() -> Report {
     r.line(
-      "\(how) created \(Units.plural(count, "process", "processes")) in \(r.duration(o.creation)) (\(r.duration(each)) each): \(plan.label)"
+      "\(how) created \(Units.plural(count, "process", "processes")) in \(r.duration(o.creation))\(count > 1 ? " (\(r.duration(each)) each)" : ""): \(plan.label)"
     )
     r.lines(table().lines)
+    heldMemoryLine()
     totals()
     programOutput()
     facts()
@@ -30,10 +34,15 @@ struct SpawnReport {
   private func table() -> Table {
     var table: Table
     if plan.held {
-      table = Table(["PID", "PARENT", "CREATED IN", "STATE"], rightAligned: [0, 1, 2])
+      table = Table(
+        ["PID", "PARENT", "CREATED IN", "RSS", "SHARED", "STATE"], rightAligned: [0, 1, 2, 3, 4])
       for c in o.children {
         let s = c.state.map { "\($0) \(ProcFS.meaning(ofState: $0))" } ?? "gone"
-        table.add([r.pid(c.pid), r.pid(c.parent), r.duration(c.created), s])
+        table.add([
+          r.pid(c.pid), r.pid(c.parent), r.duration(c.created),
+          r.note(c.memory.map { Units.bytes($0.resident) } ?? "?", .text),
+          r.note(c.memory.map { Units.bytes($0.shared) } ?? "?", .text), s,
+        ])
       }
     } else if plan.noReap {
       table = Table(["PID", "PARENT", "CREATED IN", "ENDED", "STATE NOW"], rightAligned: [0, 1, 2])
@@ -45,13 +54,13 @@ struct SpawnReport {
       }
     } else {
       table = Table(
-        ["PID", "PARENT", "CREATED IN", "ENDED", "USER CPU", "SYS CPU", "MAX RSS", "SWITCHES vol/invol"],
-        rightAligned: [0, 1, 2, 4, 5, 6, 7])
+        ["PID", "PARENT", "CREATED IN", "ENDED", "CPU", "MAX RSS", "SWITCHES vol/invol"],
+        rightAligned: [0, 1, 2, 4, 5, 6])
       for c in o.children {
         let u = c.usage ?? ResourceUsage()
         table.add([
           r.pid(c.pid), r.pid(c.parent), r.duration(c.created), c.status.map { "\($0)" } ?? "?",
-          r.duration(u.userTime), r.duration(u.systemTime), r.note(Units.bytes(u.maxResidentBytes), .text),
+          r.note(ProcessWords.cpuCell(u), .text), r.note(Units.bytes(u.maxResidentBytes), .text),
           "\(r.count(u.voluntarySwitches))/\(r.count(u.involuntarySwitches))",
         ])
       }
@@ -61,12 +70,34 @@ struct SpawnReport {
 
   private var user: Duration { usages.reduce(.zero) { $0 + $1.userTime } }
   private var sys: Duration { usages.reduce(.zero) { $0 + $1.systemTime } }
+  private var peak: Int { usages.map(\.maxResidentBytes).max() ?? 0 }
+  /// Every child's split rests on enough clock ticks to mean something.
+  private var splitsMeaningful: Bool { !usages.isEmpty && usages.allSatisfy(\.splitIsMeaningful) }
 
   private func totals() {
-    guard ranToEnd else { return }
-    let peak = usages.map(\.maxResidentBytes).max() ?? 0
+    guard ranToEnd, !usages.isEmpty else { return }
+    let switches = usages.reduce(0) { $0 + $1.voluntarySwitches }
+    let cpu =
+      splitsMeaningful
+      ? "\(r.duration(user)) user + \(r.duration(sys)) sys CPU" : "\(r.duration(user + sys)) CPU"
+    let shellPeak = o.shellPeak.map { " (this shell's VmHWM: \(r.note(Units.bytes($0), .text)))" } ?? ""
     r.line(
-      "total: \(r.duration(user)) user + \(r.duration(sys)) sys CPU, peak RSS \(r.note(Units.bytes(peak), .text)), \(r.count(usages.reduce(0) { $0 + $1.voluntarySwitches })) voluntary switches"
+      "total: \(cpu), highest MAX RSS \(r.note(Units.bytes(peak), .text))\(shellPeak), \(r.count(switches)) voluntary \(switches == 1 ? "switch" : "switches")"
+    )
+  }
+
+  /// Held children's memory, averaged: resident, and how much of it is shared.
+  private var heldMemory: (rss: Int, shared: Int, own: Int)? {
+    let memories = o.children.compactMap(\.memory)
+    guard plan.held, !memories.isEmpty else { return nil }
+    func mean(_ f: (MemoryRollup) -> Int) -> Int { memories.map(f).reduce(0, +) / memories.count }
+    return (mean(\.resident), mean(\.shared), mean(\.privateBytes))
+  }
+
+  private func heldMemoryLine() {
+    guard let m = heldMemory else { return }
+    r.line(
+      "memory: about \(r.note(Units.bytes(m.rss), .text)) resident per child, \(r.note(Units.bytes(m.shared), .text)) of it pages shared with other processes (/proc/PID/smaps_rollup)"
     )
   }
 
@@ -104,40 +135,33 @@ struct SpawnReport {
           if let s = c.status { j["status"] = s.json }
           if let u = c.usage { j["usage"] = u.json }
           if let st = c.state { j["state"] = .string(String(st)) }
+          if let m = c.memory { j["memory"] = m.json }
           return .object(j)
         }))
+    if let peak = o.shellPeak { r.fact("shell_peak_rss_bytes", peak) }
     if o.timedOut { r.fact("timed_out", true) }
   }
 
   // MARK: explanation
 
-  /// Where the children's CPU time went, read from the split wait4 reported.
-  private func cpuSplit(_ kernelShare: Double) -> String {
-    guard plan.method == .posixSpawn else { return "" }
-    return kernelShare >= 0.5
-      ? " — mostly kernel work: mapping the program and filling its pages"
-      : " — mostly user space: the dynamic loader and the Swift runtime starting up in each copy"
-  }
-
   private func explain() {
     let ms = Units.duration(o.creation)
-    let per = Units.duration(each)
     switch plan.method {
     case .posixSpawn:
       r.explain(
-        "posix_spawn created \(Units.plural(count, "process", "processes")) in \(ms) (\(per) each) — each needed its own address space and a new program image (proclab loaded afresh).",
+        "posix_spawn created \(Units.plural(count, "process", "processes")) in \(ms)\(eachText) — \(count == 1 ? "it" : "each") needed its own address space and a new program image (proclab loaded afresh).",
         more:
           "posix_spawn does fork+exec in one step: the kernel makes a new process, then replaces its memory with the program file. Compare `spawn \(count) --fork`, which copies the shell instead of loading a program."
       )
     case .fork:
       r.explain(
-        "fork created \(Units.plural(count, "process", "processes")) in \(ms) (\(per) each) — each is a copy of this shell: the kernel copied its page tables and shares its memory pages copy-on-write; no program was loaded.",
+        "fork created \(Units.plural(count, "process", "processes")) in \(ms)\(eachText) — \(count == 1 ? "it" : "each") is a copy of this shell: the kernel copied its page tables and shares its memory pages copy-on-write; no program was loaded.",
         more:
           "A forked child runs the same program from the same point. proclab's fork children do only C code that is safe after fork (sleep, then _exit), because the Swift runtime cannot run safely in a forked child."
       )
     case .exec:
       r.explain(
-        "posix_spawn started \(Units.plural(count, "copy", "copies")) of \(plan.resolved) in \(ms) (\(per) each): a new process, then the kernel loaded that program into it.",
+        "posix_spawn started \(Units.plural(count, "copy", "copies")) of \(plan.resolved) in \(ms)\(eachText): a new process, then the kernel loaded that program into it.",
         more:
           "Its standard output and error came back to the shell through a pipe; its standard input was /dev/null."
       )
@@ -152,6 +176,7 @@ struct SpawnReport {
       )
     }
     if plan.held {
+      explainHeldMemory()
       r.explain(
         "The children sleep for \(Units.plain(plan.hold ?? 0)) s while the shell goes on: `ps` shows them, `kill PID [SIGNAL]` signals them, `wait` reaps them; quitting kills and reaps them."
           + (plan.noReap
@@ -162,10 +187,16 @@ struct SpawnReport {
       )
     } else if !usages.isEmpty {
       let cpu = user + sys
-      let kernelShare = cpu > .zero ? sys.seconds / cpu.seconds : 0
-      r.explain(
-        "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all, \(Units.percent(kernelShare)) of it in the kernel\(cpuSplit(kernelShare))."
-      )
+      if splitsMeaningful {
+        r.explain(
+          "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all, \(Units.percent(sys.seconds / cpu.seconds)) of it in the kernel."
+        )
+      } else {
+        r.explain(
+          "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all. Each child ran for too few clock ticks to split that into user and kernel time, so only the total is shown.",
+          more: ProcessWords.tickNote)
+      }
+      maxRSS()
     }
     let ended = o.children.compactMap(\.status)
     if let first = ended.first, !plan.held {
@@ -176,15 +207,40 @@ struct SpawnReport {
         r.explain("They ended in different ways: \(kinds.sorted().joined(separator: ", ")).")
       }
     }
-    if plan.method == .exec, let peak = usages.map(\.maxResidentBytes).max(),
-      let shellRSS = ProcFS.residentBytes(o.shell), Double(peak) > 0.8 * Double(shellRSS)
-    {
-      r.explain(
-        "Surprise in MAX RSS: \(Units.bytes(peak)) is about this shell's own size (\(Units.bytes(shellRSS))). glibc's posix_spawn starts the child with clone(CLONE_VM|CLONE_VFORK), sharing the shell's memory until exec, and the kernel keeps that high-water mark."
-      )
-    }
     if o.timedOut {
       r.explain("Some children ran past \(Units.duration(o.limit)) and were killed with SIGKILL.")
     }
+  }
+
+  /// What MAX RSS (ru_maxrss) is, measured against the shell's own peak.
+  private func maxRSS() {
+    guard let shellPeak = o.shellPeak, shellPeak > 0, peak > 0 else { return }
+    let close = Double(peak) >= 0.8 * Double(shellPeak)
+    let why: String
+    switch plan.method {
+    case .fork:
+      why =
+        "at fork the kernel copies the page-table entries of the shell's private pages into the child (shared copy-on-write), and RSS counts mapped pages whoever else maps them"
+    case .posixSpawn, .exec:
+      why =
+        "glibc's posix_spawn runs the child in the shell's own address space (clone with CLONE_VM|CLONE_VFORK) until execve, and the kernel carries that address space's high-water mark into ru_maxrss"
+    }
+    if close {
+      r.explain(
+        "MAX RSS (ru_maxrss from wait4) is \(Units.bytes(peak)), about this shell's own peak (VmHWM \(Units.bytes(shellPeak))): \(why). It is not memory the child used on its own."
+      )
+    } else {
+      r.explainMore(
+        "MAX RSS (ru_maxrss from wait4) is the child's resident high-water mark, \(Units.bytes(peak)) at most; it counts every page the child had mapped, including pages shared with other processes (the program file and its libraries)."
+      )
+    }
+  }
+
+  /// Held children: how much of their resident memory is theirs alone.
+  private func explainHeldMemory() {
+    guard let m = heldMemory else { return }
+    r.explain(
+      "Each child's resident memory is \(m.shared * 2 > m.rss ? "mostly" : "partly") pages it shares with other processes (Shared_Clean and Shared_Dirty in smaps_rollup\(plan.method == .fork ? ": the shell's pages, shared copy-on-write" : ": the proclab binary and libraries the shell maps too")); only about \(Units.bytes(m.own)) is private to it. RSS counts every resident page a process maps, whoever else maps it."
+    )
   }
 }

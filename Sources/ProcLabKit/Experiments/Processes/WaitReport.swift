@@ -60,10 +60,7 @@ struct WaitReport {
   }
 
   /// Total CPU, split only when the split means something.
-  private func cpu(_ u: ResourceUsage) -> String {
-    u.splitIsMeaningful
-      ? "\(r.duration(u.cpuTime)) (\(r.duration(u.userTime)) user)" : r.duration(u.cpuTime)
-  }
+  private func cpu(_ u: ResourceUsage) -> String { r.note(ProcessWords.cpuCell(u), .text) }
 
   private func facts() {
     r.fact(
