@@ -7,6 +7,7 @@
 #include "clab_hardening.h"
 #include "clab_threads.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -121,7 +122,8 @@ pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, 
   _exit(0);
 }
 
-pid_t clab_files_fork(int file_fd, int command_fd, int report_fd) {
+pid_t clab_files_fork(int file_fd, int command_fd, int report_fd, const char *other_path, const char *path,
+                      char *const argv[], char *const envp[]) {
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid != 0) return pid;
@@ -132,13 +134,28 @@ pid_t clab_files_fork(int file_fd, int command_fd, int report_fd) {
     ssize_t n = read(command_fd, &c, 1);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || c == 'Q') _exit(0);
-    if (c == 'C') {
-      close(file_fd);
-      write_all(report_fd, "C", 1);
-    } else if (c == 'W') {
-      // Write through the inherited descriptor: at the offset parent and child share.
+    if (c == 'W') {
+      // Through the inherited descriptor: at the offset parent and child share.
       write_all(file_fd, "child\n", 6);
       write_all(report_fd, "W", 1);
+    } else if (c == 'O') {
+      // The same file opened by the child itself: a description, and an offset, of its own.
+      int own = open(other_path, O_WRONLY | O_CLOEXEC);
+      if (own >= 0) {
+        write_all(own, "child\n", 6);
+        close(own);
+      }
+      write_all(report_fd, own >= 0 ? "O" : "E", 1);
+    } else if (c == 'C') {
+      close(file_fd);
+      write_all(report_fd, "C", 1);
+    } else if (c == 'X') {
+      // The same process, a new program: the report pipe becomes its standard output
+      // (dup2 clears close-on-exec on the copy), and execve keeps every descriptor
+      // without FD_CLOEXEC.
+      if (dup2(report_fd, 1) < 0) _exit(126);
+      execve(path, argv, envp);
+      _exit(127); // execve returned: it failed
     }
   }
 }

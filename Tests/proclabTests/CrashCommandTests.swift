@@ -165,6 +165,26 @@ final class CrashCommandTests: XCTestCase {
     }
   }
 
+  /// Issue 16: `crash oom`'s NULL comes from RLIMIT_AS, far below what the machine has:
+  /// malloc got no more than the limit allowed, while MemAvailable was larger.
+  func testOomsNullComesFromTheAddressSpaceLimitNotFromTheMachine() throws {
+    let o = try XCTUnwrap(ProcLabBinary.json("crash oom").outcomes.first)
+    let f = facts(o)
+    XCTAssertEqual(f["status"]?["code"]?.intValue, 12, o.serialized)
+    let limit = try XCTUnwrap(f["address_space_limit"]?.intValue)
+    let got = (f["oom"]?["blocks"]?.intValue ?? 0) * (f["oom"]?["block"]?.intValue ?? 0)
+    XCTAssertEqual(f["oom"]?["errno"]?.stringValue, "ENOMEM")
+    XCTAssertGreaterThan(got, 0)
+    XCTAssertLessThan(got, limit, "malloc stopped inside the limit")
+    let meminfo = try String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
+    let available =
+      meminfo.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
+      .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }.map { $0 * 1024 } ?? 0
+    XCTAssertGreaterThan(available, got, "the machine had more to give")
+    let text = (o["explanation"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ")
+    XCTAssertTrue(text.contains("RLIMIT_AS"), text)
+  }
+
   func testCoreDumpIsOffByDefaultAndWrittenPrivatelyWhenAskedWhereAllowed() {
     let run = ProcLabBinary.json("crash abort --core; crash kill --core")
     XCTAssertEqual(run.status, 0, run.stdout + run.stderr)

@@ -210,26 +210,49 @@ final class ProcessCommandTests: XCTestCase {
     XCTAssertEqual(t["shared"]?.boolValue, true)
   }
 
-  func testFilesAreInheritedByForkAndCloseOnExecDecidesExec() throws {
+  /// One process's real timeline (issue 16): fork, close in the child, execve in the
+  /// same child. The shared offset and O_CLOEXEC are read from /proc/PID/fdinfo.
+  func testOneChildsDescriptorsThroughForkCloseAndExecve() throws {
     let o = outcomes("files")
     XCTAssertEqual(o[0]["ok"]?.boolValue, true, "\(o[0])")
     let f = try XCTUnwrap(o[0]["facts"])
+    let child = try XCTUnwrap(f["child"]?.intValue)
+    XCTAssertEqual(
+      f["exec_pid"]?.intValue, child, "execve kept the process: the new program reported the same PID")
+    XCTAssertEqual(f["same_process_after_exec"]?.boolValue, true)
+    XCTAssertEqual(f["exec_status"]?["how"]?.stringValue, "exited")
     let fds = try XCTUnwrap(f["descriptors"]?.arrayValue)
-    XCTAssertEqual(fds.count, 5)
-    XCTAssertEqual(f["inherited"]?.intValue, 5, "every descriptor under the same number in the child")
-    let file = try XCTUnwrap(fds.first { $0["cloexec"]?.boolValue == false })
-    XCTAssertTrue(file["target"]?.stringValue?.hasSuffix("notes.txt") ?? false)
-    XCTAssertEqual(file["in_child_after_close"]?.boolValue, false, "the child closed its copy")
-    XCTAssertEqual(f["parent_still_open"]?.boolValue, true, "the parent's stayed open")
-    XCTAssertEqual(f["survived_exec"]?.arrayValue?.compactMap(\.intValue), [file["fd"]!.intValue!])
+    XCTAssertEqual(fds.count, 6, "two files and the four ends of two pipes")
+    let files = fds.filter { $0["cloexec"]?.boolValue == false }
+    XCTAssertEqual(files.count, 2)
+    let notes = try XCTUnwrap(files.first { $0["target"]?.stringValue?.hasSuffix("notes.txt") ?? false })
+    let log = try XCTUnwrap(files.first { $0["target"]?.stringValue?.hasSuffix("log.txt") ?? false })
+    XCTAssertEqual(notes["after_close"]?.boolValue, false, "the child closed its copy")
+    XCTAssertEqual(log["after_exec"]?.boolValue, true, "no O_CLOEXEC: kept across execve")
+    XCTAssertEqual(f["survived_exec"]?.arrayValue?.compactMap(\.intValue), [log["fd"]!.intValue!])
     for d in fds where d["cloexec"]?.boolValue == true {
       XCTAssertTrue(d["target"]?.stringValue?.hasPrefix("pipe:") ?? false)
-      XCTAssertEqual(d["in_child"]?.boolValue, true)
-      XCTAssertEqual(d["after_exec"]?.boolValue, false, "O_CLOEXEC closed it at exec")
+      XCTAssertEqual(d["after_exec"]?.boolValue, false, "O_CLOEXEC: the kernel closed it at execve")
     }
+    // One open file description: parent's 7 bytes and child's 6 moved one offset, seen by both.
+    XCTAssertEqual(f["shared_offset"]?["parent"]?.intValue, 13)
+    XCTAssertEqual(f["shared_offset"]?["child"]?.intValue, 13)
+    XCTAssertEqual(f["content"]?.stringValue, "parent\nchild\nparent again\n", "the parent's fd stayed open")
     // The private directory is gone.
-    let path = file["target"]!.stringValue!
+    let path = notes["target"]!.stringValue!
     XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+  }
+
+  /// Issue 20 `files --offset`: one offset after fork, two after two separate opens.
+  func testOneOffsetIsSharedAfterForkButNotAfterTwoOpens() throws {
+    let o = outcomes("files --offset")
+    let f = try XCTUnwrap(o.first?["facts"], "\(o)")
+    XCTAssertEqual(f["shared_offsets"]?.arrayValue?.compactMap(\.intValue), [7, 13, 20])
+    XCTAssertEqual(f["shared_content"]?.stringValue, "parent\nchild\nparent\n")
+    XCTAssertEqual(
+      f["separate_content_after_child"]?.stringValue, "child\n\n", "written over the parent's line")
+    XCTAssertEqual(f["separate_parent_offset"]?.intValue, 7, "the parent's own offset did not move")
+    XCTAssertEqual(f["overwritten"]?.boolValue, true)
   }
 
   func testAnOrphanIsAdoptedByTheSubreaperAndReaped() throws {

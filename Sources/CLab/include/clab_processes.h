@@ -49,8 +49,13 @@ pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, 
 
 /// fork(): the child writes 'R' to `report_fd`, then obeys bytes read from
 /// `command_fd`: 'W' writes "child\n" (6 bytes) through `file_fd` and answers
-/// 'W'; 'C' closes `file_fd` and answers 'C'; 'Q' (or end of file) _exits 0.
-pid_t clab_files_fork(int file_fd, int command_fd, int report_fd);
+/// 'W'; 'O' opens `other_path` itself, writes "child\n" there and answers 'O'
+/// ('E' if open failed); 'C' closes `file_fd` and answers 'C'; 'X' makes
+/// `report_fd` its standard output and execve(path, argv, envp)s (_exit(127) if
+/// that fails); 'Q' (or end of file) _exits 0. Every string is the parent's,
+/// prepared before fork.
+pid_t clab_files_fork(int file_fd, int command_fd, int report_fd, const char *other_path, const char *path,
+                      char *const argv[], char *const envp[]);
 
 // ---- orphans: a subreaper adopts a grandchild ----
 

@@ -17,3 +17,12 @@ public enum Files {
     return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }
+
+/// The offset of an open file description (lseek(2)): where the next read or
+/// write through any descriptor that refers to it happens.
+public enum FileOffset {
+  /// lseek(fd, 0, SEEK_CUR): the current offset.
+  public static func current(_ fd: Int32) throws -> Int {
+    Int(try Trace.call("lseek", "\(fd), 0, SEEK_CUR") { lseek(fd, 0, SEEK_CUR) })
+  }
+}

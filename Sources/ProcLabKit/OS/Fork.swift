@@ -143,11 +143,110 @@ public enum Fork {
     return view
   }
 
-  /// fork(): a child that reports 'R' on `reportFD`, then on command 'C' closes
-  /// `fileFD` and answers 'C', and on 'Q' or end of file calls _exit(0).
-  public static func filesChild(fileFD: Int32, commandFD: Int32, reportFD: Int32) throws -> Int32 {
-    try Trace.call("fork", "child keeps every descriptor, waits for commands", describe: { "pid \($0)" }) {
-      clab_files_fork(fileFD, commandFD, reportFD)
+  /// fork(): a child that keeps every descriptor of the shell and obeys one-byte
+  /// commands (clab_files_fork): write through the inherited file descriptor, open
+  /// `otherPath` itself and write there, close the inherited descriptor, or execve
+  /// `path` with its report pipe as standard output.
+  public final class FilesChild {
+    public let pid: Int32
+    /// The two pipes' four ends, as numbered in both processes, and what each is for.
+    public let pipeEnds: [Int32: String]
+    private var commandFD: Int32
+    private var reportFD: Int32
+    private let timeout: Duration
+
+    /// pipe2 × 2, then fork(). `arguments` and `environment` are turned into C
+    /// strings before fork, so the child only calls execve.
+    public init(
+      fileFD: Int32, otherPath: String, program: String, arguments: [String], environment: [String: String],
+      timeout: Duration = .seconds(10)
+    ) throws {
+      let report = try Descriptors.pipe()
+      let command: (read: Int32, write: Int32)
+      do { command = try Descriptors.pipe() } catch {
+        Descriptors.close(report.read)
+        Descriptors.close(report.write)
+        throw error
+      }
+      let argv = arguments.map { strdup($0) } + [nil]
+      let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+      defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+      }
+      let pid: Int32
+      do {
+        pid = try Trace.call(
+          "fork", "child keeps every descriptor, obeys commands, then execve \(program)",
+          describe: { "pid \($0)" }
+        ) {
+          argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in
+              clab_files_fork(
+                fileFD, command.read, report.write, otherPath, program, a.baseAddress!, e.baseAddress!)
+            }
+          }
+        }
+      } catch {
+        for fd in [report.read, report.write, command.read, command.write] { Descriptors.close(fd) }
+        throw error
+      }
+      Descriptors.close(report.write)
+      Descriptors.close(command.read)
+      self.pid = pid
+      self.pipeEnds = [
+        report.read: "report pipe, read", report.write: "report pipe, write",
+        command.read: "command pipe, read", command.write: "command pipe, write",
+      ]
+      self.commandFD = command.write
+      self.reportFD = report.read
+      self.timeout = timeout
+      do {
+        _ = try expect("R")
+      } catch {
+        release()
+        Children.killAndReap(pid)
+        throw error
+      }
+    }
+
+    deinit { release() }
+
+    /// write(2) one command byte, then read(2) the child's one-byte answer.
+    @discardableResult
+    public func send(_ command: Character) throws -> Character {
+      try Descriptors.writeAll(commandFD, String(command))
+      return try expect(nil)
+    }
+
+    private func expect(_ answer: Character?) throws -> Character {
+      let got = Character(UnicodeScalar(try Fork.readExactly(reportFD, count: 1, timeout: timeout)[0]))
+      if let answer, got != answer { throw SystemError("read", errno: EPROTO) }
+      return got
+    }
+
+    /// 'X': the child execve()s; returns the JSON lines the new program wrote on its
+    /// standard output (the report pipe) until end of file.
+    public func exec() throws -> [JSON] {
+      try Descriptors.writeAll(commandFD, "X")
+      var bytes: [UInt8] = []
+      let deadline = MonotonicClock.nanoseconds() + UInt64(timeout.nanoseconds) * 2
+      while MonotonicClock.nanoseconds() < deadline {
+        try Interrupt.check()
+        if Descriptors.readable([reportFD], timeout: .milliseconds(20)).isEmpty { continue }
+        let chunk = try Descriptors.read(reportFD, max: 65536)
+        if chunk.isEmpty { break }
+        bytes += chunk
+      }
+      return bytes.split(separator: 10).compactMap { JSON.parse(String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// Closes the command pipe: a child still obeying commands reads end of file and _exits.
+    public func release() {
+      if commandFD >= 0 { Descriptors.close(commandFD) }
+      if reportFD >= 0 { Descriptors.close(reportFD) }
+      commandFD = -1
+      reportFD = -1
     }
   }
 

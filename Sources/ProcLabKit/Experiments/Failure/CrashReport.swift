@@ -368,8 +368,9 @@ struct CrashReport {
         ? " The shell kept running: a process has its own address space, so another's fault cannot reach it."
         : " The shell and \(aliveSiblings) of \(o.siblings.count) siblings kept running: each process has its own address space, so one's fault cannot reach another."
     } else if kind == .oom {
+      let limit = Units.bytes(o.ready["address_space_limit"]?.intValue ?? 0)
       short =
-        "No signal: malloc returned NULL once the address-space limit was reached, and the program chose to exit with status \(CrashKind.outOfMemoryStatus). A program that checks for NULL can fail cleanly."
+        "What you saw is the address-space limit, not the machine running out of memory: proclab set RLIMIT_AS to \(limit) in the child, so once its mappings reached that, the mmap inside malloc failed with ENOMEM and malloc returned NULL. The program checked, and chose to exit with status \(CrashKind.outOfMemoryStatus): no signal."
     } else {
       short =
         "No fault: the child ended itself with exit(\(o.options.exitCode)), and wait4 reported the status it chose."
@@ -382,8 +383,9 @@ struct CrashReport {
       "A fault is the CPU's complaint about one instruction of one thread. The kernel turns it into a signal for that thread; when nothing handles it and the signal's default action is to terminate (or dump core), the kernel ends every thread of the thread group together, frees the process's memory and keeps only its exit status for the parent's wait4. Other processes are other thread groups, with their own address spaces, and go on."
     )
     if kind == .oom {
+      let mode = ProcFS.read("/proc/sys/vm/overcommit_memory").flatMap { $0.first } ?? "?"
       more.append(
-        "Under real memory pressure Linux behaves differently: allocations usually succeed (overcommit) and the kernel's OOM killer later sends SIGKILL to a large process. RLIMIT_AS makes the failure happen early and politely, at malloc."
+        "Without such a limit Linux usually behaves differently. With overcommit (vm.overcommit_memory is \(mode) here; 0 and 1 overcommit) malloc succeeds for more than there is, because pages are only found when they are touched; when the machine then truly runs out, malloc does not return NULL: the kernel's OOM killer sends SIGKILL to the process it scores worst (the largest, usually), which may be another process than the one allocating. That is not what happened here."
       )
     }
     more.append(
