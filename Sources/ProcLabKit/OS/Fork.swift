@@ -250,7 +250,8 @@ public enum Fork {
     }
   }
 
-  /// Reads exactly `count` bytes, waiting at most `timeout`; Ctrl-C throws `Interrupted`.
+  /// poll(2) and read(2) until exactly `count` bytes arrived, waiting at most
+  /// `timeout` (ETIMEDOUT), or end of file (EPIPE); Ctrl-C throws `Interrupted`.
   public static func readExactly(_ fd: Int32, count: Int, timeout: Duration) throws -> [UInt8] {
     var data: [UInt8] = []
     let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))

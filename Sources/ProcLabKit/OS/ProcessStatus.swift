@@ -163,7 +163,8 @@ public enum Wait {
     }
   }
 
-  /// Waits for a child with a deadline, polling with WNOHANG; nil if it is still running at the deadline.
+  /// wait4(pid, WNOHANG) polled with growing pauses (nanosleep) until the child ends
+  /// or `timeout` passes; nil if it is still running at the deadline.
   public static func wait4(_ pid: Int32, timeout: Duration) throws -> ReapedChild? {
     let end = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
     var pause: UInt64 = 50_000

@@ -16,7 +16,8 @@ enum CrashCommand {
     static var declarations: [OptionDeclaration<Self>] {
       [
         .positional("kind", \.kind, "KIND", "how the child ends: \(CrashKind.listForHelp)"),
-        .positional("code", \.exitCode, "N", in: 0...255, "the exit status for `crash exit N` (default 1)"),
+        .positional(
+          "exit_status", \.exitCode, "N", in: 0...255, "the exit status for `crash exit N` (default 1)"),
         .flag(
           "--in-thread", \.inThread,
           "one thread of a multi-threaded child crashes: watch every thread die with it"),
