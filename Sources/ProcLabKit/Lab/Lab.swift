@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Lab mode: experiments that must not run in the shell's own process
 /// (crashes, deadlocks, fork semantics, work measured per process) run in a
 /// fresh copy of proclab started with posix_spawn, in a hidden mode that runs
@@ -6,18 +8,20 @@ public enum Lab {
   /// The first argument that puts proclab into lab mode.
   public static let modeArgument = "__lab"
 
-  nonisolated(unsafe) private static var cachedExecutable: String?
+  private static let cachedExecutable = Mutex<String?>(nil)
 
   /// The proclab binary lab children run: the running proclab itself
   /// (/proc/self/exe), or in tests the built `proclab` next to the test bundle.
   public static var executable: String {
     get {
-      if let cachedExecutable { return cachedExecutable }
-      let found = locateExecutable()
-      cachedExecutable = found
-      return found
+      cachedExecutable.withLock { cached in
+        if let cached { return cached }
+        let found = locateExecutable()
+        cached = found
+        return found
+      }
     }
-    set { cachedExecutable = newValue }
+    set { cachedExecutable.withLock { $0 = newValue } }
   }
 
   static func locateExecutable() -> String {
