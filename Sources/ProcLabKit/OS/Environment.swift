@@ -1,10 +1,11 @@
 import Glibc
 
-/// The calling process's environment (environ(7)), read without Foundation.
+/// This process's environment variables (the `environ` block the kernel copied in at exec).
 public enum Environment {
-  /// getenv(3): the value of one variable, or nil when it is unset.
+  /// getenv(3): the value of `name`, or nil when it is not set.
   public static func value(_ name: String) -> String? {
-    getenv(name).map { String(cString: $0) }
+    guard let raw = getenv(name) else { return nil }
+    return String(cString: raw)
   }
 
   /// getenv(3), treating an empty value like an unset one (`TMPDIR=`).
@@ -24,6 +25,9 @@ public enum Environment {
     return env
   }
 
-  /// Where temporary files go: $TMPDIR, or /tmp.
-  public static var temporaryDirectory: String { nonEmpty("TMPDIR") ?? "/tmp" }
+  /// `$TMPDIR`, or `/tmp` when it is unset or empty: where private temporary directories go.
+  public static var temporaryDirectory: String {
+    guard let dir = value("TMPDIR"), !dir.isEmpty else { return "/tmp" }
+    return dir
+  }
 }

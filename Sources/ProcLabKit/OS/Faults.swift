@@ -127,7 +127,7 @@ public enum GoSignal {
       if now >= end { break }
       let left = end - now
       var ts = timespec(tv_sec: Int(left / 1_000_000_000), tv_nsec: Int(left % 1_000_000_000))
-      got = (try? systemCall("sigtimedwait", ignoringCtrlC: true) { sigtimedwait(&set, nil, &ts) }) ?? -1
+      got = (try? systemCall("sigtimedwait", onInterrupt: .retry) { sigtimedwait(&set, nil, &ts) }) ?? -1
       if got == sig || got == -1 { break }
     }
     Trace.record(

@@ -34,7 +34,7 @@ public enum ProcFS {
       start = MonotonicClock.nanoseconds()
       // A /proc read is short: finish it even after Ctrl-C.
       let n =
-        (try? systemCall("read", ignoringCtrlC: true) {
+        (try? systemCall("read", onInterrupt: .retry) {
           buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
         }) ?? -1
       Trace.record("read", "\(fd), 4096", result: "\(n)", since: start)

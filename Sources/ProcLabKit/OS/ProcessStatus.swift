@@ -138,7 +138,7 @@ public enum Wait {
     if untraced { options |= WUNTRACED | WCONTINUED }
     let start = MonotonicClock.nanoseconds()
     // EINTR is retried even on Ctrl-C: reaping must finish, or a zombie is left.
-    let got = try systemCall("wait4", ignoringCtrlC: true) { Glibc.wait4(pid, &status, options, &usage) }
+    let got = try systemCall("wait4", onInterrupt: .retry) { Glibc.wait4(pid, &status, options, &usage) }
     let reaped: ReapedChild? =
       got == 0
       ? nil

@@ -2,30 +2,18 @@ import Glibc
 
 /// A private directory made with mkdtemp(3) (mode 0700) for files an
 /// experiment causes (core files, crash reports), removed with everything in it.
-/// Its name carries the shell's PID, so a later start can remove it if this
-/// shell is killed before it could (Leftovers).
 public final class ScratchDirectory {
   public let path: String
   private var removed = false
 
-  /// mkdtemp(TMPDIR/PREFIX-PID-XXXXXX).
+  /// mkdtemp(3) of `$TMPDIR/PREFIX-PID-XXXXXX`: the shell's PID lets a later start remove it (Leftovers).
   public init(prefix: String) throws {
-    let base = Environment.temporaryDirectory
-    var template = Array("\(base)/\(prefix)-\(getpid())-XXXXXX".utf8CString)
-    let start = MonotonicClock.nanoseconds()
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    guard made != nil else {
-      let e = SystemError("mkdtemp")
-      Trace.record("mkdtemp", "\(base)/\(prefix)-XXXXXX", result: "NULL \(e.name)", since: start)
-      throw e
-    }
-    path = String(cString: template)
-    Trace.record("mkdtemp", "\(base)/\(prefix)-XXXXXX", result: path, since: start)
+    path = try TemporaryDirectory.make(prefix: prefix)
   }
 
   deinit { remove() }
 
-  /// The regular files in it now, with their sizes in bytes (lstat).
+  /// The regular files in it now, with their sizes in bytes: readdir(3), then lstat(2) of each.
   public func files() -> [(name: String, bytes: Int)] {
     guard let names = ProcFS.list(path) else { return [] }
     return names.sorted().compactMap { name in
@@ -44,9 +32,9 @@ public final class ScratchDirectory {
     removed = true
     let start = MonotonicClock.nanoseconds()
     let names = ProcFS.list(path) ?? []
-    let removed = Leftovers.removeDirectory(path)
-    Trace.record(
-      "rmdir", "\(path) (after unlinking \(names.count))", result: removed ? "0" : "-1", since: start)
+    for name in names { _ = unlink("\(path)/\(name)") }
+    let rc = rmdir(path)
+    Trace.record("rmdir", "\(path) (after unlinking \(names.count))", result: "\(rc)", since: start)
   }
 }
 

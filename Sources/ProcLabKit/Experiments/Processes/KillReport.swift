@@ -52,7 +52,7 @@ struct KillReport {
         )
         return
       }
-      if let s = endedByPending {
+      if endedByPending != nil {
         r.line(
           "\(r.pid(pid)) continued, then \(status.map { "\($0)" } ?? "ended") (pending since it was stopped) — reaped after \(r.duration(o.elapsed))"
         )

@@ -19,7 +19,9 @@ struct WaitReport {
       r.line("  \(r.pid(pid)) is stopped: it cannot end until continued (kill \(pid) CONT)")
     }
     if o.interrupted {
-      r.line("interrupted (Ctrl-C): \(Units.plural(o.stillHeld, "child", "children")) still held (see ps)")
+      r.line(
+        "interrupted (\(Interrupt.describe(Interrupt.signal))): \(Units.plural(o.stillHeld, "child", "children")) still held (see ps)"
+      )
       r.succeeded = false
     }
     facts()
@@ -84,7 +86,7 @@ struct WaitReport {
   private func explain() {
     if o.interrupted {
       r.explain(
-        "Ctrl-C stopped the waiting, not the children: wait4 was polling and gave up; the children still run. `kill PID` ends one, `wait` waits again."
+        "\(Interrupt.describe(Interrupt.signal)) stopped the waiting, not the children: wait4 was polling and gave up; the children still run. `kill PID` ends one, `wait` waits again."
       )
     }
     let statuses = o.reaped.map(\.status)
