@@ -26,13 +26,13 @@ public enum Lab {
 
   static func locateExecutable() -> String {
     if let env = Environment.nonEmpty("PROCLAB_EXECUTABLE") { return env }
-    let selfPath = Files.linkTarget("/proc/self/exe") ?? ""
+    let selfPath = ThisProcess.executablePath ?? ""
     if selfPath.hasSuffix("/proclab") { return selfPath }
     // Running inside a test bundle: the proclab product sits beside it.
     var dir = selfPath.split(separator: "/", omittingEmptySubsequences: false).dropLast()
     for _ in 0..<4 where !dir.isEmpty {
       let candidate = (dir + ["proclab"]).joined(separator: "/")
-      if Files.isExecutableFile(candidate) { return candidate }
+      if FileSystem.isExecutableFile(candidate) { return candidate }
       dir = dir.dropLast()
     }
     return "/proc/self/exe"

@@ -88,11 +88,11 @@ public enum Spawn {
   /// Finds a program on PATH the way execvp would (access(2) X_OK and stat(2):
   /// an executable that is not a directory), or nil.
   public static func resolve(program: String) -> String? {
-    if program.contains("/") { return Files.isExecutableFile(program) ? program : nil }
+    if program.contains("/") { return FileSystem.isExecutableFile(program) ? program : nil }
     let path = Environment.value("PATH") ?? "/usr/bin:/bin"
     for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
       let candidate = "\(dir.isEmpty ? "." : String(dir))/\(program)"
-      if Files.isExecutableFile(candidate) { return candidate }
+      if FileSystem.isExecutableFile(candidate) { return candidate }
     }
     return nil
   }
