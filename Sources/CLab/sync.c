@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "clab_sync.h"
 #include "clab.h"
+#include "clab_hardening.h"
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -197,11 +198,13 @@ static int run_processes(sync_shared *s) {
   int n = s->run.workers;
   pid_t pids[CLAB_SYNC_MAX_WORKERS];
   int started = 0;
+  pid_t parent = getpid();
   for (int i = 0; i < n; i++) {
     pid_t pid = fork();
     if (pid < 0) { s->run.failed_errno = errno; break; }
     if (pid == 0) {
-      // Child: no Swift here. Default signals, the work, then _exit.
+      // Child: no Swift here. Dies with the shell, default signals, the work, then _exit.
+      clab_child_dies_with_parent(parent);
       signal(SIGINT, SIG_DFL);
       work_turns(s, i);
       _exit(0);

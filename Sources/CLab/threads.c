@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "clab_threads.h"
 #include "clab.h"
+#include "clab_hardening.h"
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -199,9 +200,11 @@ static int write_all(int fd, const void *data, size_t length) {
 pid_t clab_fork_worker(uint64_t begin, uint64_t end, int steps, int units_per_slice, int own_gil, int fd,
                        int capacity) {
   if (capacity > 256) capacity = 256;
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid != 0) return pid;
-  // The child: only C, no allocation, then _exit.
+  // The child: only C, no allocation, then _exit. It dies with the shell.
+  clab_child_dies_with_parent(parent);
   clab_slice slices[256];
   clab_work_result result;
   memset(&result, 0, sizeof result);

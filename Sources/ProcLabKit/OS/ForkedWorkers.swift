@@ -2,10 +2,12 @@ import CLab
 import Glibc
 
 /// CPU-bound work in child processes made with fork(2). The child runs only C
-/// (CLab's clab_fork_worker: compute, write the result to a pipe, _exit), never
-/// Swift, because the Swift runtime has no fork handlers.
+/// (CLab's clab_fork_worker: tie its life to the shell with PR_SET_PDEATHSIG,
+/// compute, write the result to a pipe, _exit), never Swift, because the Swift
+/// runtime has no fork handlers.
 public enum ForkedWorkers {
-  /// fork(): starts a child computing units [begin, end) that reports on `fd`.
+  /// fork(): starts a child computing units [begin, end) that reports on `fd`;
+  /// it dies with the shell (PR_SET_PDEATHSIG).
   public static func start(
     units: Range<UInt64>, steps: Int, unitsPerSlice: Int, ownLock: Bool, reportFD: Int32, sliceCapacity: Int
   ) throws -> Int32 {
@@ -33,15 +35,9 @@ public enum ForkedWorkers {
     return got
   }
 
-  /// kill(pid, SIGKILL) and wait4: used when a worker must be stopped early.
+  /// kill(pid, SIGKILL) and wait4 (Wait.reap): used when a worker must be stopped early.
   public static func killAndReap(_ pid: Int32) -> ReapedChild? {
-    _ = try? SignalSender.send(SIGKILL, to: pid)
-    while true {
-      do { return try Wait.wait4(pid) } catch let e as SystemError where e.errno == ECHILD {
-        return nil
-      } catch {
-        continue
-      }
-    }
+    SignalSender.sendQuietly(SIGKILL, to: pid)
+    return Wait.reap(pid)
   }
 }
