@@ -57,7 +57,9 @@ public enum SyncPrimitives {
     kind: Kind, workers: Int, rounds: Int, hold: Duration, permits: Int = 1, writers: Int = 0,
     processes: Bool = false, preferWriters: Bool = false, timeout: Duration = .seconds(20)
   ) throws -> SyncTurnsResult {
-    guard (1...Int(CLAB_SYNC_MAX_WORKERS)).contains(workers) else { throw SystemError("pthread_create", errno: EINVAL) }
+    guard (1...Int(CLAB_SYNC_MAX_WORKERS)).contains(workers) else {
+      throw SystemError("pthread_create", errno: EINVAL)
+    }
     let memory = try SyncMemory<clab_sync_shared>.map(shared: processes)
     defer { memory.unmap() }
     let s = memory.pointer
@@ -69,9 +71,11 @@ public enum SyncPrimitives {
     }
     try PthreadPrimitives.initMutex(memory.field(\.mutex), processShared: processes)
     defer { PthreadPrimitives.destroy(memory.field(\.mutex)) }
-    try PthreadPrimitives.initSemaphore(memory.field(\.semaphore), processShared: processes, value: max(1, permits))
+    try PthreadPrimitives.initSemaphore(
+      memory.field(\.semaphore), processShared: processes, value: max(1, permits))
     defer { PthreadPrimitives.destroy(memory.field(\.semaphore)) }
-    try PthreadPrimitives.initRWLock(memory.field(\.rwlock), processShared: processes, preferWriters: preferWriters)
+    try PthreadPrimitives.initRWLock(
+      memory.field(\.rwlock), processShared: processes, preferWriters: preferWriters)
     defer { PthreadPrimitives.destroy(memory.field(\.rwlock)) }
     recordSetup(kind: kind, permits: permits, processes: processes)
 
@@ -124,7 +128,8 @@ public enum SyncPrimitives {
       let start = MonotonicClock.nanoseconds()
       let pid = clab_sync_fork_worker(memory.pointer, Int32(i))
       let err = clab_errno()
-      Trace.record("fork", "worker \(i + 1)", result: pid < 0 ? SystemError.name(of: err) : "pid \(pid)", since: start)
+      Trace.record(
+        "fork", "worker \(i + 1)", result: pid < 0 ? SystemError.name(of: err) : "pid \(pid)", since: start)
       if pid < 0 {
         SharedInt32.store(gate, -1)
         throw SystemError("fork", errno: err)
@@ -175,7 +180,8 @@ public enum SyncPrimitives {
     let shared = processes ? "PTHREAD_PROCESS_SHARED" : "PTHREAD_PROCESS_PRIVATE"
     let start = MonotonicClock.nanoseconds()
     switch kind {
-    case .mutex, .trylock: Trace.record("pthread_mutex_init", "attr pshared=\(shared)", result: "0", since: start)
+    case .mutex, .trylock:
+      Trace.record("pthread_mutex_init", "attr pshared=\(shared)", result: "0", since: start)
     case .semaphore:
       Trace.record("sem_init", "pshared=\(processes ? 1 : 0), value=\(permits)", result: "0", since: start)
     case .rwlock: Trace.record("pthread_rwlock_init", "attr pshared=\(shared)", result: "0", since: start)

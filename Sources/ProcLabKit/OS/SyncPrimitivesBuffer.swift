@@ -63,7 +63,8 @@ extension SyncPrimitives {
     try PthreadPrimitives.initCondition(memory.field(\.not_full))
     try PthreadPrimitives.initCondition(memory.field(\.not_empty))
     Trace.record(
-      "pthread_cond_init", conditionVariables == 1 ? "one for both sides" : "not_full, not_empty", result: "0",
+      "pthread_cond_init", conditionVariables == 1 ? "one for both sides" : "not_full, not_empty",
+      result: "0",
       since: MonotonicClock.nanoseconds())
 
     let start = MonotonicClock.nanoseconds()
@@ -87,9 +88,15 @@ extension SyncPrimitives {
     var missing = 0
     var duplicates = 0
     for i in 0..<items {
-      if taken.pointer[i] == 0 { missing += 1 } else if taken.pointer[i] > 1 { duplicates += Int(taken.pointer[i]) - 1 }
+      if taken.pointer[i] == 0 {
+        missing += 1
+      } else if taken.pointer[i] > 1 {
+        duplicates += Int(taken.pointer[i]) - 1
+      }
     }
-    let workers = SyncMemory.field(b, \.worker).withMemoryRebound(to: clab_condvar_worker.self, capacity: total) {
+    let workers = SyncMemory.field(b, \.worker).withMemoryRebound(
+      to: clab_condvar_worker.self, capacity: total
+    ) {
       w in
       (0..<total).map { i in
         BoundedBufferResult.Worker(

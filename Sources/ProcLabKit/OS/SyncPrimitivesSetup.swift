@@ -21,7 +21,8 @@ public struct SyncMemory<T>: @unchecked Sendable {  // why: the C workers own th
     Trace.record(
       "mmap", "NULL, \(size), PROT_READ|PROT_WRITE, \(shared ? "MAP_SHARED" : "MAP_PRIVATE")|MAP_ANONYMOUS",
       result: Units.address(UInt(bitPattern: raw)), since: start)
-    return SyncMemory(pointer: raw.bindMemory(to: T.self, capacity: max(1, count)), bytes: size, shared: shared)
+    return SyncMemory(
+      pointer: raw.bindMemory(to: T.self, capacity: max(1, count)), bytes: size, shared: shared)
   }
 
   /// The corresponding call is `munmap`.
@@ -61,12 +62,14 @@ public enum SharedInt32 {
 /// pthread and POSIX primitives initialised in place; every return code checked.
 public enum PthreadPrimitives {
   /// The corresponding calls are `pthread_mutexattr_setpshared` and `pthread_mutex_init`.
-  public static func initMutex(_ m: UnsafeMutablePointer<pthread_mutex_t>, processShared: Bool = false) throws {
+  public static func initMutex(_ m: UnsafeMutablePointer<pthread_mutex_t>, processShared: Bool = false) throws
+  {
     var attr = pthread_mutexattr_t()
     try check("pthread_mutexattr_init", pthread_mutexattr_init(&attr))
     defer { pthread_mutexattr_destroy(&attr) }
     if processShared {
-      try check("pthread_mutexattr_setpshared", pthread_mutexattr_setpshared(&attr, Int32(PTHREAD_PROCESS_SHARED)))
+      try check(
+        "pthread_mutexattr_setpshared", pthread_mutexattr_setpshared(&attr, Int32(PTHREAD_PROCESS_SHARED)))
     }
     try check("pthread_mutex_init", pthread_mutex_init(m, &attr))
   }

@@ -54,7 +54,9 @@ enum IOCommand {
   static let command = Command(
     name: "io", area: .threads,
     summary: "I/O-bound tasks: serial, one thread each, or one thread with poll; waiting costs no CPU",
-    examples: ["io", "io --tasks 8 --wait 50", "io --poll --tasks 32", "io --sweep --tasks 10000 --wait 1000"],
+    examples: [
+      "io", "io --tasks 8 --wait 50", "io --poll --tasks 32", "io --sweep --tasks 10000 --wait 1000",
+    ],
     options: Options.self
   ) { options, session in
     if options.sweep {
@@ -67,7 +69,8 @@ enum IOCommand {
       modes.removeAll { $0 == .serial }
       skipped = .serial
     }
-    let results = try IOExperiment.run(tasks: options.tasks, waitMS: options.wait, modes: modes, session: session)
+    let results = try IOExperiment.run(
+      tasks: options.tasks, waitMS: options.wait, modes: modes, session: session)
     return IOReport.render(results, tasks: options.tasks, waitMS: options.wait, skipped: skipped)
   }
 }

@@ -48,7 +48,8 @@ enum IOExperiment {
       } catch {
         for fd in fds { Descriptors.close(fd) }
         throw UsageError(
-          "io: could not open \(k + 1) eventfd descriptors (\(error)); the descriptor limit (ulimit -n) allows fewer tasks")
+          "io: could not open \(k + 1) eventfd descriptors (\(error)); the descriptor limit (ulimit -n) allows fewer tasks"
+        )
       }
       request = fds[0]
       replies = Array(fds.dropFirst())
@@ -74,7 +75,9 @@ enum IOExperiment {
         for task in ready { try? EventCounter.signal(replies[task]) }
         if done { return }
         let sleep = next.map { $0 > now ? $0 - now : 0 } ?? 20_000_000
-        if Descriptors.readable([request], timeout: .nanoseconds(Int64(min(sleep, 20_000_000)))).contains(request) {
+        if Descriptors.readable([request], timeout: .nanoseconds(Int64(min(sleep, 20_000_000)))).contains(
+          request)
+        {
           _ = try? EventCounter.wait(request)
         }
       }
@@ -160,7 +163,9 @@ enum IOExperiment {
         }
       }
       // Watch the peak while the threads wait; each ends once its reply arrived.
-      while alive.load(ordering: .relaxed) > 0 || bench.state.withLock({ $0.tasks.contains { $0.answered == 0 } }) {
+      while alive.load(ordering: .relaxed) > 0
+        || bench.state.withLock({ $0.tasks.contains { $0.answered == 0 } })
+      {
         peakVirtual = max(peakVirtual, ProcessMemoryUse.sample().virtual)
         peakThreads = max(peakThreads, baseThreads + alive.load(ordering: .relaxed))
         if Interrupt.isRequested { break }

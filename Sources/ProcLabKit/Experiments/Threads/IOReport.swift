@@ -10,7 +10,9 @@ enum IOReport {
       "\(r.count(k)) task\(k == 1 ? "" : "s"), each waiting \(r.count(waitMS)) ms for a reply: an eventfd a server thread writes after sleeping (real kernel waits, no disk or network)"
     )
     if let skipped {
-      r.line("(\(skipped.rawValue) skipped: \(k) × \(waitMS) ms would take \(Units.duration(.milliseconds(k * waitMS))))")
+      r.line(
+        "(\(skipped.rawValue) skipped: \(k) × \(waitMS) ms would take \(Units.duration(.milliseconds(k * waitMS))))"
+      )
     }
     var t = Table(
       ["how", "wall time", "in waits", "CPU time", "threads", "RSS +", "address space +"],
@@ -18,7 +20,8 @@ enum IOReport {
     var chart = BarChart(width: 24)
     for res in results {
       t.add([
-        res.mode.rawValue, r.seconds(Double(res.wall) / 1e9), r.number(waits(res, waitMS)), r.duration(res.cpu),
+        res.mode.rawValue, r.seconds(Double(res.wall) / 1e9), r.number(waits(res, waitMS)),
+        r.duration(res.cpu),
         "\(res.threadsUsed)", r.note(Units.bytes(res.residentGrowth), .text),
         r.note(Units.bytes(res.virtualGrowth), .text),
       ])
@@ -120,7 +123,14 @@ enum IOReport {
     }
     r.lines(t.lines)
     r.fact("wait_ms", waitMS)
-    r.fact("rows", JSON.array(rows.map { var o = modeFacts($0, waitMS: waitMS); o["mode"] = .string($0.mode.rawValue); return .object(o) }))
+    r.fact(
+      "rows",
+      JSON.array(
+        rows.map {
+          var o = modeFacts($0, waitMS: waitMS)
+          o["mode"] = .string($0.mode.rawValue)
+          return .object(o)
+        }))
     let threads = rows.filter { $0.mode == .threads }
     let polls = rows.filter { $0.mode == .poll }
     if let bigT = threads.last, let bigP = polls.last {

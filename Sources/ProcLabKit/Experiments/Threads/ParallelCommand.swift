@@ -13,10 +13,12 @@ enum ParallelCommand {
           "--threads", \.threads, "N", in: 1...64,
           "split the work over up to N threads (default: the CPUs this process may use, at least 2)"),
         .value("--processes", \.processes, "N", in: 1...64, "split the work over up to N forked processes"),
-        .value("--work", \.work, "MS", in: 10...10_000, "total work, as milliseconds of one core's computing"),
+        .value(
+          "--work", \.work, "MS", in: 10...10_000, "total work, as milliseconds of one core's computing"),
         .flag(
           "--gil", \.gil,
-          "a worker computes only while it holds one global lock, handed over every 5 ms (one lock per process)"),
+          "a worker computes only while it holds one global lock, handed over every 5 ms (one lock per process)"
+        ),
       ]
     }
 

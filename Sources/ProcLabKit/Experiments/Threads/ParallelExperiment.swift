@@ -148,7 +148,8 @@ enum ParallelExperiment {
       let got = ForkedWorkers.readExactly(fds[i], into: b.results + i, length: size, timeout: timeout)
       try Interrupt.check()
       guard got == size else {
-        throw UsageError("parallel: worker process \(pids[i]) did not report within \(Units.duration(timeout))")
+        throw UsageError(
+          "parallel: worker process \(pids[i]) did not report within \(Units.duration(timeout))")
       }
       let n = Int(b.results[i].slices)
       if n > 0 {
@@ -182,7 +183,8 @@ enum ParallelExperiment {
     return counts
   }
 
-  static func run(workers n: Int, processes: Bool, workMS: Int, gil: Bool, session: Session) throws -> Result {
+  static func run(workers n: Int, processes: Bool, workMS: Int, gil: Bool, session: Session) throws -> Result
+  {
     let perUnit = calibrate()
     let total = UInt64(max(1, Double(workMS) * 1e6 / perUnit))
     // A slice is one switch interval of work (5 ms, CPython's default).

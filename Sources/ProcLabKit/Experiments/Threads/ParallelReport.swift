@@ -62,7 +62,8 @@ enum ParallelReport {
     let allowed = res.allowedCPUs
     if allowed.count < res.onlineCPUs {
       let list = allowed.map(String.init).joined(separator: ",")
-      return "\(allowed.count == 1 ? "CPU" : "CPUs") \(r.note(list, .text)) only (of \(r.count(res.onlineCPUs)) online)"
+      return
+        "\(allowed.count == 1 ? "CPU" : "CPUs") \(r.note(list, .text)) only (of \(r.count(res.onlineCPUs)) online)"
     }
     return "\(r.count(allowed.count)) CPUs"
   }
@@ -141,7 +142,9 @@ enum ParallelReport {
       } else {
         parts.append(
           "Only \(Units.ratio(s)) faster with \(k) \(plural), less than the \(Units.ratio(expected)) the \(allowed.count) CPUs allow"
-            + (usedCPUs.count < 2 ? ": every worker ran on CPU \(usedCPUs.sorted().map(String.init).joined(separator: ",")), taking turns." : "."))
+            + (usedCPUs.count < 2
+              ? ": every worker ran on CPU \(usedCPUs.sorted().map(String.init).joined(separator: ",")), taking turns."
+              : "."))
       }
       if s < expected * 0.8 && last.othersCores > 0.3 {
         parts.append(

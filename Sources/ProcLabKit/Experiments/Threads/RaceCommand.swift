@@ -65,7 +65,9 @@ enum RaceCommand {
         )
       }
       if schedule != nil && (only != nil || threads != 2) {
-        throw UsageError("race: --schedule runs two threads without protection; leave out --threads and --racy/--lock/--atomic")
+        throw UsageError(
+          "race: --schedule runs two threads without protection; leave out --threads and --racy/--lock/--atomic"
+        )
       }
     }
   }

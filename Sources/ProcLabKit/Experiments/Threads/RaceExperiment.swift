@@ -32,7 +32,8 @@ enum RaceExperiment {
     func region(_ i: Int) -> UnsafeMutablePointer<clab_slice> { base + i * Slices.capacity }
   }
 
-  static func run(threads n: Int, iterations m: Int, variants: [Variant], session: Session) throws -> [Result] {
+  static func run(threads n: Int, iterations m: Int, variants: [Variant], session: Session) throws -> [Result]
+  {
     var results: [Result] = []
     for (i, v) in variants.enumerated() {
       try Interrupt.check()
@@ -105,11 +106,14 @@ enum RaceExperiment {
     defer { memory.unmap() }
     let s = memory.pointer
     s.pointee.count = Int32(schedule.steps.count)
-    SyncMemory.field(s, \.steps).withMemoryRebound(to: clab_schedule_step.self, capacity: schedule.steps.count) {
+    SyncMemory.field(s, \.steps).withMemoryRebound(
+      to: clab_schedule_step.self, capacity: schedule.steps.count
+    ) {
       steps in
       for (k, e) in schedule.steps.enumerated() {
         steps[k].thread = Int32(e.thread)
-        steps[k].step = Int32(e.step == .load ? CLAB_STEP_LOAD : e.step == .add ? CLAB_STEP_ADD : CLAB_STEP_STORE)
+        steps[k].step = Int32(
+          e.step == .load ? CLAB_STEP_LOAD : e.step == .add ? CLAB_STEP_ADD : CLAB_STEP_STORE)
       }
     }
     var threads = WorkerThreads()

@@ -15,7 +15,8 @@ enum RaceReport {
     r.line(
       "\(r.count(n)) thread\(n == 1 ? "" : "s") × \(ThreadWork.grouped(m)) increments of one shared counter: expected \(ThreadWork.grouped(expected))"
     )
-    var t = Table(["variant", "counter", "lost updates", "time", "per increment"], rightAligned: [1, 2, 3, 4])
+    var t = Table(
+      ["variant", "counter", "lost updates", "time", "per increment"], rightAligned: [1, 2, 3, 4])
     var chart = BarChart(width: 24)
     for res in results {
       let perOp = Double(res.wall) / Double(max(1, expected))
@@ -34,7 +35,8 @@ enum RaceReport {
       r.lines(chart.lines)
     }
     for res in results where n > 1 {
-      r.line("\(res.variant.rawValue): when each thread was in its loop, and on which CPU (\(res.variant.how))")
+      r.line(
+        "\(res.variant.rawValue): when each thread was in its loop, and on which CPU (\(res.variant.how))")
       r.lines(ThreadWork.timeline(res.tracks, r: r, idleLegend: "not in the loop"))
     }
     facts(results, threads: n, iterations: m, into: r)
@@ -105,7 +107,8 @@ enum RaceReport {
       }
       if !others.isEmpty {
         parts.append(
-          "Correctness costs time: compared with the unprotected loop, \(others.joined(separator: ", ")) as long.")
+          "Correctness costs time: compared with the unprotected loop, \(others.joined(separator: ", ")) as long."
+        )
       }
     }
     r.explain(
@@ -120,11 +123,13 @@ enum RaceReport {
   static func renderSchedule(_ s: RaceExperiment.ScheduleResult, free: Result) -> Report {
     let r = Report()
     r.line("two threads, one counter starting at 0; your schedule: \(s.schedule.canonicalWord)")
-    var t = Table(["step", "thread", "TID", "CPU", "does", "its register", "counter after"], rightAligned: [0, 5, 6])
+    var t = Table(
+      ["step", "thread", "TID", "CPU", "does", "its register", "counter after"], rightAligned: [0, 5, 6])
     for (k, step) in s.steps.enumerated() {
       t.add([
         "\(k + 1)", "t\(step.entry.thread + 1)", r.tid(step.tid), r.count(step.cpu),
-        step.entry.step.rawValue + (step.entry.implied ? " (implied)" : ""), "\(step.register)", "\(step.counter)",
+        step.entry.step.rawValue + (step.entry.implied ? " (implied)" : ""), "\(step.register)",
+        "\(step.counter)",
       ])
     }
     r.lines(t.lines)

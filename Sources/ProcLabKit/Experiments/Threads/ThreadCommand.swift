@@ -20,8 +20,11 @@ enum ThreadCommand {
         .flag("--release", \.release, "wake and join the threads kept by --hold"),
         .flag(
           "--fork", \.fork,
-          "fork from a process with N threads (in a lab child): the child has one thread; a held mutex stays held"),
-        .flag("--atfork", \.atfork, "with --fork: register pthread_atfork handlers that take and release the mutex"),
+          "fork from a process with N threads (in a lab child): the child has one thread; a held mutex stays held"
+        ),
+        .flag(
+          "--atfork", \.atfork,
+          "with --fork: register pthread_atfork handlers that take and release the mutex"),
       ]
     }
 
@@ -41,7 +44,10 @@ enum ThreadCommand {
   static let command = Command(
     name: "thread", area: .threads,
     summary: "create N threads: own TID, stack and registers; shared PID and heap; --fork from N threads",
-    examples: ["thread", "thread 4", "thread 3 --hold 60", "thread --release", "thread 4 --fork", "thread 4 --fork --atfork"],
+    examples: [
+      "thread", "thread 4", "thread 3 --hold 60", "thread --release", "thread 4 --fork",
+      "thread 4 --fork --atfork",
+    ],
     options: Options.self
   ) { options, session in
     if options.release { return ThreadReport.release(session) }

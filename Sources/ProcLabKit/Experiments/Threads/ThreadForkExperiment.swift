@@ -36,7 +36,8 @@ enum ThreadForkExperiment {
       labPID: run.pid, threads: n, atfork: atfork, parentThreads: int("parent_threads"),
       childPID: int("child_pid"), childThreads: int("child_threads"),
       childLocked: res["child_locked"]?.boolValue ?? false, childHung: res["child_hung"]?.boolValue ?? false,
-      childWaitsIn: res["child_waits_in"]?.stringValue ?? "", childStatus: res["child_status"]?.stringValue ?? "",
+      childWaitsIn: res["child_waits_in"]?.stringValue ?? "",
+      childStatus: res["child_status"]?.stringValue ?? "",
       forkNanoseconds: int("fork_ns"), holderTID: int("holder_tid"))
   }
 
@@ -52,7 +53,8 @@ enum ThreadForkExperiment {
     let gateRead = gate.read
     handles.append(try Threads.spawn("holder") { clab_fork_holder(lock.pointer) })
     for i in 1..<n {
-      handles.append(try Threads.spawn("idle \(i + 1)") { BlockedThreads.block(on: gateRead, for: .seconds(20)) })
+      handles.append(
+        try Threads.spawn("idle \(i + 1)") { BlockedThreads.block(on: gateRead, for: .seconds(20)) })
     }
     let threadsOnly = BlockedThreads(handles: handles, tids: [], pipe: gate, holdFor: .zero)
     defer {

@@ -35,7 +35,8 @@ enum ThreadForkReport {
       short +=
         " With pthread_atfork, fork first ran the 'prepare' handler, which locked the mutex — waiting \(Units.duration(.nanoseconds(Int64(res.forkNanoseconds)))) for the holder to let go — so the copy was taken with the mutex in a known state, and the 'child' handler unlocked it: the child could lock it. That is what pthread_atfork is for: libraries take their locks before fork and release them on both sides."
     } else {
-      short += " This time the holder had already let go before fork, so the child's copy of the mutex was unlocked."
+      short +=
+        " This time the holder had already let go before fork, so the child's copy of the mutex was unlocked."
     }
     r.explain(
       short,

@@ -48,7 +48,8 @@ enum ThreadReport {
     ])
     let main = res.main
     t.add([
-      "\(res.names[main.tid] ?? "proclab") (main)", r.tid(main.tid), r.count(main.cpu), r.addr(main.localAddress),
+      "\(res.names[main.tid] ?? "proclab") (main)", r.tid(main.tid), r.count(main.cpu),
+      r.addr(main.localAddress),
       "\(r.addr(main.stackLow))–\(r.addr(main.stackHigh))", "(running)", "", "",
     ])
     for (i, v) in res.views.enumerated() {
@@ -157,7 +158,8 @@ enum ThreadReport {
         "While blocked in \(callNames), each thread's saved stack pointer lay in its own stack (\(c.stackPointersInOwnStack) of \(res.views.count))"
           + (c.programCounters.count == 1
             ? " and every program counter was the same address\(c.pcLibrary.map { " in \($0)" } ?? ""): the threads run the same code, each with its own registers."
-            : "; the program counters differ in \(c.programCounters.count) places: each thread has its own registers."))
+            : "; the program counters differ in \(c.programCounters.count) places: each thread has its own registers.")
+      )
     }
     let reuse =
       res.reusedStacks == n

@@ -52,7 +52,8 @@ public struct ScheduleValue: OptionValue {
     var out: [Entry] = []
     for token in tokens {
       let parts = token.lowercased().split(separator: ":")
-      guard parts.count == 2, parts[0] == "t1" || parts[0] == "t2", let step = Step(rawValue: String(parts[1]))
+      guard parts.count == 2, parts[0] == "t1" || parts[0] == "t2",
+        let step = Step(rawValue: String(parts[1]))
       else { return nil }
       out.append(Entry(thread: parts[0] == "t1" ? 0 : 1, step: step, implied: false))
     }
@@ -65,7 +66,8 @@ public struct ScheduleValue: OptionValue {
       let bad = word.split(whereSeparator: { $0 == " " || $0 == "," }).first { token in
         entries(String(token)) == nil
       }
-      return "'\(Printable.word(String(bad ?? Substring(word))))' is not a step (t1 or t2, then load, add or store)"
+      return
+        "'\(Printable.word(String(bad ?? Substring(word))))' is not a step (t1 or t2, then load, add or store)"
     }
     if typed.isEmpty { return "it has no steps" }
     let all = complete(typed)
