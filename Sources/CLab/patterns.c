@@ -58,3 +58,73 @@ pid_t clab_fork_child_locks(clab_fork_lock *l, int fd) {
   pthread_mutex_unlock(&l->mutex);
   _exit(0);
 }
+
+// ---- readers and a writer ----
+
+static void rw_read_lock(clab_rw_room *r) {
+  if (r->kind != CLAB_RW_TURNSTILE) {
+    pthread_rwlock_rdlock(&r->rwlock);
+    return;
+  }
+  // Pass through the turnstile: if a writer is waiting, it holds it shut and new readers queue behind it.
+  while (sem_wait(&r->turnstile) != 0) {}
+  sem_post(&r->turnstile);
+  pthread_mutex_lock(&r->readers_lock); // the light switch: the first reader in locks the room
+  if (++r->readers == 1)
+    while (sem_wait(&r->room_empty) != 0) {}
+  pthread_mutex_unlock(&r->readers_lock);
+}
+
+static void rw_read_unlock(clab_rw_room *r) {
+  if (r->kind != CLAB_RW_TURNSTILE) {
+    pthread_rwlock_unlock(&r->rwlock);
+    return;
+  }
+  pthread_mutex_lock(&r->readers_lock); // the last reader out unlocks the room
+  if (--r->readers == 0) sem_post(&r->room_empty);
+  pthread_mutex_unlock(&r->readers_lock);
+}
+
+static void hold_for(int64_t ns, int32_t *stop) {
+  uint64_t end = clab_monotonic_ns() + (uint64_t)ns;
+  while (clab_monotonic_ns() < end && !clab_interrupt_requested()) {
+    (void)stop;
+    nap_ns(200000);
+  }
+}
+
+void clab_rw_reader(clab_rw_room *r) {
+  while (!__atomic_load_n(&r->stop, __ATOMIC_SEQ_CST) && !clab_interrupt_requested()) {
+    rw_read_lock(r);
+    int inside = __atomic_add_fetch(&r->readers_inside, 1, __ATOMIC_SEQ_CST);
+    if (inside > r->max_readers_inside) r->max_readers_inside = inside;
+    __atomic_add_fetch(&r->reader_turns, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&r->writer_requested_ns, __ATOMIC_SEQ_CST) != 0 &&
+        __atomic_load_n(&r->writer_acquired_ns, __ATOMIC_SEQ_CST) == 0)
+      __atomic_add_fetch(&r->reader_turns_while_writer_waited, 1, __ATOMIC_SEQ_CST);
+    hold_for(r->hold_ns, &r->stop);
+    __atomic_sub_fetch(&r->readers_inside, 1, __ATOMIC_SEQ_CST);
+    rw_read_unlock(r);
+  }
+}
+
+void clab_rw_writer(clab_rw_room *r) {
+  r->writer_tid = gettid();
+  r->readers_inside_when_writer_asked = __atomic_load_n(&r->readers_inside, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&r->writer_requested_ns, (int64_t)clab_monotonic_ns(), __ATOMIC_SEQ_CST);
+  if (r->kind != CLAB_RW_TURNSTILE) {
+    pthread_rwlock_wrlock(&r->rwlock);
+  } else {
+    while (sem_wait(&r->turnstile) != 0) {}  // shut the turnstile: no new reader gets past it
+    while (sem_wait(&r->room_empty) != 0) {} // wait for the readers inside to leave
+  }
+  __atomic_store_n(&r->writer_acquired_ns, (int64_t)clab_monotonic_ns(), __ATOMIC_SEQ_CST);
+  nap_ns(1000000); // the write
+  r->writer_released_ns = (int64_t)clab_monotonic_ns();
+  if (r->kind != CLAB_RW_TURNSTILE) {
+    pthread_rwlock_unlock(&r->rwlock);
+  } else {
+    sem_post(&r->turnstile);
+    sem_post(&r->room_empty);
+  }
+}

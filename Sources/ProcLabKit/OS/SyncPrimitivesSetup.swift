@@ -135,3 +135,27 @@ public struct WorkerThreads {
     handles = []
   }
 }
+
+/// The pthread rwlock calls an experiment makes from Swift; each returns the
+/// error number (0 on success), as pthread functions do.
+public enum RWLockCalls {
+  /// The corresponding call is `pthread_rwlock_rdlock`.
+  @discardableResult
+  public static func readLock(_ rw: UnsafeMutablePointer<pthread_rwlock_t>) -> Int32 {
+    pthread_rwlock_rdlock(rw)
+  }
+  /// The corresponding call is `pthread_rwlock_tryrdlock`: EBUSY instead of waiting.
+  public static func tryReadLock(_ rw: UnsafeMutablePointer<pthread_rwlock_t>) -> Int32 {
+    pthread_rwlock_tryrdlock(rw)
+  }
+  /// The corresponding call is `pthread_rwlock_wrlock`.
+  @discardableResult
+  public static func writeLock(_ rw: UnsafeMutablePointer<pthread_rwlock_t>) -> Int32 {
+    pthread_rwlock_wrlock(rw)
+  }
+  /// The corresponding call is `pthread_rwlock_unlock`.
+  @discardableResult
+  public static func unlock(_ rw: UnsafeMutablePointer<pthread_rwlock_t>) -> Int32 {
+    pthread_rwlock_unlock(rw)
+  }
+}

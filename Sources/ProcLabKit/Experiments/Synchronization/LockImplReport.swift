@@ -118,7 +118,6 @@ enum LockImplReport {
     var parts: [String] = []
     let cpus = Threads.allowedCPUs().count
     for res in results {
-      let busy = Double(cpu(res)) / Double(max(1, res.wall))
       let slept = res.workers.reduce(0) { $0 + $1.voluntary }
       switch res.implementation {
       case .peterson where !res.fence:
