@@ -128,3 +128,117 @@ void clab_rw_writer(clab_rw_room *r) {
     sem_post(&r->room_empty);
   }
 }
+
+// ---- meeting points ----
+
+static void sem_down(sem_t *s) {
+  while (sem_wait(s) != 0 && errno == EINTR) {}
+}
+
+// The reusable barrier (The Little Book of Semaphores, 3.7): the last to arrive
+// opens the first turnstile for everyone; the last to leave the first phase
+// opens the second, so nobody laps the others into the next round.
+static void barrier_wait(clab_meeting *m) {
+  pthread_mutex_lock(&m->mutex);
+  if (++m->count == m->threads)
+    for (int i = 0; i < m->threads; i++) sem_post(&m->first);
+  pthread_mutex_unlock(&m->mutex);
+  sem_down(&m->first);
+  pthread_mutex_lock(&m->mutex);
+  if (--m->count == 0)
+    for (int i = 0; i < m->threads; i++) sem_post(&m->second);
+  pthread_mutex_unlock(&m->mutex);
+  sem_down(&m->second);
+}
+
+void clab_meeting_thread(clab_meeting *m, int me) {
+  m->tids[me] = gettid();
+  int rounds = m->kind == CLAB_MEETING_JOIN ? 1 : m->rounds;
+  for (int r = 0; r < rounds && r < CLAB_MEETING_MAX_ROUNDS; r++) {
+    // Different work for each thread and round, so they arrive at different times.
+    nap_ns((long)(((me + r) % m->threads) + 1) * (long)m->work_ns);
+    m->arrived_ns[me * CLAB_MEETING_MAX_ROUNDS + r] = (int64_t)clab_monotonic_ns();
+    switch (m->kind) {
+    case CLAB_MEETING_BARRIER: barrier_wait(m); break;
+    case CLAB_MEETING_PTHREAD: pthread_barrier_wait(&m->barrier); break;
+    case CLAB_MEETING_RENDEZVOUS:
+      // I have arrived (post mine), now wait for the other's arrival.
+      if (me == 0) {
+        sem_post(&m->first);
+        sem_down(&m->second);
+      } else {
+        sem_post(&m->second);
+        sem_down(&m->first);
+      }
+      break;
+    default: sem_post(&m->first); break; // join: "I am done"
+    }
+    m->left_ns[me * CLAB_MEETING_MAX_ROUNDS + r] = (int64_t)clab_monotonic_ns();
+  }
+}
+
+void clab_meeting_join(clab_meeting *m) {
+  for (int i = 0; i < m->threads; i++) sem_down(&m->first);
+  m->joined_ns = (int64_t)clab_monotonic_ns();
+}
+
+// ---- concurrency bugs ----
+
+// Work done between the check and the use (formatting a message, say): it
+// widens the window to what real code has.
+static int64_t format_message(const clab_bug_record *r, int64_t seed) {
+  int64_t x = seed;
+  for (int i = 0; i < 64; i++) x = x * 31 + i;
+  return x + (r != NULL);
+}
+
+void clab_bug_check_then_use(clab_bug *b) {
+  b->user_tid = gettid();
+  int64_t sum = 0;
+  for (int64_t i = 0; i < b->budget && !__atomic_load_n(&b->stop, __ATOMIC_RELAXED); i++) {
+    if (b->fixed) pthread_mutex_lock(&b->mutex);
+    if (b->shared != NULL) {                     // check…
+      sum += format_message(NULL, i);
+      sum += b->shared->value;                   // …then use: `shared` is read again, and may be NULL now
+    }
+    if (b->fixed) pthread_mutex_unlock(&b->mutex);
+    __atomic_store_n(&b->checks, i + 1, __ATOMIC_RELAXED);
+  }
+  __atomic_store_n(&b->stop, 1, __ATOMIC_RELAXED);
+  b->used_value = sum;
+}
+
+void clab_bug_clear_and_set(clab_bug *b) {
+  b->other_tid = gettid();
+  int64_t n = 0;
+  while (!__atomic_load_n(&b->stop, __ATOMIC_RELAXED) && !clab_interrupt_requested()) {
+    if (b->fixed) pthread_mutex_lock(&b->mutex);
+    b->shared = NULL;                            // e.g. the record is being replaced
+    if (b->fixed) pthread_mutex_unlock(&b->mutex);
+    if (b->fixed) pthread_mutex_lock(&b->mutex);
+    b->shared = &b->record;
+    if (b->fixed) pthread_mutex_unlock(&b->mutex);
+    __atomic_store_n(&b->toggles, ++n, __ATOMIC_RELAXED);
+  }
+}
+
+void clab_bug_use_at_start(clab_bug *b) {
+  b->user_tid = gettid();
+  if (b->fixed) {
+    pthread_mutex_lock(&b->mutex);
+    while (!b->ready) pthread_cond_wait(&b->ready_cv, &b->mutex);
+    pthread_mutex_unlock(&b->mutex);
+  }
+  b->used_value = b->shared->value; // unfixed: `shared` may not be set yet
+}
+
+void clab_bug_initialise(clab_bug *b) {
+  nap_ns((long)b->setup_ns); // the rest of the creating thread's setup
+  if (b->fixed) pthread_mutex_lock(&b->mutex);
+  b->shared = &b->record;
+  if (b->fixed) {
+    b->ready = 1;
+    pthread_cond_signal(&b->ready_cv);
+    pthread_mutex_unlock(&b->mutex);
+  }
+}

@@ -5,30 +5,45 @@ import Glibc
 enum DeadlockCommand {
   static let lockNames = ["A", "B"]
 
+  struct Options: CommandOptions {
+    var order = LockPair.Order.opposite
+    var pause = 50
+    var timeout = 1000
+
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .choice(
+          "order", \.order,
+          [
+            ("--ordered", .ordered, "both threads take A before B (a global lock order): no cycle can form"),
+            (
+              "--trylock", .trylock,
+              "take the second lock with trylock; refused, give back the first and retry"
+            ),
+          ], unchosen: "opposite"),
+        .value("--pause", \.pause, "MS", in: 5...500, "pause between the first and the second lock"),
+        .value("--timeout", \.timeout, "MS", in: 200...10_000, "watchdog: no progress for MS means stuck"),
+      ]
+    }
+
+    func validate(command: String) throws {
+      if timeout < 4 * pause {
+        throw UsageError(
+          "deadlock: --timeout \(timeout) is too short for --pause \(pause): a thread may wait up to 2 pauses for progress; use a timeout of at least \(4 * pause)"
+        )
+      }
+    }
+  }
+
   static let command = Command(
     name: "deadlock", area: .synchronization,
     summary:
       "two threads take locks A and B in opposite orders and deadlock, in a lab child; a watchdog names the cycle",
-    usage: "deadlock [--ordered | --trylock] [--pause MS] [--timeout MS]",
-    options: [
-      .init("--ordered", "both threads take A before B (a global lock order): no cycle can form"),
-      .init("--trylock", "take the second lock with trylock; refused, give back the first and retry"),
-      .init("--pause", value: "MS", "pause between the first and the second lock (5…500, default 50)"),
-      .init("--timeout", value: "MS", "watchdog: no progress for MS means stuck (200…10000, default 1000)"),
-    ],
-    examples: ["deadlock", "deadlock --ordered", "deadlock --trylock", "deadlock --timeout 500"]
-  ) { args, _ in
-    try args.expectPositionals(atMost: 0)
-    try args.exclusive("--ordered", "--trylock")
-    let pauseMS = try args.int("--pause", default: 50, in: 5...500)
-    let timeoutMS = try args.int("--timeout", default: 1000, in: 200...10_000)
-    if timeoutMS < 4 * pauseMS {
-      throw UsageError(
-        "deadlock: --timeout \(timeoutMS) is too short for --pause \(pauseMS): a thread may wait up to 2 pauses for progress; use a timeout of at least \(4 * pauseMS)"
-      )
-    }
-    let order: LockPair.Order =
-      args.flag("--ordered") ? .ordered : args.flag("--trylock") ? .trylock : .opposite
+    examples: ["deadlock", "deadlock --ordered", "deadlock --trylock", "deadlock --timeout 500"],
+    options: Options.self
+  ) { options, _ in try run(order: options.order, pauseMS: options.pause, timeoutMS: options.timeout) }
+
+  static func run(order: LockPair.Order, pauseMS: Int, timeoutMS: Int) throws -> Report {
     let modeName = order == .ordered ? "ordered" : order == .trylock ? "trylock" : "opposite"
     let child = try LabProcess.start(
       entry.name, ["mode": .int(Int(order.rawValue)), "pause_ms": .int(pauseMS)])
@@ -216,7 +231,7 @@ enum DeadlockCommand {
         if s.done.allSatisfy({ $0 }) { break }
       }
       // Deadlocked, this loop runs until the shell's watchdog kills the process.
-      usleep(500)
+      MonotonicClock.pause(.microseconds(500))
     }
     pair.finish()
     let s = last
