@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import Glibc
 import ProcLabKit
 
 /// The command line: `proclab` (interactive), `proclab -c '…'`, `proclab run FILE`.
@@ -33,7 +31,7 @@ struct ProcLab: ParsableCommand {
       let status = ShellLoop.run(session: session, source: StringLines(commands))
       throw ExitCode(status)
     }
-    let interactive = isatty(0) != 0 && isatty(1) != 0
+    let interactive = Terminal.isInteractive
     let session = options.makeSession(interactive: interactive)
     session.allowExec = true
     if let lessonsDirectory {
@@ -47,6 +45,12 @@ struct ProcLab: ParsableCommand {
       }
     }
     let source: LineSource = interactive ? ReadlineSource(session: session) : FileLines(fd: 0)
+    // A person at a terminal is greeted; a pipe or `-c` gets only its commands' output.
+    if interactive && !options.json {
+      Output.out(
+        Greeting.lines(version: ProcLabVersion.string, color: session.settings.color).joined(separator: "\n")
+          + "\n")
+    }
     throw ExitCode(ShellLoop.run(session: session, source: source))
   }
 }
@@ -75,12 +79,13 @@ struct GlobalOptions: ParsableArguments {
     var settings = Settings()
     settings.json = json
     settings.trace = trace
-    let env = ProcessInfo.processInfo.environment
-    settings.color = !noColor && env["NO_COLOR"] == nil && isatty(1) != 0 && env["TERM"] != "dumb"
+    settings.color =
+      !noColor && Environment.value("NO_COLOR") == nil && Terminal.isTerminal(1)
+      && Environment.value("TERM") != "dumb"
     let session = Session(settings: settings)
     session.isInteractive = interactive
-    session.strict = strict || env["PROCLAB_STRICT"] == "1"
-    if isatty(2) != 0 && !json {
+    session.strict = strict || Environment.value("PROCLAB_STRICT") == "1"
+    if Terminal.isTerminal(2) && !json {
       session.progressSink = { text in
         Output.err(text)
       }
@@ -100,15 +105,15 @@ struct RunFile: ParsableCommand {
   @OptionGroup var options: GlobalOptions
 
   func run() throws {
-    let fd = open(file, O_RDONLY | O_CLOEXEC)
-    if fd < 0 {
-      Output.err("proclab: cannot read \(file): \(String(cString: strerror(errno)))\n")
+    let fd: Int32
+    do { fd = try Descriptors.openForReading(file) } catch let e as SystemError {
+      Output.err("proclab: cannot read \(Printable.line(file)): \(e.name) (\(e.message))\n")
       throw ExitCode(2)
     }
     let session = options.makeSession(interactive: false)
     session.allowExec = options.allowExec
     let status = ShellLoop.run(session: session, source: FileLines(fd: fd))
-    close(fd)
+    Descriptors.close(fd)
     throw ExitCode(status)
   }
 }

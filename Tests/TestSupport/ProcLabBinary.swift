@@ -47,6 +47,7 @@ public enum ProcLabBinary {
     inPipe.fileHandleForWriting.write(input.data(using: .utf8)!)
     try? inPipe.fileHandleForWriting.close()
     // Read both pipes on other threads so a chatty child cannot block on a full pipe.
+    // why: each is written by one reader thread and read only after group.wait() has seen it leave.
     nonisolated(unsafe) var out = Data()
     nonisolated(unsafe) var err = Data()
     let group = DispatchGroup()

@@ -24,7 +24,7 @@ final class ReliabilityLimitsTests: XCTestCase {
     }
     // Positional counts.
     for (line, what) in [
-      ("spawn 2147483648", "count"), ("thread 2147483648", "N"), ("history 2147483648", "N"),
+      ("spawn 2147483648", "count"), ("thread 2147483648", "N"), ("history 2147483648", "count"),
       ("crash exit 2147483648", "exit status"),
     ] {
       lines.append((line, what))

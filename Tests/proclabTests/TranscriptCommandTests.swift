@@ -25,7 +25,7 @@ final class TranscriptCommandTests: XCTestCase {
 
   func write(_ name: String, _ text: String) -> String {
     let path = scratch + "/" + name
-    FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
     return path
   }
   func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }

@@ -11,10 +11,13 @@
 void clab_install_interrupt_handler(void);
 /// Records a terminating signal (SIGTERM/SIGHUP) in a flag instead of dying.
 void clab_install_termination_handler(void);
+/// The signal that asked to stop (SIGINT, SIGTERM or SIGHUP), or 0: true in C when one did.
 int clab_interrupt_requested(void);
+/// Forgets a Ctrl-C; a SIGTERM or SIGHUP stays requested (the shell is leaving).
 void clab_clear_interrupt(void);
+/// SIGTERM or SIGHUP once one arrived, else 0.
 int clab_termination_requested(void);
-/// Raises the interrupt flag by hand (used by tests and by the shell's watchdog).
+/// Raises the interrupt flag by hand, as SIGINT would (used by tests and by the shell's watchdog).
 void clab_request_interrupt(void);
 
 // ---- wait(2) status decoding: the W* macros are not imported into Swift ----

@@ -103,7 +103,9 @@ enum WaitCommand {
     for s in skipped { r.line("  " + s) }
     let left = session.children.children.count
     if interrupted {
-      r.line("interrupted (Ctrl-C): \(Units.plural(left, "child", "children")) still held (see ps)")
+      r.line(
+        "interrupted (\(Interrupt.describe(Interrupt.signal))): \(Units.plural(left, "child", "children")) still held (see ps)"
+      )
       r.succeeded = false
     }
     r.fact("reaped", JSON.array(reaped))
@@ -112,7 +114,7 @@ enum WaitCommand {
 
     if interrupted {
       r.explain(
-        "Ctrl-C stopped the waiting, not the children: wait4 was polling and gave up; the children still run. `kill PID` ends one, `wait` waits again."
+        "\(Interrupt.describe(Interrupt.signal)) stopped the waiting, not the children: wait4 was polling and gave up; the children still run. `kill PID` ends one, `wait` waits again."
       )
     }
     if let first = statuses.first {
