@@ -20,7 +20,7 @@ enum LockCommand {
       [
         .value(
           "--threads", \.threads, "N", in: 1...64,
-          "workers taking turns (2…16, default 3; with --impl 1…64, default 2; Peterson takes exactly 2)"),
+          "workers: 2…16 taking turns (default 3); with --impl, threads racing (default 2; Peterson: 2)"),
         .value("--hold", \.hold, "MS", in: 1...200, "milliseconds each turn holds the mutex"),
         .value("--rounds", \.rounds, "R", in: 1...16, "turns per worker"),
         .flag("--try", \.tryLock, "pthread_mutex_trylock with back-off instead of sleeping in the lock"),

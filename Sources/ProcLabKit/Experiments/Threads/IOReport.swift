@@ -63,6 +63,7 @@ enum IOReport {
     o["virtual_growth_bytes"] = .int(res.virtualGrowth)
     o["tids"] = .array(res.tasks.prefix(64).map { .int(Int($0.tid)) })
     o["answered"] = .int(res.tasks.filter { $0.answered > 0 }.count)
+    o["values"] = .array(res.tasks.prefix(64).map { .int(Int($0.value)) })
     return o
   }
 
