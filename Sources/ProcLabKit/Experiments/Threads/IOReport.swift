@@ -44,6 +44,11 @@ enum IOReport {
       r.lines(tl.lines + ThreadWork.moreRows(res.tasks.count))
     }
     let fileReady = RegularFileReadiness.pollsReadyAtOnce()
+    if let fileReady {
+      r.line(
+        "poll() on a regular file (proclab's own binary): \(fileReady ? "ready at once — a file never makes poll wait, so poll cannot overlap disk reads" : "not ready (unexpected)")"
+      )
+    }
     facts(results, tasks: k, waitMS: waitMS, fileReady: fileReady, into: r)
     explain(results, tasks: k, waitMS: waitMS, fileReady: fileReady, r: r)
     return r
@@ -84,10 +89,13 @@ enum IOReport {
       parts.append("One after another, the \(k) waits add up: \(w(.serial)) waits of \(waitMS) ms.")
     }
     let overlapped = [Mode.threads, .poll].filter { byMode[$0] != nil }
-    if !overlapped.isEmpty {
+    if !overlapped.isEmpty && k > 1 {
       parts.append(
-        overlapped.map {
-          "with \($0 == .threads ? "\(k) threads" : "poll() on one thread") the waits overlapped: \(w($0)) waits"
+        overlapped.map { m in
+          let who = m == .threads ? "\(k) threads" : "poll() on one thread"
+          return waits(byMode[m]!, waitMS) <= 1.5
+            ? "with \(who) the waits overlapped: \(w(m)) waits"
+            : "with \(who) the waits should overlap, but took \(w(m)) waits: the replies came late (the machine is busy\(ThreadWork.loadAverage().map { ", load \(Units.fixed($0, digits: 1))" } ?? ""))"
         }
         .joined(separator: "; ").capitalizedFirst + ".")
     }
@@ -95,7 +103,7 @@ enum IOReport {
     parts.append(
       "Waiting costs little CPU: at most \(Units.percent(cpuShare)) of the wall time was spent computing — a blocked thread sleeps in the kernel until its descriptor has data."
     )
-    if let threads = byMode[.threads], let polled = byMode[.poll], k > 1 {
+    if let threads = byMode[.threads], let polled = byMode[.poll], k > 1, waits(polled, waitMS) <= 1.5 {
       parts.append(
         "poll() got the same overlap with one thread instead of \(k) (the threads added \(Units.bytes(threads.residentGrowth)) of resident memory and \(Units.bytes(threads.virtualGrowth)) of address space, mostly 8 MiB stacks and per-thread malloc arenas; poll \(Units.bytes(polled.residentGrowth)) and \(Units.bytes(polled.virtualGrowth))): this readiness multiplexing is the heart of event loops (select, poll, epoll; nginx, Node.js, asyncio)."
       )
