@@ -38,6 +38,9 @@ enum CondvarReport {
     r.line(
       "producers waited \(r.count(v("producer_waits"))) times (buffer full), consumers \(r.count(v("consumer_waits"))) times (buffer empty); fullest \(r.count(v("max_count"))) of \(k)"
         + (v("min_count") < 0 ? ", emptiest \(r.count(v("min_count"))) (below zero!)" : ""))
+    r.line(
+      "wake-ups that found nothing to do: \(r.count(v("empty_wakeups") + v("full_wakeups"))) (consumers to an empty buffer \(r.count(v("empty_wakeups"))), producers to a full one \(r.count(v("full_wakeups"))))"
+    )
     let elapsed = Duration.nanoseconds(Int64(v("elapsed_ns")))
     r.line(
       hung
