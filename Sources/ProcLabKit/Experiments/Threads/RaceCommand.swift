@@ -32,7 +32,7 @@ enum RaceCommand {
 
   static let maxTotal = 200_000_000
   /// Increments per thread of the free run that follows a schedule.
-  static let freeRunIterations = 1_000_000
+  static let freeRunIterations = 5_000_000
 
   struct Options: CommandOptions {
     var threads = 2
@@ -77,7 +77,7 @@ enum RaceCommand {
     summary: "threads add to one counter: lost updates without protection, none with a mutex or atomic",
     examples: [
       "race", "race --racy", "race --lock", "race --threads 4 --iterations 100000 --atomic",
-      "race --schedule \"t1:load t2:load t1:store t2:store\"",
+      "race --schedule 't1:load t2:load t1:store t2:store'",
     ],
     options: Options.self
   ) { options, session in
