@@ -159,3 +159,28 @@ public enum RWLockCalls {
     pthread_rwlock_unlock(rw)
   }
 }
+
+/// fork from a process with threads (CLab/patterns.c holds the child's body).
+public enum ForkWithThreads {
+  /// The corresponding call is `pthread_atfork(prepare, parent, child)`: handlers that lock
+  /// the mutex before fork and unlock it on both sides after. They cannot be removed: lab children only.
+  public static func registerAtfork(_ lock: UnsafeMutablePointer<clab_fork_lock>) throws {
+    try PthreadPrimitives.check("pthread_atfork", clab_fork_register_atfork(lock))
+  }
+
+  /// The corresponding call is `fork()`: the child (only C) reports 'f' on `fd`, then
+  /// calls pthread_mutex_lock on the mutex, reports 'l' and `_exit`s.
+  public static func forkChildThatLocks(_ lock: UnsafeMutablePointer<clab_fork_lock>, reportFD fd: Int32)
+    throws
+    -> Int32
+  {
+    let start = MonotonicClock.nanoseconds()
+    let pid = clab_fork_child_locks(lock, fd)
+    let err = clab_errno()
+    Trace.record(
+      "fork", "child locks the copied mutex", result: pid < 0 ? SystemError.name(of: err) : "pid \(pid)",
+      since: start)
+    if pid < 0 { throw SystemError("fork", errno: err) }
+    return pid
+  }
+}

@@ -1,5 +1,4 @@
 import CLab
-import Glibc
 
 /// The OS work of `bugs`: the buggy code runs in a lab child, because the bug
 /// ends in SIGSEGV (a NULL pointer read) and a fatal signal ends every thread

@@ -1,5 +1,4 @@
 import CLab
-import Glibc
 
 /// The OS work of `barrier` and `semaphore --rendezvous | --join`: threads run
 /// the meeting code of CLab/patterns.c on real semaphores, a mutex or a

@@ -1,5 +1,4 @@
 import CLab
-import Glibc
 import Synchronization
 
 /// The OS work behind `rwlock`'s claims about who goes first: a new reader

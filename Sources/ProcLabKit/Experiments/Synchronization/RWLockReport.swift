@@ -1,5 +1,3 @@
-import Glibc
-
 /// What `rwlock` prints and explains.
 enum RWLockReport {
   static func render(
@@ -76,7 +74,7 @@ enum RWLockReport {
         ? " Who goes first is the lock's policy: with glibc's default (prefer readers) a new reader got in while a writer was already waiting, so a steady stream of readers can keep a writer out for ever (try 'rwlock --starve')"
         : " Surprise: glibc's default lock refused a new reader while a writer waited"
       short +=
-        writer.tryReadResult == EBUSY
+        SystemError.name(of: writer.tryReadResult) == "EBUSY"
         ? "; the writer-preferring kind refused it (EBUSY) and made it queue behind the writer."
         : "; the writer-preferring kind let it in too (\(writer.tryReadResult))."
     }

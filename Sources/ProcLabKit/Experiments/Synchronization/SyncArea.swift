@@ -5,6 +5,6 @@ public enum SyncArea {
     DeadlockCommand.command, BarrierCommand.command, CounterCommand.command, BugsCommand.command,
   ]
   public static let labEntries: [LabEntry] = [
-    CondvarExperiment.entry, DeadlockCommand.entry, BugsExperiment.entry,
+    CondvarExperiment.entry, DeadlockExperiment.entry, BugsExperiment.entry,
   ]
 }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Threads a command started and blocked on purpose: each waits in poll() on
 /// the read end of one pipe. Closing the write end wakes them all at once
 /// (end of file), after which they end and are joined.

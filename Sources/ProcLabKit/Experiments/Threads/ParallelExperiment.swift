@@ -1,5 +1,4 @@
 import CLab
-import Glibc
 
 /// The OS work of `parallel`: calibrate a unit of work, then run the same total
 /// over 1, 2, 4…N threads (pthread_create) or forked processes (fork), timing

@@ -1,5 +1,4 @@
 import CLab
-import Glibc
 
 /// `thread N --fork`: in a lab child, N threads run (one of them holding a
 /// mutex), the main thread forks, and the forked child — which has only the
@@ -63,20 +62,15 @@ enum ThreadForkExperiment {
     }
     while SharedInt32.load(lock.field(\.holder_ready)) == 0 { MonotonicClock.pause(.microseconds(200)) }
     let parentThreads = Threads.tasks().count
-    if atfork {
-      let rc = clab_fork_register_atfork(lock.pointer)
-      if rc != 0 { throw SystemError("pthread_atfork", errno: rc) }
-    }
+    if atfork { try ForkWithThreads.registerAtfork(lock.pointer) }
     let report = try Descriptors.pipe()
     defer {
       Descriptors.close(report.read)
       Descriptors.close(report.write)
     }
     let start = MonotonicClock.nanoseconds()
-    let pid = clab_fork_child_locks(lock.pointer, report.write)
+    let pid = try ForkWithThreads.forkChildThatLocks(lock.pointer, reportFD: report.write)
     let forkTime = MonotonicClock.nanoseconds() - start
-    if pid < 0 { throw SystemError("fork") }
-    Trace.record("fork", atfork ? "with pthread_atfork handlers" : "", result: "pid \(pid)", since: start)
     var reaped = false
     defer { if !reaped { _ = ForkedWorkers.killAndReap(pid) } }
     guard readByte(report.read, within: .seconds(5)) == UInt8(ascii: "f") else {
