@@ -80,7 +80,7 @@ final class ThreadDepthCommandTests: XCTestCase {
     defer { unlink(out) }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
-    p.arguments = ["-f", "-e", "trace=clone,clone3", "-o", out, ProcLabBinary.path, "-c", "thread 2"]
+    p.arguments = ["-f", "-e", "trace=clone,clone3,mmap", "-o", out, ProcLabBinary.path, "-c", "thread 2"]
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle.nullDevice
     try p.run()
@@ -90,6 +90,15 @@ final class ThreadDepthCommandTests: XCTestCase {
     let clones = text.split(separator: "\n").filter { $0.contains("clone3(") && $0.contains("CLONE_THREAD") }
     XCTAssertGreaterThanOrEqual(clones.count, 2, text)
     XCTAssertTrue(clones.allSatisfy { $0.contains("CLONE_VM") && $0.contains("CLONE_SIGHAND") })
+    // The first stack is a fresh 8 MiB mapping (MAP_STACK, guard page included)…
+    XCTAssertTrue(text.contains("MAP_STACK"), "pthread_create mapped a stack")
+    // …and a new thread's first malloc reserves its own arena: 128 MiB of PROT_NONE address space, trimmed to 64.
+    let lines = text.split(separator: "\n")
+    let mainPID = lines.first.flatMap { $0.split(separator: " ").first }.map(String.init) ?? ""
+    let arenas = lines.filter {
+      $0.contains("mmap(NULL, 134217728, PROT_NONE") && $0.contains("MAP_NORESERVE") && !$0.hasPrefix(mainPID + " ")
+    }
+    XCTAssertFalse(arenas.isEmpty, "a thread reserved a malloc arena:\n\(text)")
   }
 
   func testParallelReadsTheAffinityMask() throws {
