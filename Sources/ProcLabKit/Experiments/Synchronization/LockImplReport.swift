@@ -133,11 +133,14 @@ enum LockImplReport {
             : "Surprise: Peterson with a fence saw \(res.violations) violations.")
       case .tas:
         parts.append(
-          "Test-and-set: every try is an atomic exchange that writes the lock's cache line, so spinners keep taking the line from each other and from the holder; it is not fair (turns per thread \(spread(res))): whoever's exchange lands first wins."
+          "Test-and-set: every try is an atomic exchange that writes the lock's cache line, so spinners keep taking the line from each other and from the holder. "
+            + (fairness(res) > 1.2
+              ? "It is not fair (turns per thread \(spread(res))): whoever's exchange lands first wins."
+              : "Turns came out about even this time (\(spread(res))), but nothing in test-and-set makes them so: whoever's exchange lands first wins.")
         )
       case .ttas:
         parts.append(
-          "Test-and-test-and-set spins on a plain read, which leaves the line shared in every waiter's cache, and tries the exchange only when the lock looks free: less traffic than plain test-and-set, but no fairer (turns per thread \(spread(res)))."
+          "Test-and-test-and-set spins on a plain read, which leaves the line shared in every waiter's cache, and tries the exchange only when the lock looks free: less traffic than plain test-and-set, and no more order (turns per thread \(spread(res)))."
         )
       case .ticket:
         parts.append(
