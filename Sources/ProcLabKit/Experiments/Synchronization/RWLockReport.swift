@@ -34,7 +34,7 @@ enum RWLockReport {
     r.line("a reader holds the lock, a writer waits in wrlock, a second reader calls tryrdlock:")
     for p in probes {
       r.line(
-        "  \(p.kind.title): writer asleep in \(r.note(p.writerWaitsIn, .word)); tryrdlock → \(p.tryReadResult == 0 ? "0: the reader got in ahead of the writer" : "\(SystemError.name(of: p.tryReadResult)): the reader must wait behind the writer")"
+        "  \(p.kind.title): writer asleep in \(r.note(p.writerWaitsIn, .word)); tryrdlock → \(p.tryReadResult == 0 ? "0 (the reader got in ahead of the writer)" : "\(SystemError.name(of: p.tryReadResult)) (the reader must wait behind the writer)")"
       )
     }
     r.fact("readers", readers)
