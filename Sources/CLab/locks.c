@@ -171,6 +171,7 @@ void clab_lock_worker_run(clab_lock_bench *b, int me) {
 void clab_counter_worker_run(clab_counter_bench *c, int me) {
   while (__atomic_load_n(&c->go, __ATOMIC_ACQUIRE) == 0) sched_yield();
   uint64_t t0 = clab_monotonic_ns();
+  c->started_ns[me] = (int64_t)t0;
   volatile int64_t *mine = c->padded ? &c->spread[me].value : &c->packed[me];
   int64_t n = c->increments;
   switch (c->mode) {

@@ -101,6 +101,7 @@ typedef struct {
   int64_t packed[CLAB_LOCK_MAX_THREADS];
   clab_padded_counter spread[CLAB_LOCK_MAX_THREADS];
   int64_t elapsed_ns[CLAB_LOCK_MAX_THREADS];
+  int64_t started_ns[CLAB_LOCK_MAX_THREADS]; // CLOCK_MONOTONIC when each thread began counting
 } clab_counter_bench;
 
 /// Thread `index` counts `increments` times in the bench's mode, then (sloppy)

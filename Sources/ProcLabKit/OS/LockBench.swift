@@ -126,6 +126,8 @@ public enum CounterBench {
     public var slowestThread: Int
     /// Where each thread's own counter lived.
     public var addresses: [UInt]
+    /// Share of the run during which at least two threads were counting at the same time.
+    public var together: Double
   }
 
   public static func run(mode: Mode, threads: Int, increments: Int, threshold: Int, padded: Bool) throws
@@ -160,12 +162,18 @@ public enum CounterBench {
     let elapsed = memory.field(\.elapsed_ns).withMemoryRebound(to: Int64.self, capacity: threads) { p in
       (0..<threads).map { Int(p[$0]) }
     }
+    let started = memory.field(\.started_ns).withMemoryRebound(to: Int64.self, capacity: threads) { p in
+      (0..<threads).map { UInt64(p[$0]) }
+    }
+    let intervals = (0..<threads).map { (start: started[$0], end: started[$0] + UInt64(elapsed[$0])) }
+    let span = (intervals.map(\.end).max() ?? 0) &- (intervals.map(\.start).min() ?? 0)
+    let together = threads < 2 ? 0 : Double(IntervalSweep(intervals).overlapTime) / Double(max(1, span))
     let locals = padded ? spread : packed
     let total = mode == .perThread ? locals.reduce(0) { $0 + $1.0 } : Int(c.pointee.global)
     let seen = mode == .perThread ? total : Int(c.pointee.global_before_flush)
     return Result(
       mode: mode, threads: threads, padded: padded, increments: increments, seenBeforeFlush: seen,
       total: total,
-      wall: wall, slowestThread: elapsed.max() ?? 0, addresses: locals.map(\.1))
+      wall: wall, slowestThread: elapsed.max() ?? 0, addresses: locals.map(\.1), together: together)
   }
 }

@@ -42,12 +42,16 @@ enum CounterReport {
     r.lines(t.lines)
     r.line(
       "global counter seen: what a reader of the shared counter saw when every thread had finished counting")
-    if let c = res.comparison, let same = res.runs.last {
-      let (packed, padded) = same.padded ? (c, same) : (same, c)
+    if let packed = res.packed, let padded = res.padded {
       r.line(
-        "the same \(same.threads) threads, counters \(packed.addresses.count > 1 ? "\(packed.addresses[1] - packed.addresses[0]) bytes apart (packed)" : "packed"): \(r.duration(.nanoseconds(Int64(packed.wall)))); \(padded.addresses.count > 1 ? "\(padded.addresses[1] - padded.addresses[0]) bytes apart (padded)" : "padded"): \(r.duration(.nanoseconds(Int64(padded.wall))))"
+        "median of \(CounterExperiment.comparisonRounds) alternating runs, the same \(packed.threads) threads, counters \(packed.addresses.count > 1 ? "\(packed.addresses[1] - packed.addresses[0]) bytes apart (packed)" : "packed"): \(r.duration(.nanoseconds(Int64(packed.wall)))); \(padded.addresses.count > 1 ? "\(padded.addresses[1] - padded.addresses[0]) bytes apart (padded)" : "padded"): \(r.duration(.nanoseconds(Int64(padded.wall))))"
+      )
+      r.line(
+        "threads counting at the same time: \(r.note(Units.percent(packed.together), .float)) of the packed run, \(r.note(Units.percent(padded.together), .float)) of the padded one"
       )
       r.fact("false_sharing_ratio", Double(packed.wall) / Double(max(1, padded.wall)))
+      r.fact("packed_together", packed.together)
+      r.fact("padded_together", padded.together)
       r.fact("packed_wall_ns", packed.wall)
       r.fact("padded_wall_ns", padded.wall)
       r.fact("packed_addresses", packed.addresses.map { Int(bitPattern: $0) })
@@ -73,7 +77,7 @@ enum CounterReport {
 
   static func explanation(_ res: CounterExperiment.Result) -> String {
     var parts: [String] = []
-    let allExact = (res.runs + (res.comparison.map { [$0] } ?? [])).allSatisfy {
+    let allExact = (res.runs + [res.packed, res.padded].compactMap { $0 }).allSatisfy {
       $0.total == $0.threads * $0.increments
     }
     parts.append(
@@ -96,13 +100,14 @@ enum CounterReport {
               : ": each thread writes only its own counter, so they scale — if the counters do not share a cache line.")
       )
     }
-    if let c = res.comparison, let same = res.runs.last {
-      let (packed, padded) = same.padded ? (c, same) : (same, c)
+    if let packed = res.packed, let padded = res.padded {
       let ratio = Double(packed.wall) / Double(max(1, padded.wall))
       parts.append(
         ratio > 1.3
           ? "False sharing: with the counters packed into one cache line the same work took \(Units.ratio(ratio)) as long. No counter is shared, but the line is: each write by one CPU invalidates the other CPUs' copies, and the line travels back and forth."
-          : "Packed and padded took about as long this time (\(Units.ratio(ratio))): false sharing needs the threads on different CPUs at the same time; on a busy machine, or with one CPU, they take turns and the line does not travel."
+          : packed.together < 0.5
+            ? "Packed and padded took about as long this time (\(Units.ratio(ratio))), but the threads counted at the same time for only \(Units.percent(packed.together)) of the packed run: false sharing needs them on different CPUs at once; on a busy machine, or with one CPU, they take turns and the line does not travel."
+            : "Packed and padded took about as long this time (\(Units.ratio(ratio))), although the threads counted at the same time for \(Units.percent(packed.together)) of the run: this CPU hid the line's travels."
       )
     }
     return parts.joined(separator: " ")
