@@ -170,6 +170,8 @@ void clab_lock_worker_run(clab_lock_bench *b, int me) {
 
 void clab_counter_worker_run(clab_counter_bench *c, int me) {
   while (__atomic_load_n(&c->go, __ATOMIC_ACQUIRE) == 0) sched_yield();
+  // Start together, every thread on a CPU: false sharing needs them counting at the same time.
+  clab_spin_barrier(&c->arrived, c->threads);
   uint64_t t0 = clab_monotonic_ns();
   c->started_ns[me] = (int64_t)t0;
   volatile int64_t *mine = c->padded ? &c->spread[me].value : &c->packed[me];

@@ -97,7 +97,8 @@ typedef struct {
   int64_t global_before_flush; // what a reader of the global counter saw when every thread had finished
   int32_t finished;        // threads done counting, before the final flush (atomic)
   int32_t pad;
-  char pad_header[32];
+  long arrived;            // the start line: every thread spins until all are running (atomic)
+  char pad_header[24];
   int64_t packed[CLAB_LOCK_MAX_THREADS];
   clab_padded_counter spread[CLAB_LOCK_MAX_THREADS];
   int64_t elapsed_ns[CLAB_LOCK_MAX_THREADS];

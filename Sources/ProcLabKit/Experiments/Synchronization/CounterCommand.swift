@@ -14,7 +14,7 @@ enum CounterCommand {
     var sloppy: Int?
     var layout = Layout.unchosen
     var threads: Int?
-    var increments = 1_000_000
+    var increments: Int?
 
     static var declarations: [OptionDeclaration<Self>] {
       [
@@ -36,7 +36,10 @@ enum CounterCommand {
         .value(
           "--threads", \.threads, "N", in: 1...64,
           "threads counting (default: the CPUs this process may use, at least 2)"),
-        .value("--increments", \.increments, "M", in: 1000...50_000_000, "increments per thread"),
+        .value(
+          "--increments", \.increments, "M", in: 1000...50_000_000,
+          "increments per thread (default 1000000; 10000000 with --packed or --padded, so the threads overlap)"
+        ),
       ]
     }
 
@@ -48,6 +51,8 @@ enum CounterCommand {
         throw UsageError("counter: --packed and --padded place the per-thread counters; --exact has none")
       }
     }
+
+    var effectiveIncrements: Int { increments ?? (layout == .unchosen ? 1_000_000 : 10_000_000) }
 
     var effectiveMode: Mode {
       if sloppy != nil { return .sloppy }

@@ -24,11 +24,12 @@ enum CounterExperiment {
     var runs: [CounterBench.Result] = []
     // One run to warm up (fresh pages, cold caches), not counted.
     _ = try CounterBench.run(
-      mode: .perThread, threads: 1, increments: min(o.increments, 200_000), threshold: 1, padded: true)
+      mode: .perThread, threads: 1, increments: min(o.effectiveIncrements, 200_000), threshold: 1,
+      padded: true)
     func one(_ m: CounterBench.Mode, _ k: Int, padded: Bool) throws -> CounterBench.Result {
       try Interrupt.check()
       return try CounterBench.run(
-        mode: m, threads: k, increments: o.increments, threshold: threshold, padded: padded)
+        mode: m, threads: k, increments: o.effectiveIncrements, threshold: threshold, padded: padded)
     }
     switch mode {
     case .overview:
@@ -59,7 +60,7 @@ enum CounterExperiment {
     }
     session.progressDone()
     return Result(
-      mode: mode, threshold: threshold, increments: o.increments, runs: runs, packed: median[false],
+      mode: mode, threshold: threshold, increments: o.effectiveIncrements, runs: runs, packed: median[false],
       padded: median[true])
   }
 }

@@ -47,7 +47,7 @@ enum CounterReport {
         "median of \(CounterExperiment.comparisonRounds) alternating runs, the same \(packed.threads) threads, counters \(packed.addresses.count > 1 ? "\(packed.addresses[1] - packed.addresses[0]) bytes apart (packed)" : "packed"): \(r.duration(.nanoseconds(Int64(packed.wall)))); \(padded.addresses.count > 1 ? "\(padded.addresses[1] - padded.addresses[0]) bytes apart (padded)" : "padded"): \(r.duration(.nanoseconds(Int64(padded.wall))))"
       )
       r.line(
-        "threads counting at the same time: \(r.note(Units.percent(packed.together), .float)) of the packed run, \(r.note(Units.percent(padded.together), .float)) of the padded one"
+        "threads counting at the same time (their intervals overlapping): \(r.note(Units.percent(packed.together), .float)) of the packed run, \(r.note(Units.percent(padded.together), .float)) of the padded one"
       )
       r.fact("false_sharing_ratio", Double(packed.wall) / Double(max(1, padded.wall)))
       r.fact("packed_together", packed.together)
@@ -107,7 +107,7 @@ enum CounterReport {
           ? "False sharing: with the counters packed into one cache line the same work took \(Units.ratio(ratio)) as long. No counter is shared, but the line is: each write by one CPU invalidates the other CPUs' copies, and the line travels back and forth."
           : packed.together < 0.5
             ? "Packed and padded took about as long this time (\(Units.ratio(ratio))), but the threads counted at the same time for only \(Units.percent(packed.together)) of the packed run: false sharing needs them on different CPUs at once; on a busy machine, or with one CPU, they take turns and the line does not travel."
-            : "Packed and padded took about as long this time (\(Units.ratio(ratio))), although the threads counted at the same time for \(Units.percent(packed.together)) of the run: this CPU hid the line's travels."
+            : "Packed and padded took about as long this time (\(Units.ratio(ratio))), although the threads' counting overlapped for \(Units.percent(packed.together)) of the run: overlapping in time is not the same as running on two CPUs at once (another program may have had one of them); on an idle machine the packed counters are markedly slower."
       )
     }
     return parts.joined(separator: " ")
