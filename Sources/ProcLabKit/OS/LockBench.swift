@@ -47,7 +47,7 @@ public enum LockBench {
   /// out or `limit` passed (whichever first); joined before it returns.
   public static func run(
     _ implementation: Implementation, threads: Int, fence: Bool, budget: Int, limit: Duration,
-    insideWork: Int = 20, outsideWork: Int = 20
+    insideWork: Int = 200, outsideWork: Int = 20
   ) throws -> Result {
     let memory = try SyncMemory<clab_lock_bench>.map(shared: false)
     defer { memory.unmap() }
