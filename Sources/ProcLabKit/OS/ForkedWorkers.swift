@@ -23,14 +23,24 @@ public enum ForkedWorkers {
     return pid
   }
 
-  /// Reads exactly `length` bytes (poll + read) within `timeout`; returns how many arrived.
+  /// Reads exactly `length` bytes (poll + read) within `timeout`; returns how many arrived
+  /// (fewer at the deadline, at end of file or on Ctrl-C).
   public static func readExactly(
     _ fd: Int32, into buffer: UnsafeMutableRawPointer, length: Int, timeout: Duration
-  )
-    -> Int
-  {
+  ) -> Int {
     let start = MonotonicClock.nanoseconds()
-    let got = clab_read_exactly(fd, buffer, length, Int32(clamping: timeout.nanoseconds / 1_000_000))
+    let deadline = start &+ UInt64(max(0, timeout.nanoseconds))
+    var got = 0
+    while got < length && !Interrupt.isRequested {
+      let now = MonotonicClock.nanoseconds()
+      if now >= deadline { break }
+      let wait = Duration.nanoseconds(Int64(min(deadline - now, 50_000_000)))
+      guard Descriptors.readable([fd], timeout: wait).contains(fd) else { continue }
+      let n = Glibc.read(fd, buffer + got, length - got)
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      got += n
+    }
     Trace.record("read", "\(fd), \(length) bytes", result: "\(got)", since: start)
     return got
   }
