@@ -21,8 +21,6 @@ enum ShellLoop {
     session.write = { text in
       Output.out(text + "\n")
     }
-    // FIFO directories, shm objects and message queues of shells killed before they could clean up.
-    Leftovers.sweep()
     session.takeBaseline()
     var scriptStoppedBy: Int32 = 0
     while !session.wantsToQuit {

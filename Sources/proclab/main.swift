@@ -12,4 +12,6 @@ if arguments.count == 2 && arguments[1] == "__man" {
   Output.out(ManualPage.sections())
   exit(0)
 }
+// What shells killed with SIGKILL left behind (their PIDs are in the names).
+Leftovers.sweep()
 ProcLab.main()

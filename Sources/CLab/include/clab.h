@@ -32,14 +32,12 @@ int clab_wifcontinued(int status);
 
 // ---- small syscalls glibc or Swift make awkward ----
 pid_t clab_gettid(void);
+/// tgkill(pid, tid, sig): a signal for one thread of a process.
+int clab_tgkill(pid_t pid, pid_t tid, int sig);
 int clab_errno(void);
 /// pipe2(fds, flags): glibc hides it behind _GNU_SOURCE.
 int clab_pipe2(int fds[2], int flags);
 /// getrusage(RUSAGE_THREAD, usage): the calling thread's own counters.
 int clab_getrusage_thread(void *usage);
-/// setrlimit(resource, {value, value}), lowering only.
-int clab_lower_limit(int resource, unsigned long long value);
-/// getrlimit(resource): the soft limit.
-unsigned long long clab_soft_limit(int resource);
 
 #endif

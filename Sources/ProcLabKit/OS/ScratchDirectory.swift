@@ -6,7 +6,7 @@ public final class ScratchDirectory {
   public let path: String
   private var removed = false
 
-  /// mkdtemp(3) of `$TMPDIR/PREFIX-XXXXXX`.
+  /// mkdtemp(3) of `$TMPDIR/PREFIX-PID-XXXXXX`: the shell's PID lets a later start remove it (Leftovers).
   public init(prefix: String) throws {
     path = try TemporaryDirectory.make(prefix: prefix)
   }
