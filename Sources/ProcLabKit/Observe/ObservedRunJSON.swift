@@ -69,17 +69,6 @@ extension ObservedRun {
   }
 }
 
-extension TerminationStatus {
-  init?(json j: JSON?) {
-    guard let j, let how = j["how"]?.stringValue else { return nil }
-    switch how {
-    case "exited": self = .exited(Int32(j["code"]?.intValue ?? 0))
-    case "signaled":
-      self = .signaled(Int32(j["number"]?.intValue ?? 0), coreDumped: j["core_dumped"]?.boolValue ?? false)
-    default: return nil
-    }
-  }
-}
 
 private func int32(_ j: JSON?) -> Int32? { j?.intValue.map { Int32(truncatingIfNeeded: $0) } }
 private func uint64(_ j: JSON?) -> UInt64? { j?.intValue.map { UInt64(max(0, $0)) } }

@@ -52,7 +52,7 @@ public enum ProgramObserver {
     let err = try Descriptors.pipe()
     defer { Descriptors.close(null) }
 
-    var environment = Spawn.currentEnvironment()
+    var environment = Environment.current()
     for key in environment.keys where key.hasPrefix("PROCLAB_") || key == "SWIFT_BACKTRACE" {
       environment[key] = nil
     }
