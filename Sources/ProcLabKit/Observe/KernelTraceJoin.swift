@@ -55,6 +55,16 @@ struct KernelTraceJoin {
   /// The command measures times: the tracer let go early on purpose.
   var measurement = false
 
+  /// Whether an argument begins with a count of calls (`×6 turns`, `4, ×6`), not a count inside
+  /// a description (`child: mq_send ×6 with priorities …`).
+  static func saysHowMany(_ arguments: String) -> Bool {
+    for part in arguments.split(separator: ",") {
+      let word = part.drop { $0 == " " }
+      if word.hasPrefix("×"), word.dropFirst().first?.isNumber == true { return true }
+    }
+    return false
+  }
+
   /// Which system calls an aggregate row (`pthread_mutex_lock ×4000 turns (in the workers)`) stands for.
   static func kernelNames(forAggregate name: String) -> (names: Set<String>, inWorkers: Bool) {
     if name.contains("lock") || name.hasPrefix("sem_") || name.contains("cond") {
@@ -64,7 +74,9 @@ struct KernelTraceJoin {
     if name == "waitpid" || name == "wait4" { return (["wait4", "waitid"], false) }
     if name == "pthread_join" { return (["futex"], false) }
     if name == "mmap" || name == "munmap" { return ([name], false) }
-    return ([], false)
+    if name.hasPrefix("pthread_") || name.hasSuffix("_init") { return ([], false) }
+    // A system call's own name (`mq_timedreceive ×6`, `read ×12`): those calls, on its thread.
+    return ([name], false)
   }
 
   func run() -> (calls: [TraceCall], report: KernelTraceReport) {
@@ -90,7 +102,12 @@ struct KernelTraceJoin {
     // ×6 turns (in the workers)`) are summaries of a whole run, not nested calls: joined by name.
     var starts: [String: Int] = [:]
     for c in calls where c.start > 0 { starts["\(c.tid)@\(c.start)", default: 0] += 1 }
-    for i in calls.indices where calls[i].start > 0 && starts["\(calls[i].tid)@\(calls[i].start)"]! > 1 {
+    // So are rows that say how many calls they stand for (`×6 turns`): Trace.recordAggregate's
+    // convention, also written by hand.
+    for i in calls.indices
+    where calls[i].start > 0
+      && (starts["\(calls[i].tid)@\(calls[i].start)"]! > 1 || Self.saysHowMany(calls[i].arguments))
+    {
       calls[i].aggregate = true
     }
     var assigned = [Bool](repeating: false, count: relevant.count)
