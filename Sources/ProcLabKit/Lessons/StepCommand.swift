@@ -190,26 +190,27 @@ enum StepCommand {
   static func stepForm(
     _ step: LessonStep, command: Command, captures: Captures, examples: [Int]
   ) -> ParsedCommand? {
-    var words: [String] = []
+    // The line is rebuilt as text and split as the shell splits it, so a quoted word
+    // (`race --schedule 't1:load t2:load'`) stays one word.
+    var line = ""
     var freeIndex = 0
     for segment in step.command.pattern.segments {
       switch segment {
-      case .literal(let chars): words.append((words.popLast() ?? "") + String(chars))
-      case .spaces: words.append("")
+      case .literal(let chars): line += String(chars)
+      case .spaces: line += " "
       case .placeholder(let p):
         let value: String
         if case .reference(let name) = p.role {
           guard let v = captures[name] else { return nil }
-          value = v
+          value = WordSplitter.quote(v)
         } else {
           value = exampleValue(p, examples[freeIndex])
           freeIndex += 1
         }
-        words.append((words.popLast() ?? "") + value)
+        line += value
       }
     }
-    words = words.filter { !$0.isEmpty }
-    guard words.count >= 1 else { return nil }
+    guard let words = (try? WordSplitter.split(line))?.first, words.count >= 1 else { return nil }
     return try? command.parse(Array(words.dropFirst())).parsed
   }
 

@@ -163,7 +163,8 @@ public final class SmallForker {
   }
 
   /// close(its stdin): the helper sees end of file and exits; then waitpid. If it
-  /// does not end within a second it is killed (with its process group) and reaped.
+  /// does not end within a second, or the command was interrupted, it is killed (with
+  /// its process group) and reaped.
   public func close() {
     if toHelper >= 0 {
       Descriptors.close(toHelper)
@@ -175,6 +176,9 @@ public final class SmallForker {
     }
     if reaped { return }
     reaped = true
+    // Stopped mid-batch (Ctrl-C), the helper would only read its end of file after its
+    // thousands of forks: end it at once rather than wait.
+    if Interrupt.isRequested { SignalSender.killGroup(pid) }
     if (try? Wait.wait4(pid, timeout: .seconds(1))) ?? nil == nil {
       SignalSender.killGroup(pid)
       _ = Wait.reap(pid)
