@@ -8,6 +8,8 @@ public struct Outcome: Sendable {
   public var succeeded: Bool
   public var lines: [String]
   public var variables: [Variable]
+  /// Runs of `lines` whose order varies between runs (Report.linesInAnyOrder).
+  public var unorderedRuns: [Range<Int>] = []
   public var facts: JSONObject
   /// Every option of the command with the value it ran with (defaults filled in).
   public var options = JSONObject()

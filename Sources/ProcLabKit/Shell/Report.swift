@@ -11,11 +11,22 @@ public final class Report {
   public var explanation = Explanation()
   /// False when the command failed (bad input, refused, interrupted).
   public var succeeded = true
+  /// Runs of lines (indices into `lines`) whose order varies between runs (which child
+  /// ended first): a recording writes them as an unordered block.
+  public var unorderedRuns: [Range<Int>] = []
 
   public init() {}
 
   public func line(_ text: String = "") { lines.append(text) }
   public func lines(_ more: [String]) { lines.append(contentsOf: more) }
+
+  /// Adds lines whose order varies from run to run (rows of children in the order they
+  /// ended): the values in them are noted as usual, and a recording lets them come in any order.
+  public func linesInAnyOrder(_ more: [String]) {
+    let start = lines.count
+    lines.append(contentsOf: more)
+    if more.count > 1 { unorderedRuns.append(start..<lines.count) }
+  }
 
   public func fact(_ key: String, _ value: some JSONRepresentable) { facts[key] = value.json }
 
@@ -29,9 +40,31 @@ public final class Report {
 
   // MARK: values that vary between runs
 
+  /// Notes a value of the line being built (the next line added) that varies between runs.
   @discardableResult
   public func note(_ text: String, _ kind: Variable.Kind) -> String {
-    if !text.isEmpty { variables.append(Variable(text: text, kind: kind)) }
+    if !text.isEmpty { variables.append(Variable(text: text, kind: kind, line: lines.count)) }
+    return text
+  }
+
+  /// A value that varies among known choices with timing (a process state: `S` or `R`;
+  /// `Z zombie` or `S sleeping`): a recording accepts any of them, and nothing else.
+  @discardableResult
+  public func varying(_ text: String, among choices: [String]) -> String {
+    var all = choices
+    if !all.contains(text) { all.insert(text, at: 0) }
+    let kind: Variable.Kind = all.contains { $0.contains(" ") || $0.isEmpty } ? .text : .word
+    variables.append(Variable(text: text, kind: kind, line: lines.count, variation: .oneOf(all)))
+    return text
+  }
+
+  /// A value that depends on the machine or on how proclab was started rather than on the
+  /// command (the parent's name, inherited descriptors, paths): anything of its kind matches.
+  @discardableResult
+  public func machine(_ text: String) -> String {
+    guard !text.isEmpty else { return text }
+    let kind: Variable.Kind = text.contains(where: \.isWhitespace) ? .text : .word
+    variables.append(Variable(text: text, kind: kind, line: lines.count, variation: .machine))
     return text
   }
   public func pid(_ pid: Int32) -> String { note(String(pid), .pid) }
@@ -45,16 +78,33 @@ public final class Report {
   }
 }
 
-/// A printed value that varies between runs, and what kind of value it is.
+/// A printed value that varies between runs, what kind of value it is, where it
+/// was printed and how it varies.
 public struct Variable: Sendable, Equatable {
   public enum Kind: String, Sendable, CaseIterable {
     case int, float, duration, pid, tid, addr, word, text
   }
+  /// How a value varies, beyond its kind.
+  public enum Variation: Sendable, Equatable {
+    /// Any value of the kind (a measurement, a PID).
+    case anyOfKind
+    /// One of these (a state that timing decides).
+    case oneOf([String])
+    /// Fixed on one machine, different on another (a parent's name, a descriptor list).
+    case machine
+  }
   public var text: String
   public var kind: Kind
-  public init(text: String, kind: Kind) {
+  /// The index of the report line the value was noted for (the line being built when
+  /// it was noted); nil when unknown. A recording looks for the value from that line on,
+  /// so a varying "2" never loosens a fixed "2" printed elsewhere.
+  public var line: Int?
+  public var variation: Variation
+  public init(text: String, kind: Kind, line: Int? = nil, variation: Variation = .anyOfKind) {
     self.text = text
     self.kind = kind
+    self.line = line
+    self.variation = variation
   }
 }
 
