@@ -5,7 +5,11 @@
 static volatile sig_atomic_t interrupt_flag = 0;
 static volatile sig_atomic_t termination_flag = 0;
 
-static void on_interrupt(int sig) { (void)sig; interrupt_flag = 1; }
+/* Ctrl-C presses so far: never cleared, so a caller can tell one came during a command
+   even after the command cleared the flag (replay ends on any). */
+static volatile sig_atomic_t interrupt_count = 0;
+
+static void on_interrupt(int sig) { (void)sig; interrupt_flag = 1; interrupt_count++; }
 static void on_termination(int sig) { termination_flag = sig; interrupt_flag = 1; }
 
 void clab_install_interrupt_handler(void) {
@@ -31,3 +35,4 @@ int clab_interrupt_requested(void) { return interrupt_flag != 0; }
 void clab_clear_interrupt(void) { interrupt_flag = 0; }
 int clab_termination_requested(void) { return termination_flag; }
 void clab_request_interrupt(void) { interrupt_flag = 1; }
+int clab_interrupt_count(void) { return interrupt_count; }

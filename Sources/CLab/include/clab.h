@@ -16,6 +16,8 @@ void clab_clear_interrupt(void);
 int clab_termination_requested(void);
 /// Raises the interrupt flag by hand (used by tests and by the shell's watchdog).
 void clab_request_interrupt(void);
+/// How many SIGINTs arrived so far (never cleared).
+int clab_interrupt_count(void);
 
 // ---- wait(2) status decoding: the W* macros are not imported into Swift ----
 int clab_wifexited(int status);

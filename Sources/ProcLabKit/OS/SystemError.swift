@@ -60,4 +60,6 @@ public enum Interrupt {
   /// SIGTERM and SIGHUP handlers (sigaction) so the shell can clean up before leaving.
   public static func installTermination() { CLab.clab_install_termination_handler() }
   public static var terminationSignal: Int32 { CLab.clab_termination_requested() }
+  /// How many Ctrl-C presses arrived so far (never cleared: commands clear the flag).
+  public static var count: Int { Int(CLab.clab_interrupt_count()) }
 }

@@ -60,10 +60,10 @@ public final class Report {
 
   /// A value that depends on the machine or on how proclab was started rather than on the
   /// command (the parent's name, inherited descriptors, paths): anything of its kind matches.
+  /// (As text unless told: one machine's parent is `bash`, another's `tmux: server`.)
   @discardableResult
-  public func machine(_ text: String) -> String {
+  public func machine(_ text: String, _ kind: Variable.Kind = .text) -> String {
     guard !text.isEmpty else { return text }
-    let kind: Variable.Kind = text.contains(where: \.isWhitespace) ? .text : .word
     variables.append(Variable(text: text, kind: kind, line: lines.count, variation: .machine))
     return text
   }

@@ -10,7 +10,7 @@ import Foundation
 ///   not note them (`kill 24503 CONT` in a sentence, in `history`);
 /// - choices (`Report.varying`) become `{{:word S|R}}`, machine-dependent
 ///   values (`Report.machine`) `{{:word}}`/`{{:text}}`;
-/// - explanation lines keep their first words (their wording branches on the numbers).
+/// - explanation lines become `...` (their wording branches on the numbers).
 struct OutputGeneralizer {
   let names: RecordedNames
   let historyBeforeStart: Int
@@ -43,9 +43,11 @@ struct OutputGeneralizer {
   }
 
   /// Line j of a plan as an expected line.
+  /// (An explanation is prose computed from the numbers: its wording, and how many lines
+  /// it takes, branch on them (`All ended…` or `They ended in different ways…`), so a
+  /// recording writes `...` where explanations were shown.)
   func write(_ plan: Plan, line j: Int) -> String {
-    plan.isExplanation[j]
-      ? OutputGeneralizer.explanationPattern(plan.shown[j]) : write(plan.chars[j], plan.claims[j])
+    plan.isExplanation[j] ? ExpectedOutput.skipMarker : write(plan.chars[j], plan.claims[j])
   }
 
   func plan(_ outcome: Outcome, shown: [String]) -> Plan {
@@ -70,39 +72,53 @@ struct OutputGeneralizer {
     func free(_ j: Int, _ r: Range<Int>) -> Bool {
       !claims[j].contains { $0.start < r.upperBound && r.lowerBound < $0.end }
     }
-    // Longest first, so `4312` inside `43121` or `1.2 ms` inside `11.2 ms` is never taken for a value.
-    let ordered = outcome.variables.enumerated().sorted {
-      $0.element.text.count != $1.element.text.count
-        ? $0.element.text.count > $1.element.text.count : $0.offset < $1.offset
-    }.map(\.element)
-    for v in ordered {
+    // Three passes. Text values first (a list, a sentence: the values inside them are not
+    // claimed separately); then PIDs, TIDs and addresses, every occurrence; then the other
+    // values, each claiming one occurrence in the order they were noted, after the previous
+    // one's: a table's notes are made row by row, left to right, as its values appear.
+    let variables = outcome.variables
+    let texts = variables.filter { $0.kind == .text }
+    let named = variables.filter { RecordedNames.namedKinds.contains($0.kind) }
+    let rest = variables.filter { $0.kind != .text && !RecordedNames.namedKinds.contains($0.kind) }
+    var cursor = (line: 0, column: 0)
+    func claimOne(_ v: Variable) {
       let value = Array(v.text)
-      if RecordedNames.namedKinds.contains(v.kind) {
-        for j in chars.indices where !isExplanation[j] {
-          for r in Tokens.ranges(value, in: chars[j]) where free(j, r) {
-            claims[j].append(
-              Claim(start: r.lowerBound, end: r.upperBound, kind: v.kind, value: v.text, named: true))
-          }
-        }
-        continue
-      }
       var choices: [String]?
       if case .oneOf(let list) = v.variation { choices = list }
       let from = startLine(v)
-      var placed = false
-      for range in [from..<reportEnd, 0..<reportEnd] where !placed && range.lowerBound < range.upperBound {
-        for j in range {
-          if let r = Tokens.ranges(value, in: chars[j]).first(where: { free(j, $0) }) {
+      // From the cursor when it is at or past the note's line; else from the note's line; else anywhere.
+      var starts: [(line: Int, column: Int)] = []
+      if cursor.line >= from && cursor.line < reportEnd { starts.append(cursor) }
+      starts.append((from, 0))
+      starts.append((0, 0))
+      for start in starts where start.line < reportEnd {
+        for j in start.line..<reportEnd where !isExplanation[j] {
+          let minColumn = j == start.line ? start.column : 0
+          if let r = Tokens.ranges(value, in: chars[j]).first(where: {
+            $0.lowerBound >= minColumn && free(j, $0)
+          }) {
             claims[j].append(
               Claim(
                 start: r.lowerBound, end: r.upperBound, kind: v.kind, value: v.text, choices: choices,
                 named: false))
-            placed = true
-            break
+            cursor = (j, r.upperBound)
+            return
           }
         }
       }
     }
+    for v in texts { claimOne(v) }
+    for v in named {
+      let value = Array(v.text)
+      for j in chars.indices where !isExplanation[j] {
+        for r in Tokens.ranges(value, in: chars[j]) where free(j, r) {
+          claims[j].append(
+            Claim(start: r.lowerBound, end: r.upperBound, kind: v.kind, value: v.text, named: true))
+        }
+      }
+    }
+    cursor = (0, 0)
+    for v in rest { claimOne(v) }
     // PIDs and TIDs named earlier (or in this output), wherever they appear unnoted.
     var known = names.processValues
     for v in outcome.variables where v.kind == .pid || v.kind == .tid { known[v.text] = v.kind }
@@ -227,19 +243,6 @@ struct OutputGeneralizer {
 
   static let explanationMark = "→ "
 
-  /// `→ Reaped with wait4, which also …` becomes `→ Reaped with wait4{{:text}}`: the words up to the
-  /// first number or punctuation mark, which name the subject, and any text after them.
-  static func explanationPattern(_ line: String) -> String {
-    let body = line.dropFirst(explanationMark.count)
-    var kept = ""
-    var words = 0
-    for ch in body {
-      if (ch.isNumber && (kept.isEmpty || kept.last == " ")) || ",.:;—(".contains(ch) || words >= 4 { break }
-      if ch == " " { words += 1 }
-      kept.append(ch)
-    }
-    return explanationMark + Recorder.escape(Printable.line(kept)) + "{{:text}}"
-  }
 }
 
 /// Whole-token search in a line: a value is found where it stands alone, not inside a

@@ -22,6 +22,8 @@ public final class Recorder {
   private var lastHistoryEntry: String?
   /// History entries typed before the recording started (they are not in a replay's history).
   private(set) var historyBeforeStart = 0
+  /// History entries the cast has seen (its narration markers).
+  private var castSeen = 0
   /// The outcomes of the line being recorded: a typed line may hold several commands (`spawn 2; ps`).
   private var group: Group?
 
@@ -37,6 +39,7 @@ public final class Recorder {
 
   /// Starts counting typed lines from now (narration is found in the session's history).
   public func start(session: Session) {
+    castSeen = session.history.count
     seenHistory = session.history.count
     lastHistoryEntry = session.history.last
     historyBeforeStart = session.history.count
@@ -135,6 +138,14 @@ public final class Recorder {
 
   public func save() throws { try StateDirectory.writeAtomically(text, to: path) }
 
+  /// Narration typed since the cast last looked (`# …` lines in the history).
+  func castNarration(_ session: Session) -> [String] {
+    let history = session.history
+    let fresh = history.count > castSeen ? Array(history[castSeen...]) : []
+    castSeen = history.count
+    return fresh.filter { $0.hasPrefix("#") }
+  }
+
   /// Seeds names from captures a transcript already has (`--update` reuses them).
   public func know(_ captures: Captures) { names.know(captures) }
 
@@ -157,6 +168,8 @@ struct GeneralizedLine {
         if line.block != nil { out.append(ExpectedOutput.unorderedOpen) }
         open = line.block
       }
+      // One `...` covers any number of lines: no need to write two in a row.
+      if line.text == ExpectedOutput.skipMarker && out.last == ExpectedOutput.skipMarker { continue }
       out.append(line.text)
     }
     if open != nil { out.append(ExpectedOutput.blockClose) }

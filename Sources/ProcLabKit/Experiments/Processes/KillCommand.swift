@@ -139,7 +139,10 @@ enum KillCommand {
         )
       case .continued:
         effect = .continued
-        r.line("\(r.pid(pid)) continued — state now \(after?.state.map { String($0) } ?? "?")")
+        // A continued child is running or already back asleep, as the scheduler had it.
+        r.line(
+          "\(r.pid(pid)) continued — state now \(r.varying(after?.state.map { String($0) } ?? "?", among: ["S", "R"]))"
+        )
       }
     } else if caught {
       effect = .caught

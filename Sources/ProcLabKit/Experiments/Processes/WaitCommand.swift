@@ -70,8 +70,11 @@ enum WaitCommand {
         let was =
           before.map { "\($0) \($0 == "Z" ? "zombie" : $0 == "S" ? "sleeping" : $0 == "R" ? "running" : "")" }
           ?? "?"
+        // Whether a child had already ended (a zombie) or was still sleeping depends on how
+        // long after its start the wait came: a replay types faster than a person.
         table.add([
-          r.pid(c.pid), was, r.duration(waited), "\(got.status)",
+          r.pid(c.pid), r.varying(was, among: ["Z zombie", "S sleeping", "R running"]), r.duration(waited),
+          "\(got.status)",
           "\(r.duration(got.usage.userTime))/\(r.duration(got.usage.systemTime))",
           r.note(Units.bytes(got.usage.maxResidentBytes), .text),
         ])
@@ -97,7 +100,10 @@ enum WaitCommand {
       r.line("reaped nothing")
     } else {
       r.line("reaped \(Units.plural(reaped.count, "child", "children")) with wait4:")
-      r.lines(table.lines)
+      // Rows come in the order the children ended, which timing decides.
+      let rows = table.lines
+      r.lines(Array(rows.prefix(1)))
+      r.linesInAnyOrder(Array(rows.dropFirst()))
     }
     for b in background { r.line("  \(r.pid(b.pid)) had already ended and the shell reaped it: \(b.status)") }
     for s in skipped { r.line("  " + s) }

@@ -112,14 +112,16 @@ enum ThreadCommand {
     let firstRun = views.map { Double($0.started &- createStart) }.max() ?? 0
 
     r.line(
-      "created \(r.count(n)) threads in \(r.duration(createWall)) (pthread_create took \(r.seconds(meanCreate / 1e9)) each on average); all in process \(r.pid(pid))"
+      "created \(n) threads in \(r.duration(createWall)) (pthread_create took \(r.seconds(meanCreate / 1e9)) each on average); all in process \(r.pid(pid))"
     )
     let ours = Set(views.map(\.tid))
     let taskWords = during.map { t -> String in
       t == pid ? "\(r.tid(t)) (main)" : ours.contains(t) ? r.tid(t) : "\(r.tid(t)) (other)"
     }
     r.line(
-      "/proc/\(r.pid(pid))/task while they live: \(r.count(during.count)) tasks: \(taskWords.joined(separator: ", "))"
+      // The list comes in TID order (which wraps around pid_max) and may hold other threads of
+      // the shell: a recording accepts any list here and captures the TIDs in the table below.
+      "/proc/\(r.pid(pid))/task while they live: \(r.count(during.count)) tasks: \(r.note(taskWords.joined(separator: ", "), .text))"
     )
     var t = Table([
       "thread name", "TID", "CPU", "local variable", "its stack", "waits in", "stack pointer",
@@ -141,7 +143,7 @@ enum ThreadCommand {
     }
     r.lines(t.lines)
     r.line(
-      "shared heap variable at \(r.addr(shared.address)) in every thread: it holds \(r.count(shared.value)) after each of the \(n) threads added 1"
+      "shared heap variable at \(r.addr(shared.address)) in every thread: it holds \(shared.value) after each of the \(n) threads added 1"
     )
 
     // Facts computed from what the threads reported.
