@@ -211,8 +211,12 @@ struct CheckerChildren {
     }.first
     if var result = document?.first(where: { $0.file == file }) ?? document?.first {
       if r.timedOut {
+        let note = "\(file): stopped after \(Units.plain(timeout)) s (--timeout)"
         result.status = .failed
-        result.report += "\n\(file): stopped after \(Units.plain(timeout)) s (--timeout)"
+        result.report += "\n" + note
+        result.commands.append(
+          CommandResult(line: 0, command: "(the whole file, within --timeout)", status: .failed, report: note)
+        )
       }
       return result
     }

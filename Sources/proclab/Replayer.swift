@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import ProcLabKit
 
@@ -153,7 +154,9 @@ final class Replayer {
     out(Style.bold(session.prompt))
     try type(Printable.line(command))
     out("\n")
-    let result = player.run(step: index, echo: { self.out($0 + "\n") })
+    let result = InterruptKeeper.whileRunning(since: interruptsAtStart) {
+      player.run(step: index, echo: { self.out($0 + "\n") })
+    }
     lastRun = index
     if check, let m = result.mismatch {
       mismatches.append(
@@ -268,5 +271,22 @@ final class Replayer {
 
   private func clearPrompt() {
     if keys.isTerminal && isatty(1) != 0 { out("\r\u{1B}[2K") }
+  }
+}
+
+/// A command clears the Ctrl-C flag when it starts (the shell's rule: a Ctrl-C at the prompt
+/// is not meant for the next command). In a replay, a Ctrl-C pressed just before a command
+/// starts must still end it: while the command runs, the flag is raised again whenever a
+/// Ctrl-C has come since the replay began.
+enum InterruptKeeper {
+  static func whileRunning<T>(since count: Int, _ body: () -> T) -> T {
+    let timer = DispatchSource.makeTimerSource(queue: .global())
+    timer.schedule(deadline: .now() + .milliseconds(20), repeating: .milliseconds(20))
+    timer.setEventHandler {
+      if Interrupt.count != count && !Interrupt.isRequested { Interrupt.request() }
+    }
+    timer.resume()
+    defer { timer.cancel() }
+    return body()
   }
 }
