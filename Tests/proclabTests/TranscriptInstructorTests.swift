@@ -40,6 +40,35 @@ final class TranscriptInstructorTests: XCTestCase {
     XCTAssertTrue(wrong.stdout.contains("says this command fails, but it succeeded"), wrong.stdout)
   }
 
+  func testAMismatchReportsOneRootCauseNotACascade() {
+    let path = write(
+      "cascade.txt",
+      """
+      proclab> spawn 1 --hold 5
+      ...
+        {{A:pid}}   {{:pid}}     {{:duration}}  X not this state
+      ...
+      proclab> kill {{A}} STOP
+      {{A}} stopped by SIGSTOP — ps shows state T
+      proclab> kill {{A}}
+      ...
+
+      """)
+    let run = ProcLabBinary.run(["check", "--format", "json", path])
+    XCTAssertEqual(run.status, 1, run.stdout)
+    guard let doc = JSON.parse(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
+      case .array(let files)? = doc["files"], case .array(let commands)? = files.first?["commands"]
+    else { return XCTFail(run.stdout) }
+    XCTAssertEqual(commands.map { $0["status"]?.stringValue ?? "" }, ["failed", "not run", "not run"])
+    let report = files.first?["report"]?.stringValue ?? ""
+    XCTAssertTrue(
+      report.contains(
+        "(2 later commands on lines 5, 7 not checked: they need values the command on line 1 did not capture)"
+      ),
+      report)
+    XCTAssertFalse(report.contains("refers to a value that was never captured"), report)
+  }
+
   func testEmptyTranscriptsAndReadmesAreNotPasses() throws {
     let empty = write("empty.txt", "# Only narration, no command.\n")
     let run = ProcLabBinary.run(["check", empty])

@@ -20,10 +20,12 @@ final class LineMatcher {
   private var textFloor: [Int: Int] = [:]
   private var best: Problem?
 
+  /// A state whose outcome depends on values captured earlier in the line: those values are
+  /// pieces of the line, so their columns (start, end) stand for them, cheap to hash.
   struct Key: Hashable {
     var k: Int
     var i: Int
-    var values: [String]
+    var spans: [Int]
   }
 
   /// Why the match stopped at a column; turned into words only for the furthest one.
@@ -48,6 +50,8 @@ final class LineMatcher {
     var k: Int
     var i: Int
     var captures: Captures
+    /// Where each capturing segment of this line matched (segment → start, end).
+    var spans: [Int: (Int, Int)]
     var ends: Candidates
     var next = 0
     var key: Key?
@@ -64,7 +68,7 @@ final class LineMatcher {
   /// The captures of the first way the line matches (in preference order), or nil.
   func run(_ captures: Captures) -> Captures? {
     var stack: [Frame] = []
-    if let done = enter(0, 0, captures, &stack) { return done }
+    if let done = enter(0, 0, captures, [:], &stack) { return done }
     while !stack.isEmpty {
       let f = stack.count - 1
       guard budget.spend() else { return nil }
@@ -78,6 +82,7 @@ final class LineMatcher {
       stack[f].next += 1
       let k = stack[f].k
       var next = stack[f].captures
+      var spans = stack[f].spans
       if case .placeholder(let p) = pattern.segments[k], let kind = p.kind {
         let text = String(s[start..<end])
         if let c = p.constraint {
@@ -86,9 +91,12 @@ final class LineMatcher {
             continue
           }
         }
-        if case .capture(let name) = p.role { next.set(name, text, kind: kind) }
+        if case .capture(let name) = p.role {
+          next.set(name, text, kind: kind)
+          if pattern.captureIsLive[k] { spans[k] = (start, end) }
+        }
       }
-      if let done = enter(k + 1, end, next, &stack) { return done }
+      if let done = enter(k + 1, end, next, spans, &stack) { return done }
     }
     return nil
   }
@@ -100,20 +108,23 @@ final class LineMatcher {
 
   /// Starts segment k at column i: the captures when the whole line matched, else nil
   /// (a frame was pushed, or the state is known to fail).
-  private func enter(_ k: Int, _ i: Int, _ captures: Captures, _ stack: inout [Frame]) -> Captures? {
+  private func enter(
+    _ k: Int, _ i: Int, _ captures: Captures, _ spans: [Int: (Int, Int)], _ stack: inout [Frame]
+  ) -> Captures? {
     let segments = pattern.segments
     if k == segments.count {
       if i == s.count { return captures }
       note(i, .lineGoesOn)
       return nil
     }
-    let liveNames = pattern.live[k]
+    let liveSegments = pattern.liveSegments[k]
     let plainKey = k &* (s.count + 1) &+ i
     var key: Key?
-    if liveNames.isEmpty {
+    if liveSegments.isEmpty {
       if failedPlain.contains(plainKey) { return nil }
     } else {
-      let keyed = Key(k: k, i: i, values: liveNames.map { captures[$0] ?? "" })
+      let keyed = Key(
+        k: k, i: i, spans: liveSegments.flatMap { j in spans[j].map { [$0.0, $0.1] } ?? [-1, -1] })
       if failedKeyed.contains(keyed) { return nil }
       key = keyed
     }
@@ -130,7 +141,8 @@ final class LineMatcher {
     }
     stack.append(
       Frame(
-        k: k, i: i, captures: captures, ends: ends, key: key, plainKey: plainKey, floorable: floorable))
+        k: k, i: i, captures: captures, spans: spans, ends: ends, key: key, plainKey: plainKey,
+        floorable: floorable))
     return nil
   }
 

@@ -13,6 +13,11 @@ struct LinePattern: Sendable, Equatable {
   /// For each segment, the names captured earlier in this line that it or a later segment
   /// refers to: the only captures a failed state's outcome depends on (see `LineMatcher`).
   private(set) var live: [[String]] = []
+  /// For each segment, the capturing segments before it whose value a segment at or after it
+  /// refers to (the last capture of each such name): their columns key a failed state.
+  private(set) var liveSegments: [[Int]] = []
+  /// Whether a capturing segment's value is referred to later in the line.
+  private(set) var captureIsLive: [Bool] = []
   /// The line as written (trailing spaces trimmed).
   var source: String
   var line: Int
@@ -98,29 +103,45 @@ struct LinePattern: Sendable, Equatable {
     }
     flush()
     self.segments = segments
-    self.live = LinePattern.liveNames(segments)
+    guard let live = LinePattern.liveCaptures(segments) else {
+      throw TranscriptError(
+        file: file, line: line, column: column,
+        message:
+          "this line refers back to more than \(LinePattern.maxLiveCaptures) values captured on the same line; split it or use {{:KIND}}"
+      )
+    }
+    (self.live, self.liveSegments, self.captureIsLive) = live
   }
 
-  /// Names captured before segment k and referred to at k or later, per k.
-  static func liveNames(_ segments: [Segment]) -> [[String]] {
-    var referredFrom = Array(repeating: Set<String>(), count: segments.count + 1)
-    for k in stride(from: segments.count - 1, through: 0, by: -1) {
-      referredFrom[k] = referredFrom[k + 1]
-      if case .placeholder(let p) = segments[k], case .reference(let name) = p.role {
-        referredFrom[k].insert(name)
-      }
+  /// A line may hold any number of placeholders, but at most this many values captured on it
+  /// that it refers to again later on it (each is part of every failed state's key).
+  static let maxLiveCaptures = 64
+
+  /// One sweep over the segments: for each segment, the names captured before it on this line
+  /// that it or a later segment refers to, and where they were captured. Nil when too many.
+  static func liveCaptures(_ segments: [Segment]) -> ([[String]], [[Int]], [Bool])? {
+    var lastReference: [String: Int] = [:]
+    for (k, segment) in segments.enumerated() {
+      if case .placeholder(let p) = segment, case .reference(let name) = p.role { lastReference[name] = k }
     }
-    var captured: [String] = []
-    var live: [[String]] = []
+    var open: [String: Int] = [:]
+    var names: [[String]] = []
+    var slots: [[Int]] = []
+    var isLive = Array(repeating: false, count: segments.count)
     for k in 0...segments.count {
-      live.append(captured.filter { referredFrom[k].contains($0) })
+      if !open.isEmpty { open = open.filter { (lastReference[$0.key] ?? -1) >= k } }
+      if open.count > maxLiveCaptures { return nil }
+      let sorted = open.keys.sorted()
+      names.append(sorted)
+      slots.append(sorted.map { open[$0]! })
       if k < segments.count, case .placeholder(let p) = segments[k], case .capture(let name) = p.role,
-        !captured.contains(name)
+        (lastReference[name] ?? -1) > k
       {
-        captured.append(name)
+        open[name] = k
+        isLive[k] = true
       }
     }
-    return live
+    return (names, slots, isLive)
   }
 
   static func trimTrailing(_ s: String) -> String {
