@@ -22,6 +22,8 @@ public final class Recorder {
   private var lastHistoryEntry: String?
   /// History entries typed before the recording started (they are not in a replay's history).
   private(set) var historyBeforeStart = 0
+  /// The session's settings when the line being recorded ran (trace on or off).
+  private var settingsAtRecord = Settings()
   /// History entries the cast has seen (its narration markers).
   private var castSeen = 0
   /// The outcomes of the line being recorded: a typed line may hold several commands (`spawn 2; ps`).
@@ -67,6 +69,7 @@ public final class Recorder {
 
   /// Records one outcome as it was shown (settings of the session: explanations, trace).
   public func record(_ outcome: Outcome, session: Session) {
+    settingsAtRecord = session.settings
     let shown = Recorder.rendered(outcome, settings: session.settings)
     Style.enabled = session.settings.color
     let typed = session.history.last
@@ -106,6 +109,13 @@ public final class Recorder {
     return shown
   }
 
+  /// How many of an outcome's shown lines are its trace (`set trace on`): the calls a command
+  /// makes vary with timing (a poll that returned early, a retried read), so a recording writes `...`.
+  static func traceLineCount(_ outcome: Outcome, settings: Settings) -> Int {
+    guard settings.trace && !outcome.trace.isEmpty else { return 0 }
+    return Render.trace(outcome.trace, color: false).split(separator: "\n").count
+  }
+
   /// Writes the line being recorded as a step (also when `record stop` or `quit` cut it short).
   func flush() {
     guard let g = group else { return }
@@ -113,8 +123,10 @@ public final class Recorder {
     let command = g.complete ? g.line : g.outcomes.map(\.input).joined(separator: "; ")
     var lines: [GeneralizedLine] = []
     for (outcome, shown) in zip(g.outcomes, g.rendered) {
+      let trace = Recorder.traceLineCount(outcome, settings: settingsAtRecord)
       lines += OutputGeneralizer(names: names, historyBeforeStart: historyBeforeStart).generalize(
-        outcome, shown: shown)
+        outcome, shown: Array(shown.dropLast(trace)))
+      if trace > 0 { lines.append(GeneralizedLine(text: ExpectedOutput.skipMarker, block: nil)) }
     }
     appendStep(command: command, lines: lines)
   }
