@@ -22,7 +22,7 @@ let fuzzTranscript: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { dat
     // running out of it is a reported answer, not a hang): hostile shapes must answer within it.
     for actual in [lines, Array(lines.dropFirst()), step.expected.lines] {
       if case .matched(let next, _) = step.expected.match(
-        actual, captures: captures, budget: MatchBudget(steps: 200_000))
+        actual, captures: captures, budget: MatchBudget(steps: 20_000))
       {
         captures = next
       }

@@ -206,17 +206,19 @@ public struct TranscriptFileChecker: FileChecker {
         break
       }
       let result = player.run(step: index)
-      let shown = result.command ?? step.command.text
+      // The command as written names it (stable across runs, for CI history); the report shows what ran.
+      let written = step.command.text
+      let shown = result.command ?? written
       guard let mismatch = result.mismatch else {
         commands.append(
-          CommandResult(line: step.line, command: shown, status: .passed, seconds: result.seconds))
+          CommandResult(line: step.line, command: written, status: .passed, seconds: result.seconds))
         continue
       }
       if let cause = result.dependsOnFailedStep {
         consequences.append((step.line, cause))
         commands.append(
           CommandResult(
-            line: step.line, command: shown, status: .notRun,
+            line: step.line, command: written, status: .notRun,
             report: "not checked: it needs values the command on line \(cause) did not capture",
             seconds: result.seconds))
         continue
@@ -230,7 +232,7 @@ public struct TranscriptFileChecker: FileChecker {
           player.adopt(captures)
           commands.append(
             CommandResult(
-              line: step.line, command: shown, status: .passed, seconds: result.seconds, updated: true))
+              line: step.line, command: written, status: .passed, seconds: result.seconds, updated: true))
         } else {
           let report =
             "\(file):\(step.line):1: output of 'proclab> \(Printable.line(shown))' could not be updated completely\n"
@@ -238,7 +240,7 @@ public struct TranscriptFileChecker: FileChecker {
           reports.append(report)
           commands.append(
             CommandResult(
-              line: step.line, command: shown, status: .failed, report: report, seconds: result.seconds))
+              line: step.line, command: written, status: .failed, report: report, seconds: result.seconds))
         }
         continue
       }
@@ -248,7 +250,7 @@ public struct TranscriptFileChecker: FileChecker {
       reports.append(report)
       commands.append(
         CommandResult(
-          line: step.line, command: shown, status: .failed, report: report, seconds: result.seconds))
+          line: step.line, command: written, status: .failed, report: report, seconds: result.seconds))
     }
     if !consequences.isEmpty {
       let byCause = Dictionary(grouping: consequences, by: \.cause).sorted { $0.key < $1.key }

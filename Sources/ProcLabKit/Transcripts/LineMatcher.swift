@@ -83,7 +83,11 @@ final class LineMatcher {
       let k = stack[f].k
       var next = stack[f].captures
       var spans = stack[f].spans
-      if case .placeholder(let p) = pattern.segments[k], let kind = p.kind {
+      if case .placeholder(let p) = pattern.segments[k], let kind = p.kind,
+        p.constraint != nil || p.name != nil
+      {
+        // (Only a bound or a capture needs the value as text: an anonymous {{:text}} tries
+        // every end of a long line, and copying each would make it quadratic.)
         let text = String(s[start..<end])
         if let c = p.constraint {
           guard let x = ValueScanner.numericValue(text, kind: kind), c.accepts(x) else {

@@ -72,14 +72,15 @@ struct OutputGeneralizer {
     func free(_ j: Int, _ r: Range<Int>) -> Bool {
       !claims[j].contains { $0.start < r.upperBound && r.lowerBound < $0.end }
     }
-    // Three passes. Text values first (a list, a sentence: the values inside them are not
-    // claimed separately); then PIDs, TIDs and addresses, every occurrence; then the other
-    // values, each claiming one occurrence in the order they were noted, after the previous
-    // one's: a table's notes are made row by row, left to right, as its values appear.
-    let variables = outcome.variables
-    let texts = variables.filter { $0.kind == .text }
-    let named = variables.filter { RecordedNames.namedKinds.contains($0.kind) }
-    let rest = variables.filter { $0.kind != .text && !RecordedNames.namedKinds.contains($0.kind) }
+    // One pass in the order the values were noted: each claims its next occurrence after the
+    // previous claim (a line's values are noted left to right as its text is built, a table's
+    // row by row), from the line it was noted for; a text (a list, a phrase) covers the values
+    // inside it. Then PIDs, TIDs and addresses claim every free occurrence of themselves (a
+    // value noted both as a PID and as a TID, the main thread's, is named as the PID).
+    let variables = outcome.variables.filter { !RecordedNames.namedKinds.contains($0.kind) }
+    let named = outcome.variables.filter { RecordedNames.namedKinds.contains($0.kind) }.enumerated().sorted {
+      ($0.element.kind == .pid ? 0 : 1, $0.offset) < ($1.element.kind == .pid ? 0 : 1, $1.offset)
+    }.map(\.element)
     var cursor = (line: 0, column: 0)
     func claimOne(_ v: Variable) {
       let value = Array(v.text)
@@ -107,7 +108,7 @@ struct OutputGeneralizer {
         }
       }
     }
-    for v in texts { claimOne(v) }
+    for v in variables { claimOne(v) }
     for v in named {
       let value = Array(v.text)
       for j in chars.indices where !isExplanation[j] {
@@ -117,8 +118,6 @@ struct OutputGeneralizer {
         }
       }
     }
-    cursor = (0, 0)
-    for v in rest { claimOne(v) }
     // PIDs and TIDs named earlier (or in this output), wherever they appear unnoted.
     var known = names.processValues
     for v in outcome.variables where v.kind == .pid || v.kind == .tid { known[v.text] = v.kind }
@@ -152,7 +151,8 @@ struct OutputGeneralizer {
       out += Recorder.escape(String(literal))
       literal = []
     }
-    for c in claims.sorted(by: { $0.start < $1.start }) {
+    // A value right after a literal `{` stays literal: `{{{:int}}` would read as a broken placeholder.
+    for c in claims.sorted(by: { $0.start < $1.start }) where c.start == 0 || line[c.start - 1] != "{" {
       literal += line[at..<c.start]
       flushLiteral()
       if c.named {
@@ -164,7 +164,14 @@ struct OutputGeneralizer {
       } else if let choices = c.choices {
         out += "{{:\(c.kind.rawValue) \(choices.joined(separator: "|"))}}"
       } else {
-        out += "{{:\(c.kind.rawValue)}}"
+        // A value noted as a number with a unit of its own (`1.0×`): the number is the placeholder,
+        // the rest stays literal; a value that is not of its kind at all becomes text.
+        let (kind, length) = OutputGeneralizer.fit(Array(c.value), c.kind)
+        out += "{{:\(kind.rawValue)}}"
+        if length < c.end - c.start {
+          at = c.start + length
+          continue
+        }
       }
       at = c.end
     }
@@ -173,6 +180,19 @@ struct OutputGeneralizer {
     var text = OutputGeneralizer.generalizeUnnoted(OutputGeneralizer.drawnAsWords(out))
     if OutputGeneralizer.markup.contains(where: { text.hasPrefix($0) }) { text = "\\" + text }
     return text
+  }
+
+  /// The kind a noted value is written as, and how much of it the placeholder covers.
+  static func fit(_ value: [Character], _ kind: Variable.Kind) -> (Variable.Kind, Int) {
+    let ends = ValueScanner.candidates(kind, in: value, from: 0)
+    if ends.count > 0 {
+      var longest = 0
+      for k in 0..<ends.count { longest = max(longest, ends[k]) }
+      if longest == value.count { return (kind, value.count) }
+      if longest > 0 && !value[longest...].contains(where: { $0.isNumber }) { return (kind, longest) }
+    }
+    if kind == .word || kind == .text { return (kind, value.count) }
+    return (value.contains(where: \.isWhitespace) ? .text : .word, value.count)
   }
 
   static let markup = ["...", "~~~", "#", "proclab>", ExpectedOutput.failureMarker]
@@ -235,7 +255,8 @@ struct OutputGeneralizer {
     line.split(separator: " ", omittingEmptySubsequences: false).map { token -> String in
       let glyphs = token.filter { chartGlyphs.contains($0) }.count
       let drawn = token.allSatisfy { chartGlyphs.contains($0) || ($0.isASCII && $0.isNumber) }
-      return drawn && (glyphs > 0 || token.count >= 16) && token.count >= 2 ? "{{:word}}" : String(token)
+      // (A bar may be one glyph long, `▏`, and longer in another run; a legend's `█ inside` loosens harmlessly.)
+      return drawn && (glyphs > 0 || token.count >= 16) && !token.isEmpty ? "{{:word}}" : String(token)
     }.joined(separator: " ")
   }
 
