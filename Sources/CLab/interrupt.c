@@ -31,8 +31,13 @@ void clab_install_termination_handler(void) {
   sigaction(SIGHUP, &sa, NULL);
 }
 
+/* While sticky (a replay), a Ctrl-C stays raised until the replay ends: a command clears the
+   flag as it starts, and a Ctrl-C pressed just before must still stop it. */
+static volatile sig_atomic_t interrupt_sticky = 0;
+
 int clab_interrupt_requested(void) { return interrupt_flag != 0; }
-void clab_clear_interrupt(void) { interrupt_flag = 0; }
+void clab_clear_interrupt(void) { if (!interrupt_sticky) interrupt_flag = 0; }
+void clab_set_interrupt_sticky(int on) { interrupt_sticky = on; }
 int clab_termination_requested(void) { return termination_flag; }
 void clab_request_interrupt(void) { interrupt_flag = 1; }
 int clab_interrupt_count(void) { return interrupt_count; }

@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 import ProcLabKit
 
@@ -58,7 +57,14 @@ final class Replayer {
   }
 
   func run() -> Int32 {
-    defer { keys.restore() }
+    // A command clears the Ctrl-C flag as it starts; in a replay a Ctrl-C pressed just before a
+    // command (the machine busy) must still stop it: the flag stays raised until the replay ends.
+    Interrupt.setSticky(true)
+    defer {
+      Interrupt.setSticky(false)
+      Interrupt.clear()
+      keys.restore()
+    }
     var status: Int32 = 0
     do {
       try setUp()
@@ -154,9 +160,7 @@ final class Replayer {
     out(Style.bold(session.prompt))
     try type(Printable.line(command))
     out("\n")
-    let result = InterruptKeeper.whileRunning(since: interruptsAtStart) {
-      player.run(step: index, echo: { self.out($0 + "\n") })
-    }
+    let result = player.run(step: index, echo: { self.out($0 + "\n") })
     lastRun = index
     if check, let m = result.mismatch {
       mismatches.append(
@@ -165,7 +169,6 @@ final class Replayer {
     }
     // Ctrl-C during the command (wait all, race) stops the command, and the replay with it.
     try checkStop()
-    if keys.isTerminal { keys.discardTypedAhead() }
   }
 
   /// Types a command a character at a time, about 12 a second at speed 1, a little uneven like a person.
@@ -271,22 +274,5 @@ final class Replayer {
 
   private func clearPrompt() {
     if keys.isTerminal && isatty(1) != 0 { out("\r\u{1B}[2K") }
-  }
-}
-
-/// A command clears the Ctrl-C flag when it starts (the shell's rule: a Ctrl-C at the prompt
-/// is not meant for the next command). In a replay, a Ctrl-C pressed just before a command
-/// starts must still end it: while the command runs, the flag is raised again whenever a
-/// Ctrl-C has come since the replay began.
-enum InterruptKeeper {
-  static func whileRunning<T>(since count: Int, _ body: () -> T) -> T {
-    let timer = DispatchSource.makeTimerSource(queue: .global())
-    timer.schedule(deadline: .now() + .milliseconds(20), repeating: .milliseconds(20))
-    timer.setEventHandler {
-      if Interrupt.count != count && !Interrupt.isRequested { Interrupt.request() }
-    }
-    timer.resume()
-    defer { timer.cancel() }
-    return body()
   }
 }

@@ -96,8 +96,10 @@ final class TranscriptTerminalTests: XCTestCase {
     let t = try TerminalSession(arguments: ["replay", path, "--speed", "0", "--pause-after"])
     XCTAssertTrue(t.waitFor("[Enter or space goes on · q quits]"), t.screen)
     XCTAssertFalse(t.screen.contains("proclab> help spawn"), t.screen)
+    let mark = t.mark
     t.type("\r")
-    XCTAssertTrue(t.waitFor("proclab> help spawn"), t.screen)
+    XCTAssertTrue(t.waitFor("proclab> help spawn", after: mark), t.screen)
+    XCTAssertTrue(t.waitFor("[Enter or space goes on", after: mark), t.screen)
     t.type("q")
     XCTAssertEqual(t.waitForExit(), .exited(0), t.screen)
   }

@@ -71,17 +71,6 @@ public final class KeyboardInput {
     }
   }
 
-  /// Throws away keys typed ahead (a classroom's stray presses during a long command).
-  public func discardTypedAhead() {
-    while Descriptors.readable([fd], timeout: .zero).contains(fd),
-      let bytes = Descriptors.readSome(fd, max: 256),
-      !bytes.isEmpty
-    {
-      _ = bytes
-    }
-    pending = []
-  }
-
   private func takePending() -> Key? {
     guard let first = pending.first else { return nil }
     if first == 10 || first == 13 {

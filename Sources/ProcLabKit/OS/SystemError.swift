@@ -62,4 +62,6 @@ public enum Interrupt {
   public static var terminationSignal: Int32 { CLab.clab_termination_requested() }
   /// How many Ctrl-C presses arrived so far (never cleared: commands clear the flag).
   public static var count: Int { Int(CLab.clab_interrupt_count()) }
+  /// While true, `clear()` leaves a raised flag raised (a replay: any Ctrl-C ends all of it).
+  public static func setSticky(_ on: Bool) { CLab.clab_set_interrupt_sticky(on ? 1 : 0) }
 }

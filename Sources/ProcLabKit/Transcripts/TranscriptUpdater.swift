@@ -158,6 +158,8 @@ enum TranscriptUpdater {
           }
           problems.append("line \(p.line) left as written: \(why) (output: \(ExpectedOutput.cut(actual[j])))")
         } else {
+          // Left in its place: a `...` before it stays before it (and covers what follows too).
+          if pendingSkip && out.last != ExpectedOutput.skipMarker { out.append(ExpectedOutput.skipMarker) }
           out.append(written)
           problems.append(
             "line \(p.line) left as written: no output line has its shape any more, and it holds a \(p.hasConstraints ? "bound or choice" : "named capture") an update must not drop: \(ExpectedOutput.cut(p.source))"
