@@ -1,9 +1,52 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+// proclab runs on Linux only: it reads /proc and makes Linux system calls through glibc
+// (Sources/ProcLabKit/OS/LinuxOnly.swift stops a build anywhere else with one clear error).
+// So no `platforms:` list: SwiftPM's list only sets minimum versions of Apple systems.
+
+/// The static archives proclab names beyond what the compiler links by itself. `-lNAME` is
+/// `libNAME.a` in the toolchain's `usr/lib/swift_static/linux/`.
+///
+/// `-static-stdlib` links the Swift runtime from there, and every `import` leaves an autolink
+/// entry in the object file (`import Foundation` brings -lFoundation, -lFoundationEssentials,
+/// -lFoundationInternationalization, -lswiftDispatch, -ldispatch, -lBlocksRuntime). What
+/// Foundation itself uses through implementation-only imports leaves no such entry, and unlike a
+/// shared library (whose DT_NEEDED names its own dependencies) an archive records none: those
+/// four are named here.
+///
+/// If the toolchain lacks one (renamed or dropped by an update), proclab is linked dynamically
+/// instead of failing with "unable to find library", and Tests/ProcLabKitTests/StaticLinkingTests
+/// fails naming the missing file (it also checks the built proclab loads no Swift shared library).
+let foundationInternals = [
+  "CoreFoundation",  // swift-corelibs-foundation's C core (run loops, CFString, URL parsing)
+  "_FoundationICU",  // ICU and its data, behind locales, calendars and formatting
+  "_FoundationCShims",  // small C helpers of FoundationEssentials (system calls, platform facts)
+  "_FoundationCollections",  // the collection types swift-foundation uses inside
+]
+
+/// The static archives of the toolchain evaluating this manifest: its libPackageDescription.so is
+/// mapped into this process from `…/usr/lib/swift/pm/ManifestAPI/`, beside `…/usr/lib/swift_static`.
+let staticLibraryDirectory: String? = {
+  guard let maps = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() else { return nil }
+  for line in String(decoding: maps, as: UTF8.self).split(separator: "\n") {
+    guard let path = line.split(separator: " ").last, path.hasSuffix("/libPackageDescription.so"),
+      let pm = path.range(of: "/swift/pm/")
+    else { continue }
+    return path[..<pm.lowerBound] + "/swift_static/linux"
+  }
+  return nil
+}()
+
+/// Static unless the toolchain is known to lack one of the archives.
+let linkStatically =
+  staticLibraryDirectory.map { directory in
+    foundationInternals.allSatisfy { FileManager.default.fileExists(atPath: "\(directory)/lib\($0).a") }
+  } ?? true
 
 let package = Package(
   name: "proclab",
-  platforms: [.macOS(.v13)],
   products: [
     .executable(name: "proclab", targets: ["proclab"]),
     .library(name: "ProcLabKit", targets: ["ProcLabKit"]),
@@ -33,16 +76,16 @@ let package = Package(
         "proclab-forker",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      // The Swift runtime and Foundation linked into the binary: proclab starts in about half
-      // the time (no dynamic loading and relocating of libswiftCore, Foundation, ICU) and is a
-      // smaller parent for fork (see BENCHMARKS.md).
-      linkerSettings: [
-        .unsafeFlags([
-          "-static-stdlib", "-lFoundation", "-lFoundationInternationalization", "-lFoundationEssentials",
-          "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections",
-          "-lswiftSynchronization", "-lswiftDispatch", "-ldispatch", "-lBlocksRuntime",
-        ])
-      ]
+      // The Swift runtime and Foundation linked into the binary: proclab starts in about half the
+      // time (no dynamic loading and relocating of libswiftCore, Foundation, ICU) and is a smaller
+      // parent for fork (see BENCHMARKS.md).
+      //
+      // -use-ld=lld: the toolchain's own linker (swift.org Linux toolchains ship ld.lld). The
+      // default, gold, prints glibc's link-time warning for mktemp(3), which the static
+      // FoundationEssentials references for atomic writes (it then opens the name with
+      // O_CREAT|O_EXCL and retries, the safe use); lld does not print glibc's link warnings.
+      linkerSettings: linkStatically
+        ? [.unsafeFlags(["-use-ld=lld", "-static-stdlib"] + foundationInternals.map { "-l" + $0 })] : []
     ),
     // A small C process that times fork + _exit + waitpid with CLab's own function:
     // `cost`'s "fork of a small process" row (proclab runs it from beside its binary).

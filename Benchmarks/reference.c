@@ -1,127 +1,147 @@
-// The plain-C reference for proclab's `cost` and `switch`.
-//
-// An independent program (it shares no code with proclab): it measures the same
-// operations the same way, so that proclab's figures can be checked against
-// what a small C program sees on the same machine at the same time.
+// The plain-C reference for proclab's `cost` and `switch`: an independent
+// program in the manner of lmbench (lat_proc, lat_ctx). It shares no code and
+// no method with proclab: where proclab times every sample on its own and takes
+// the median, this times whole loops of many operations and divides, lmbench's
+// way, so the two figures agree only if both measure the same thing.
 //
 //   cc -O2 -o reference Benchmarks/reference.c -lpthread
-//   ./reference cost [ROUNDS]          rounds of thread / fork / spawn / exec (default 300)
-//   ./reference switch [ROUND_TRIPS]   ping-pong threads / processes / no switch (default 20000)
-//   REFERENCE_BALLAST="MAPPINGS KIB" ./reference cost …
-//                                      the same, from a parent made as big as another process
-//                                      (a control for fork: see ballast() below)
+//   ./reference cost                 thread, fork, spawn, exec
+//   ./reference switch               threads, processes, pipe_only (lat_ctx with 2 tasks)
+//   ./reference fork-size BYTES...   fork and spawn from a parent with BYTES of
+//                                    private memory touched (4 KiB pages)
+//   REFERENCE_BALLAST="MAPPINGS KIB" ./reference cost
+//                                    the same from a parent made as big as another
+//                                    process (the control for proclab's fork_shell)
+//   REFERENCE_QUICK=1 ./reference …  tries of 0.5 ms instead of 5 (for tests)
 //
-// Output, one line per row (nanoseconds):
-//   cost thread median=21300 p10=18000 p90=30100 min=17000 samples=300
-//   switch threads median=2590 p10=… p90=… min=… samples=100 switches=10136 round_trips=5050
-//   pinned cpu=1            (or: pinned no errno=EPERM)
+// Output, one line per row (nanoseconds per operation):
+//   cost thread median=12100 min=11800 tries=11 per_try=1650
+//   switch processes median=1450 alone=650 min=1400 tries=11 per_try=20000
+//   (switch rows per switch: half a round trip; pipe_only per write and read)
 //
-// Method (the same as proclab's):
-// - cost: one warm-up round, then ROUNDS rounds; each round times one of every
-//   row, starting one row further each round (round-robin). A sample is
-//   CLOCK_MONOTONIC from just before the creation to just after pthread_join or
-//   waitpid returned. spawn runs a static ELF program of three instructions
-//   (exit_group(0)) from a memfd; exec runs /bin/true; both with posix_spawn,
-//   no attributes, the caller's environment.
-// - switch: the caller is pinned to the CPU it runs on (partners inherit the
-//   pin and pin themselves too); partners are a thread and a forked child
-//   answering each byte on one pipe with a byte on another. Batches of
-//   max(1, min(1000, N/100)) round trips, one warm-up batch per pair, then
-//   N/batch batches round-robin; a sample is batch time / (2 × batch).
-//   "pipe_only" does the same two writes and two reads in one thread.
-// - median of an even count = mean of the middle two; percentile p = sorted
-//   sample at index round(p × (n − 1)).
+// Method (lmbench's BENCH): run the operation for about 20 ms (warm-up, also to learn
+// its cost: the median of those operations), then TRIES=11 timed loops of N operations
+// each, N chosen so a loop lasts about 5 ms; one try's figure = loop time / N; report the
+// median and the minimum of the tries. Each operation is timed in its own loop.
+// - thread: pthread_create(empty routine) + pthread_join
+// - fork: fork, the child _exit(0)s, waitpid
+// - spawn: posix_spawn of a static ELF of three instructions (exit_group(0)) held in
+//   a memfd, + waitpid; exec: posix_spawn of /bin/true + waitpid
+// - switch: two tasks pinned to one CPU pass a byte over two pipes; a round trip is
+//   two switches. As lat_ctx, the overhead (the same write and read in one task) is
+//   measured the same way and subtracted: alone = round trip / 2 - overhead.
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
-static int64_t clock_ns(void) {
+#define TRIES 11
+
+static double seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what, int err) {
-  fprintf(stderr, "reference: %s: %s\n", what, strerror(err));
+static void die(const char *what) {
+  perror(what);
   exit(1);
 }
 
-static void reap(pid_t pid, struct rusage *usage) {
-  int status;
-  for (;;) {
-    pid_t r = wait4(pid, &status, 0, usage);
-    if (r == pid) return;
-    if (r < 0 && errno != EINTR) die("wait4", errno);
-  }
-}
-
-// ---- statistics ----
-
-static int by_value(const void *a, const void *b) {
+static int compare(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
-static void summary(const char *prefix, const char *row, double *v, int n, const char *extra) {
-  qsort(v, (size_t)n, sizeof *v, by_value);
-  double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  double p10 = v[(int)lround(0.1 * (n - 1))];
-  double p90 = v[(int)lround(0.9 * (n - 1))];
-  printf("%s %s median=%.1f p10=%.1f p90=%.1f min=%.1f samples=%d%s\n", prefix, row, median, p10, p90, v[0], n,
-         extra ? extra : "");
+typedef void (*operation)(void *);
+
+/// Seconds of warm-up and of one try: 20 ms and 5 ms, or a tenth with REFERENCE_QUICK.
+static double warmup_s = 0.02, try_s = 0.005;
+
+/// How many operations make one try: the warm-up runs the operation for warmup_s, timing
+/// each one, and their median (robust to a busy machine) sets the count for try_s.
+static long calibrate(operation op, void *arg) {
+  static double each[100000];
+  long n = 0;
+  double start = seconds();
+  while (n < 100000 && seconds() - start < warmup_s) {
+    double s = seconds();
+    op(arg);
+    each[n++] = seconds() - s;
+  }
+  qsort(each, (size_t)n, sizeof each[0], compare);
+  return (long)(try_s / each[n / 2]) + 1;
 }
 
-// ---- cost ----
+/// lmbench's BENCH: warm up, then TRIES loops of n operations; ns per operation.
+static void bench(const char *group, const char *row, operation op, void *arg, double overhead_ns) {
+  long per_try = calibrate(op, arg);
+  double ns[TRIES];
+  for (int i = 0; i < TRIES; i++) {
+    double s = seconds();
+    for (long k = 0; k < per_try; k++) op(arg);
+    ns[i] = (seconds() - s) * 1e9 / per_try;
+  }
+  qsort(ns, TRIES, sizeof ns[0], compare);
+  // A switch row's operation is a round trip, two switches: it reports per switch.
+  double per = overhead_ns >= 0 ? 2 : 1;
+  printf("%s %s median=%.0f", group, row, ns[TRIES / 2] / per);
+  if (overhead_ns >= 0) printf(" alone=%.0f", ns[TRIES / 2] / per - overhead_ns);
+  printf(" min=%.0f tries=%d per_try=%ld\n", ns[0] / per, TRIES, per_try);
+  fflush(stdout);
+}
+
+// ---- creating ----
 
 static void *nothing(void *arg) { return arg; }
 
-static int64_t time_thread(void) {
+static void do_thread(void *arg) {
+  (void)arg;
   pthread_t t;
-  int64_t t0 = clock_ns();
-  int rc = pthread_create(&t, NULL, nothing, NULL);
-  if (rc) die("pthread_create", rc);
+  if (pthread_create(&t, NULL, nothing, NULL) != 0) die("pthread_create");
   pthread_join(t, NULL);
-  return clock_ns() - t0;
 }
 
-static int64_t time_fork(void) {
-  int64_t t0 = clock_ns();
+static void do_fork(void *arg) {
+  (void)arg;
   pid_t pid = fork();
-  if (pid < 0) die("fork", errno);
+  if (pid < 0) die("fork");
   if (pid == 0) _exit(0);
-  reap(pid, NULL);
-  return clock_ns() - t0;
+  while (waitpid(pid, NULL, 0) < 0)
+    if (errno != EINTR) die("waitpid");
 }
 
-static int64_t time_spawn(const char *path) {
-  char *argv[] = {(char *)path, NULL};
+static void do_spawn(void *arg) {
+  char *path = arg;
+  char *argv[] = {path, NULL};
   pid_t pid;
-  int64_t t0 = clock_ns();
-  int rc = posix_spawn(&pid, path, NULL, NULL, argv, environ);
-  if (rc) die(path, rc);
-  reap(pid, NULL);
-  return clock_ns() - t0;
+  if (posix_spawn(&pid, path, NULL, NULL, argv, environ) != 0) die("posix_spawn");
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) die("waitpid");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "reference: %s did not exit 0\n", path);
+    exit(1);
+  }
 }
 
-// A static ELF executable whose code is exit_group(0), in a memfd.
-static int make_tiny_program(char *path, size_t cap) {
+/// A static ELF whose three instructions call exit_group(0), in a memfd; its /proc path.
+static char *tiny_program(void) {
 #if defined(__x86_64__)
   static const unsigned char code[] = {0xb8, 0xe7, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05};
   const int machine = EM_X86_64;
@@ -129,300 +149,207 @@ static int make_tiny_program(char *path, size_t cap) {
   static const unsigned char code[] = {0, 0, 0x80, 0xd2, 0xc8, 0x0b, 0x80, 0xd2, 1, 0, 0, 0xd4};
   const int machine = EM_AARCH64;
 #else
-  (void)path; (void)cap;
-  return -1;
+  return NULL;
 #endif
-#if defined(__x86_64__) || defined(__aarch64__)
-  struct {
+  struct tiny {
     Elf64_Ehdr e;
     Elf64_Phdr p;
     unsigned char code[sizeof code];
-  } __attribute__((packed)) img;
-  memset(&img, 0, sizeof img);
-  memcpy(img.e.e_ident, ELFMAG, SELFMAG);
-  img.e.e_ident[EI_CLASS] = ELFCLASS64;
-  img.e.e_ident[EI_DATA] = ELFDATA2LSB;
-  img.e.e_ident[EI_VERSION] = EV_CURRENT;
-  img.e.e_type = ET_EXEC;
-  img.e.e_machine = machine;
-  img.e.e_version = EV_CURRENT;
-  img.e.e_entry = 0x400000 + sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr);
-  img.e.e_phoff = sizeof img.e;
-  img.e.e_ehsize = sizeof img.e;
-  img.e.e_phentsize = sizeof img.p;
-  img.e.e_phnum = 1;
-  img.p.p_type = PT_LOAD;
-  img.p.p_flags = PF_R | PF_X;
-  img.p.p_vaddr = img.p.p_paddr = 0x400000;
-  img.p.p_filesz = img.p.p_memsz = sizeof img;
-  img.p.p_align = 0x1000;
-  memcpy(img.code, code, sizeof code);
-  int fd = memfd_create("reference-tiny", MFD_CLOEXEC | 0x10U);
-  if (fd < 0) fd = memfd_create("reference-tiny", MFD_CLOEXEC);
-  if (fd < 0 || write(fd, &img, sizeof img) != (ssize_t)sizeof img) return -1;
-  char rw[64];
-  snprintf(rw, sizeof rw, "/proc/self/fd/%d", fd);
-  int ro = open(rw, O_RDONLY | O_CLOEXEC); // no writer left, or execve says ETXTBSY
+  } __attribute__((packed)) image;
+  memset(&image, 0, sizeof image);
+  memcpy(image.e.e_ident, ELFMAG, SELFMAG);
+  image.e.e_ident[EI_CLASS] = ELFCLASS64;
+  image.e.e_ident[EI_DATA] = ELFDATA2LSB;
+  image.e.e_ident[EI_VERSION] = EV_CURRENT;
+  image.e.e_type = ET_EXEC;
+  image.e.e_machine = machine;
+  image.e.e_version = EV_CURRENT;
+  image.e.e_entry = 0x400000 + offsetof(struct tiny, code);
+  image.e.e_phoff = sizeof image.e;
+  image.e.e_ehsize = sizeof image.e;
+  image.e.e_phentsize = sizeof image.p;
+  image.e.e_phnum = 1;
+  image.p.p_type = PT_LOAD;
+  image.p.p_flags = PF_R | PF_X;
+  image.p.p_vaddr = image.p.p_paddr = 0x400000;
+  image.p.p_filesz = image.p.p_memsz = sizeof image;
+  image.p.p_align = 0x1000;
+  memcpy(image.code, code, sizeof code);
+  int fd = memfd_create("reference-tiny", MFD_CLOEXEC);
+  if (fd < 0 || write(fd, &image, sizeof image) != (ssize_t)sizeof image) die("memfd");
+  static char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  int ro = open(path, O_RDONLY | O_CLOEXEC);  // execve refuses a file open for writing
+  if (ro < 0) die("open");
   close(fd);
-  if (ro < 0) return -1;
-  snprintf(path, cap, "/proc/self/fd/%d", ro);
-  return ro;
-#endif
+  snprintf(path, sizeof path, "/proc/self/fd/%d", ro);
+  return path;
 }
 
-static void run_cost(int rounds) {
-  char tiny[64];
-  int tiny_fd = make_tiny_program(tiny, sizeof tiny);
-  const char *names[4];
-  int kinds[4], n = 0;
-  names[n] = "thread", kinds[n++] = 0;
-  names[n] = "fork", kinds[n++] = 1;
-  if (tiny_fd >= 0) names[n] = "spawn", kinds[n++] = 2;
-  const char *truth = access("/bin/true", X_OK) == 0 ? "/bin/true" : "/usr/bin/true";
-  names[n] = "exec", kinds[n++] = 3;
-
-  double *samples[4];
-  for (int k = 0; k < n; k++) samples[k] = malloc(sizeof(double) * (size_t)rounds);
-  for (int round = -1; round < rounds; round++) { // round -1 is the warm-up
-    for (int j = 0; j < n; j++) {
-      int k = round < 0 ? j : (round + j) % n;
-      int64_t ns;
-      switch (kinds[k]) {
-      case 0: ns = time_thread(); break;
-      case 1: ns = time_fork(); break;
-      case 2: ns = time_spawn(tiny); break;
-      default: ns = time_spawn(truth); break;
-      }
-      if (round >= 0) samples[k][round] = (double)ns;
-    }
-  }
-  for (int k = 0; k < n; k++) {
-    summary("cost", names[k], samples[k], rounds, NULL);
-    free(samples[k]);
-  }
-  if (tiny_fd >= 0) close(tiny_fd);
+static void run_cost(void) {
+  bench("cost", "thread", do_thread, NULL, -1);
+  bench("cost", "fork", do_fork, NULL, -1);
+  char *tiny = tiny_program();
+  if (tiny) bench("cost", "spawn", do_spawn, tiny, -1);
+  if (access("/bin/true", X_OK) == 0) bench("cost", "exec", do_spawn, "/bin/true", -1);
 }
 
-// ---- switch ----
+// ---- switching (lat_ctx with two tasks) ----
 
-struct pair {
-  int kind; // 0 none, 1 threads, 2 processes
-  int cpu;
+typedef struct {
   int to[2], from[2];
-  pthread_t thread;
-  pid_t child;
-  long partner_switches;
-  long caller_switches;
-  long round_trips;
-};
+} token_pipes;
 
-static void stick(int cpu) {
-  if (cpu < 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof set, &set);
-}
-
-static void echo_loop(int in, int out) {
+static void pass(int in, int out) {
   char c;
   for (;;) {
-    ssize_t r = read(in, &c, 1);
-    if (r < 0 && errno == EINTR) continue;
-    if (r != 1 || c == 'q') return;
-    while (write(out, &c, 1) < 0 && errno == EINTR) {}
+    ssize_t n = read(in, &c, 1);
+    if (n == 1 && c == 'q') return;
+    if (n != 1) {
+      if (n < 0 && errno == EINTR) continue;
+      return;
+    }
+    if (write(out, &c, 1) != 1) return;
   }
 }
 
-static void *echo_thread(void *arg) {
-  struct pair *p = arg;
-  stick(p->cpu);
-  echo_loop(p->to[0], p->from[1]);
-  struct rusage u;
-  getrusage(RUSAGE_THREAD, &u);
-  p->partner_switches = u.ru_nvcsw + u.ru_nivcsw;
+static void *passer(void *arg) {
+  token_pipes *p = arg;
+  pass(p->to[0], p->from[1]);
   return NULL;
 }
 
-static void pair_open(struct pair *p, int kind, int cpu) {
-  memset(p, 0, sizeof *p);
-  p->kind = kind;
-  p->cpu = cpu;
-  if (pipe2(p->to, O_CLOEXEC) || pipe2(p->from, O_CLOEXEC)) die("pipe2", errno);
-  if (kind == 1) {
-    int rc = pthread_create(&p->thread, NULL, echo_thread, p);
-    if (rc) die("pthread_create", rc);
-  } else if (kind == 2) {
-    p->child = fork();
-    if (p->child < 0) die("fork", errno);
-    if (p->child == 0) {
-      signal(SIGINT, SIG_IGN);
-      close(p->to[1]);
-      close(p->from[0]);
-      stick(cpu);
-      echo_loop(p->to[0], p->from[1]);
-      _exit(0);
-    }
-    close(p->to[0]);
-    close(p->from[1]);
+static void round_trip(void *arg) {
+  token_pipes *p = arg;
+  char c = 't';
+  if (write(p->to[1], &c, 1) != 1 || read(p->from[0], &c, 1) != 1) die("token");
+}
+
+static void self_pass(void *arg) {
+  token_pipes *p = arg;
+  char c = 't';
+  if (write(p->to[1], &c, 1) != 1 || read(p->to[0], &c, 1) != 1) die("overhead");
+}
+
+static void pin_here(void) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  int cpu = sched_getcpu();
+  CPU_SET(cpu < 0 ? 0 : cpu, &one);
+  if (sched_setaffinity(0, sizeof one, &one) != 0) printf("pinned no errno=%d\n", errno);
+  else printf("pinned cpu=%d\n", cpu);
+}
+
+static double overhead_ns(void) {
+  token_pipes p;
+  if (pipe(p.to) != 0) die("pipe");
+  // lmbench measures the overhead like any operation: here, one write and one read.
+  long per = calibrate(self_pass, &p);
+  double ns[TRIES];
+  for (int i = 0; i < TRIES; i++) {
+    double s = seconds();
+    for (long k = 0; k < per; k++) self_pass(&p);
+    ns[i] = (seconds() - s) * 1e9 / per;
+  }
+  qsort(ns, TRIES, sizeof ns[0], compare);
+  printf("switch pipe_only median=%.0f min=%.0f tries=%d per_try=%ld\n", ns[TRIES / 2], ns[0], TRIES, per);
+  close(p.to[0]);
+  close(p.to[1]);
+  return ns[TRIES / 2];
+}
+
+static void run_switch(void) {
+  pin_here();  // partners inherit the pin
+  double overhead = overhead_ns();
+  token_pipes p;
+  if (pipe(p.to) != 0 || pipe(p.from) != 0) die("pipe");
+  pthread_t t;
+  if (pthread_create(&t, NULL, passer, &p) != 0) die("pthread_create");
+  bench("switch", "threads", round_trip, &p, overhead);
+  if (write(p.to[1], "q", 1) != 1) die("write");
+  pthread_join(t, NULL);
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) {
+    pass(p.to[0], p.from[1]);
+    _exit(0);
+  }
+  bench("switch", "processes", round_trip, &p, overhead);
+  if (write(p.to[1], "q", 1) != 1) die("write");
+  waitpid(pid, NULL, 0);
+}
+
+// ---- a bigger parent ----
+
+static void touch_private(long long bytes) {
+  char *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) die("mmap");
+  madvise(p, (size_t)bytes, MADV_NOHUGEPAGE);
+  for (long long i = 0; i < bytes; i += 4096) p[i] = 1;
+}
+
+static void run_fork_size(int argc, char **argv) {
+  char *tiny = tiny_program();
+  long long have = 0;
+  for (int i = 0; i < argc; i++) {
+    long long want = atoll(argv[i]);
+    if (want > have) touch_private(want - have), have = want;
+    char row[64];
+    snprintf(row, sizeof row, "fork@%lld", want);
+    bench("size", row, do_fork, NULL, -1);
+    snprintf(row, sizeof row, "spawn@%lld", want);
+    if (tiny) bench("size", row, do_spawn, tiny, -1);
   }
 }
 
-static int64_t pair_batch(struct pair *p, int n) {
-  struct rusage a, b;
-  getrusage(RUSAGE_THREAD, &a);
-  char c = 'x';
-  int64_t t0 = clock_ns();
-  for (int i = 0; i < n; i++) {
-    if (p->kind == 0) {
-      for (int h = 0; h < 2; h++) {
-        if (write(p->to[1], &c, 1) != 1 || read(p->to[0], &c, 1) != 1) die("pipe", errno);
-      }
-    } else {
-      if (write(p->to[1], &c, 1) != 1 || read(p->from[0], &c, 1) != 1) die("ping-pong", errno);
-    }
-  }
-  int64_t ns = clock_ns() - t0;
-  getrusage(RUSAGE_THREAD, &b);
-  p->caller_switches += (b.ru_nvcsw - a.ru_nvcsw) + (b.ru_nivcsw - a.ru_nivcsw);
-  p->round_trips += n;
-  return ns;
-}
-
-static void pair_close(struct pair *p) {
-  if (p->kind != 0) {
-    char q = 'q';
-    if (write(p->to[1], &q, 1) != 1) {}
-  }
-  if (p->kind == 1) pthread_join(p->thread, NULL);
-  if (p->kind == 2) {
-    close(p->to[1]);
-    p->to[1] = -1;
-    struct rusage u;
-    reap(p->child, &u);
-    p->partner_switches = u.ru_nvcsw + u.ru_nivcsw;
-  }
-  int fds[] = {p->to[0], p->to[1], p->from[0], p->from[1]};
-  for (int i = 0; i < 4; i++)
-    if (fds[i] >= 0 && !(p->kind == 2 && (i == 0 || i == 3))) close(fds[i]);
-}
-
-static void run_switch(int round_trips) {
-  cpu_set_t saved, one;
-  int cpu = -1, pin_error = 0;
-  if (sched_getaffinity(0, sizeof saved, &saved) == 0) {
-    int here = sched_getcpu();
-    CPU_ZERO(&one);
-    CPU_SET(here < 0 ? 0 : here, &one);
-    if (sched_setaffinity(0, sizeof one, &one) == 0) cpu = here < 0 ? 0 : here;
-    else pin_error = errno;
-  } else pin_error = errno;
-
-  int batch = round_trips / 100;
-  if (batch > 1000) batch = 1000;
-  if (batch < 1) batch = 1;
-  int batches = round_trips / batch;
-  if (batches < 1) batches = 1;
-
-  struct pair pairs[3];
-  const char *names[3] = {"threads", "processes", "pipe_only"};
-  int kinds[3] = {1, 2, 0};
-  double *samples[3];
-  for (int k = 0; k < 3; k++) {
-    pair_open(&pairs[k], kinds[k], cpu);
-    samples[k] = malloc(sizeof(double) * (size_t)batches);
-  }
-  for (int k = 0; k < 3; k++) pair_batch(&pairs[k], batch); // warm-up
-  for (int i = 0; i < batches; i++) {
-    for (int j = 0; j < 3; j++) {
-      int k = (i + j) % 3;
-      samples[k][i] = (double)pair_batch(&pairs[k], batch) / (2.0 * batch);
-    }
-  }
-  for (int k = 0; k < 3; k++) {
-    pair_close(&pairs[k]);
-    char extra[96];
-    snprintf(extra, sizeof extra, " switches=%ld round_trips=%ld", pairs[k].caller_switches + pairs[k].partner_switches,
-             pairs[k].round_trips);
-    summary("switch", names[k], samples[k], batches, extra);
-    free(samples[k]);
-  }
-  if (cpu >= 0) {
-    sched_setaffinity(0, sizeof saved, &saved);
-    printf("pinned cpu=%d\n", cpu);
-  } else {
-    printf("pinned no errno=%d\n", pin_error);
-  }
-}
-
-// ---- ballast: a control for fork, whose price depends on the parent ----
-//
-// REFERENCE_BALLAST="MAPPINGS KIB" makes this program, before it measures, as big a parent
-// as another process: it adds anonymous private mappings (with unmapped gaps between them,
-// so the kernel cannot merge them) until /proc/self/maps has MAPPINGS lines, and writes to
-// pages spread over them until it has KIB of private resident memory: the pages whose
-// page-table entries fork copies (it skips mappings without private pages, such as program
-// text). Benchmarks/run sets it from proclab's own figures (`cost --json`: shell_mappings,
-// shell_copied_rss_bytes, the Rss of proclab's mappings that hold private pages).
-
+// REFERENCE_BALLAST="MAPPINGS KIB": before measuring, add anonymous private mappings
+// (with gaps, so the kernel cannot merge them) until /proc/self/maps has MAPPINGS
+// lines, and write to pages in them until KIB of private memory is resident.
 static int maps_lines(void) {
   FILE *f = fopen("/proc/self/maps", "r");
-  if (!f) return 0;
   int n = 0, c;
+  if (!f) return 0;
   while ((c = getc(f)) != EOF) n += c == '\n';
   fclose(f);
   return n;
 }
 
-static long anon_kib(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  if (!f) return 0;
-  char line[256];
-  long kib = 0;
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "RssAnon:", 8) == 0) kib = strtol(line + 8, NULL, 10);
-  fclose(f);
-  return kib;
-}
-
 static void ballast(const char *spec) {
-  int want_maps = 0;
-  long want_kib = 0;
-  if (sscanf(spec, "%d %ld", &want_maps, &want_kib) != 2 || want_maps < 0 || want_kib < 0) {
+  int maps = 0;
+  long kib = 0;
+  if (sscanf(spec, "%d %ld", &maps, &kib) != 2 || maps < 0 || kib < 0) {
     fprintf(stderr, "reference: REFERENCE_BALLAST must be \"MAPPINGS KIB\", got '%s'\n", spec);
     exit(2);
   }
-  long page = sysconf(_SC_PAGESIZE);
-  int add = want_maps - maps_lines();
-  long pages = (want_kib - anon_kib()) * 1024 / page;
+  int add = maps - maps_lines();
   if (add < 1) add = 1;
-  if (pages < add) pages = add;
-  long per = (pages + add - 1) / add; // pages written in each added mapping
-  size_t chunk = (size_t)per * (size_t)page;
-  // Reserve room for every mapping and a gap after each, then give the room back and
-  // map each piece at its place (MAP_FIXED_NOREPLACE), leaving the gaps unmapped.
+  long pages = kib / 4;
+  long per = (pages + add - 1) / add;
+  if (per < 1) per = 1;
+  size_t chunk = (size_t)per * 4096;
   char *room = mmap(NULL, chunk * 2 * (size_t)add, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (room == MAP_FAILED) die("mmap (ballast)", errno);
+  if (room == MAP_FAILED) die("mmap");
   munmap(room, chunk * 2 * (size_t)add);
   for (int i = 0; i < add; i++) {
-    char *at = room + (size_t)i * 2 * chunk;
-    char *p = mmap(at, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | 0x100000 /* MAP_FIXED_NOREPLACE */, -1, 0);
-    if (p == MAP_FAILED) die("mmap (ballast piece)", errno);
-    for (long k = 0; k < per && pages > 0; k++, pages--) p[k * page] = 1;
+    char *p = mmap(room + (size_t)i * 2 * chunk, chunk, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED) die("mmap");
+    for (long k = 0; k < per && pages > 0; k++, pages--) p[k * 4096] = 1;
   }
-  fprintf(stderr, "reference: ballast: %d mappings, %ld KiB private resident\n", maps_lines(), anon_kib());
+  fprintf(stderr, "reference: ballast: %d mappings\n", maps_lines());
 }
 
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
-  if (argc < 2 || (strcmp(argv[1], "cost") && strcmp(argv[1], "switch"))) {
-    fprintf(stderr, "usage: %s cost [ROUNDS] | switch [ROUND_TRIPS]\n", argv[0]);
-    return 2;
-  }
+  if (getenv("REFERENCE_QUICK")) warmup_s /= 10, try_s /= 10;
   const char *spec = getenv("REFERENCE_BALLAST");
   if (spec && *spec) ballast(spec);
-  int n = argc > 2 ? atoi(argv[2]) : 0;
-  if (strcmp(argv[1], "cost") == 0) run_cost(n > 0 ? n : 300);
-  else run_switch(n > 0 ? n : 20000);
+  if (argc >= 2 && strcmp(argv[1], "cost") == 0) run_cost();
+  else if (argc >= 2 && strcmp(argv[1], "switch") == 0) run_switch();
+  else if (argc >= 3 && strcmp(argv[1], "fork-size") == 0) run_fork_size(argc - 2, argv + 2);
+  else {
+    fprintf(stderr, "usage: %s cost | switch | fork-size BYTES...\n", argv[0]);
+    return 2;
+  }
   return 0;
 }

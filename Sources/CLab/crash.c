@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -126,7 +128,30 @@ static long fault_stack(long step) {
   return recurse(0);
 }
 
+/// The signal a fault kind makes the kernel send (0: none).
+static int signal_of(int kind) {
+  switch (kind) {
+  case CLAB_FAULT_SEGV: case CLAB_FAULT_STACK: return SIGSEGV;
+  case CLAB_FAULT_ABORT: return SIGABRT;
+  case CLAB_FAULT_FPE: return SIGFPE;
+  case CLAB_FAULT_ILL: return SIGILL;
+  case CLAB_FAULT_BUS: return SIGBUS;
+  default: return 0;
+  }
+}
+
+/// Threads proclab starts block every signal; a fault's signal is unblocked so
+/// the kernel delivers it the ordinary way (a blocked one it would force anyway).
+static void unblock(int sig) {
+  if (sig == 0) return;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 long clab_fault(int kind, int code, const char *directory, int report_every) {
+  unblock(signal_of(kind));
   switch (kind) {
   case CLAB_FAULT_SEGV: fault_segv(); return 0;
   case CLAB_FAULT_ABORT:
@@ -170,122 +195,108 @@ long clab_exhaust_memory(size_t block, long max_blocks, int *error) {
   return count;
 }
 
-// ---- the go signal ----
+// ---- a fault the thread survives: a handler that jumps back ----
 
-int clab_block_signal(int sig) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -1;
+static __thread sigjmp_buf *escape;
+
+static void escape_handler(int sig) {
+  if (escape != NULL) siglongjmp(*escape, sig);
+  _exit(98); // no jump target: cannot happen, but never return into the fault
 }
 
-int clab_wait_signal(int sig, int timeout_ms) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  struct timespec end;
-  clock_gettime(CLOCK_MONOTONIC, &end);
-  end.tv_sec += timeout_ms / 1000;
-  end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (end.tv_nsec >= 1000000000L) {
-    end.tv_sec += 1;
-    end.tv_nsec -= 1000000000L;
+int clab_fault_survived(int kind, const char *directory) {
+  int sig = signal_of(kind);
+  if (sig == 0 || sig == SIGABRT) {
+    errno = EINVAL;
+    return -1;
   }
-  for (;;) {
-    struct timespec now, left;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    left.tv_sec = end.tv_sec - now.tv_sec;
-    left.tv_nsec = end.tv_nsec - now.tv_nsec;
-    if (left.tv_nsec < 0) {
-      left.tv_sec -= 1;
-      left.tv_nsec += 1000000000L;
-    }
-    if (left.tv_sec < 0) {
-      errno = EAGAIN;
-      return -1;
-    }
-    int got = sigtimedwait(&set, NULL, &left);
-    if (got == sig) return 0;
-    if (got < 0 && errno != EINTR) return -1;
+  // A stack overflow leaves no stack to run the handler on: give it one of its own.
+  size_t alternate_bytes = 1 << 16;
+  void *alternate = malloc(alternate_bytes);
+  if (alternate == NULL) return -1;
+  stack_t alt = { .ss_sp = alternate, .ss_size = alternate_bytes, .ss_flags = 0 };
+  stack_t old_alt;
+  sigaltstack(&alt, &old_alt);
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = escape_handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_ONSTACK | SA_NODEFER;
+  if (sigaction(sig, &sa, &old) != 0) {
+    sigaltstack(&old_alt, NULL);
+    free(alternate);
+    return -1;
   }
-}
-
-int clab_tgkill(pid_t pid, pid_t tid, int sig) { return (int)syscall(SYS_tgkill, pid, tid, sig); }
-
-// ---- threads sharing one fate ----
-
-#define FATE_MAX 64
-
-static pthread_mutex_t fate_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t fate_changed = PTHREAD_COND_INITIALIZER;
-static int fate_started;
-static pid_t fate_tids[FATE_MAX];
-static int fate_order = -1; // the index of the worker that must fault
-static int fate_kind, fate_code, fate_report_every;
-static const char *fate_directory;
-static pthread_t fate_threads[FATE_MAX];
-
-static void *fate_worker(void *arg) {
-  int index = (int)(intptr_t)arg;
-  pthread_mutex_lock(&fate_lock);
-  fate_tids[index] = gettid();
-  fate_started++;
-  pthread_cond_broadcast(&fate_changed);
-  while (fate_order != index) pthread_cond_wait(&fate_changed, &fate_lock);
-  int kind = fate_kind, code = fate_code, every = fate_report_every;
-  const char *directory = fate_directory;
-  pthread_mutex_unlock(&fate_lock);
-  // Chosen: fault on this thread. The others stay blocked in the wait above.
-  long r = clab_fault(kind, code, directory, every);
-  return (void *)(intptr_t)r;
-}
-
-int clab_fate_start(int count, size_t stack_bytes, pid_t *tids) {
-  if (count < 0) count = 0;
-  if (count > FATE_MAX) count = FATE_MAX;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  if (stack_bytes > 0) pthread_attr_setstacksize(&attr, stack_bytes);
-  int started = 0;
-  for (int i = 0; i < count; i++) {
-    if (pthread_create(&fate_threads[i], &attr, fate_worker, (void *)(intptr_t)i) != 0) break;
-    started++;
+  sigjmp_buf here;
+  escape = &here;
+  int caught = sigsetjmp(here, 1);
+  if (caught == 0) {
+    clab_fault(kind, 0, directory, 0);
+    caught = 0; // no fault happened
+  } else {
+    say("caught SIG%s in a handler; jumped back with siglongjmp, and this thread goes on", sigabbrev_np(caught));
   }
-  pthread_attr_destroy(&attr);
-  pthread_mutex_lock(&fate_lock);
-  while (fate_started < started) pthread_cond_wait(&fate_changed, &fate_lock);
-  for (int i = 0; i < started; i++) tids[i] = fate_tids[i];
-  pthread_mutex_unlock(&fate_lock);
-  return started;
+  escape = NULL;
+  sigaction(sig, &old, NULL);
+  sigaltstack(&old_alt, NULL);
+  free(alternate);
+  return caught;
 }
 
-long clab_fate_crash(int index, int kind, int code, const char *directory, int report_every) {
-  pthread_mutex_lock(&fate_lock);
-  fate_kind = kind;
-  fate_code = code;
-  fate_directory = directory;
-  fate_report_every = report_every;
-  fate_order = index;
-  pthread_cond_broadcast(&fate_changed);
-  pthread_mutex_unlock(&fate_lock);
-  void *result = NULL;
-  pthread_join(fate_threads[index], &result);
-  return (long)(intptr_t)result;
-}
+// ---- a task that shares the memory but not the thread group ----
 
-// ---- resource limits ----
+volatile long clab_clone_shared;
 
-int clab_get_limit(int resource, unsigned long long *soft, unsigned long long *hard) {
-  struct rlimit current;
-  if (getrlimit(resource, &current) != 0) return -1;
-  *soft = current.rlim_cur == RLIM_INFINITY ? ~0ULL : (unsigned long long)current.rlim_cur;
-  *hard = current.rlim_max == RLIM_INFINITY ? ~0ULL : (unsigned long long)current.rlim_max;
+struct clone_job {
+  int kind;
+  long value;
+  const char *words; // prepared by the parent: the task calls nothing that formats
+  size_t length;
+};
+
+static int clone_body(void *arg) {
+  struct clone_job *job = arg;
+  clab_clone_shared = job->value; // the parent will read this: one address space
+  ssize_t w = write(2, job->words, job->length);
+  (void)w;
+  unblock(signal_of(job->kind));
+  switch (job->kind) {
+  case CLAB_FAULT_SEGV: *(volatile int *)SEGV_ADDRESS = 42; break;
+  case CLAB_FAULT_FPE: {
+    volatile int zero = 0;
+    volatile int q = 1 / zero;
+    (void)q;
+    break;
+  }
+  case CLAB_FAULT_ILL:
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("ud2");
+#else
+    __builtin_trap();
+#endif
+    break;
+  default: break;
+  }
   return 0;
 }
 
-int clab_set_limit(int resource, unsigned long long soft, unsigned long long hard) {
-  struct rlimit next;
-  next.rlim_cur = soft == ~0ULL ? RLIM_INFINITY : (rlim_t)soft;
-  next.rlim_max = hard == ~0ULL ? RLIM_INFINITY : (rlim_t)hard;
-  return setrlimit(resource, &next);
+pid_t clab_clone_vm_fault(int kind, long value, void *stack, size_t stack_bytes) {
+  if (kind != CLAB_FAULT_SEGV && kind != CLAB_FAULT_FPE && kind != CLAB_FAULT_ILL) {
+    errno = EINVAL;
+    return -1;
+  }
+  static char words[160];
+  static struct clone_job job;
+  int n = snprintf(words, sizeof words,
+                   "crash [task]: clone(CLONE_VM) task wrote %ld to shared memory; now it faults\n", value);
+  job.kind = kind;
+  job.value = value;
+  job.words = words;
+  job.length = n > 0 ? (size_t)n : 0;
+  clab_clone_shared = 0;
+  // CLONE_VM without CLONE_THREAD (or CLONE_SIGHAND): one address space, its own
+  // thread group and signal handlers; SIGCHLD tells the parent when it ends.
+  return clone(clone_body, (char *)stack + stack_bytes, CLONE_VM | SIGCHLD, &job);
 }
+
+long clab_clone_shared_value(void) { return clab_clone_shared; }

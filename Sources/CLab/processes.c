@@ -1,13 +1,18 @@
+// The child side of the process experiments: everything between fork() and
+// _exit() is here, async-signal-safe (no Swift, no malloc, no stdio), and
+// results travel over pipes. The parent side is Swift (OS/Fork.swift,
+// OS/Subreaper.swift, OS/ExecGroup.swift).
 #define _GNU_SOURCE
 #include "clab_processes.h"
+#include "clab_hardening.h"
+#include "clab_threads.h"
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,8 +25,6 @@ static volatile union {
 } cell_page __attribute__((aligned(4096))) = { .value = 1 };
 #define clab_memory_cell (cell_page.value)
 unsigned long clab_memory_cell_address(void) { return (unsigned long)&clab_memory_cell; }
-long clab_memory_cell_read(void) { return clab_memory_cell; }
-void clab_memory_cell_write(long value) { clab_memory_cell = value; }
 
 static volatile sig_atomic_t caught = 0;
 static void count_signal(int sig) { (void)sig; caught++; }
@@ -44,10 +47,13 @@ void clab_sleep_ns(long long ns) {
   while (nanosleep(&want, &left) != 0 && errno == EINTR) want = left;
 }
 
-/// In a fork child: the shell's handlers (SIGINT flag, SIGTERM/SIGHUP flags) and
-/// ignored SIGPIPE must not carry over, and no signal stays blocked. Like lab
-/// children, no core files: `kill PID SEGV` must not litter the current directory.
-static void child_default_signals(void) {
+/// In a fork child: dies with the shell (PR_SET_PDEATHSIG, checked against the
+/// parent's PID taken before fork). The shell's handlers (SIGINT flag,
+/// SIGTERM/SIGHUP flags) and ignored SIGPIPE must not carry over, and no signal
+/// stays blocked. Like lab children, no core files: `kill PID SEGV` must not
+/// litter the current directory.
+static void child_start(pid_t parent) {
+  clab_child_dies_with_parent(parent);
   struct rlimit no_core = { 0, 0 };
   setrlimit(RLIMIT_CORE, &no_core);
   // Every handler: the Swift runtime's crash handlers (SIGSEGV, SIGABRT…) too,
@@ -60,40 +66,6 @@ static void child_default_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-pid_t clab_fork_sleeper(long long hold_ns) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    child_default_signals();
-    clab_catch_counting(SIGUSR1);
-    clab_sleep_ns(hold_ns);
-    _exit(0);
-  }
-  if (pid > 0) setpgid(pid, pid); // both sides, so the group exists whoever runs first
-  return pid;
-}
-
-int clab_waitid_nowait(pid_t pid, int nohang, int *code, int *status) {
-  siginfo_t info;
-  memset(&info, 0, sizeof info);
-  int options = WEXITED | WNOWAIT | (nohang ? WNOHANG : 0);
-  if (waitid(P_PID, (id_t)pid, &info, options) != 0) return -1;
-  if (info.si_pid == 0) return 0;
-  *code = info.si_code;
-  *status = info.si_status;
-  return 1;
-}
-
-int clab_any_children(void) {
-  siginfo_t info;
-  memset(&info, 0, sizeof info);
-  return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
-}
-
-int clab_cld_exited(void) { return CLD_EXITED; }
-int clab_cld_killed(void) { return CLD_KILLED; }
-int clab_cld_dumped(void) { return CLD_DUMPED; }
-
 static void write_all(int fd, const void *data, size_t size) {
   const char *p = data;
   while (size > 0) {
@@ -105,10 +77,25 @@ static void write_all(int fd, const void *data, size_t size) {
   }
 }
 
+pid_t clab_fork_sleeper(long long hold_ns) {
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    child_start(parent);
+    clab_catch_counting(SIGUSR1);
+    clab_sleep_ns(hold_ns);
+    _exit(0);
+  }
+  if (pid > 0) setpgid(pid, pid); // both sides, so the group exists whoever runs first
+  return pid;
+}
+
 pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, int close_b) {
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid != 0) return pid;
-  child_default_signals();
+  child_start(parent);
   if (close_a >= 0) close(close_a);
   if (close_b >= 0) close(close_b);
   struct clab_memory_view view;
@@ -135,67 +122,50 @@ pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, 
   _exit(0);
 }
 
-struct thread_job {
-  long new_value;
-  struct clab_memory_view *out;
-};
-
-static void *memory_thread(void *arg) {
-  struct thread_job *job = arg;
-  job->out->pid = getpid();
-  job->out->parent = getppid();
-  job->out->tid = (pid_t)syscall(SYS_gettid);
-  job->out->address = (unsigned long)&clab_memory_cell;
-  job->out->before = clab_memory_cell;
-  clab_memory_cell = job->new_value;
-  job->out->after = clab_memory_cell;
-  return NULL;
-}
-
-int clab_memory_thread(long new_value, struct clab_memory_view *out) {
-  struct thread_job job = { new_value, out };
-  pthread_t thread;
-  int rc = pthread_create(&thread, NULL, memory_thread, &job);
-  if (rc != 0) return rc;
-  return pthread_join(thread, NULL);
-}
-
-pid_t clab_files_fork(int file_fd, int command_fd, int report_fd) {
+pid_t clab_files_fork(int file_fd, int command_fd, int report_fd, const char *other_path, const char *path,
+                      char *const argv[], char *const envp[]) {
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid != 0) return pid;
-  child_default_signals();
+  child_start(parent);
   write_all(report_fd, "R", 1);
   for (;;) {
     char c;
     ssize_t n = read(command_fd, &c, 1);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || c == 'Q') _exit(0);
-    if (c == 'C') {
+    if (c == 'W') {
+      // Through the inherited descriptor: at the offset parent and child share.
+      write_all(file_fd, "child\n", 6);
+      write_all(report_fd, "W", 1);
+    } else if (c == 'O') {
+      // The same file opened by the child itself: a description, and an offset, of its own.
+      int own = open(other_path, O_WRONLY | O_CLOEXEC);
+      if (own >= 0) {
+        write_all(own, "child\n", 6);
+        close(own);
+      }
+      write_all(report_fd, own >= 0 ? "O" : "E", 1);
+    } else if (c == 'C') {
       close(file_fd);
       write_all(report_fd, "C", 1);
+    } else if (c == 'X') {
+      // The same process, a new program: the report pipe becomes its standard output
+      // (dup2 clears close-on-exec on the copy), and execve keeps every descriptor
+      // without FD_CLOEXEC.
+      if (dup2(report_fd, 1) < 0) _exit(126);
+      execve(path, argv, envp);
+      _exit(127); // execve returned: it failed
     }
   }
 }
 
-int clab_set_subreaper(int on) { return prctl(PR_SET_CHILD_SUBREAPER, (unsigned long)on, 0, 0, 0); }
-
-int clab_is_subreaper(void) {
-  int on = 0;
-  if (prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&on, 0, 0, 0) != 0) return -1;
-  return on;
-}
-
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 pid_t clab_orphan_chain(int report_fd, int close_fd, long long timeout_ns) {
+  pid_t subreaper = getpid();
   pid_t middle = fork();
   if (middle != 0) return middle;
   // The middle parent.
-  child_default_signals();
+  child_start(subreaper);
   if (close_fd >= 0) close(close_fd);
   pid_t me = getpid();
   int seen[2];
@@ -208,7 +178,9 @@ pid_t clab_orphan_chain(int report_fd, int close_fd, long long timeout_ns) {
     while (grandchild > 0 && read(seen[0], &c, 1) < 0 && errno == EINTR) {}
     _exit(grandchild > 0 ? 0 : 1);
   }
-  // The grandchild.
+  // The grandchild. No PR_SET_PDEATHSIG here: its parent's exit is the lesson.
+  // It ends by itself once it has seen its new parent (or at the timeout), and if
+  // the subreaper died too it sees init as its parent and ends at once.
   close(seen[0]);
   struct clab_orphan_report report;
   memset(&report, 0, sizeof report);
@@ -217,10 +189,43 @@ pid_t clab_orphan_chain(int report_fd, int close_fd, long long timeout_ns) {
   report.parent_before = getppid();
   write_all(seen[1], "S", 1);
   close(seen[1]);
-  long long start = now_ns();
-  while (getppid() == me && now_ns() - start < timeout_ns) clab_sleep_ns(200000);
+  long long start = (long long)clab_monotonic_ns();
+  while (getppid() == me && (long long)clab_monotonic_ns() - start < timeout_ns) clab_sleep_ns(200000);
   report.parent_after = getppid();
-  report.waited_ns = now_ns() - start;
+  report.waited_ns = (long long)clab_monotonic_ns() - start;
   write_all(report_fd, &report, sizeof report);
+  _exit(0);
+}
+
+pid_t clab_fork_group_keeper(int watch_fd) {
+  pid_t shell = getpid();
+  pid_t pid = fork();
+  if (pid != 0) {
+    if (pid > 0) setpgid(pid, pid); // both sides, so the group exists when posix_spawn joins it
+    return pid;
+  }
+  setpgid(0, 0);
+  // Not child_start: the keeper must outlive a dead shell long enough to act.
+  for (int s = 1; s < NSIG; s++) {
+    if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  // Hold nothing of the shell's but the watch pipe (a terminal, a test harness's
+  // output pipe…), so nobody waits on the keeper for an end of file.
+  if (watch_fd > 0) close_range(0, (unsigned)watch_fd - 1, 0);
+  close_range((unsigned)watch_fd + 1, ~0U, 0);
+  struct pollfd p = { watch_fd, POLLIN, 0 };
+  for (;;) {
+    int n = poll(&p, 1, 100);
+    if (n > 0) {
+      char buffer[64];
+      ssize_t r = read(watch_fd, buffer, sizeof buffer);
+      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) break; // the shell closed it, or died
+    }
+    if (getppid() != shell) break; // the shell died and we were adopted
+  }
+  kill(0, SIGKILL); // every process in the group, this keeper last
   _exit(0);
 }

@@ -8,15 +8,60 @@
 #define _GNU_SOURCE
 #include "clab_threads.h"
 #include "clab.h"
+#include "clab_hardening.h"
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+
+// ---- GNU shims ----
+
+int clab_sched_getcpu(void) { return sched_getcpu(); }
+
+int clab_set_thread_name(const char *name) {
+  char shortened[16];
+  strncpy(shortened, name, 15);
+  shortened[15] = 0;
+  return pthread_setname_np(pthread_self(), shortened);
+}
+
+int clab_thread_stack(uint64_t *low, uint64_t *high) {
+  pthread_attr_t attr;
+  int rc = pthread_getattr_np(pthread_self(), &attr);
+  if (rc != 0) return rc;
+  void *base = NULL;
+  size_t size = 0;
+  rc = pthread_attr_getstack(&attr, &base, &size);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return rc;
+  *low = (uint64_t)(uintptr_t)base;
+  *high = (uint64_t)(uintptr_t)base + size;
+  return 0;
+}
+
+int clab_affinity(int32_t *cpus, int capacity) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+  int n = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    if (!CPU_ISSET(cpu, &set)) continue;
+    if (n < capacity) cpus[n] = cpu;
+    n++;
+  }
+  return n;
+}
+
+int clab_eventfd(unsigned int initial) { return eventfd(initial, EFD_CLOEXEC); }
+
+int clab_rwlockattr_setkind(pthread_rwlockattr_t *attr, int prefer_writer) {
+  return pthread_rwlockattr_setkind_np(
+      attr, prefer_writer ? PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP : PTHREAD_RWLOCK_PREFER_READER_NP);
+}
 
 uint64_t clab_monotonic_ns(void) {
   struct timespec ts;
@@ -30,49 +75,7 @@ uint64_t clab_thread_cpu_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int clab_sched_getcpu(void) { return sched_getcpu(); }
-
-int clab_thread_probe(clab_thread_self *out) {
-  volatile int local = 42; // lives in this thread's own stack frame
-  out->started_ns = clab_monotonic_ns();
-  out->tid = gettid();
-  out->cpu = sched_getcpu();
-  out->local_address = (uint64_t)(uintptr_t)&local;
-  pthread_attr_t attr;
-  int rc = pthread_getattr_np(pthread_self(), &attr);
-  if (rc != 0) return rc;
-  void *base = NULL;
-  size_t size = 0;
-  rc = pthread_attr_getstack(&attr, &base, &size);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) return rc;
-  out->stack_low = (uint64_t)(uintptr_t)base;
-  out->stack_high = (uint64_t)(uintptr_t)base + size;
-  return local == 42 ? 0 : -1;
-}
-
-int clab_set_thread_name(const char *name) {
-  char shortened[16];
-  strncpy(shortened, name, 15);
-  shortened[15] = 0;
-  return pthread_setname_np(pthread_self(), shortened);
-}
-
-int clab_sigset_size(void) { return (int)sizeof(sigset_t); }
-
-int clab_block_signals(void *old, int old_size) {
-  if (old_size < (int)sizeof(sigset_t)) return EINVAL;
-  sigset_t all;
-  sigfillset(&all);
-  return pthread_sigmask(SIG_BLOCK, &all, (sigset_t *)old);
-}
-
-int clab_restore_signals(const void *old) { return pthread_sigmask(SIG_SETMASK, (const sigset_t *)old, NULL); }
-
-long clab_atomic_add(long *counter, long delta) {
-  return atomic_fetch_add((_Atomic long *)counter, delta) + delta;
-}
-long clab_atomic_load(long *counter) { return atomic_load((_Atomic long *)counter); }
+// ---- timeline slices ----
 
 // Keeps at most `capacity` slices: when full, neighbours are merged in pairs.
 static int add_slice(clab_slice *slices, int count, int capacity, uint64_t start, uint64_t end, int cpu) {
@@ -94,6 +97,8 @@ static int add_slice(clab_slice *slices, int count, int capacity, uint64_t start
   slices[count].pad = 0;
   return count + 1;
 }
+
+// ---- race ----
 
 void clab_spin_barrier(long *arrived, long count) {
   atomic_fetch_add((_Atomic long *)arrived, 1);
@@ -147,6 +152,35 @@ int clab_race_loop(long *counter, long iterations, int mode, pthread_mutex_t *mu
   return count;
 }
 
+// ---- race --schedule ----
+
+void clab_schedule_thread(clab_schedule *s, int me) {
+  volatile long *shared = &s->counter;
+  long reg = 0; // this thread's register: private until it stores
+  int tid = gettid();
+  for (int k = 0; k < s->count; k++) {
+    if (s->steps[k].thread != me) continue;
+    // Wait for the handoff: every earlier step, of either thread, has run.
+    while (__atomic_load_n(&s->next, __ATOMIC_ACQUIRE) != k) {
+      if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED) || clab_interrupt_requested()) return;
+      sched_yield();
+    }
+    switch (s->steps[k].step) {
+    case CLAB_STEP_LOAD: reg = *shared; break;
+    case CLAB_STEP_ADD: reg = reg + 1; break;
+    default: *shared = reg; break;
+    }
+    s->steps[k].reg = reg;
+    s->steps[k].counter = *shared;
+    s->steps[k].tid = tid;
+    s->steps[k].cpu = sched_getcpu();
+    s->steps[k].at_ns = clab_monotonic_ns();
+    __atomic_store_n(&s->next, k + 1, __ATOMIC_RELEASE);
+  }
+}
+
+// ---- parallel ----
+
 uint64_t clab_work_unit(uint64_t unit, int steps) {
   uint64_t x = unit * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
   for (int s = 0; s < steps; s++) {
@@ -157,7 +191,26 @@ uint64_t clab_work_unit(uint64_t unit, int steps) {
   return x;
 }
 
-void clab_work_range(uint64_t begin, uint64_t end, int steps, int units_per_slice, pthread_mutex_t *gil,
+static void gil_take(clab_gil *gil, int tid) {
+  __atomic_add_fetch(&gil->waiting, 1, __ATOMIC_SEQ_CST);
+  pthread_mutex_lock(&gil->mutex);
+  __atomic_sub_fetch(&gil->waiting, 1, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&gil->holder, tid, __ATOMIC_SEQ_CST);
+}
+
+// The forced switch: let go, and do not ask again until another thread has the lock
+// (otherwise the holder, already on a CPU, would usually win the lock right back).
+static void gil_hand_over(clab_gil *gil, int tid) {
+  __atomic_store_n(&gil->holder, 0, __ATOMIC_SEQ_CST);
+  pthread_mutex_unlock(&gil->mutex);
+  __atomic_add_fetch(&gil->switches, 1, __ATOMIC_RELAXED);
+  while (__atomic_load_n(&gil->holder, __ATOMIC_SEQ_CST) == 0 && __atomic_load_n(&gil->waiting, __ATOMIC_SEQ_CST) > 0 &&
+         !clab_interrupt_requested())
+    sched_yield();
+  (void)tid;
+}
+
+void clab_work_range(uint64_t begin, uint64_t end, int steps, int units_per_slice, clab_gil *gil,
                      clab_slice *slices, int capacity, clab_work_result *out) {
   uint64_t cpu0 = clab_thread_cpu_ns();
   out->start_ns = clab_monotonic_ns();
@@ -165,17 +218,29 @@ void clab_work_range(uint64_t begin, uint64_t end, int steps, int units_per_slic
   uint64_t sum = 0;
   int count = 0;
   uint64_t u = begin;
+  int holding = 0;
   if (units_per_slice < 1) units_per_slice = 1;
   while (u < end) {
     if (clab_interrupt_requested()) break;
     uint64_t stop = u + (uint64_t)units_per_slice < end ? u + (uint64_t)units_per_slice : end;
-    if (gil) pthread_mutex_lock(gil);
+    if (gil && !holding) {
+      gil_take(gil, out->tid);
+      holding = 1;
+    }
     uint64_t t0 = clab_monotonic_ns();
     for (; u < stop; u++) sum += clab_work_unit(u, steps);
     uint64_t t1 = clab_monotonic_ns();
-    int cpu = sched_getcpu();
-    if (gil) pthread_mutex_unlock(gil);
-    count = add_slice(slices, count, capacity, t0, t1, cpu);
+    count = add_slice(slices, count, capacity, t0, t1, sched_getcpu());
+    // One switch interval is over: keep the lock unless someone waits for it.
+    if (gil && __atomic_load_n(&gil->waiting, __ATOMIC_SEQ_CST) > 0 && u < end) {
+      gil_hand_over(gil, out->tid);
+      holding = 0;
+      out->handoffs++;
+    }
+  }
+  if (gil && holding) {
+    __atomic_store_n(&gil->holder, 0, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&gil->mutex);
   }
   out->units_done = (int64_t)(u - begin);
   out->checksum = sum;
@@ -199,35 +264,19 @@ static int write_all(int fd, const void *data, size_t length) {
 pid_t clab_fork_worker(uint64_t begin, uint64_t end, int steps, int units_per_slice, int own_gil, int fd,
                        int capacity) {
   if (capacity > 256) capacity = 256;
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid != 0) return pid;
-  // The child: only C, no allocation, then _exit.
+  // The child: only C, no allocation, then _exit. It dies with the shell.
+  clab_child_dies_with_parent(parent);
   clab_slice slices[256];
   clab_work_result result;
   memset(&result, 0, sizeof result);
-  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; // this process's own "global" lock
-  clab_work_range(begin, end, steps, units_per_slice, own_gil ? &lock : NULL, slices, capacity, &result);
+  clab_gil gil; // this process's own "global" lock
+  memset(&gil, 0, sizeof gil);
+  pthread_mutex_init(&gil.mutex, NULL);
+  clab_work_range(begin, end, steps, units_per_slice, own_gil ? &gil : NULL, slices, capacity, &result);
   if (write_all(fd, &result, sizeof result) != 0) _exit(3);
   if (result.slices > 0 && write_all(fd, slices, sizeof(clab_slice) * (size_t)result.slices) != 0) _exit(3);
   _exit(0);
-}
-
-long clab_read_exactly(int fd, void *buffer, long length, int timeout_ms) {
-  char *p = buffer;
-  long got = 0;
-  uint64_t deadline = clab_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
-  while (got < length) {
-    uint64_t now = clab_monotonic_ns();
-    if (now >= deadline || clab_interrupt_requested()) break;
-    long left_ms = (long)((deadline - now) / 1000000ull);
-    struct pollfd pfd = {fd, POLLIN, 0};
-    int n = poll(&pfd, 1, (int)(left_ms < 50 ? (left_ms < 1 ? 1 : left_ms) : 50));
-    if (n < 0 && errno != EINTR) break;
-    if (n <= 0) continue;
-    ssize_t r = read(fd, p + got, (size_t)(length - got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += r;
-  }
-  return got;
 }

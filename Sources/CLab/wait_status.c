@@ -16,23 +16,9 @@ int clab_wstopsig(int s) { return WSTOPSIG(s); }
 int clab_wifcontinued(int s) { return WIFCONTINUED(s); }
 
 pid_t clab_gettid(void) { return gettid(); }
+int clab_tgkill(pid_t pid, pid_t tid, int sig) { return tgkill(pid, tid, sig); }
 int clab_errno(void) { return errno; }
 
 int clab_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int clab_getrusage_thread(void *usage) { return getrusage(RUSAGE_THREAD, (struct rusage *)usage); }
 
-int clab_lower_limit(int resource, unsigned long long value) {
-  struct rlimit current;
-  if (getrlimit(resource, &current) != 0) return -1;
-  rlim_t v = (rlim_t)value;
-  if (current.rlim_max != RLIM_INFINITY && current.rlim_max < v) v = current.rlim_max;
-  struct rlimit next = { v, v };
-  if (current.rlim_cur != RLIM_INFINITY && current.rlim_cur < v) next.rlim_cur = current.rlim_cur;
-  return setrlimit(resource, &next);
-}
-
-unsigned long long clab_soft_limit(int resource) {
-  struct rlimit current;
-  if (getrlimit(resource, &current) != 0) return 0;
-  return (unsigned long long)current.rlim_cur;
-}

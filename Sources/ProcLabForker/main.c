@@ -1,27 +1,36 @@
-// proclab-forker: the small C process behind `cost`'s "fork of a small process" row.
+// proclab-forker: the small C process behind `cost`'s "fork of a small process"
+// row and behind `cost --parent-size`.
 //
 // fork's price depends on the parent: the kernel copies the parent's memory map
-// (its mappings and page tables). proclab is a big parent (the Swift runtime,
-// Foundation, readline); this helper is a small one, about as big as any small C
-// program. It times fork + _exit + waitpid with the SAME CLab function proclab uses
-// for "fork of this shell" (clab_cost_fork_child in Sources/CLab/measure.c), so the
-// two rows differ only in the parent.
+// (its mappings, and the page-table entries of its private resident pages).
+// proclab is a big parent (the Swift runtime, readline); this helper is a small
+// one, about as big as any small C program, and it can grow on request. It times
+// with the SAME C loop proclab uses for its own rows (clab_cost_loop in
+// Sources/CLab/measure.c), so the rows differ only in the parent.
 //
-//   proclab-forker          serve: first a line describing this process, then for
-//                           every line "K" read on stdin, K samples, one per line;
-//                           end of file on stdin ends it (exit 0)
-//   proclab-forker K        the description line, K samples, then exit
+//   proclab-forker        serve: a line describing this process, then one
+//                         command per line on stdin (end of file ends it):
+//     fork K              K samples of fork + _exit + waitpid
+//     spawn K             K samples of posix_spawn(/proc/self/fd/3) + waitpid
+//                         (fd 3: a program given at start, e.g. the tiny one)
+//     grow BYTES          BYTES more private memory, every page touched, in
+//                         4 KiB pages (MADV_NOHUGEPAGE)
+//     map BYTES           BYTES mapped but never touched (replaces the last such)
+//     unmap               removes the untouched mapping
+//   proclab-forker K      the description line, K fork samples, then exit
 //
-// Lines written (nanoseconds; the child's PID, distinct for every sample):
-//   forker pid=1234 mappings=31 rss_bytes=1966080
+// Lines written (nanoseconds; the child's PID):
+//   forker pid=1234 mappings=31 rss_bytes=1966080 anon_bytes=180224
 //   sample ns=180230 child=1240
+//   done mappings=32 rss_bytes=3014656 anon_bytes=1228800
 //   error errno=11 fork: Resource temporarily unavailable
-//
-// Only the parent runs C library code; every child calls _exit(0) at once.
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -30,15 +39,13 @@
 // swiftc links every SwiftPM product, C ones too, with swiftrt.o, whose start-up code
 // registers the image with the Swift runtime. This program has no Swift in it: these two
 // do-nothing definitions satisfy swiftrt.o, so that with -static-stdlib (Package.swift) the
-// linker takes nothing from the static Swift runtime and this stays a C process of about the
-// size of Benchmarks/reference.c (libc, plus libstdc++ and libm, which swiftc always names).
+// linker takes nothing from the static Swift runtime and this stays a small C process.
 void swift_addNewDSOImage(const void *header) { (void)header; }
 int _swift_backtrace_isThunkFunction(const char *name) {
   (void)name;
   return 0;
 }
 
-/// The number of lines of /proc/self/maps: one per mapping (VMA) fork copies.
 static int mapping_count(void) {
   FILE *f = fopen("/proc/self/maps", "r");
   if (!f) return -1;
@@ -49,15 +56,16 @@ static int mapping_count(void) {
   return lines;
 }
 
-/// VmRSS from /proc/self/status, in bytes (-1 if unreadable).
-static long resident_bytes(void) {
+/// A field of /proc/self/status in bytes (VmRSS, RssAnon), -1 if unreadable.
+static long status_bytes(const char *field) {
   FILE *f = fopen("/proc/self/status", "r");
   if (!f) return -1;
   char line[256];
   long kib = -1;
+  size_t n = strlen(field);
   while (fgets(line, sizeof line, f)) {
-    if (strncmp(line, "VmRSS:", 6) == 0) {
-      kib = strtol(line + 6, NULL, 10);
+    if (strncmp(line, field, n) == 0 && line[n] == ':') {
+      kib = strtol(line + n + 1, NULL, 10);
       break;
     }
   }
@@ -65,61 +73,98 @@ static long resident_bytes(void) {
   return kib < 0 ? -1 : kib * 1024;
 }
 
-static void describe(void) {
-  printf("forker pid=%d mappings=%d rss_bytes=%ld\n", (int)getpid(), mapping_count(), resident_bytes());
+static void describe(const char *word) {
+  printf("%s pid=%d mappings=%d rss_bytes=%ld anon_bytes=%ld\n", word, (int)getpid(), mapping_count(),
+         status_bytes("VmRSS"), status_bytes("RssAnon"));
   fflush(stdout);
 }
 
-/// K samples, one line each; stops at the first failure (an "error" line).
-static int samples(long k) {
-  for (long i = 0; i < k; i++) {
-    pid_t child = 0;
-    int64_t ns = clab_cost_fork_child(&child);
-    if (ns < 0) {
-      int e = (int)-ns;
-      printf("error errno=%d fork: %s\n", e, strerror(e));
-      fflush(stdout);
-      return 1;
-    }
-    printf("sample ns=%lld child=%d\n", (long long)ns, (int)child);
-  }
+static int fail(int e, const char *what) {
+  printf("error errno=%d %s: %s\n", e, what, strerror(e));
   fflush(stdout);
+  return 1;
+}
+
+/// K samples of one kind, one line each.
+static int samples(int kind, long k) {
+  int64_t ns[64];
+  int32_t child[64];
+  while (k > 0) {
+    int n = k > 64 ? 64 : (int)k;
+    int rc = clab_cost_loop(kind, "/proc/self/fd/3", n, ns, child);
+    if (rc < 0) return fail(-rc, kind == CLAB_COST_FORK ? "fork" : "posix_spawn");
+    for (int i = 0; i < n; i++) printf("sample ns=%lld child=%d\n", (long long)ns[i], (int)child[i]);
+    k -= n;
+  }
   return 0;
 }
 
-static long parse_count(const char *text) {
+static void *untouched;
+static size_t untouched_size;
+
+static int grow(long long bytes) {
+  void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return fail(errno, "mmap");
+  madvise(p, (size_t)bytes, MADV_NOHUGEPAGE);
+  long page = sysconf(_SC_PAGESIZE);
+  for (long long i = 0; i < bytes; i += page) ((volatile char *)p)[i] = 1;
+  return 0;
+}
+
+static int map_untouched(long long bytes) {
+  if (untouched) munmap(untouched, untouched_size);
+  untouched = NULL;
+  if (bytes <= 0) return 0;
+  void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return fail(errno, "mmap");
+  untouched = p;
+  untouched_size = (size_t)bytes;
+  return 0;
+}
+
+static long long parse_number(const char *text) {
   char *end;
   errno = 0;
-  long k = strtol(text, &end, 10);
+  long long k = strtoll(text, &end, 10);
   while (*end == ' ' || *end == '\n' || *end == '\r') end++;
-  if (errno || *end || k < 0 || k > 1000000) return -1;
+  if (errno || *end || k < 0 || k > (1LL << 40)) return -1;
   return k;
 }
 
 int main(int argc, char **argv) {
+  // Die with proclab, which talks to this process over its stdin.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (argc > 2) {
     fprintf(stderr, "usage: proclab-forker [SAMPLES]\n");
     return 2;
   }
   if (argc == 2) {
-    long k = parse_count(argv[1]);
-    if (k < 0) {
+    long long k = parse_number(argv[1]);
+    if (k < 0 || k > 1000000) {
       fprintf(stderr, "proclab-forker: SAMPLES must be 0…1000000, got '%s'\n", argv[1]);
       return 2;
     }
-    describe();
-    return samples(k);
+    describe("forker");
+    int rc = samples(CLAB_COST_FORK, k);
+    fflush(stdout);
+    return rc;
   }
-  describe();
-  char line[64];
+  describe("forker");
+  char line[128];
   while (fgets(line, sizeof line, stdin)) {
-    long k = parse_count(line);
-    if (k < 0) {
-      printf("error errno=%d bad request: %s", EINVAL, line);
-      fflush(stdout);
-      continue;
-    }
-    if (samples(k) != 0) return 1;
+    char word[16] = "";
+    int used = 0;
+    sscanf(line, "%15s %n", word, &used);
+    long long n = used > 0 && line[used] ? parse_number(line + used) : 0;
+    int rc = 0;
+    if (n < 0) rc = fail(EINVAL, "bad number");
+    else if (strcmp(word, "fork") == 0) rc = samples(CLAB_COST_FORK, n);
+    else if (strcmp(word, "spawn") == 0) rc = samples(CLAB_COST_SPAWN, n);
+    else if (strcmp(word, "grow") == 0) rc = grow(n);
+    else if (strcmp(word, "map") == 0) rc = map_untouched(n);
+    else if (strcmp(word, "unmap") == 0) rc = map_untouched(0);
+    else rc = fail(EINVAL, "unknown command");
+    if (rc == 0) describe("done");
   }
   return 0;
 }

@@ -186,7 +186,7 @@ struct CheckerChildren {
       let pipe = try Descriptors.pipe()
       var spawnOptions = Spawn.Options()
       // In the terminal's process group: Ctrl-C reaches the checker, which stops its command and cleans up.
-      spawnOptions.ownProcessGroup = false
+      spawnOptions.processGroup = .join(ThisProcess.group)
       spawnOptions.descriptors = [(1, pipe.write)]
       let pid = try Spawn.spawn(
         path: Lab.executable, arguments: ["proclab"] + arguments + [file], options: spawnOptions)

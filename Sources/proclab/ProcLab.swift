@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import Glibc
 import ProcLabKit
 
 /// The command line: `proclab` (interactive), `proclab -c '…'`, `proclab run FILE`.
@@ -16,12 +14,18 @@ struct ProcLab: ParsableCommand {
 
   @Option(
     name: .customShort("c"),
-    help: ArgumentHelp("Run these commands (separated by ';') and exit.", valueName: "commands"))
+    help: ArgumentHelp("Run these commands (separated by ';') and exit.", valueName: "commands"),
+    // bash, zsh and fish complete the shell's verbs and options inside the quotes; the whole
+    // word, since zsh counts the cursor from the last space inside an open quote.
+    completion: .custom { words, index, _ in
+      Completer.commandString(words.indices.contains(index) ? words[index] : "", session: Session())
+    })
   var commands: String?
 
   @Option(
-    name: .customLong("lessons"), help: ArgumentHelp("Load the course from this directory.", valueName: "dir")
-  )
+    name: .customLong("lessons"),
+    help: ArgumentHelp("Load the course from this directory.", valueName: "dir"),
+    completion: .directory)
   var lessonsDirectory: String?
 
   @OptionGroup var options: GlobalOptions
@@ -33,7 +37,7 @@ struct ProcLab: ParsableCommand {
       let status = ShellLoop.run(session: session, source: StringLines(commands))
       throw ExitCode(status)
     }
-    let interactive = isatty(0) != 0 && isatty(1) != 0
+    let interactive = Terminal.isInteractive
     let session = options.makeSession(interactive: interactive)
     session.allowExec = true
     if let lessonsDirectory {
@@ -47,6 +51,12 @@ struct ProcLab: ParsableCommand {
       }
     }
     let source: LineSource = interactive ? ReadlineSource(session: session) : FileLines(fd: 0)
+    // A person at a terminal is greeted; a pipe or `-c` gets only its commands' output.
+    if interactive && !options.json {
+      Output.out(
+        Greeting.lines(version: ProcLabVersion.string, color: session.settings.color).joined(separator: "\n")
+          + "\n")
+    }
     throw ExitCode(ShellLoop.run(session: session, source: source))
   }
 }
@@ -75,12 +85,15 @@ struct GlobalOptions: ParsableArguments {
     var settings = Settings()
     settings.json = json
     settings.trace = trace
-    let env = ProcessInfo.processInfo.environment
-    settings.color = !noColor && env["NO_COLOR"] == nil && isatty(1) != 0 && env["TERM"] != "dumb"
+    settings.color =
+      !noColor && Environment.value("NO_COLOR") == nil && Terminal.isTerminal(1)
+      && Environment.value("TERM") != "dumb"
+    // Prose wraps to the terminal's width (or COLUMNS under a pipe); JSON never wraps.
+    if !json { Layout.followTerminal() }
     let session = Session(settings: settings)
     session.isInteractive = interactive
-    session.strict = strict || env["PROCLAB_STRICT"] == "1"
-    if isatty(2) != 0 && !json {
+    session.strict = strict || Environment.value("PROCLAB_STRICT") == "1"
+    if Terminal.isTerminal(2) && !json {
       session.progressSink = { text in
         Output.err(text)
       }
@@ -106,9 +119,9 @@ struct RunFile: ParsableCommand {
   @OptionGroup var options: GlobalOptions
 
   func run() throws {
-    let fd = open(file, O_RDONLY | O_CLOEXEC)
-    if fd < 0 {
-      Output.err("proclab: cannot read \(file): \(String(cString: strerror(errno)))\n")
+    let fd: Int32
+    do { fd = try Descriptors.openForReading(file) } catch let e as SystemError {
+      Output.err("proclab: cannot read \(Printable.line(file)): \(e.name) (\(e.message))\n")
       throw ExitCode(2)
     }
     let session = options.makeSession(interactive: false)
@@ -121,7 +134,7 @@ struct RunFile: ParsableCommand {
       try? recorder.save()
       try? recorder.cast?.save()
     }
-    close(fd)
+    Descriptors.close(fd)
     throw ExitCode(status)
   }
 }

@@ -14,16 +14,96 @@ final class CostMeasureTests: XCTestCase {
   }
 
   func testEveryWayOfCreatingReallyCreatesAndFinishes() throws {
-    XCTAssertGreaterThan(try CreationCost.thread(), 0)
-    XCTAssertGreaterThan(try CreationCost.fork(), 0)
-    var child: pid_t = 0
-    XCTAssertGreaterThan(clab_cost_fork_child(&child), 0)
-    XCTAssertGreaterThan(child, 0)
-    XCTAssertFalse(processExists(child), "reaped")
-    XCTAssertGreaterThan(try CreationCost.spawn("/bin/true"), 0)
-    // A program that does not exist is an error, not a number.
-    XCTAssertThrowsError(try CreationCost.spawn("/nonexistent/program"))
+    let threadsBefore = ProcFS.threads(of: getpid()).count
+    XCTAssertTrue(try CreationCost.loop(.thread, count: 5).allSatisfy { $0 > 0 })
+    XCTAssertEqual(ProcFS.threads(of: getpid()).count, threadsBefore, "every thread joined")
+    XCTAssertTrue(try CreationCost.loop(.fork, count: 5).allSatisfy { $0 > 0 })
+    // The children were real processes with their own PIDs, each reaped.
+    var ns = [Int64](repeating: 0, count: 4)
+    var children = [Int32](repeating: 0, count: 4)
+    XCTAssertEqual(clab_cost_loop(Int32(CLAB_COST_FORK), nil, 4, &ns, &children), 4)
+    XCTAssertEqual(Set(children).count, 4)
+    XCTAssertFalse(children.contains(getpid()))
+    XCTAssertTrue(children.allSatisfy { !processExists($0) }, "reaped")
+    XCTAssertTrue(try CreationCost.loop(.spawn("/bin/true"), count: 3).allSatisfy { $0 > 0 })
+    // A program that does not exist, or one that fails, is an error, not a number.
+    XCTAssertThrowsError(try CreationCost.loop(.spawn("/nonexistent/program"), count: 1))
+    XCTAssertThrowsError(try CreationCost.loop(.spawn("/bin/false"), count: 1))
     XCTAssertEqual(leftovers(since: baseline), [])
+  }
+
+  func testAfterAForkTheParentsFirstWriteToEachPageFaultsEvenOnceTheChildHasGone() throws {
+    let pages = 64
+    let size = pages * 4096
+    let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+    defer { memory.deallocate() }
+    func writeAll() -> Int {
+      let before = CreationCost.minorFaults()
+      for i in stride(from: 0, to: size, by: 4096) {
+        memory.storeBytes(of: UInt8(i & 0xff), toByteOffset: i, as: UInt8.self)
+      }
+      return CreationCost.minorFaults() - before
+    }
+    _ = writeAll()
+    XCTAssertLessThan(writeAll(), 4, "written once already: no faults")
+    _ = try CreationCost.loop(.fork, count: 1)  // the child _exits and is reaped
+    XCTAssertGreaterThanOrEqual(writeAll(), pages - 4, "copy-on-write protection outlived the child")
+  }
+
+  /// Lesson 5: spawn's CREATED IN ends when posix_spawn returns, which is once execve has
+  /// succeeded (glibc's posix_spawn is clone(CLONE_VM|CLONE_VFORK) + execve).
+  func testPosixSpawnReturnsOnceExecveHasSucceeded() throws {
+    // execve's failure comes back from posix_spawn itself, not as a child exiting 127: it waited for execve.
+    XCTAssertThrowsError(try Spawn.spawn(path: "/nonexistent/program", arguments: ["program"])) { error in
+      XCTAssertEqual((error as? SystemError)?.errno, ENOENT, "\(error)")
+    }
+    // When it returns, the child already is the new program.
+    let pid = try Spawn.spawn(path: "/bin/sleep", arguments: ["sleep", "5"])
+    defer {
+      kill(pid, SIGKILL)
+      _ = Wait.reap(pid)
+    }
+    let exe = readLink("/proc/\(pid)/exe")
+    XCTAssertTrue(exe.hasSuffix("/sleep"), "/proc/\(pid)/exe is \(exe)")
+  }
+
+  private func readLink(_ path: String) -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink(path, &buffer, buffer.count - 1)
+    return n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+  }
+
+  func testTheForkerGrowsItsPrivateMemoryAndForkCostFollowsItButNotAnUntouchedMapping() throws {
+    let tiny = try XCTUnwrap(TinyProgram())
+    defer { tiny.close() }
+    let forker = try SmallForker(program: tiny)
+    defer { forker.close() }
+    // The fastest of 9: a busy machine only ever adds time, never takes it away.
+    func fastest(_ kind: SmallForker.Kind) throws -> Double {
+      try forker.samples(9, of: kind).map { Double($0.nanoseconds) }.min() ?? 0
+    }
+    let start = forker.size
+    let fork0 = try fastest(.fork)
+    let spawn0 = try fastest(.spawn)
+    // 64 MiB mapped but never touched: one more mapping, nothing resident, fork barely moves.
+    let mapped = try forker.mapUntouched(64 << 20)
+    XCTAssertEqual(mapped.mappings, start.mappings + 1)
+    XCTAssertLessThan(mapped.anonymousBytes - start.anonymousBytes, 1 << 20)
+    let forkUntouched = try fastest(.fork)
+    try forker.unmapUntouched()
+    // 64 MiB touched: /proc/PID/status of the helper itself shows it resident.
+    let grown = try forker.grow(by: 64 << 20)
+    XCTAssertGreaterThanOrEqual(grown.anonymousBytes - start.anonymousBytes, 63 << 20)
+    let rssAnon = Int(ProcFS.status(forker.pid, field: "RssAnon")?.split(separator: " ").first ?? "") ?? 0
+    XCTAssertGreaterThanOrEqual(rssAnon * 1024, 63 << 20, "the kernel agrees")
+    let forkGrown = try fastest(.fork)
+    let spawnGrown = try fastest(.spawn)
+    // 16384 more page-table entries to copy and tear down: several times the small fork, and
+    // well above the untouched mapping of the same size; posix_spawn copies none of them.
+    XCTAssertGreaterThan(forkGrown, 2 * fork0, "fork \(fork0) → \(forkGrown) ns")
+    XCTAssertGreaterThan(forkGrown, 2 * forkUntouched, "untouched \(forkUntouched), touched \(forkGrown) ns")
+    XCTAssertLessThan(spawnGrown, 2 * spawn0 + 200_000, "spawn \(spawn0) → \(spawnGrown) ns")
+    XCTAssertLessThan(spawnGrown, forkGrown)
   }
 
   /// cminflt in /proc/PID/stat: minor faults of the children PID has waited for.
@@ -95,7 +175,7 @@ final class CostMeasureTests: XCTestCase {
     XCTAssertEqual(
       ProcFS.descriptorTarget(pid: getpid(), fd: tiny.descriptor)?.contains("proclab-tiny-program"), true)
     // spawn throws unless the child exited 0: the kernel really ran the three instructions.
-    XCTAssertGreaterThan(try CreationCost.spawn(tiny.path), 0)
+    XCTAssertGreaterThan(try CreationCost.loop(.spawn(tiny.path), count: 1)[0], 0)
     tiny.close()
     XCTAssertEqual(leftovers(since: baseline), [])
   }
@@ -103,7 +183,7 @@ final class CostMeasureTests: XCTestCase {
   func testAProcessPartnerIsARealChildThatIsReapedOnClose() throws {
     let pin = CPUPin()
     defer { pin.release() }
-    let pair = try PingPong(.process, pinnedTo: pin.cpu ?? -1)
+    let pair = try PingPong(.process, workingSet: 64 << 10)
     XCTAssertTrue(ProcFS.children(of: getpid()).contains(pair.partnerID), "the partner is our child")
     let (ns, voluntary, involuntary) = try pair.batch(500)
     XCTAssertGreaterThan(ns, 0)
@@ -119,7 +199,7 @@ final class CostMeasureTests: XCTestCase {
   }
 
   func testAThreadPartnerIsAThreadOfThisProcess() throws {
-    let pair = try PingPong(.thread, pinnedTo: -1)
+    let pair = try PingPong(.thread)
     XCTAssertTrue(ProcFS.threads(of: getpid()).contains(pair.partnerID), "its TID is in /proc/self/task")
     XCTAssertNotEqual(pair.partnerID, getpid())
     _ = try pair.batch(200)

@@ -8,49 +8,46 @@ import XCTest
 final class IPCInProcessTests: XCTestCase {
   func testEveryMechanismCarriesEveryByteAndLeavesNothing() throws {
     let before = CleanupSnapshot()
-    let dir = try IPCFifo.makePrivateDirectory()
-    defer { IPCFifo.removeDirectory(dir) }
     for mechanism in IPCMechanism.allCases {
-      let name: String =
-        switch mechanism {
-        case .fifo: dir
-        case .sharedMemory: IPCNames.unique("shm")
-        case .messageQueue: IPCNames.unique("mq")
-        default: ""
-        }
-      let t = try IPCTransfer.run(mechanism, bytes: 300_001, rounds: 20, message: 64, name: name)
+      let t = try IPCTransfer.run(mechanism, bytes: 300_001, rounds: 20, message: 64)
       XCTAssertEqual(t.bytesReceived, 300_001, "\(mechanism)")
       XCTAssertEqual(t.sentChecksum, t.receivedChecksum, "\(mechanism)")
       XCTAssertEqual(t.echoMismatches, 0, "\(mechanism)")
       XCTAssertEqual(t.status, .exited(0), "\(mechanism)")
       XCTAssertEqual(t.namesLeft, 0, "\(mechanism)")
       XCTAssertFalse(processExists(t.child), "\(mechanism): child reaped")
+      if let dir = t.directory { XCTAssertEqual(access(dir, F_OK), -1, "FIFO directory removed") }
     }
-    XCTAssertEqual(IPCFifo.entries(of: dir), [])
+    XCTAssertEqual(Leftovers.owned(by: getpid()), [])
     XCTAssertEqual(leftovers(since: before), [])
+  }
+
+  func testTheShellsChecksumIsTheChildsChecksum() throws {
+    // The C child and the Swift shell compute one checksum: the same bytes cut anywhere agree,
+    // different bytes or order do not.
+    let bytes = (0..<1001).map { UInt8(truncatingIfNeeded: $0 &* 37) }
+    var whole = IPCChecksum()
+    bytes.withUnsafeBytes { whole.add($0) }
+    var pieces = IPCChecksum()
+    for range in [0..<3, 3..<11, 11..<500, 500..<1001] { bytes[range].withUnsafeBytes { pieces.add($0) } }
+    XCTAssertEqual(whole.value, pieces.value)
+    var swapped = IPCChecksum()
+    (Array(bytes[8..<16]) + Array(bytes[0..<8]) + Array(bytes[16...])).withUnsafeBytes { swapped.add($0) }
+    XCTAssertNotEqual(whole.value, swapped.value)
   }
 
   func testCtrlCStopsATransferAndCleansUp() throws {
     let before = CleanupSnapshot()
-    let dir = try IPCFifo.makePrivateDirectory()
-    defer { IPCFifo.removeDirectory(dir) }
-    let shm = IPCNames.unique("shm")
-    let mq = IPCNames.unique("mq")
     Interrupt.request()
     defer { Interrupt.clear() }
-    for (mechanism, name) in [
-      (IPCMechanism.pipe, ""), (.datagram, ""), (.fifo, dir), (.sharedMemory, shm), (.messageQueue, mq),
-    ] {
-      XCTAssertThrowsError(
-        try IPCTransfer.run(mechanism, bytes: 1 << 30, rounds: 10, message: 64, name: name)
-      ) {
+    for mechanism in [IPCMechanism.pipe, .datagram, .fifo, .sharedMemory, .messageQueue] {
+      XCTAssertThrowsError(try IPCTransfer.run(mechanism, bytes: 1 << 30, rounds: 10, message: 64)) {
         XCTAssertTrue($0 is Interrupted, "\(mechanism): \($0)")
       }
     }
     Interrupt.clear()
-    XCTAssertEqual(IPCFifo.entries(of: dir), [], "FIFOs removed")
-    XCTAssertFalse(IPCNames.listed(shm: shm))
-    XCTAssertFalse(IPCNames.queueExists(mq + ".to-child"), "queue unlinked")
+    // FIFO directories, the shm object, the queues and their claim files: all gone.
+    XCTAssertEqual(Leftovers.owned(by: getpid()), [])
     XCTAssertEqual(leftovers(since: before), [])
   }
 
@@ -65,13 +62,14 @@ final class IPCInProcessTests: XCTestCase {
 
   func testShmChildHasItsOwnAddressSpaceButSeesTheSamePage() throws {
     let before = CleanupSnapshot()
-    let name = IPCNames.unique("shm")
-    let s = try IPCSharedMemory.run(
-      name: name, privateMapping: false, counter: .semaphore, iterations: 20_000)
+    let s = try IPCSharedMemory.run(privateMapping: false, counter: .semaphore, iterations: 20_000)
     XCTAssertNotEqual(s.child, getpid())
     XCTAssertTrue(s.childSawParent)
+    // One page at two addresses in one process: the address is not what is shared.
+    XCTAssertNotEqual(s.childAddress, s.childSecondAddress)
+    XCTAssertTrue(s.childSecondSaw)
     XCTAssertEqual(s.counter, 40_000)
-    XCTAssertFalse(IPCNames.listed(shm: name))
+    XCTAssertFalse(IPCNames.listed(shm: s.name))
     XCTAssertEqual(leftovers(since: before), [])
   }
 
@@ -86,12 +84,18 @@ final class IPCInProcessTests: XCTestCase {
     _ = try IPCPipes.fill(readerDelay: .milliseconds(5))
     let calls = Trace.drain()
     let names = calls.map(\.name)
-    XCTAssertEqual(names.filter { $0 == "pipe2" }.count, 3, "two for the transfer, one for --fill")
-    XCTAssertTrue(names.contains("fork"))
-    XCTAssertTrue(names.contains("waitpid"))
+    XCTAssertEqual(
+      names.filter { $0 == "pipe2" }.count, 5, "two for the transfer, three for --fill (the pipe, go, report)"
+    )
+    XCTAssertEqual(names.filter { $0 == "fork" }.count, 2)
+    XCTAssertTrue(names.contains("wait4"))
     let fcntl = calls.first { $0.name == "fcntl" && $0.arguments.contains("F_GETPIPE_SZ") }
-    XCTAssertEqual(fcntl.flatMap { Int($0.result) }, IPCPipes.defaultCapacity())
-    XCTAssertTrue(calls.contains { $0.name == "write" && $0.arguments.contains("EAGAIN") })
+    XCTAssertEqual(fcntl.flatMap { Int($0.result) }, try IPCPipes.defaultCapacity())
+    XCTAssertTrue(calls.contains { $0.name == "write" && $0.result.contains("EAGAIN") })
+    // More than 64 calls are all there: the trace no longer stops at a fixed number.
+    Trace.isEnabled = true
+    for _ in 0..<20 { _ = try IPCSockets.boundaries(datagram: true, sizes: [1, 2, 3]) }
+    XCTAssertGreaterThan(Trace.drain().count, 64)
   }
 
   /// Children and descriptors left behind. These experiments start no threads (they fork); the

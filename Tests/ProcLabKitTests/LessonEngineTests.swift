@@ -162,7 +162,7 @@ final class LessonEngineTests: XCTestCase {
     XCTAssertEqual(file.lessons["tiny"]?.passed, [0])
     // A new shell, as after quitting proclab: 'lesson' resumes where the learner was.
     let s = shell()
-    XCTAssertTrue(type(s, "lessons").contains("in progress, step 2 of 3"))
+    XCTAssertTrue(type(s, "lessons").contains("step 2 of 3"))
     let out = type(s, "lesson")
     XCTAssertTrue(out.contains("Resuming 'A tiny lesson' at step 2 of 3"), out)
     XCTAssertEqual(s.prompt, "proclab [tiny 2/3]> ")
@@ -211,6 +211,112 @@ final class LessonEngineTests: XCTestCase {
   func testLessonNamesCompleteAfterLesson() {
     let s = shell()
     XCTAssertEqual(Completer.complete(before: "lesson ", word: "ti", session: s), .words(["tiny"]))
+  }
+
+  /// A lesson whose second step types a PID the first one captured.
+  static let zombie = """
+    ---
+    id: zombie
+    title: A zombie
+    order: 2
+    needs: [spawn, wait]
+    ---
+    ## Make one
+
+    ```proclab
+    proclab> spawn --no-reap
+    ...
+      {{Z:pid}}  {{SHELL:pid}}  {{:text}}
+    ```
+
+    ## Reap it
+
+    ```proclab
+    proclab> wait {{Z}}
+    reaped 1 child with wait4:
+    ...
+      {{Z}}  Z zombie  {{zwait:duration}}  {{:text}}
+    ```
+
+    ## Summary
+
+    - Child {{Z}} of {{SHELL}} waited {{zwait}} to be reaped.
+    - The end.
+    """
+
+  func writeProgress(_ json: String) throws {
+    try FileManager.default.createDirectory(atPath: dir + "/state", withIntermediateDirectories: true)
+    try json.write(toFile: progressPath, atomically: true, encoding: .utf8)
+  }
+
+  /// 17.3: a PID captured by an earlier shell is stale on resume; the step that types it asks
+  /// for the step that captures it, and the re-run takes fresh values.
+  func testResumingMarksAnEarlierShellsProcessesStaleAndAsksToRedoTheirStep() throws {
+    try Self.zombie.write(toFile: dir + "/lessons/zombie.md", atomically: true, encoding: .utf8)
+    try writeProgress(
+      """
+      {"version": 1, "current": "zombie", "lessons": {"zombie": {"step": 1, "passed": [0], "done": false,
+      "captures": {"Z": "999999", "SHELL": "999998"}, "answers": {}, "capturedIn": {"Z": "gone", "SHELL": "gone"}}}}
+      """)
+    let s = shell()
+    let resumed = type(s, "lesson zombie")
+    XCTAssertTrue(resumed.contains("SHELL (999998) and Z (999999) came from an earlier shell"), resumed)
+    XCTAssertTrue(
+      resumed.contains(
+        "this step needs Z (999999) from step 1 'Make one', but it was captured in an earlier shell"),
+      resumed)
+    XCTAssertTrue(resumed.contains("type `back 1`"), resumed)
+    XCTAssertFalse(resumed.contains("▶ run: wait 999999"), "a stale PID is never offered: \(resumed)")
+    XCTAssertTrue(
+      type(s, "skip").contains("skip: this step needs Z"), "skip does not type a stale PID either")
+    XCTAssertTrue(type(s, "wait 999999").contains("✗ step 2/2"))
+    type(s, "back 1")
+    let again = type(s, "spawn --no-reap")
+    XCTAssertTrue(again.contains("✓ step 1/2 passed"), again)
+    let fresh = try XCTUnwrap(try savedProgress().lessons["zombie"]?.captures["Z"])
+    XCTAssertNotEqual(fresh, "999999")
+    XCTAssertEqual(try savedProgress().lessons["zombie"]?.captures["SHELL"], String(getpid()))
+    XCTAssertTrue(type(s, "next").contains("▶ run: wait \(fresh)"))
+    XCTAssertTrue(type(s, "wait \(fresh)").contains("✓ step 2/2 passed"))
+    let summary = type(s, "next")
+    XCTAssertTrue(summary.contains("- Child \(fresh) of \(getpid()) waited"), summary)
+    XCTAssertFalse(summary.contains("left out"), summary)
+  }
+
+  /// 17.3: a summary leaves out a point whose values are stale, rather than quote a dead PID.
+  func testASummaryNeverQuotesAStaleValue() throws {
+    try Self.zombie.write(toFile: dir + "/lessons/zombie.md", atomically: true, encoding: .utf8)
+    try writeProgress(
+      """
+      {"version": 1, "current": "zombie", "lessons": {"zombie": {"step": 1, "passed": [0, 1], "done": false,
+      "captures": {"Z": "999999", "SHELL": "999998", "zwait": "1 ms"}, "answers": {},
+      "capturedIn": {"Z": "gone", "SHELL": "gone"}}}}
+      """)
+    let s = shell()
+    type(s, "lesson zombie")
+    let summary = type(s, "next")
+    XCTAssertTrue(summary.contains("Summary · A zombie"), summary)
+    XCTAssertFalse(summary.contains("999999"), summary)
+    XCTAssertTrue(summary.contains("- The end."), summary)
+    XCTAssertTrue(summary.contains("Some points are left out"), summary)
+    XCTAssertTrue(summary.contains("Run step 1 again"), summary)
+  }
+
+  /// 17.3: running a step again with other values un-passes the steps that used the old ones.
+  func testARerunThatChangesAValueUnpassesTheStepsThatUsedIt() throws {
+    try Self.zombie.write(toFile: dir + "/lessons/zombie.md", atomically: true, encoding: .utf8)
+    let s = shell()
+    type(s, "lesson zombie; spawn --no-reap; next")
+    let z = try XCTUnwrap(try savedProgress().lessons["zombie"]?.captures["Z"])
+    XCTAssertTrue(type(s, "wait \(z)").contains("✓ step 2/2 passed"))
+    type(s, "back")
+    let rerun = type(s, "spawn --no-reap")
+    XCTAssertTrue(rerun.contains("this run changed values that step 2 used"), rerun)
+    let saved = try XCTUnwrap(try savedProgress().lessons["zombie"])
+    XCTAssertEqual(saved.passed, [0])
+    XCTAssertEqual(saved.stale, ["zwait"])
+    XCTAssertTrue(type(s, "next").contains("▶ run: wait \(saved.captures["Z"]!)"))
+    type(s, "wait \(saved.captures["Z"]!)")
   }
 
   func XCTAssertThrowsErrorLine(

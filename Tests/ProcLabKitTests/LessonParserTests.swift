@@ -82,7 +82,9 @@ final class LessonParserTests: XCTestCase {
     var captures = Captures()
     XCTAssertTrue(two.command.matches("explain process", captures: &captures))
     XCTAssertEqual(captures["topic"], "process")
-    XCTAssertEqual(two.displayCommand(Captures()), "explain <topic>")
+    // What the learner is shown is always a command they can type, with its freedom in words.
+    XCTAssertEqual(two.displayCommand(Captures()), "explain process")
+    XCTAssertEqual(two.freedom, ["any topic"])
     XCTAssertEqual(two.concreteCommand(Captures()), "explain process")
   }
 
@@ -128,6 +130,29 @@ final class LessonParserTests: XCTestCase {
       contains: "list only follows 'needs:'")
     assertError("order: 3  # third\n", "order: 3\norder: 4\n", at: (5, 1), contains: "given twice")
     assertError("  - explain\n---\n", "  - explain\n", at: (1, 1), contains: "never closed")
+  }
+
+  /// 15.6: the front matter is a deliberate YAML subset; everything outside it is refused
+  /// with its position, never read another way than YAML would read it.
+  func testFrontMatterOutsideTheSubsetIsRefusedWithItsPosition() {
+    assertError("title: A demo lesson", "title: |", at: (3, 8), contains: "block scalars")
+    assertError("title: A demo lesson", "title: &anchor x", at: (3, 8), contains: "anchors")
+    assertError("title: A demo lesson", "title: {a: b}", at: (3, 8), contains: "maps")
+    assertError("title: A demo lesson", "title: \"a\\nb\"", at: (3, 10), contains: "escapes")
+    assertError("title: A demo lesson", "title: \"open", at: (3, 8), contains: "never closed")
+    assertError("title: A demo lesson", "\ttitle: x", at: (3, 1), contains: "a tab")
+    assertError("title: A demo lesson", "  title: x", at: (3, 1), contains: "every key starts at column 1")
+    assertError(
+      "needs:\n  - info\n  - explain", "needs: [info, [explain]]", at: (6, 15), contains: "a list inside")
+    assertError("needs:\n  - info\n  - explain", "needs: [info", at: (6, 8), contains: "never closed")
+  }
+
+  func testQuotedValuesAndFlowListsAreRead() throws {
+    let lesson = try parse(
+      Self.good.replacingOccurrences(of: "title: A demo lesson", with: "title: 'Races: and # mutexes'")
+        .replacingOccurrences(of: "needs:\n  - info\n  - explain", with: "needs: [info, \"explain\"]  # two"))
+    XCTAssertEqual(lesson.title, "Races: and # mutexes")
+    XCTAssertEqual(lesson.needs, ["info", "explain"])
   }
 
   func testStepErrorsNameTheirPosition() {

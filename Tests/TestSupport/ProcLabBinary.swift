@@ -33,6 +33,8 @@ public enum ProcLabBinary {
     env["NO_COLOR"] = "1"
     env["XDG_STATE_HOME"] = env["PROCLAB_TEST_STATE"] ?? NSTemporaryDirectory() + "proclab-test-state"
     if strict { env["PROCLAB_STRICT"] = "1" }
+    // Under a pipe COLUMNS would decide the width: tests read the unwrapped text.
+    env.removeValue(forKey: "COLUMNS")
     for (k, v) in environment { env[k] = v }
     process.environment = env
     let inPipe = Pipe()
@@ -47,6 +49,7 @@ public enum ProcLabBinary {
     inPipe.fileHandleForWriting.write(input.data(using: .utf8)!)
     try? inPipe.fileHandleForWriting.close()
     // Read both pipes on other threads so a chatty child cannot block on a full pipe.
+    // why: each is written by one reader thread and read only after group.wait() has seen it leave.
     nonisolated(unsafe) var out = Data()
     nonisolated(unsafe) var err = Data()
     let group = DispatchGroup()

@@ -10,15 +10,17 @@ public final class TerminalSession {
   public private(set) var screen = ""
   private var reaped: TerminationStatus?
 
-  public init(arguments: [String] = [], environment: [String: String] = [:]) throws {
+  /// `columns`: the terminal's width (what the shell wraps its prose to).
+  public init(arguments: [String] = [], environment: [String: String] = [:], columns: Int = 100) throws {
     var env = ProcessInfo.processInfo.environment
     env["TERM"] = "xterm"
     env["NO_COLOR"] = "1"
     env["INPUTRC"] = "/dev/null"
     env.removeValue(forKey: "PROCLAB_STRICT")
+    env.removeValue(forKey: "COLUMNS")
     for (k, v) in environment { env[k] = v }
     (pid, master) = try PseudoTerminal.spawn(
-      path: ProcLabBinary.path, arguments: ["proclab"] + arguments, environment: env)
+      path: ProcLabBinary.path, arguments: ["proclab"] + arguments, environment: env, cols: columns)
   }
 
   deinit {

@@ -14,6 +14,7 @@ final class CostReferenceTests: XCTestCase {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = arguments
+    p.environment = ProcessInfo.processInfo.environment.merging(["REFERENCE_QUICK": "1"]) { $1 }
     let out = Pipe()
     p.standardOutput = out
     try p.run()
@@ -53,22 +54,36 @@ final class CostReferenceTests: XCTestCase {
     let build = try run(cc, ["-O2", "-Wall", "-Werror", "-o", binary, source, "-lpthread", "-lm"])
     XCTAssertEqual(build.status, 0, "cc failed")
 
-    let cost = try run(binary, ["cost", "20"])
+    // lmbench's manner: 11 tries of a timed loop of many operations, each kind on its own.
+    let cost = try run(binary, ["cost"])
     XCTAssertEqual(cost.status, 0)
     let rows = parse(cost.output, prefix: "cost")
     XCTAssertEqual(Set(rows.keys), ["thread", "fork", "spawn", "exec"], cost.output)
     for (name, row) in rows {
       XCTAssertGreaterThan(row["median"] ?? 0, 0, name)
-      XCTAssertEqual(row["samples"], 20, name)
-      XCTAssertLessThanOrEqual(row["p10"] ?? .infinity, row["median"] ?? 0, name)
+      XCTAssertEqual(row["tries"], 11, name)
+      XCTAssertGreaterThanOrEqual(row["per_try"] ?? 0, 1, name)
+      XCTAssertLessThanOrEqual(row["min"] ?? .infinity, row["median"] ?? 0, name)
     }
     XCTAssertLessThan(rows["thread"]!["median"]!, rows["exec"]!["median"]!, cost.output)
 
-    let sw = try run(binary, ["switch", "1000"])
+    let sw = try run(binary, ["switch"])
     XCTAssertEqual(sw.status, 0)
     let switches = parse(sw.output, prefix: "switch")
     XCTAssertEqual(Set(switches.keys), ["threads", "processes", "pipe_only"], sw.output)
     for (name, row) in switches { XCTAssertGreaterThan(row["median"] ?? 0, 0, name) }
+    // lat_ctx's subtraction: the switch alone is per switch (half a round trip) minus the pipe calls.
+    for name in ["threads", "processes"] {
+      let row = switches[name]!
+      XCTAssertEqual(row["alone"]!, row["median"]! - switches["pipe_only"]!["median"]!, accuracy: 1.5, name)
+    }
     XCTAssertTrue(sw.output.contains("pinned "), sw.output)
+
+    let sizes = try run(binary, ["fork-size", "0", "\(8 << 20)"])
+    XCTAssertEqual(sizes.status, 0)
+    let size = parse(sizes.output, prefix: "size")
+    // The fastest try of each (quick tries are short and a busy machine stretches some).
+    XCTAssertGreaterThan(
+      size["fork@\(8 << 20)"]?["min"] ?? 0, size["fork@0"]?["min"] ?? .infinity, sizes.output)
   }
 }

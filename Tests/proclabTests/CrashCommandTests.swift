@@ -127,6 +127,64 @@ final class CrashCommandTests: XCTestCase {
     }
   }
 
+  /// Issue 16: what ends every thread is thread-group membership and the signal's default
+  /// action, not the shared memory. A clone(CLONE_VM) task shares the memory but has its
+  /// own thread group: it dies alone. A thread whose signal is handled lives on.
+  func testAFaultEndsTheThreadGroupNotEverythingThatSharesTheMemory() {
+    let run = ProcLabBinary.json(
+      "crash segv --clone-vm; crash fpe --clone-vm; crash segv --in-thread --handled --threads 3; crash stack --in-thread --handled"
+    )
+    XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+    let outcomes = run.outcomes
+    XCTAssertEqual(outcomes.count, 4)
+    for (o, sig) in zip(outcomes.prefix(2), ["SIGSEGV", "SIGFPE"]) {
+      let f = facts(o)
+      let child = f["pid"]?.intValue ?? 0
+      let s = f["survival"] ?? [:]
+      XCTAssertEqual(f["status"]?["how"]?.stringValue, "exited", "the lab child lived on: \(o.serialized)")
+      XCTAssertEqual(s["task_status"]?["signal"]?.stringValue, sig, "the task died of its own fault")
+      let task = s["task"]?.intValue ?? 0
+      XCTAssertNotEqual(task, child)
+      XCTAssertEqual(s["task_tgid"]?.intValue, task, "a thread group of its own")
+      XCTAssertEqual(s["task_parent"]?.intValue, child)
+      XCTAssertEqual(s["shared_read"]?.intValue, s["shared_written"]?.intValue, "one address space")
+      XCTAssertNotNil(s["shared_written"]?.intValue)
+      let before = (f["tids_before"]?.arrayValue ?? []).compactMap(\.intValue)
+      XCTAssertEqual((f["tids_after_fault"]?.arrayValue ?? []).compactMap(\.intValue), before)
+    }
+    for (o, sig) in zip(outcomes.suffix(2), ["SIGSEGV", "SIGSEGV"]) {
+      let f = facts(o)
+      XCTAssertEqual(f["status"]?["how"]?.stringValue, "exited", o.serialized)
+      XCTAssertEqual(f["survival"]?["caught"]?.stringValue, sig, "the worker's handler caught it")
+      let before = Set((f["threads"]?["tids_before"]?.arrayValue ?? []).compactMap(\.intValue))
+      let after = Set((f["tids_after_fault"]?.arrayValue ?? []).compactMap(\.intValue))
+      XCTAssertFalse(before.isEmpty)
+      XCTAssertEqual(after, before, "every thread, the faulting one too, was alive after the fault")
+      XCTAssertTrue(
+        (o["explanation"]?.arrayValue ?? []).contains { $0.stringValue?.contains("may") ?? false })
+    }
+  }
+
+  /// Issue 16: `crash oom`'s NULL comes from RLIMIT_AS, far below what the machine has:
+  /// malloc got no more than the limit allowed, while MemAvailable was larger.
+  func testOomsNullComesFromTheAddressSpaceLimitNotFromTheMachine() throws {
+    let o = try XCTUnwrap(ProcLabBinary.json("crash oom").outcomes.first)
+    let f = facts(o)
+    XCTAssertEqual(f["status"]?["code"]?.intValue, 12, o.serialized)
+    let limit = try XCTUnwrap(f["address_space_limit"]?.intValue)
+    let got = (f["oom"]?["blocks"]?.intValue ?? 0) * (f["oom"]?["block"]?.intValue ?? 0)
+    XCTAssertEqual(f["oom"]?["errno"]?.stringValue, "ENOMEM")
+    XCTAssertGreaterThan(got, 0)
+    XCTAssertLessThan(got, limit, "malloc stopped inside the limit")
+    let meminfo = try String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
+    let available =
+      meminfo.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
+      .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }.map { $0 * 1024 } ?? 0
+    XCTAssertGreaterThan(available, got, "the machine had more to give")
+    let text = (o["explanation"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ")
+    XCTAssertTrue(text.contains("RLIMIT_AS"), text)
+  }
+
   func testCoreDumpIsOffByDefaultAndWrittenPrivatelyWhenAskedWhereAllowed() {
     let run = ProcLabBinary.json("crash abort --core; crash kill --core")
     XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
@@ -170,11 +228,20 @@ final class CrashCommandTests: XCTestCase {
     let errors = outcomes.prefix(4).map { $0["error"]?.stringValue ?? "" }
     XCTAssertEqual(
       errors[0], "crash: unknown kind 'sneeze'; kinds: segv, abort, fpe, ill, bus, stack, exit N, oom, kill")
-    XCTAssertEqual(errors[1], "crash: --siblings must be 1…16, got 99")
+    XCTAssertEqual(errors[1], "crash: --siblings must be 0…16, got 99")
     XCTAssertTrue(errors[2].hasPrefix("crash: oom cannot run --in-thread"))
     XCTAssertTrue(errors[3].contains("--in-thread"))
     for e in errors { XCTAssertFalse(e.contains("\n")) }
     XCTAssertEqual(outcomes.last?["ok"]?.boolValue, true)
+    let modes = ProcLabBinary.json(
+      "crash abort --in-thread --handled; crash segv --handled; crash bus --clone-vm; crash segv --clone-vm --in-thread; crash segv 3"
+    ).outcomes.map { $0["error"]?.stringValue ?? "" }
+    XCTAssertEqual(modes.count, 5)
+    XCTAssertTrue(modes[0].contains("--handled works for"), modes[0])
+    XCTAssertTrue(modes[1].contains("--handled needs --in-thread"), modes[1])
+    XCTAssertTrue(modes[2].contains("--clone-vm works for"), modes[2])
+    XCTAssertTrue(modes[3].contains("cannot be used together"), modes[3])
+    XCTAssertTrue(modes[4].contains("only `crash exit N` takes a number"), modes[4])
   }
 
   func testTheTerminalTextNamesSignalCauseAndSurvivors() {
@@ -212,7 +279,8 @@ final class CrashCommandTests: XCTestCase {
   }
 
   /// Ctrl-C (SIGINT to the shell) while a child waits to crash: the command
-  /// stops, the child is killed and reaped, and the next command runs.
+  /// stops, the child is killed and reaped, and the rest of the line is not run
+  /// (a script stopped by Ctrl-C ends with 130, as a POSIX shell's does).
   func testCtrlCDuringACrashReturnsToThePrompt() throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: ProcLabBinary.path)
@@ -244,12 +312,12 @@ final class CrashCommandTests: XCTestCase {
     let outcomes = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
       JSON.parse(String($0))
     }
-    XCTAssertEqual(outcomes.count, 2)
+    XCTAssertEqual(outcomes.count, 1, "info was not run")
     let error = outcomes.first?["error"]?.stringValue ?? ""
-    XCTAssertTrue(error.contains("interrupted"), error)
+    XCTAssertTrue(error.contains("interrupted (Ctrl-C)"), error)
     XCTAssertFalse(error.contains("invariant"), error)
-    XCTAssertEqual(outcomes.last?["ok"]?.boolValue, true, "the shell answers info afterwards")
-    XCTAssertEqual(outcomes.last?["facts"]?["pid"]?.intValue, Int(shell))
+    XCTAssertEqual(outcomes.first?["not_run"]?.arrayValue?.compactMap(\.stringValue), ["info"])
+    XCTAssertEqual(process.terminationStatus, 128 + SIGINT)
     for pid in children { XCTAssertFalse(processExists(pid), "lab child \(pid) was killed and reaped") }
   }
 }

@@ -25,7 +25,10 @@ final class LessonCourseTests: XCTestCase {
     // Each lesson loads, has 5–10 steps and a summary that quotes the learner's numbers.
     let course = LessonLibrary.load(directory: Self.lessonsDirectory)
     XCTAssertEqual(course.errors.map(\.description), [])
-    XCTAssertEqual(course.lessons.map(\.order), Array(1...course.lessons.count))
+    // In order, each number once (areas number their lessons ahead of others landing: 13–15 before 12).
+    let orders = course.lessons.map(\.order)
+    XCTAssertEqual(orders, orders.sorted())
+    XCTAssertEqual(Set(orders).count, orders.count)
     for lesson in course.lessons {
       XCTAssertTrue((5...10).contains(lesson.steps.count), "\(lesson.id) has \(lesson.steps.count) steps")
       XCTAssertTrue(
@@ -73,7 +76,7 @@ final class LessonCourseTests: XCTestCase {
 
     let second = ProcLabBinary.run(["-c", "lessons; lesson"], environment: ["XDG_STATE_HOME": state])
     XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
-    XCTAssertTrue(second.stdout.contains("in progress, step 2 of 7"), second.stdout)
+    XCTAssertTrue(second.stdout.contains("step 2 of 7"), second.stdout)
     XCTAssertTrue(second.stdout.contains("Resuming 'What a process is' at step 2 of 7."), second.stdout)
   }
 
@@ -149,7 +152,11 @@ final class LessonCourseTests: XCTestCase {
     try fm.copyItem(atPath: Self.lessonsDirectory, toPath: prefix + "/share/proclab/lessons")
     let listed = try runInstalled(prefix + "/bin/proclab", ["-c", "lessons"], in: state)
     XCTAssertTrue(listed.contains("11  cpu-io"), listed)
-    XCTAssertTrue(listed.contains("course: 0 of 11 done"), listed)
+    // Every lesson of the course (other areas add theirs), not a fixed number.
+    let lessons = try fm.contentsOfDirectory(atPath: Self.lessonsDirectory).filter {
+      $0.hasSuffix(".md") && $0 != "README.md"
+    }
+    XCTAssertTrue(listed.contains("course: 0 of \(lessons.count) done"), listed)
 
     // $PROCLAB_LESSONS names another course, and wins over the installed one.
     let other = state + "/other"

@@ -67,6 +67,55 @@ final class ProcessCommandTests: XCTestCase {
       spawnCPU * 1.0, forkCPU * 0.5, "a lab copy of proclab does at least comparable work")
   }
 
+  /// Issue 16: ru_maxrss of a child started by posix_spawn includes the shell's own
+  /// memory before exec (the child runs in the shell's address space until execve):
+  /// /bin/true's MAX RSS is about the shell's peak, many times true's own few hundred KiB.
+  func testMaxRSSOfAProgramIncludesTheShellsAddressSpaceBeforeExec() throws {
+    let o = outcomes("spawn --exec /bin/true")
+    let f = try XCTUnwrap(o.first?["facts"])
+    let maxRSS = try XCTUnwrap(f["children"]?.arrayValue?.first?["usage"]?["max_rss_bytes"]?.intValue)
+    let shellPeak = try XCTUnwrap(f["shell_peak_rss_bytes"]?.intValue)
+    XCTAssertGreaterThanOrEqual(Double(maxRSS), 0.8 * Double(shellPeak), "ru_maxrss carries the shell's mark")
+    let text = (o.first?["explanation"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ")
+    XCTAssertTrue(text.contains("not memory the child used on its own"), text)
+    XCTAssertFalse(text.contains("accounted to it alone"), text)
+  }
+
+  /// Issue 16: most of a held lab child's resident memory is pages shared with other
+  /// processes (the proclab binary and libraries), per /proc/PID/smaps_rollup.
+  func testAHeldChildsResidentMemoryIsMostlySharedPages() throws {
+    let o = outcomes("spawn 2 --hold 5")
+    for c in o.first?["facts"]?["children"]?.arrayValue ?? [] {
+      let m = try XCTUnwrap(c["memory"], c.serialized)
+      let rss = try XCTUnwrap(m["rss_bytes"]?.intValue)
+      let shared = try XCTUnwrap(m["shared_bytes"]?.intValue)
+      XCTAssertGreaterThan(shared * 2, rss, "mostly shared: \(m.serialized)")
+    }
+  }
+
+  /// Issue 16: the kernel splits CPU time into user and system by sampling at the clock
+  /// tick (CONFIG_TICK_CPU_ACCOUNTING); a child that runs for less than a tick gets all of
+  /// it on one side, the other exactly 0. So proclab shows only the total below 30 ms.
+  func testTheUserSystemSplitOfAShortChildIsATickSample() throws {
+    let config = Process()
+    config.executableURL = URL(fileURLWithPath: "/bin/sh")
+    config.arguments = ["-c", "zcat /proc/config.gz 2>/dev/null | grep -c '^CONFIG_TICK_CPU_ACCOUNTING=y'"]
+    let pipe = Pipe()
+    config.standardOutput = pipe
+    try config.run()
+    config.waitUntilExit()
+    let tick = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    try XCTSkipUnless(tick.hasPrefix("1"), "this kernel does not account CPU time by tick sampling")
+    let o = outcomes("spawn 10 --exec /bin/true")
+    let usages = (o.first?["facts"]?["children"]?.arrayValue ?? []).compactMap { $0["usage"] }
+    XCTAssertEqual(usages.count, 10)
+    let oneSided = usages.filter { ($0["user_ms"]?.doubleValue == 0) != ($0["system_ms"]?.doubleValue == 0) }
+    XCTAssertGreaterThanOrEqual(oneSided.count, 7, "all on one side: \(usages.map(\.serialized))")
+    XCTAssertTrue(usages.allSatisfy { $0["split_meaningful"]?.boolValue == false })
+    let lines = (o.first?["output"]?.arrayValue ?? []).compactMap(\.stringValue)
+    XCTAssertFalse(lines.joined().contains("user +"), "no split printed: \(lines)")
+  }
+
   private func cpu(_ outcome: JSON) -> Double {
     (outcome["facts"]?["children"]?.arrayValue ?? []).reduce(0.0) {
       $0 + ($1["usage"]?["user_ms"]?.doubleValue ?? 0) + ($1["usage"]?["system_ms"]?.doubleValue ?? 0)
@@ -161,26 +210,49 @@ final class ProcessCommandTests: XCTestCase {
     XCTAssertEqual(t["shared"]?.boolValue, true)
   }
 
-  func testFilesAreInheritedByForkAndCloseOnExecDecidesExec() throws {
+  /// One process's real timeline (issue 16): fork, close in the child, execve in the
+  /// same child. The shared offset and O_CLOEXEC are read from /proc/PID/fdinfo.
+  func testOneChildsDescriptorsThroughForkCloseAndExecve() throws {
     let o = outcomes("files")
     XCTAssertEqual(o[0]["ok"]?.boolValue, true, "\(o[0])")
     let f = try XCTUnwrap(o[0]["facts"])
+    let child = try XCTUnwrap(f["child"]?.intValue)
+    XCTAssertEqual(
+      f["exec_pid"]?.intValue, child, "execve kept the process: the new program reported the same PID")
+    XCTAssertEqual(f["same_process_after_exec"]?.boolValue, true)
+    XCTAssertEqual(f["exec_status"]?["how"]?.stringValue, "exited")
     let fds = try XCTUnwrap(f["descriptors"]?.arrayValue)
-    XCTAssertEqual(fds.count, 5)
-    XCTAssertEqual(f["inherited"]?.intValue, 5, "every descriptor under the same number in the child")
-    let file = try XCTUnwrap(fds.first { $0["cloexec"]?.boolValue == false })
-    XCTAssertTrue(file["target"]?.stringValue?.hasSuffix("notes.txt") ?? false)
-    XCTAssertEqual(file["in_child_after_close"]?.boolValue, false, "the child closed its copy")
-    XCTAssertEqual(f["parent_still_open"]?.boolValue, true, "the parent's stayed open")
-    XCTAssertEqual(f["survived_exec"]?.arrayValue?.compactMap(\.intValue), [file["fd"]!.intValue!])
+    XCTAssertEqual(fds.count, 6, "two files and the four ends of two pipes")
+    let files = fds.filter { $0["cloexec"]?.boolValue == false }
+    XCTAssertEqual(files.count, 2)
+    let notes = try XCTUnwrap(files.first { $0["target"]?.stringValue?.hasSuffix("notes.txt") ?? false })
+    let log = try XCTUnwrap(files.first { $0["target"]?.stringValue?.hasSuffix("log.txt") ?? false })
+    XCTAssertEqual(notes["after_close"]?.boolValue, false, "the child closed its copy")
+    XCTAssertEqual(log["after_exec"]?.boolValue, true, "no O_CLOEXEC: kept across execve")
+    XCTAssertEqual(f["survived_exec"]?.arrayValue?.compactMap(\.intValue), [log["fd"]!.intValue!])
     for d in fds where d["cloexec"]?.boolValue == true {
       XCTAssertTrue(d["target"]?.stringValue?.hasPrefix("pipe:") ?? false)
-      XCTAssertEqual(d["in_child"]?.boolValue, true)
-      XCTAssertEqual(d["after_exec"]?.boolValue, false, "O_CLOEXEC closed it at exec")
+      XCTAssertEqual(d["after_exec"]?.boolValue, false, "O_CLOEXEC: the kernel closed it at execve")
     }
+    // One open file description: parent's 7 bytes and child's 6 moved one offset, seen by both.
+    XCTAssertEqual(f["shared_offset"]?["parent"]?.intValue, 13)
+    XCTAssertEqual(f["shared_offset"]?["child"]?.intValue, 13)
+    XCTAssertEqual(f["content"]?.stringValue, "parent\nchild\nparent again\n", "the parent's fd stayed open")
     // The private directory is gone.
-    let path = file["target"]!.stringValue!
+    let path = notes["target"]!.stringValue!
     XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+  }
+
+  /// Issue 20 `files --offset`: one offset after fork, two after two separate opens.
+  func testOneOffsetIsSharedAfterForkButNotAfterTwoOpens() throws {
+    let o = outcomes("files --offset")
+    let f = try XCTUnwrap(o.first?["facts"], "\(o)")
+    XCTAssertEqual(f["shared_offsets"]?.arrayValue?.compactMap(\.intValue), [7, 13, 20])
+    XCTAssertEqual(f["shared_content"]?.stringValue, "parent\nchild\nparent\n")
+    XCTAssertEqual(
+      f["separate_content_after_child"]?.stringValue, "child\n\n", "written over the parent's line")
+    XCTAssertEqual(f["separate_parent_offset"]?.intValue, 7, "the parent's own offset did not move")
+    XCTAssertEqual(f["overwritten"]?.boolValue, true)
   }
 
   func testAnOrphanIsAdoptedByTheSubreaperAndReaped() throws {

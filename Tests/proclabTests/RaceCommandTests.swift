@@ -5,9 +5,11 @@ import XCTest
 
 /// `race` through the built binary: updates are really lost without protection, never with it.
 final class RaceCommandTests: XCTestCase {
-  func testTheDefaultRaceLosesUpdatesAlmostEveryTime() throws {
-    let runs = 20
-    let run = ProcLabBinary.json(Array(repeating: "race --racy", count: runs).joined(separator: "; "))
+  func testTheRaceLosesUpdatesAlmostEveryTime() throws {
+    // 8 runs of 2 × 5,000,000 increments (about 30 ms each): enough overlap to lose updates nearly always.
+    let runs = 8
+    let run = ProcLabBinary.json(
+      Array(repeating: "race --racy --iterations 5000000", count: runs).joined(separator: "; "))
     XCTAssertTrue(run.succeeded, run.stdout + run.stderr)
     XCTAssertEqual(run.outcomes.count, runs)
     var lossy = 0
@@ -15,15 +17,27 @@ final class RaceCommandTests: XCTestCase {
       let f = try XCTUnwrap(o["facts"])
       let expected = try XCTUnwrap(f["expected"]?.intValue)
       let got = try XCTUnwrap(f["got"]?.intValue)
-      XCTAssertEqual(expected, 2 * 30_000_000, "defaults: 2 threads × 30,000,000")
+      XCTAssertEqual(expected, 2 * 5_000_000)
       XCTAssertLessThanOrEqual(got, expected)
       XCTAssertEqual(f["lost"]?.intValue, expected - got)
       let tids = try XCTUnwrap(f["variants"]?["racy"]?["tids"]?.arrayValue).compactMap(\.intValue)
       XCTAssertEqual(Set(tids).count, 2, "two real threads")
+      let perIncrement = try XCTUnwrap(f["variants"]?["racy"]?["per_increment_ns"]?.doubleValue)
+      XCTAssertGreaterThan(perIncrement, 0, "the time per increment is measured, not rounded to 0")
       if got < expected { lossy += 1 }
     }
-    // The issue asks for at least 99 in 100; allow one clean run in 20 on a shared machine.
+    // Allow one clean run on a shared, busy machine.
     XCTAssertGreaterThanOrEqual(lossy, runs - 1, "lost updates in \(lossy) of \(runs) runs")
+  }
+
+  func testPerIncrementIsPrintedWithItsDecimals() {
+    let run = ProcLabBinary.text("race --atomic --iterations 2000000")
+    XCTAssertTrue(run.succeeded, run.stderr)
+    let row = run.lines.first { $0.contains("atomic") && $0.contains("ns") } ?? ""
+    XCTAssertNotNil(
+      row.range(of: #"\d+\.\d+ ns\s*$"#, options: .regularExpression),
+      "a sub-10 ns time keeps its decimals: \(row)")
+    XCTAssertFalse(row.hasSuffix(" 0 ns"), row)
   }
 
   func testAMutexOrAnAtomicLosesNothing() throws {

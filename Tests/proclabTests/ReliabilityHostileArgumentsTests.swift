@@ -101,6 +101,7 @@ final class ReliabilityHostileArgumentsTests: XCTestCase {
     process.standardOutput = out
     process.standardError = err
     do { try process.run() } catch { return Run(status: -1, stdout: "", stderr: "\(error)") }
+    // why: written by the reader thread only, read after it has finished.
     nonisolated(unsafe) var errData = Data()
     let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
     reader.start()

@@ -20,6 +20,13 @@ final class SwitchCommandTests: XCTestCase {
     XCTAssertGreaterThan(partner, 1)
     XCTAssertFalse(processExists(Int32(partner)))
     XCTAssertNotNil(rows["threads"]?["partner_tid"]?.intValue)
+    // The headline figure is the switch alone: the pipe calls, measured in one thread, subtracted.
+    let pipeCalls = try XCTUnwrap(rows["pipe_only"]?["median_ns"]?.doubleValue)
+    for key in ["threads", "processes"] {
+      let median = try XCTUnwrap(rows[key]?["median_ns"]?.doubleValue)
+      XCTAssertEqual(
+        rows[key]?["alone_ns"]?.doubleValue ?? -1, max(0, median - pipeCalls), accuracy: 0.5, key)
+    }
     if facts["pinned"]?.boolValue == true {
       // On one CPU every round trip is two switches, and the kernel counted them.
       for key in ["threads", "processes"] {
@@ -56,8 +63,23 @@ final class SwitchCommandTests: XCTestCase {
     let processes = ProcLabBinary.text("switch --processes --iterations 500")
     XCTAssertTrue(processes.succeeded, processes.stdout)
     XCTAssertTrue(processes.stdout.contains("processes"))
-    XCTAssertFalse(processes.stdout.contains("threads    tid"))
+    XCTAssertFalse(processes.stdout.contains("tid "))
     XCTAssertTrue(processes.stdout.contains("sched_setaffinity"), processes.stdout)
+  }
+
+  func testAWorkingSetMakesEachSwitchRefillTheCaches() throws {
+    let run = ProcLabBinary.json("switch --working-set 1M --iterations 2000")
+    XCTAssertTrue(run.succeeded, run.stdout + run.stderr)
+    let sizes = try XCTUnwrap(run.outcomes.first?["facts"]?["sizes"]?.arrayValue)
+    XCTAssertEqual(sizes.compactMap { $0["bytes"]?.intValue }, [0, 16 << 10, 64 << 10, 256 << 10, 1 << 20])
+    // Reading 1 MiB at every hand-over, against the other side's 1 MiB, costs more than nothing.
+    let small = sizes.first!["processes_alone_ns"]?.doubleValue ?? 0
+    let big = sizes.last!["processes_alone_ns"]?.doubleValue ?? 0
+    XCTAssertGreaterThan(big, small, "switch alone: \(small) ns with nothing, \(big) ns with 1 MiB each")
+    for s in sizes {
+      XCTAssertNotNil(s["rows"]?["pipe_only"]?["median_ns"]?.doubleValue)
+      XCTAssertNotNil(s["threads_alone_ns"]?.doubleValue)
+    }
   }
 
   func testBadInput() {
@@ -65,6 +87,7 @@ final class SwitchCommandTests: XCTestCase {
       ("switch --threads --processes", "switch: --threads and --processes cannot be used together"),
       ("switch --iterations 5", "switch: --iterations must be 100…10000000, got 5"),
       ("switch now", "switch: unexpected 'now'"),
+      ("switch --working-set 1K", "switch: --working-set must be 16K…64M, got 1K"),
     ] {
       let run = ProcLabBinary.json(line)
       XCTAssertFalse(run.succeeded)

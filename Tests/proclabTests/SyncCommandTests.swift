@@ -187,6 +187,12 @@ final class SyncCommandTests: XCTestCase {
       ("rwlock --writers 0", ["--writers", "0"]), ("condvar --items 0", ["--items", "0"]),
       ("condvar --if --lost-wakeup", ["--if", "--lost-wakeup"]),
       ("deadlock --pause 400 --timeout 500", ["--timeout", "500"]),
+      ("lock --impl peterson --threads 3", ["Peterson", "3"]), ("lock --impl spin", ["--impl", "spin"]),
+      ("lock --no-fence", ["--no-fence"]), ("lock --impl tas --processes", ["--impl"]),
+      ("rwlock --starve --readers 1", ["--starve", "2"]), ("barrier --threads 1", ["--threads", "1"]),
+      ("counter --exact --sloppy 8", ["--sloppy"]), ("counter --exact --packed", ["--packed"]),
+      ("bugs --atomicity --order", ["--atomicity", "--order"]), ("condvar --cvs 3", ["--cvs", "3"]),
+      ("semaphore --rendezvous --threads 3", ["--rendezvous", "3"]),
     ] {
       let run = ProcLabBinary.json(command)
       let o = run.outcomes.first ?? [:]
@@ -200,8 +206,11 @@ final class SyncCommandTests: XCTestCase {
 
   func testHelpListsTheCommands() {
     let run = ProcLabBinary.text("help")
-    for verb in ["lock", "semaphore", "condvar", "deadlock", "rwlock"] {
-      XCTAssertTrue(run.stdout.contains(verb), verb)
+    // Whole words, so that "deadlock" cannot stand in for "lock".
+    let words = Set(run.stdout.split { !$0.isLetter }.map(String.init))
+    for verb in ["lock", "semaphore", "condvar", "deadlock", "rwlock", "barrier", "counter", "bugs"] {
+      XCTAssertTrue(words.contains(verb), "help lists \(verb)")
     }
+    XCTAssertFalse(words.contains("nosuchverb"))
   }
 }

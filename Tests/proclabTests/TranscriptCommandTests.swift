@@ -25,7 +25,7 @@ final class TranscriptCommandTests: XCTestCase {
 
   func write(_ name: String, _ text: String) -> String {
     let path = scratch + "/" + name
-    FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
     return path
   }
   func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
@@ -130,9 +130,9 @@ final class TranscriptCommandTests: XCTestCase {
     let path = write(
       "update.txt",
       """
-      # A child that ends at once.
-      proclab> spawn 1
-      posix_spawn created 1 process in {{t:duration <60s}} ({{:duration}} each): lab copy of proclab
+      # Two children that end at once.
+      proclab> spawn 2
+      posix_spawn created 2 processes in {{t:duration <60s}} ({{:duration}} each): lab copy of proclab
       this line is out of date
       # The help of record.
       proclab> help record
@@ -147,7 +147,7 @@ final class TranscriptCommandTests: XCTestCase {
     let text = read(path)
     XCTAssertTrue(
       text.contains(
-        "posix_spawn created 1 process in {{t:duration <60s}} ({{:duration}} each): lab copy of proclab\n"),
+        "posix_spawn created 2 processes in {{t:duration <60s}} ({{:duration}} each): lab copy of proclab\n"),
       "the placeholder line is kept as written:\n\(text)")
     XCTAssertFalse(text.contains("out of date"), text)
     XCTAssertFalse(text.contains("something old"), text)

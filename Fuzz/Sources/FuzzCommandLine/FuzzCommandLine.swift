@@ -26,6 +26,7 @@ let fuzzCommandLine: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { da
 }
 
 enum FuzzState {
+  // why: libFuzzer calls the entry point from one thread only; Session is not Sendable.
   nonisolated(unsafe) static let session: Session = {
     let s = Session()
     s.write = { _ in }

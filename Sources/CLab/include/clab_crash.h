@@ -38,29 +38,24 @@ long clab_fault(int kind, int code, const char *directory, int report_every);
 /// `*error` is the errno malloc left (ENOMEM) or 0.
 long clab_exhaust_memory(size_t block, long max_blocks, int *error);
 
-// ---- the parent's "go": a signal the child waits for with sigtimedwait ----
+// ---- a fault the thread survives ----
 
-/// Blocks `sig` in the calling thread (threads created later inherit the mask).
-int clab_block_signal(int sig);
-/// sigtimedwait for `sig`: 0 when it arrived, -1 (EAGAIN) at the timeout.
-int clab_wait_signal(int sig, int timeout_ms);
-/// tgkill(pid, tid, sig): a signal for one thread.
-int clab_tgkill(pid_t pid, pid_t tid, int sig);
+/// Installs a handler for the signal fault `kind` raises (SIGSEGV, SIGFPE,
+/// SIGILL or SIGBUS; an alternate signal stack for a stack overflow), runs the
+/// fault on the calling thread, and when the handler runs jumps back with
+/// siglongjmp. Returns the signal the handler caught (the thread survived), 0
+/// when no fault happened, or -1 with errno (EINVAL for abort, exit and others).
+int clab_fault_survived(int kind, const char *directory);
 
-// ---- threads that share one fate ----
+// ---- a task that shares the memory, not the thread group ----
 
-/// Starts `count` pthreads (stack `stack_bytes` each) that wait for an order;
-/// fills `tids` with their kernel thread IDs. Returns how many started.
-int clab_fate_start(int count, size_t stack_bytes, pid_t *tids);
-/// Orders worker `index` to run fault `kind`, and waits for it. Returns only
-/// if the worker's fault did not end the process (its return value).
-long clab_fate_crash(int index, int kind, int code, const char *directory, int report_every);
-
-// ---- resource limits, both halves ----
-
-/// getrlimit(resource): soft and hard limits (RLIM_INFINITY as ~0ULL).
-int clab_get_limit(int resource, unsigned long long *soft, unsigned long long *hard);
-/// setrlimit(resource, {soft, hard}): may raise, within what the caller is allowed.
-int clab_set_limit(int resource, unsigned long long soft, unsigned long long hard);
+/// clone(CLONE_VM | SIGCHLD) on the given stack: a task that shares the
+/// caller's address space but is its own thread group. It writes `value` to
+/// a shared variable (clab_clone_shared_value reads it), one line to standard
+/// error, then runs fault `kind` (segv, fpe or ill only: it calls nothing that
+/// touches the C library's state). Returns its PID, or -1 with errno.
+pid_t clab_clone_vm_fault(int kind, long value, void *stack, size_t stack_bytes);
+/// The variable the clone(CLONE_VM) task wrote, read by the caller.
+long clab_clone_shared_value(void);
 
 #endif

@@ -1,181 +1,218 @@
 #ifndef CLAB_IPC_H
 #define CLAB_IPC_H
 
-#include <sys/types.h>
+#include <limits.h>
+#include <mqueue.h>
+#include <semaphore.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-// Inter-process communication experiments. Each function forks a child that
-// does only async-signal-safe work (read, write, sem_post, mq_send, _exit),
-// measures in the parent, and always kills and reaps the child, closes every
-// descriptor and unlinks every name before it returns.
-// Return value: 0 done, -1 a call failed (failed_call/failed_errno), -2 Ctrl-C.
+// The C side of the IPC and signal experiments: only what runs in a forked
+// child between fork() and _exit(), plus the counting loop whose machine code
+// is the lesson. Everything the shell does (setup, timing, checksums of what it
+// sent, unlinking, tracing) is Swift in OS/IPC*.swift.
+//
+// Every experiment forks the same way, through clab_ipc_fork with one of the
+// clab_child_* bodies below: a new body needs no glue of its own.
 
-enum {
-  CLAB_IPC_PIPE = 0,
-  CLAB_IPC_STREAM = 1,
-  CLAB_IPC_DGRAM = 2,
-  CLAB_IPC_FIFO = 3,
-  CLAB_IPC_SHM = 4,
-  CLAB_IPC_MQ = 5,
-};
+/// The body of a forked child: only async-signal-safe calls, ends in _exit.
+typedef void (*clab_child_body)(const void *args);
 
-/// A round-trip + bulk transfer between parent and child over one mechanism.
+/// fork(). The child resets every signal disposition to the default and
+/// unblocks every signal (the shell's handlers and ignores are not its own),
+/// asks for SIGKILL when the shell dies (PR_SET_PDEATHSIG; it leaves at once if
+/// the shell is already gone), closes `close_fds[0..<close_count]` (the shell's
+/// ends it must not hold), then runs body(args) and _exit(127) if that returns.
+/// Returns the child's PID in the parent, or -1 with errno set.
+pid_t clab_ipc_fork(clab_child_body body, const void *args, const int *close_fds, int close_count);
+
+/// CLOCK_MONOTONIC in nanoseconds, for timestamps taken inside children (the
+/// clock MonotonicClock reads in Swift).
+int64_t clab_child_clock_ns(void);
+
+// ---- calls Swift cannot reach (variadic, or macros) ----
+
+/// mq_open(name, oflag, mode, {maxmsg, msgsize}): mq_open is variadic.
+mqd_t clab_mq_open(const char *name, int oflag, unsigned mode, long maxmsg, long msgsize);
+/// SIGRTMIN: a function call in glibc behind a macro.
+int clab_sigrtmin(void);
+enum { CLAB_PIPE_BUF = PIPE_BUF };
+
+// ---- byte transfers (pipe, socketpair, FIFO, shared memory, message queue) ----
+
+enum { CLAB_CHANNEL_DESCRIPTORS = 0, CLAB_CHANNEL_QUEUES = 1, CLAB_CHANNEL_SHARED = 2 };
+enum { CLAB_SHM_SLOT_BYTES = 65536 };
+
+/// One direction of a shared-memory channel: a slot of CLAB_SHM_SLOT_BYTES at
+/// `data_offset` from the start of the region, guarded by two process-shared
+/// semaphores (full: a message waits in it; empty: the slot is free).
 typedef struct {
-  // request
+  sem_t full, empty;
+  long long length;
+  long long data_offset;
+} clab_shm_slot;
+
+/// The start of a shared-memory channel's region; the slots' data follows.
+typedef struct {
+  clab_shm_slot to_child, to_parent;
+} clab_shm_channel;
+
+/// What the transfer child uses: descriptors (or queues), or FIFO paths it opens
+/// by name (send_path first), or the shared region.
+typedef struct {
   int kind;
-  long long bytes;      // bulk bytes parent -> child
-  int rounds;           // round trips of `message` bytes
-  int message;          // bytes per round trip
-  const char *name;     // FIFO directory, shm or mq name (with leading '/')
-  // descriptors (or -1): parent's send/receive ends, child's receive/send ends
-  int parent_send_fd, parent_recv_fd, child_recv_fd, child_send_fd;
-  pid_t child;
-  int chunk;                         // bytes per send in the bulk phase
-  long long sent, child_received, child_reads;
-  unsigned long long sent_checksum, child_checksum;
-  int echo_mismatches;
-  long long rtt_total_ns, rtt_min_ns, rtt_max_ns;
-  long long bulk_ns;
-  int names_left;                    // names still present after cleanup (should be 0)
-  int status;                        // wait status of the child
-  const char *failed_call;
-  int failed_errno;
-} clab_ipc_transfer;
+  int receive_fd, send_fd;
+  const char *receive_path, *send_path;
+  clab_shm_channel *shared;
+  long long rounds, message, bytes;
+} clab_transfer_args;
 
-int clab_ipc_transfer_run(clab_ipc_transfer *t);
-
-/// Three messages sent quickly over a socketpair, read by the child only after all were sent.
+/// The transfer child's answer after the bulk phase.
 typedef struct {
-  int datagram;
-  int sizes[3];
-  int parent_fd, child_fd;
-  pid_t child;
-  int reads;                 // how many reads the child needed
-  int read_sizes[16];
-  int answer_bytes;          // bytes of the child's answer the parent read (other direction)
-  int status;
-  const char *failed_call;
-  int failed_errno;
-} clab_ipc_boundaries;
+  long long received, reads;
+  unsigned long long checksum;
+} clab_transfer_answer;
 
-int clab_ipc_boundaries_run(clab_ipc_boundaries *b);
+/// Echoes `rounds` messages of `message` bytes, then receives `bytes`, counting
+/// reads and checksumming them (the same checksum as IPCChecksum in Swift), and
+/// sends a clab_transfer_answer.
+void clab_child_transfer(const void *args);
 
-/// Filling a pipe nobody reads, then a reader draining it to end of file.
+/// Socket message boundaries: waits for a byte on go_fd, then recv()s until
+/// `total` bytes came (at most 16 reads) and sends back {reads, sizes...} as ints.
 typedef struct {
-  long long delay_ns;            // how long the reader waits before draining
-  int read_fd, write_fd;
-  pid_t child;
-  int capacity_fcntl;            // F_GETPIPE_SZ
-  long long filled;              // bytes written before EAGAIN
-  int write_calls;
-  int eagain_errno;              // errno of the refused write (EAGAIN)
-  long long blocked_ns;          // how long a blocking write stalled once the pipe was full
-  long long blocked_bytes;
-  long long child_total;         // bytes the reader got before EOF
-  int child_reads;
-  int child_eof;                 // the reader saw read() return 0
-  int status;
-  const char *failed_call;
-  int failed_errno;
-} clab_ipc_pipe_fill;
+  int socket_fd, go_fd, total;
+} clab_boundaries_args;
+void clab_child_boundaries(const void *args);
 
-int clab_ipc_pipe_fill_run(clab_ipc_pipe_fill *f);
-
-/// shm_open + mmap between parent and child; optional shared counter race.
+/// A pipe's reader: waits for a byte on go_fd, sleeps delay_ns, reads read_fd to
+/// end of file, and reports three long longs {bytes, reads, saw_eof} on report_fd.
 typedef struct {
-  const char *name;
-  int private_mapping;           // MAP_PRIVATE instead of MAP_SHARED
-  int counter_mode;              // 0 none, 1 unsynchronised, 2 process-shared semaphore
-  long long iterations;          // per process
-  pid_t child;
-  unsigned long parent_address, child_address;
-  int listed_before_unlink, listed_after_unlink;
-  int child_saw_parent;          // the child read the parent's message
-  long long child_saw_ns;        // how long until it saw it
-  int parent_saw_child;
-  long long parent_saw_ns;
-  char child_read[64];           // what the child read at the message's place
-  unsigned long long counter;
-  long long counter_ns;
-  int names_left;
-  int status;
-  const char *failed_call;
-  int failed_errno;
-} clab_ipc_shm;
+  int read_fd, go_fd, report_fd;
+  long long delay_ns;
+} clab_pipe_reader_args;
+void clab_child_pipe_reader(const void *args);
 
-int clab_ipc_shm_run(clab_ipc_shm *s);
-
-/// A child with a disposition for one signal, the signal sent, and what happened.
+/// A pipeline stage as a shell makes it: dup2(stdin_fd, 0) and dup2(stdout_fd, 1)
+/// (-1: leave it), close the originals. The writer waits for a byte on go_fd
+/// and writes `lines` lines to its stdout; the reader counts lines and bytes on
+/// its stdin until end of file and writes three long longs {lines, bytes, 1} to its stdout.
 typedef struct {
-  int signal;
-  int disposition;               // 0 default, 1 handler, 2 ignore, 3 block
-  pid_t child;
-  int sigaction_rc, sigaction_errno;
-  unsigned long long blocked_mask;    // SigBlk after the child set itself up
-  int handler_ran;               // the child's handler reported the signal
-  int after_send;                // 0 alive, 1 terminated, 2 stopped
-  int status_after_send;         // wait status when terminated/stopped
-  unsigned long long sigpnd, shdpnd;  // pending masks (block)
-  int after_unblock;             // block: 0 alive, 1 terminated, 2 handler
-  int answered;                  // the child still answered afterwards
-  int continued;                 // SIGCONT was sent to a stopped child
-  int status;                    // final wait status
-  const char *failed_call;
-  int failed_errno;
-} clab_ipc_signal;
+  int stdin_fd, stdout_fd, go_fd;
+  long long lines;
+} clab_pipeline_args;
+void clab_child_pipeline_writer(const void *args);
+void clab_child_pipeline_reader(const void *args);
 
-int clab_ipc_signal_run(clab_ipc_signal *s);
-
-/// A child acting as a parent: blocks SIGCHLD, forks a grandchild that exits 7,
-/// and takes the SIGCHLD with sigtimedwait.
+/// One of two writers into one pipe: waits for a byte on go_fd, then writes
+/// `records` records of `record` bytes of `letter`, each with one write() call.
 typedef struct {
-  pid_t middle, grandchild;
-  int received;                 // SIGCHLD taken
-  int sender_pid, code, exit_status;
-  long long wait_ns;
-  int status;
-  const char *failed_call;
-  int failed_errno;
-} clab_ipc_sigchld;
+  int fd, go_fd;
+  int letter;
+  long long record, records;
+} clab_record_writer_args;
+void clab_child_record_writer(const void *args);
 
-int clab_ipc_sigchld_run(clab_ipc_sigchld *c);
-
-/// A POSIX message queue: a child sends messages with priorities, the parent receives them.
+/// A message queue sender: mq_send of "message N, priority P" for each priority.
 typedef struct {
-  const char *name;
+  mqd_t queue;
   int count;
-  int priorities[8];             // in the order sent
-  pid_t child;
-  long queued;                   // mq_curmsgs after the child ended
-  int received_priorities[8];
-  char received_text[8][32];
-  int received;
-  int names_left;
-  int status;
-  const char *failed_call;
-  int failed_errno;
-} clab_ipc_mq;
+  int priorities[8];
+} clab_mq_sender_args;
+void clab_child_mq_sender(const void *args);
 
-int clab_ipc_mq_run(clab_ipc_mq *m);
+// ---- shared memory ----
 
-/// Whether a POSIX message queue of this name exists (mq_open O_RDONLY succeeds), 0 if not (errno set).
-int clab_ipc_queue_exists(const char *name);
-
-/// F_GETPIPE_SZ of a fresh pipe (what the kernel gives a new pipe), or -1.
-int clab_ipc_default_pipe_size(void);
-
-/// One call the parent side of an experiment made, for `set trace on` (repeated calls folded into one entry).
+/// The region `shm` maps in both processes.
 typedef struct {
-  char name[24];
-  char args[120];
-  long long result;   // the call's return value (or a byte total for folded calls)
-  int err;            // errno when result < 0
-  long long ns;
-} clab_ipc_call;
+  volatile unsigned long long counter;
+  volatile int arrived;             // the counting sides meet here before counting
+  volatile int parent_wrote, child_wrote;
+  volatile int64_t started[2], ended[2];  // when each side counted: 0 the shell, 1 the child
+  sem_t lock;
+  char parent_message[64], child_message[64];
+} clab_shm_region;
 
-/// Turns the call log on (and clears it) or off.
-void clab_ipc_trace_enable(int on);
-/// Copies the calls logged since the last take (at most max) and clears the log.
-int clab_ipc_take_calls(clab_ipc_call *out, int max);
+enum { CLAB_COUNT_NONE = 0, CLAB_COUNT_RACY = 1, CLAB_COUNT_SEMAPHORE = 2 };
+
+/// What the shm child does: unmaps the mapping it inherited from the shell,
+/// opens `path` (/dev/shm/NAME) by name and maps it twice (two addresses for one
+/// page), reports a clab_shm_report, looks for the shell's message, writes its
+/// own, and on 'c' counts with the shell.
+typedef struct {
+  const char *path;
+  void *inherited;
+  int private_mapping, counter_mode;
+  long long iterations;
+  int control_fd, report_fd;
+} clab_shm_args;
+
+typedef struct {
+  unsigned long address, second_address;
+  long long seen, waited_ns, second_saw;
+  char text[64];
+} clab_shm_report;
+void clab_child_shm(const void *args);
+
+/// The counting loop both processes run on the shared counter, after meeting
+/// at `arrived`: a volatile load, add and store (racy), or the same under the
+/// process-shared semaphore. `side` 0 is the shell, which stops on Ctrl-C
+/// (returns -2) and never waits for the semaphore longer than 50 ms at a time.
+int clab_shm_count(clab_shm_region *region, int mode, long long iterations, int side);
+
+// ---- signals ----
+
+/// A child with one disposition for `signal` (0 default, 1 handler, 2 SIG_IGN,
+/// 3 blocked): reports {rc, errno} of its sigaction/sigprocmask, then obeys
+/// control bytes: 'u' unblock and report "U", 'q' report "A" and _exit(0).
+/// Its handler reports {'H', signal}.
+typedef struct {
+  int signal, disposition, control_fd, report_fd;
+} clab_signal_args;
+void clab_child_signal(const void *args);
+
+/// A parent of its own: blocks SIGCHLD, forks a grandchild that exits 7, takes
+/// the SIGCHLD with sigtimedwait and reports six long longs {grandchild,
+/// received, si_pid, si_code, si_status, waited_ns}.
+typedef struct {
+  int report_fd;
+} clab_sigchld_args;
+void clab_child_sigchld(const void *args);
+
+/// Blocks `standard` and `realtime`, reports 'R', waits for 'u', unblocks both
+/// and reports a clab_merge_report of what its SA_SIGINFO handlers saw.
+typedef struct {
+  int standard, realtime, control_fd, report_fd;
+} clab_merge_args;
+typedef struct {
+  int standard_delivered, realtime_delivered;
+  int realtime_values[64];
+} clab_merge_report;
+void clab_child_signal_merge(const void *args);
+
+/// Three threads (main and two workers) in one process. mode 0: nobody blocks
+/// `signal`; 1: the main thread blocks it; 2: every thread blocks it and worker
+/// 2 takes it with sigwait. Reports three ints {main, worker 1, worker 2} TIDs,
+/// then one int per signal received: the TID that took it. 'q' ends it.
+typedef struct {
+  int signal, mode, control_fd, report_fd;
+} clab_signal_threads_args;
+void clab_child_signal_threads(const void *args);
+
+/// Writes one byte into a pipe whose read end is closed everywhere, once told
+/// to on control_fd: with SIGPIPE at its default it dies of it; with `ignore`
+/// write() fails and it reports two ints {rc, errno}.
+typedef struct {
+  int write_fd, control_fd, report_fd, ignore;
+} clab_sigpipe_args;
+void clab_child_sigpipe(const void *args);
+
+/// A parent of `children` children that _exit(0) at once, with SIGCHLD at its
+/// default or at SIG_IGN: reports their PIDs (ints), then on 'w' reports two
+/// ints {how many waitpid(-1) reaped, errno of the call that ended the loop}.
+typedef struct {
+  int children, ignore, control_fd, report_fd;
+} clab_autoreap_args;
+void clab_child_autoreap(const void *args);
 
 #endif

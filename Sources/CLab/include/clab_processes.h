@@ -4,8 +4,11 @@
 #include <sys/types.h>
 #include <stdint.h>
 
-// Process experiments that must run in C: everything between fork() and _exit()
-// is async-signal-safe (no Swift, no malloc, no stdio), and results travel over pipes.
+// The child side of the process experiments: everything between fork() and
+// _exit() is async-signal-safe (no Swift, no malloc, no stdio), and results
+// travel over pipes. Every child first ties its life to the shell
+// (PR_SET_PDEATHSIG, checked against the parent's PID taken before fork), so
+// a shell killed with SIGKILL leaves none behind.
 
 /// fork(): the child puts itself in its own process group, resets the shell's
 /// signal handlers to their defaults, catches SIGUSR1 (to show a handler),
@@ -21,23 +24,11 @@ long clab_caught_count(void);
 /// nanosleep for `ns`, resuming with the remaining time after a caught signal.
 void clab_sleep_ns(long long ns);
 
-/// waitid(P_PID, pid, WEXITED|WNOWAIT[|WNOHANG]): has the child ended? Leaves it
-/// unreaped (a zombie). Returns 1 if ended (code = CLD_EXITED/CLD_KILLED/CLD_DUMPED,
-/// status = exit code or signal), 0 if still running (nohang), -1 with errno.
-int clab_waitid_nowait(pid_t pid, int nohang, int *code, int *status);
-/// waitid(P_ALL, 0, WEXITED|WNOHANG|WNOWAIT): -1 with ECHILD when there are no children.
-int clab_any_children(void);
-int clab_cld_exited(void);
-int clab_cld_killed(void);
-int clab_cld_dumped(void);
-
 // ---- memory: one variable, two processes (copy-on-write) or two threads ----
 
 /// The variable `memory` experiments write: a global in this binary's data
-/// segment, alone on its page.
+/// segment, alone on its page (a `long`).
 unsigned long clab_memory_cell_address(void);
-long clab_memory_cell_read(void);
-void clab_memory_cell_write(long value);
 
 struct clab_memory_view {
   pid_t pid;
@@ -48,28 +39,25 @@ struct clab_memory_view {
   long after;
 };
 
-/// fork(): the child reads clab_memory_cell and writes its view (struct
+/// fork(): the child reads the memory cell and writes its view (struct
 /// clab_memory_view) to `report_fd`; on the byte 'W' from `hold_fd` it writes
 /// `new_value`, reads it back and reports again; at end of file on `hold_fd`
 /// it _exits 0. Returns the child's PID.
 pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, int close_b);
 
-/// pthread_create + join: a thread reads clab_memory_cell, writes `new_value`,
-/// reads it back; `out` receives its view. Returns 0 or an errno value.
-int clab_memory_thread(long new_value, struct clab_memory_view *out);
-
 // ---- files: descriptors across fork ----
 
 /// fork(): the child writes 'R' to `report_fd`, then obeys bytes read from
-/// `command_fd`: 'C' closes `file_fd` and answers 'C'; 'Q' (or end of file) _exits 0.
-pid_t clab_files_fork(int file_fd, int command_fd, int report_fd);
+/// `command_fd`: 'W' writes "child\n" (6 bytes) through `file_fd` and answers
+/// 'W'; 'O' opens `other_path` itself, writes "child\n" there and answers 'O'
+/// ('E' if open failed); 'C' closes `file_fd` and answers 'C'; 'X' makes
+/// `report_fd` its standard output and execve(path, argv, envp)s (_exit(127) if
+/// that fails); 'Q' (or end of file) _exits 0. Every string is the parent's,
+/// prepared before fork.
+pid_t clab_files_fork(int file_fd, int command_fd, int report_fd, const char *other_path, const char *path,
+                      char *const argv[], char *const envp[]);
 
 // ---- orphans: a subreaper adopts a grandchild ----
-
-/// prctl(PR_SET_CHILD_SUBREAPER, on).
-int clab_set_subreaper(int on);
-/// prctl(PR_GET_CHILD_SUBREAPER).
-int clab_is_subreaper(void);
 
 struct clab_orphan_report {
   pid_t middle;
@@ -84,5 +72,16 @@ struct clab_orphan_report {
 /// again, writes a struct clab_orphan_report to `report_fd` and _exits 0.
 /// Returns the middle parent's PID.
 pid_t clab_orphan_chain(int report_fd, int close_fd, long long timeout_ns);
+
+// ---- the keeper of the group programs run in ----
+
+/// fork(): a process group leader that keeps the group of programs the shell
+/// starts (`spawn --exec` joins it with POSIX_SPAWN_SETPGROUP). It closes every
+/// descriptor but `watch_fd`, the read end of a pipe whose write end only the
+/// shell holds, and waits: at end of file (the shell closed the pipe, or died
+/// and the kernel closed it) or when its parent changes (the shell died), it
+/// sends SIGKILL to its whole group, itself last. The parent also calls setpgid.
+/// Returns the keeper's PID (= the group's ID).
+pid_t clab_fork_group_keeper(int watch_fd);
 
 #endif

@@ -1,12 +1,15 @@
 #ifndef CLAB_SYNC_H
 #define CLAB_SYNC_H
 
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-// Synchronization experiments: worker threads (or forked processes) that take
-// turns in a real pthread mutex, semaphore or rwlock and record, with
-// CLOCK_MONOTONIC, when each turn was requested, acquired and released.
+// Synchronization experiments: the loops worker threads (or forked children)
+// run inside real pthread mutexes, semaphores, rwlocks and condition
+// variables. Swift (OS/SyncPrimitives*.swift) sets the primitives up, starts
+// and joins the threads, reaps the children and reads what they recorded.
 
 #define CLAB_SYNC_MAX_WORKERS 32
 #define CLAB_SYNC_MAX_TURNS 16
@@ -37,25 +40,29 @@ typedef struct {
   clab_sync_turn turn[CLAB_SYNC_MAX_TURNS];
 } clab_sync_worker;
 
+/// Everything the workers share. Between processes it lives in a MAP_SHARED
+/// anonymous mapping, and the primitives are PTHREAD_PROCESS_SHARED.
 typedef struct {
-  // request
-  int kind, workers, rounds, permits, writers, processes;
-  long hold_ns;
-  long timeout_ms;
-  // results
-  int interrupted, timed_out, failed_errno;
-  int max_inside, max_readers, writer_overlaps;
-  int children_reaped;
-  unsigned long shared_addr, shared_bytes; // the MAP_SHARED mapping in process mode
-  uint64_t start_ns, end_ns;
+  pthread_mutex_t mutex;
+  sem_t semaphore;
+  pthread_rwlock_t rwlock;
+  int32_t kind, rounds;
+  int64_t hold_ns;
+  int32_t go;  // 0: wait at the gate; 1: start together; -1: a worker could not be started, stop
+  int32_t inside, readers_inside, writers_inside;
+  int32_t max_inside, max_readers, writer_overlaps;
   clab_sync_worker worker[CLAB_SYNC_MAX_WORKERS];
-} clab_sync_run;
+} clab_sync_shared;
 
-/// Runs the workers and waits for all of them (threads joined, children reaped).
-/// Returns 0, or -1 with failed_errno set if a primitive could not be created.
-int clab_sync_run_turns(clab_sync_run *run);
+/// One worker's turns: wait at the gate, then `rounds` times take the
+/// primitive, hold it `hold_ns`, give it back, pause a quarter of that.
+void clab_sync_take_turns(clab_sync_shared *s, int index);
 
-// ---- bounded buffer with a mutex and two condition variables ----
+/// fork(): the child runs clab_sync_take_turns(s, index) (SIGINT back to its
+/// default) and _exits; only C runs in it. Returns the PID, or -1 with errno.
+pid_t clab_sync_fork_worker(clab_sync_shared *s, int index);
+
+// ---- bounded buffer: one mutex, condition variables "not full" and "not empty" ----
 
 #define CLAB_CONDVAR_MAX_THREADS 16
 
@@ -63,24 +70,35 @@ typedef struct {
   int tid, consumer, handled, waits, wakeups, empty_wakeups;
 } clab_condvar_worker;
 
-typedef struct {
-  // request
-  int producers, consumers, capacity, items;
-  /// 0: correct (while, under the mutex); 1: faulty `if` instead of `while`;
-  /// 2: faulty lost wake-up: checks "empty" without the mutex, then waits without re-checking.
-  int variant;
-  long timeout_ms;     // the run gives up waiting for its workers after this
-  // results
-  int produced, consumed, duplicates, missing, underflows, hung, finished_workers;
-  int producer_waits, consumer_waits, producer_wakeups, consumer_wakeups, empty_wakeups;
-  int max_count, min_count;
-  uint64_t start_ns, end_ns;
-  clab_condvar_worker worker[2 * CLAB_CONDVAR_MAX_THREADS];
-} clab_condvar_run;
+enum clab_buffer_variant {
+  CLAB_BUFFER_CORRECT = 0,      // while (empty) wait, under the mutex
+  CLAB_BUFFER_IF = 1,           // if (empty) wait: a stolen wake-up goes unnoticed
+  CLAB_BUFFER_LOST_WAKEUP = 2,  // checks "empty" without the mutex, then waits
+};
 
-/// Runs producers and consumers; returns 0 when all finished, 1 if some were
-/// still blocked at the timeout (their threads are left blocked: lab child only).
-int clab_condvar_run_buffer(clab_condvar_run *run);
+typedef struct {
+  pthread_mutex_t mutex;
+  pthread_cond_t not_full, not_empty;
+  int32_t condition_variables; // 2: not_full and not_empty; 1: everyone waits on not_full
+  int32_t producers, consumers, capacity, items;
+  int32_t variant;    // clab_buffer_variant
+  int32_t broadcast;  // 1: wake every waiter (pthread_cond_broadcast) instead of one
+  int32_t *slots;     // capacity slots
+  int32_t *taken;     // how many times each item was consumed
+  int32_t head, tail, count, next_item;
+  int32_t finished;   // workers that have left (atomic)
+  // results
+  int32_t produced, consumed, underflows;
+  int32_t producer_waits, consumer_waits, producer_wakeups, consumer_wakeups, empty_wakeups;
+  int32_t full_wakeups; // a producer woke and found the buffer still full
+  int32_t max_count, min_count;
+  clab_condvar_worker worker[2 * CLAB_CONDVAR_MAX_THREADS];
+} clab_buffer;
+
+/// A producer: makes items until `items` were made, waiting while the buffer is full.
+void clab_buffer_producer(clab_buffer *b, int index);
+/// A consumer, correct or with the variant's bug; leaves once every item was consumed.
+void clab_buffer_consumer(clab_buffer *b, int index);
 
 // ---- two threads, two locks ----
 
@@ -96,13 +114,18 @@ typedef struct {
   uint64_t changed_ns;
 } clab_deadlock_state;
 
-typedef struct clab_deadlock clab_deadlock;
+typedef struct {
+  int32_t mode;
+  int64_t pause_ns;
+  pthread_mutex_t locks[2];
+  pthread_mutex_t state_lock; // guards `state`: the wrappers' bookkeeping
+  clab_deadlock_state state;
+} clab_deadlock;
 
-/// Starts the two threads (A then B, B then A, unless ordered); returns NULL with errno on failure.
-clab_deadlock *clab_deadlock_start(int mode, long pause_ns);
+/// Thread `index` (0: A then B; 1: B then A unless ordered) takes its two
+/// locks through wrappers that record "waits for" before blocking and "holds" after.
+void clab_deadlock_thread(clab_deadlock *d, int index);
 /// A consistent copy of what the lock wrappers recorded.
 void clab_deadlock_snapshot(clab_deadlock *d, clab_deadlock_state *out);
-/// Joins both threads and frees (only call when both are done).
-void clab_deadlock_finish(clab_deadlock *d);
 
 #endif

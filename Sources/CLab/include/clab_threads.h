@@ -5,45 +5,29 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-// ---- threads: what a thread can learn about itself ----
-
-/// What one thread saw of itself: its kernel thread ID, the CPU it ran on,
-/// the address of a local variable in its own stack frame, and its stack's range.
-typedef struct {
-  int32_t tid;
-  int32_t cpu;
-  uint64_t local_address;
-  uint64_t stack_low;
-  uint64_t stack_high;
-  uint64_t started_ns;
-} clab_thread_self;
-
-/// Fills `out` for the calling thread (gettid, sched_getcpu, pthread_getattr_np).
-/// Returns 0, or the error number of pthread_getattr_np.
-int clab_thread_probe(clab_thread_self *out);
-
-/// pthread_setname_np(self, name): the name `ps -L`, `top -H` and
-/// /proc/self/task/TID/comm show for the calling thread (cut to 15 bytes).
-int clab_set_thread_name(const char *name);
+// ---- GNU calls Swift's Glibc module does not import (thin shims, no logic) ----
 
 /// sched_getcpu(): the CPU the calling thread is running on right now.
 int clab_sched_getcpu(void);
+/// pthread_setname_np(self, name): the name `ps -L` and /proc/self/task/TID/comm show (cut to 15 bytes).
+int clab_set_thread_name(const char *name);
+/// pthread_getattr_np(self) + pthread_attr_getstack: the calling thread's stack range.
+/// Returns 0 or the error number.
+int clab_thread_stack(uint64_t *low, uint64_t *high);
+/// sched_getaffinity(0): the CPUs this thread may run on. Fills up to `capacity`
+/// CPU numbers into `cpus` and returns how many there are, or -1 with errno.
+int clab_affinity(int32_t *cpus, int capacity);
+/// eventfd(initial, EFD_CLOEXEC): a descriptor holding a 64-bit counter; readable when non-zero.
+int clab_eventfd(unsigned int initial);
+/// pthread_rwlockattr_setkind_np: 0 = PTHREAD_RWLOCK_PREFER_READER_NP (glibc's default),
+/// 1 = PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP. Returns 0 or the error number.
+int clab_rwlockattr_setkind(pthread_rwlockattr_t *attr, int prefer_writer);
 
-/// Blocks every blockable signal in the calling thread, saving the old mask in `old`
-/// (a sigset_t, passed as bytes so Swift need not know its layout). Threads created
-/// while it is blocked inherit the mask, so Ctrl-C always reaches the main thread.
-int clab_block_signals(void *old, int old_size);
-int clab_restore_signals(const void *old);
-int clab_sigset_size(void);
-
-/// Adds 1 to a shared counter with an atomic instruction (so N threads leave exactly N).
-long clab_atomic_add(long *counter, long delta);
-long clab_atomic_load(long *counter);
-
+/// Monotonic clock in ns (clock_gettime(CLOCK_MONOTONIC)) for the C loops'
+/// own timestamps; async-signal-safe. Swift code uses MonotonicClock (the same clock).
+uint64_t clab_monotonic_ns(void);
 /// CPU time the calling thread has used (clock_gettime(CLOCK_THREAD_CPUTIME_ID)), in ns.
 uint64_t clab_thread_cpu_ns(void);
-/// Monotonic clock in ns (clock_gettime(CLOCK_MONOTONIC)); async-signal-safe.
-uint64_t clab_monotonic_ns(void);
 
 // ---- samples for per-thread timelines ----
 
@@ -73,15 +57,58 @@ void clab_spin_barrier(long *arrived, long count);
 int clab_race_loop(long *counter, long iterations, int mode, pthread_mutex_t *mutex, clab_slice *slices,
                    int capacity, long *done);
 
+// ---- race --schedule: the learner is the scheduler ----
+
+enum { CLAB_STEP_LOAD = 0, CLAB_STEP_ADD = 1, CLAB_STEP_STORE = 2 };
+#define CLAB_SCHEDULE_MAX 64
+
+/// One step of a schedule and what it did when its thread ran it.
+typedef struct {
+  int32_t thread;     // 0 or 1
+  int32_t step;       // CLAB_STEP_*
+  int64_t reg;        // the thread's register (its local copy) after the step
+  int64_t counter;    // the shared counter after the step
+  int32_t tid;
+  int32_t cpu;
+  uint64_t at_ns;
+} clab_schedule_step;
+
+typedef struct {
+  long counter;   // the shared counter: only volatile loads and stores touch it
+  int32_t next;   // the index of the step whose turn it is (the handoff)
+  int32_t count;
+  int32_t stop;   // set by the caller to give up (Ctrl-C, timeout)
+  int32_t pad;
+  clab_schedule_step steps[CLAB_SCHEDULE_MAX];
+} clab_schedule;
+
+/// Thread `me` runs its steps of the schedule in order, each only when
+/// `next` points at it (it yields the CPU while it waits), then hands the turn on.
+/// Its register is a local variable: what it loaded stays private to it until it stores.
+void clab_schedule_thread(clab_schedule *s, int me);
+
 // ---- parallel: CPU-bound work in units that cannot be optimised away ----
 
 /// Computes one unit of work: `steps` rounds of xorshift mixing seeded by `unit`.
 uint64_t clab_work_unit(uint64_t unit, int steps);
 
+/// A global interpreter lock as CPython (3.2 and later) runs it: the holder
+/// computes; a thread that wants the lock waits, and once the holder has run
+/// a switch interval (sys.setswitchinterval, 5 ms by default) it must let go
+/// and wait until a waiting thread has taken the lock (a forced switch).
+typedef struct {
+  pthread_mutex_t mutex;
+  int32_t waiting;   // threads asking for the lock (atomic)
+  int32_t holder;    // TID of the thread that holds it, 0 when free (atomic)
+  int64_t switches;  // forced switches: the holder let go because someone waited (atomic)
+} clab_gil;
+
 /// Computes units [begin, end) and returns the sum of their results (the same
-/// whichever worker computes which unit). With `gil` (non-NULL) the worker holds
-/// that mutex while computing each slice of `units_per_slice` units, as threads
-/// do in a runtime with a global interpreter lock. Records slices; stops on Ctrl-C.
+/// whichever worker computes which unit). With `gil` (non-NULL) the worker
+/// computes only while it holds that lock, in slices of `units_per_slice`
+/// units (one switch interval); after a slice it keeps the lock unless another
+/// thread waits for it, and then hands it over (see clab_gil).
+/// Records slices; stops on Ctrl-C.
 typedef struct {
   uint64_t checksum;
   uint64_t start_ns;
@@ -90,9 +117,10 @@ typedef struct {
   int32_t tid;
   int32_t slices;
   int64_t units_done;
+  int64_t handoffs;  // with a lock: times this worker let go because another waited
 } clab_work_result;
 
-void clab_work_range(uint64_t begin, uint64_t end, int steps, int units_per_slice, pthread_mutex_t *gil,
+void clab_work_range(uint64_t begin, uint64_t end, int steps, int units_per_slice, clab_gil *gil,
                      clab_slice *slices, int capacity, clab_work_result *out);
 
 /// fork(): the child computes units [begin, end) with clab_work_range (its own
@@ -100,9 +128,5 @@ void clab_work_range(uint64_t begin, uint64_t end, int steps, int units_per_slic
 /// _exits. Only C runs in the child. Returns the child's PID or -1.
 pid_t clab_fork_worker(uint64_t begin, uint64_t end, int steps, int units_per_slice, int own_gil, int fd,
                        int capacity);
-
-/// Reads exactly `length` bytes from `fd`, waiting at most `timeout_ms` in total
-/// (poll + read). Returns the bytes read (less on timeout, end of file or Ctrl-C).
-long clab_read_exactly(int fd, void *buffer, long length, int timeout_ms);
 
 #endif

@@ -1,5 +1,4 @@
-import Foundation
-import Glibc
+import Synchronization
 
 /// Lab mode: experiments that must not run in the shell's own process
 /// (crashes, deadlocks, fork semantics, work measured per process) run in a
@@ -9,40 +8,44 @@ public enum Lab {
   /// The first argument that puts proclab into lab mode.
   public static let modeArgument = "__lab"
 
-  nonisolated(unsafe) private static var cachedExecutable: String?
+  private static let cachedExecutable = Mutex<String?>(nil)
 
   /// The proclab binary lab children run: the running proclab itself
   /// (/proc/self/exe), or in tests the built `proclab` next to the test bundle.
   public static var executable: String {
     get {
-      if let cachedExecutable { return cachedExecutable }
-      let found = locateExecutable()
-      cachedExecutable = found
-      return found
+      cachedExecutable.withLock { cached in
+        if let cached { return cached }
+        let found = locateExecutable()
+        cached = found
+        return found
+      }
     }
-    set { cachedExecutable = newValue }
+    set { cachedExecutable.withLock { $0 = newValue } }
   }
 
   static func locateExecutable() -> String {
-    if let env = ProcessInfo.processInfo.environment["PROCLAB_EXECUTABLE"], !env.isEmpty { return env }
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, 4095)
-    let selfPath = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    if let env = Environment.nonEmpty("PROCLAB_EXECUTABLE") { return env }
+    let selfPath = ThisProcess.executablePath ?? ""
     if selfPath.hasSuffix("/proclab") { return selfPath }
     // Running inside a test bundle: the proclab product sits beside it.
-    var dir = URL(fileURLWithPath: selfPath).deletingLastPathComponent()
-    for _ in 0..<4 {
-      let candidate = dir.appendingPathComponent("proclab").path
-      if access(candidate, X_OK) == 0 { return candidate }
-      dir.deleteLastPathComponent()
+    var dir = selfPath.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+    for _ in 0..<4 where !dir.isEmpty {
+      let candidate = (dir + ["proclab"]).joined(separator: "/")
+      if FileSystem.isExecutableFile(candidate) { return candidate }
+      dir = dir.dropLast()
     }
     return "/proc/self/exe"
   }
 
   /// The environment every lab child gets: the Swift backtracer off, so a
-  /// crash is quick and quiet and never waits on the terminal.
+  /// crash is quick and quiet and never waits on the terminal; and the PID of
+  /// the process starting it, so the child can tell whether that parent died
+  /// before it tied its life to it (ParentDeath).
   static func environment(extra: [String: String]) -> [String: String] {
-    var env = ["SWIFT_BACKTRACE": "enable=no", "PROCLAB_LAB": "1"]
+    var env = [
+      "SWIFT_BACKTRACE": "enable=no", "PROCLAB_LAB": "1", ParentDeath.parentVariable: String(ThisProcess.id),
+    ]
     if Trace.isEnabled { env["PROCLAB_TRACE"] = "1" }
     for (k, v) in extra { env[k] = v }
     return env

@@ -1,6 +1,3 @@
-import Foundation
-import Glibc
-
 /// An experiment that runs inside a lab child.
 public struct LabEntry: Sendable {
   public let name: String
@@ -29,8 +26,11 @@ public enum LabChild {
     // CPU-time cap so a runaway loop ends by itself, an address-space cap so no
     // experiment can take the machine's memory, and a task cap a little above
     // today's system-wide count (from /proc/loadavg) against fork bombs.
-    // Dies with the shell: a shell killed by SIGKILL cannot clean up its children itself.
-    ParentDeath.killWithParent(expectedParent: getppid())
+    // Dies with the shell: a shell killed by SIGKILL cannot clean up its children
+    // itself. The expected parent comes from the shell: this child's own getppid()
+    // would already be init's if the shell died before the prctl.
+    ParentDeath.killWithParent(
+      expectedParent: Environment.value(ParentDeath.parentVariable).flatMap { Int32($0) })
     CoreDumps.disable()
     ResourceLimits.lower(ResourceLimits.cpu, to: 120)
     if !Sanitizers.addressSanitizer {
@@ -42,19 +42,19 @@ public enum LabChild {
     {
       ResourceLimits.lower(ResourceLimits.processes, to: UInt64(total + 512))
     }
-    if ProcessInfo.processInfo.environment["PROCLAB_TRACE"] == "1" { Trace.isEnabled = true }
+    if Environment.value("PROCLAB_TRACE") == "1" { Trace.isEnabled = true }
     guard arguments.count >= 2, let entry = entries.first(where: { $0.name == arguments[0] }) else {
-      FileHandle.standardError.write("lab: unknown experiment\n".data(using: .utf8)!)
-      exit(70)
+      Output.err("lab: unknown experiment\n")
+      ThisProcess.exit(70)
     }
     let request = JSON.parse(arguments[1]) ?? [:]
     do {
       let result = try entry.run(request)
       send(["result": result, "trace": .array(Trace.drain().map(\.json))])
-      exit(0)
+      ThisProcess.exit(0)
     } catch {
       send(["error": .string("\(error)"), "trace": .array(Trace.drain().map(\.json))])
-      exit(71)
+      ThisProcess.exit(71)
     }
   }
 }

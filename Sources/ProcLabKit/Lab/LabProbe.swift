@@ -1,5 +1,3 @@
-import Glibc
-
 /// A lab experiment that exists to prove lab mode itself: it answers, sleeps
 /// past a timeout, or crashes with a chosen signal.
 enum LabProbe {
@@ -9,20 +7,15 @@ enum LabProbe {
     case "sleep":
       let ms = request["ms"]?.intValue ?? 1000
       LabChild.announce(["sleeping": .int(ms)])
-      usleep(UInt32(ms) * 1000)
+      MonotonicClock.pause(.milliseconds(ms))
     case "signal":
-      let sig = Int32(request["signal"]?.intValue ?? Int(SIGSEGV))
-      writeError("about to raise \(Signals.name(sig))")
-      raise(sig)
+      let sig = Int32(request["signal"]?.intValue ?? 11)  // SIGSEGV
+      Output.err("about to raise \(Signals.name(sig))\n")
+      ThisProcess.raise(sig)
     case "exit":
-      exit(Int32(request["code"]?.intValue ?? 3))
+      ThisProcess.exit(Int32(request["code"]?.intValue ?? 3))
     default: break
     }
-    return ["pid": .int(Int(getpid())), "parent": .int(Int(getppid()))]
-  }
-
-  static func writeError(_ s: String) {
-    let bytes = Array((s + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    return ["pid": .int(Int(ThisProcess.id)), "parent": .int(Int(ThisProcess.parent))]
   }
 }

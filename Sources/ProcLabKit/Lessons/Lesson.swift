@@ -2,6 +2,10 @@ import Foundation
 
 /// A lesson: front matter, an introduction, steps (one command each) and a
 /// closing summary that quotes the learner's own numbers.
+///
+/// Every text a learner reads (title, introduction, narration, hints,
+/// predictions, summary) has its control and bidi characters escaped when the
+/// file is read (`Printable.line`): a lesson file cannot drive the terminal.
 public struct Lesson: Sendable {
   public var file: String
   public var id: String
@@ -15,6 +19,17 @@ public struct Lesson: Sendable {
   public var steps: [LessonStep]
   /// The `## Summary` section; `{{name}}` placeholders quote captures from the steps.
   public var closing: [String]
+
+  /// The first step that captures `name` (its index).
+  public func stepCapturing(_ name: String) -> Int? {
+    steps.firstIndex { $0.captureNames.contains(name) }
+  }
+
+  /// The kind of value a name holds (`SHELL` is a pid), from the step that captures it.
+  public func kind(of name: String) -> Variable.Kind? {
+    for step in steps { if let k = step.captureKinds[name] { return k } }
+    return nil
+  }
 }
 
 /// One `##` section: narration, an optional prediction, hints, and one command
@@ -32,28 +47,55 @@ public struct LessonStep: Sendable {
   public var expected: ExpectedOutput
   /// Line of the `proclab>` command in the file.
   public var commandLine: Int
-  /// `<!-- run: spawn 3 -->`: what `skip` and the checker type when the pattern has free placeholders.
+  /// `<!-- run: spawn 3 -->`: what `skip`, the checker and the prompt's example type when
+  /// the pattern has free placeholders.
   public var runCommand: String?
+  /// `<!-- free: --iterations -->`: options the learner may give any value (or leave out).
+  public var freeOptions: [String]
   /// Names this step's block captures (`{{t:duration}}` → "t").
   public var captureNames: [String]
+  /// The kind of each captured name.
+  public var captureKinds: [String: Variable.Kind]
+  /// Names the command quotes (`kill {{A}}`): they must be fresh before the step can run.
+  public var commandReferences: [String]
+  /// Names the expected output quotes (`parent {{SHELL}}`).
+  public var outputReferences: [String]
 
-  /// The command `skip` and the checker type: the pattern with earlier captures filled in,
-  /// or the step's `<!-- run: … -->` line.
+  /// The command `skip`, the checker and the `▶ run:` line type: the `run:` line or the
+  /// pattern, with earlier captures filled in; nil when a value it needs is missing.
   public func concreteCommand(_ captures: Captures) -> String? {
-    if let runCommand { return captures.substitute(runCommand) }
+    if let runCommand {
+      let filled = captures.substitute(runCommand)
+      return filled.contains("{{") ? nil : filled
+    }
     return command.instantiate(captures)
   }
 
-  /// The command for a person to read: captured values filled in, free placeholders as `<n 2..8>`.
+  /// The `▶ run:` line: a command the learner can type as shown (never a raw
+  /// placeholder), or the pattern with `<name>` where a value is missing.
   public func displayCommand(_ captures: Captures) -> String {
-    LessonText.fill(commandText, captures) { inner in
-      let parts = inner.split(separator: ":", maxSplits: 1).map(String.init)
-      let name = parts.first ?? inner
-      let constraint =
-        parts.count > 1
-        ? parts[1].split(separator: " ", maxSplits: 1).dropFirst().first.map(String.init) : nil
-      return "<" + (name.isEmpty ? "value" : name) + (constraint.map { " " + $0 } ?? "") + ">"
+    if let concrete = concreteCommand(captures) { return concrete }
+    return LessonText.fill(commandText, captures) { inner in
+      let name = inner.split(separator: ":", maxSplits: 1).first.map(String.init) ?? inner
+      return "<" + (name.isEmpty ? "value" : name) + ">"
     }
+  }
+
+  /// What the learner may change, in words: `any --iterations from 10 to 100000`.
+  public var freedom: [String] {
+    var out: [String] = []
+    let words = commandText.split(separator: " ").map(String.init)
+    for p in command.placeholders where p.name != nil {
+      if case .reference = p.role { continue }
+      let at = words.firstIndex { $0.contains(p.source.split(separator: " ").first.map(String.init) ?? "{{") }
+      let option = at.flatMap { $0 > 0 && words[$0 - 1].hasPrefix("--") ? words[$0 - 1] : nil }
+      let what = option ?? p.name ?? "value"
+      out.append("any \(what)" + (p.constraint.map { " " + $0.inWords } ?? ""))
+    }
+    for option in freeOptions where !out.contains(where: { $0.hasPrefix("any \(option)") }) {
+      out.append("any \(option), or none")
+    }
+    return out
   }
 }
 
@@ -75,6 +117,19 @@ public struct Prediction: Sendable {
 /// A problem in a lesson file, with its position: `lessons/race.md:12:5: message`.
 /// The same shape as a transcript's errors, since lessons embed transcript snippets.
 public typealias LessonError = TranscriptError
+
+extension Constraint {
+  /// `from 10 to 100000`, `below 50 ms`, `2 or more`.
+  var inWords: String {
+    func n(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
+    switch (lower, upper) {
+    case (let l?, let u?): return "from \(n(l)) to \(n(u))"
+    case (let l?, nil): return lowerInclusive ? "of \(n(l)) or more" : "above \(n(l))"
+    case (nil, let u?): return upperInclusive ? "up to \(n(u))" : "below \(n(u))"
+    default: return ""
+    }
+  }
+}
 
 /// Placeholder handling for narration, summaries and command display.
 public enum LessonText {
@@ -102,6 +157,11 @@ public enum LessonText {
     }
     out += rest
     return out
+  }
+
+  /// The names a text quotes (`{{name}}`, not `{{name:kind}}`).
+  public static func quotedNames(in text: String) -> [String] {
+    placeholders(in: text).filter { !$0.defines && !$0.name.isEmpty }.map(\.name)
   }
 
   /// The `{{name…}}` placeholders in a line: name, whether it defines a capture (`name:kind`),

@@ -38,7 +38,9 @@ public enum LessonChecker {
         return [
           LessonError(
             file: lesson.file, line: step.commandLine, column: 10,
-            message: "step \(i + 1) types '\(verb)', which the front matter's 'needs:' does not list")
+            message:
+              "step \(i + 1) types '\(Printable.word(verb))', which the front matter's 'needs:' does not list"
+          )
         ]
       }
     }
@@ -64,8 +66,8 @@ public enum LessonChecker {
             message: "\(label): no command to type (add '<!-- run: COMMAND -->')"))
         break
       }
-      var probe = captures
-      guard step.command.matches(command, captures: &probe) else {
+      guard case .fits = StepCommand.compare(command, with: step, captures: captures, registry: registry)
+      else {
         failures.append(
           LessonError(
             file: lesson.file, line: step.commandLine, column: 10,
@@ -82,7 +84,7 @@ public enum LessonChecker {
         var last: Outcome?
         for words in (try? WordSplitter.split(command)) ?? [] { last = session.run(words: words) }
         guard let outcome = last else { break }
-        switch StepCheck.check(step, outcome: outcome, captures: captures) {
+        switch StepCheck.check(step, outcome: outcome, captures: captures, registry: registry) {
         case .passed(let c):
           captures = c
           problem = nil

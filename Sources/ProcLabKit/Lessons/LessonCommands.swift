@@ -43,23 +43,26 @@ enum LessonCommands {
     }
   }
 
-  static let lessonsOption = Command.Option("--lessons", value: "DIR", "load the course from DIR instead")
-
-  static func engine(_ args: Arguments, _ session: Session) -> LessonEngine {
+  /// The engine, after `--lessons DIR` (if given) loaded that course instead.
+  static func engine(_ directory: String?, _ session: Session) -> LessonEngine {
     // Lines are styled while they are built, before the outcome is rendered.
     Style.enabled = session.settings.color && !session.settings.json
-    if let dir = args.string("--lessons") {
-      return session.installLessons(directory: dir)
-    }
+    if let directory { return session.installLessons(directory: directory) }
     return session.lessonEngine
+  }
+
+  struct ListOptions: CommandOptions {
+    var lessons: String?
+    static var declarations: [OptionDeclaration<Self>] {
+      [.value("--lessons", \.lessons, "DIR", "load the course from DIR instead", completion: .files)]
+    }
   }
 
   static let lessons = Command(
     name: "lessons", area: .lessons, summary: "list the lessons with your progress in each",
-    usage: "lessons [--lessons DIR]", options: [lessonsOption], examples: ["lessons"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 0)
-    let engine = engine(args, session)
+    examples: ["lessons"], options: ListOptions.self
+  ) { options, session in
+    let engine = engine(options.lessons, session)
     let r = report(engine.listing())
     r.fact(
       "lessons",
@@ -82,65 +85,115 @@ enum LessonCommands {
     return r
   }
 
+  struct StartOptions: CommandOptions {
+    var name: String?
+    var lessons: String?
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .positional(
+          "name", \.name, "NAME|NUMBER", "the lesson (default: the one you were in)", completion: .lessons),
+        .value("--lessons", \.lessons, "DIR", "load the course from DIR instead", completion: .files),
+      ]
+    }
+  }
+
   static let lesson = Command(
     name: "lesson", area: .lessons, summary: "start or resume a lesson (by name or number)",
-    usage: "lesson [NAME|NUMBER] [--lessons DIR]", options: [lessonsOption],
-    examples: ["lesson 1", "lesson race", "lesson"], completion: .lessons
-  ) { args, session in
-    try args.expectPositionals(atMost: 1)
-    let engine = engine(args, session)
-    let r = report(try engine.start(args.positional(0)))
+    examples: ["lesson 1", "lesson races", "lesson"], options: StartOptions.self
+  ) { options, session in
+    let engine = engine(options.lessons, session)
+    let r = report(try engine.start(options.name))
     facts(r, engine)
     return r
   }
 
-  static func simple(
-    _ name: String, _ summary: String, usage: String? = nil, aliases: [String] = [], positionals: Int = 0,
-    completion: Completion = .none,
-    _ body: @escaping @Sendable (LessonEngine, Arguments, Session) throws -> [String]
+  /// A lesson verb with typed options, its output the engine's lines and position.
+  static func verb<Options: CommandOptions>(
+    _ name: String, _ summary: String, aliases: [String] = [], examples: [String]? = nil,
+    options: Options.Type,
+    _ body: @escaping @Sendable (LessonEngine, Options, Session) throws -> [String]
   ) -> Command {
     Command(
-      name: name, aliases: aliases, area: .lessons, summary: summary, usage: usage ?? name,
-      examples: [usage ?? name],
-      completion: completion
-    ) { args, session in
-      try args.expectPositionals(atMost: positionals)
+      name: name, aliases: aliases, area: .lessons, summary: summary, examples: examples ?? [name],
+      options: options
+    ) { options, session in
       Style.enabled = session.settings.color && !session.settings.json
       let engine = session.lessonEngine
-      let r = report(try body(engine, args, session))
+      let r = report(try body(engine, options, session))
       facts(r, engine)
       return r
     }
   }
 
-  static let next = simple("next", "go on to the next step once this one passed") { e, _, _ in try e.next() }
-  static let back = simple("back", "go back one step (to run it again)") { e, _, _ in try e.back() }
-  static let hint = simple("hint", "show the next hint for this step") { e, _, _ in try e.hint() }
-  static let skip = simple("skip", "run this step's command for you and pass it") { e, _, s in
-    try e.skip(session: s)
+  static let next = verb("next", "go on to the next step once this one passed", options: NoOptions.self) {
+    e, _, _ in try e.next()
   }
-  static let progress = simple("progress", "where you are in the lesson, and your numbers so far") {
+
+  struct BackOptions: CommandOptions {
+    var step: Int?
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .positional(
+          "step", \.step, "STEP", in: 1...LessonProgress.stepLimit, "the earlier step to go back to")
+      ]
+    }
+  }
+  static let back = verb(
+    "back", "go back one step, or to step STEP (to run it again)", examples: ["back", "back 2"],
+    options: BackOptions.self
+  ) { e, options, _ in try e.back(to: options.step) }
+
+  static let hint = verb("hint", "show the next hint for this step", options: NoOptions.self) { e, _, _ in
+    try e.hint()
+  }
+  static let skip = verb("skip", "run this step's command for you and pass it", options: NoOptions.self) {
+    e, _, s in try e.skip(session: s)
+  }
+  static let progress = verb(
+    "progress", "where you are in the lesson, and your numbers so far", options: NoOptions.self
+  ) { e, _, _ in e.progressLines() }
+
+  struct RestartOptions: CommandOptions {
+    var name: String?
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .positional(
+          "name", \.name, "NAME", "the lesson to start over (default: this one)", completion: .lessons)
+      ]
+    }
+  }
+  static let restart = verb(
+    "restart", "start the current lesson (or NAME) again from step 1", examples: ["restart"],
+    options: RestartOptions.self
+  ) { e, options, _ in try e.restart(options.name) }
+
+  static let leave = verb("leave", "leave the lesson (progress is kept)", options: NoOptions.self) {
     e, _, _ in
-    e.progressLines()
+    try e.leave()
   }
-  static let restart = simple(
-    "restart", "start the current lesson (or NAME) again from step 1", usage: "restart [NAME]",
-    positionals: 1,
-    completion: .lessons
-  ) { e, args, _ in try e.restart(args.positional(0)) }
-  static let leave = simple("leave", "leave the lesson (progress is kept)") { e, _, _ in try e.leave() }
-  static let answer = simple(
-    "answer", "answer the step's prediction before running its command", usage: "answer LETTER",
-    positionals: 1,
-    completion: .words(["A", "B", "C", "D"])
-  ) { e, args, _ in
-    guard let letter = args.positional(0) else { throw UsageError("answer: which choice? e.g. 'answer B'") }
-    return try e.answer(letter)
+
+  struct AnswerOptions: CommandOptions {
+    var letter: String?
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .positional(
+          "letter", \.letter, "LETTER", required: true, "the choice, A to D",
+          completion: .words(Prediction.letters))
+      ]
+    }
   }
+  static let answer = verb(
+    "answer", "answer the step's prediction before running its command", examples: ["answer B"],
+    options: AnswerOptions.self
+  ) { e, options, _ in try e.answer(options.letter ?? "") }
+
   /// `a`…`d`: typing the letter of a choice answers the prediction.
   static let letters: [Command] = Prediction.letters.map { letter in
-    simple(letter.lowercased(), "answer the prediction with choice \(letter)", aliases: [letter]) { e, _, _ in
-      try e.answer(letter)
+    verb(
+      letter.lowercased(), "answer the prediction with choice \(letter)", aliases: [letter],
+      options: NoOptions.self
+    ) {
+      e, _, _ in try e.answer(letter)
     }
   }
 

@@ -1,10 +1,13 @@
 import CLab
 import Glibc
 
-/// What a process does with signals, from /proc/PID/status (SigPnd, SigBlk, SigIgn, SigCgt),
+/// What a process does with signals, from /proc/PID/status (SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt),
 /// and how often it was switched out (voluntary_ctxt_switches).
 public struct SignalDispositions: Sendable, Equatable {
+  /// Signals waiting to be delivered: SigPnd (to the thread) | ShdPnd (to the whole process).
   public var pending: UInt64
+  /// ShdPnd alone: pending for the process as a whole (what kill(2) sends).
+  public var sharedPending: UInt64 = 0
   public var blocked: UInt64
   public var ignored: UInt64
   public var caught: UInt64
@@ -21,7 +24,8 @@ public struct SignalDispositions: Sendable, Equatable {
     }
     func mask(_ key: String) -> UInt64 { UInt64(fields[key] ?? "", radix: 16) ?? 0 }
     return SignalDispositions(
-      pending: mask("SigPnd") | mask("ShdPnd"), blocked: mask("SigBlk"), ignored: mask("SigIgn"),
+      pending: mask("SigPnd") | mask("ShdPnd"), sharedPending: mask("ShdPnd"), blocked: mask("SigBlk"),
+      ignored: mask("SigIgn"),
       caught: mask("SigCgt"), voluntarySwitches: Int(fields["voluntary_ctxt_switches"] ?? "") ?? 0,
       state: fields["State"]?.first)
   }
@@ -30,6 +34,14 @@ public struct SignalDispositions: Sendable, Equatable {
   public func isCaught(_ sig: Int32) -> Bool { caught & Self.bit(sig) != 0 }
   public func isIgnored(_ sig: Int32) -> Bool { ignored & Self.bit(sig) != 0 }
   public func isBlocked(_ sig: Int32) -> Bool { blocked & Self.bit(sig) != 0 }
+  public func isPending(_ sig: Int32) -> Bool { pending & Self.bit(sig) != 0 }
+  /// The pending signals, lowest number first (the order the kernel delivers standard signals in).
+  public var pendingSignals: [Int32] { (1...64).filter { isPending(Int32($0)) }.map(Int32.init) }
+  /// A mask as /proc prints it: 16 hex digits.
+  public static func hex(_ mask: UInt64) -> String {
+    let digits = String(mask, radix: 16)
+    return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+  }
 }
 
 /// Signal handling a lab child sets up for itself.

@@ -1,5 +1,6 @@
 import CLab
 import Glibc
+import Synchronization
 
 /// Faults that end the calling process: the CPU traps, or the C library
 /// gives up. For lab children only (`crash`); never called in the shell.
@@ -50,47 +51,202 @@ public enum Faults {
     return (n, error)
   }
 
-  /// pthread_sigmask(SIG_BLOCK, {sig}): the signal waits until sigtimedwait takes it.
-  public static func block(signal sig: Int32) {
+  /// Runs fault `kind` on the calling thread with a handler installed for its
+  /// signal that jumps back (sigaction, sigsetjmp/siglongjmp; sigaltstack for a
+  /// stack overflow): the signal the handler caught, or nil when no fault happened.
+  public static func survive(_ kind: Kind, directory: String) throws -> Int32? {
     let start = MonotonicClock.nanoseconds()
-    let rc = clab_block_signal(sig)
-    Trace.record("pthread_sigmask", "SIG_BLOCK, \(Signals.name(sig))", result: "\(rc)", since: start)
+    let caught = clab_fault_survived(kind.rawValue, directory)
+    Trace.record(
+      "sigaction+fault", "\(kind), handler that siglongjmps",
+      result: caught > 0 ? "caught \(Signals.name(caught))" : "\(caught)", since: start)
+    if caught < 0 { throw SystemError("sigaction", errno: clab_errno()) }
+    return caught == 0 ? nil : caught
   }
 
-  /// sigtimedwait({sig}, timeout): true when the signal arrived in time.
-  public static func wait(signal sig: Int32, timeout: Duration) -> Bool {
-    let start = MonotonicClock.nanoseconds()
-    let rc = clab_wait_signal(sig, Int32(clamping: timeout.nanoseconds / 1_000_000))
-    Trace.record(
-      "sigtimedwait", "\(Signals.name(sig)), \(Units.duration(timeout))",
-      result: rc == 0 ? Signals.name(sig) : "-1 EAGAIN", since: start)
-    return rc == 0
+  /// A task made with clone(CLONE_VM | SIGCHLD): it shares this process's memory
+  /// but is a thread group of its own. It writes `value` where this process can
+  /// read it (`sharedValue`), then runs fault `kind` (segv, fpe or ill).
+  public final class SharedMemoryTask {
+    public let pid: Int32
+    private let stack: UnsafeMutableRawPointer
+    static let stackBytes = 256 << 10
+
+    /// clone(fn, stack, CLONE_VM | SIGCHLD, arg) on a stack of its own (malloc).
+    public init(_ kind: Kind, value: Int) throws {
+      stack = UnsafeMutableRawPointer.allocate(byteCount: Self.stackBytes, alignment: 16)
+      let pointer = stack
+      do {
+        pid = try Trace.call(
+          "clone", "CLONE_VM|SIGCHLD: shares memory, not the thread group; then \(kind)",
+          describe: { "pid \($0)" }
+        ) { clab_clone_vm_fault(kind.rawValue, value, pointer, Self.stackBytes) }
+      } catch {
+        stack.deallocate()
+        throw error
+      }
+    }
+
+    /// What the task wrote into the shared variable, read by this process.
+    public var sharedValue: Int { clab_clone_shared_value() }
+
+    /// The stack is freed only once the task is reaped (the caller's duty).
+    deinit { stack.deallocate() }
   }
 
   /// tgkill(pid, tid, sig): a signal addressed to one thread of a process.
   public static func signal(_ sig: Int32, thread tid: Int32, of pid: Int32) throws {
     try Trace.call("tgkill", "\(pid), \(tid), \(Signals.name(sig))") { clab_tgkill(pid, tid, sig) }
   }
+}
 
-  /// pthread_create × count (each with a `stackBytes` stack), waiting until
-  /// every thread has written its gettid(): the new threads' TIDs.
-  public static func startThreads(count: Int, stackBytes: Int) -> [Int32] {
+/// The "go" a lab child waits for: a signal blocked in every thread (so no
+/// handler runs) and taken with sigtimedwait(2) by the one thread that waits.
+public enum GoSignal {
+  /// pthread_sigmask(SIG_BLOCK, {sig}): threads created afterwards inherit the mask.
+  public static func block(_ sig: Int32) {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, sig)
     let start = MonotonicClock.nanoseconds()
-    var tids = [pid_t](repeating: 0, count: max(count, 1))
-    let n = Int(clab_fate_start(Int32(count), stackBytes, &tids))
-    Trace.record(
-      "pthread_create", "× \(count), stack \(Units.bytes(stackBytes))", result: "\(n) threads", since: start)
-    return Array(tids.prefix(n))
+    let rc = pthread_sigmask(SIG_BLOCK, &set, nil)
+    Trace.record("pthread_sigmask", "SIG_BLOCK, \(Signals.name(sig))", result: "\(rc)", since: start)
   }
 
-  /// Wakes worker `index` (pthread_cond_broadcast) to run the fault, and joins
-  /// it. Returns only if the fault did not end the process.
-  public static func triggerInThread(
-    _ index: Int, _ kind: Kind, exitCode: Int32 = 0, directory: String, reportEvery: Int = 0
-  ) -> Int {
+  /// sigtimedwait({sig}, timeout), resumed after EINTR with the time left:
+  /// true when the signal arrived in time.
+  public static func wait(_ sig: Int32, timeout: Duration) -> Bool {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, sig)
     let start = MonotonicClock.nanoseconds()
-    Trace.record("pthread_cond_broadcast", "worker \(index): \(kind)", result: "0", since: start)
-    return Int(
-      clab_fate_crash(Int32(index), kind.rawValue, exitCode, directory, Int32(clamping: reportEvery)))
+    let end = start + UInt64(max(0, timeout.nanoseconds))
+    var got: Int32 = -1
+    while true {
+      let now = MonotonicClock.nanoseconds()
+      if now >= end { break }
+      let left = end - now
+      var ts = timespec(tv_sec: Int(left / 1_000_000_000), tv_nsec: Int(left % 1_000_000_000))
+      got = (try? systemCall("sigtimedwait", onInterrupt: .retry) { sigtimedwait(&set, nil, &ts) }) ?? -1
+      if got == sig || got == -1 { break }
+    }
+    Trace.record(
+      "sigtimedwait", "\(Signals.name(sig)), \(Units.duration(timeout))",
+      result: got == sig ? Signals.name(sig) : "-1 EAGAIN", since: start)
+    return got == sig
+  }
+}
+
+/// Worker threads of a lab child that wait, each blocked in read(2) on a pipe
+/// of its own, until one is told to fault. The others stay blocked (state S).
+public final class FaultThreads: @unchecked Sendable {
+  // why: every stored property is set in init and only read afterwards, except
+  // `orders`, which only the creating thread touches (order, release).
+  /// The workers' TIDs: worker 1 first.
+  public let tids: [Int32]
+  /// Each worker's stack size (pthread_getattr_np).
+  public let stackBytes: Int
+  private let handles: [Threads.Handle]
+  private var orders: [Int32]
+  private let done: (read: Int32, write: Int32)
+  private let results = Results()
+  private var joined = false
+
+  /// What each worker's order came to, written by the worker before it reports done.
+  final class Results: Sendable {
+    let byWorker = Mutex<[Int: Int32]>([:])
+  }
+
+  /// What a worker does when its order comes.
+  public enum Order: UInt8 {
+    /// Run the fault (the process may end here).
+    case fault = 70
+    /// Run it with a handler that jumps back (`Faults.survive`).
+    case survive = 72
+  }
+
+  /// pthread_create × count; returns once every thread has reported its gettid().
+  public init(count: Int, kind: Faults.Kind, exitCode: Int32, directory: String, reportEvery: Int) throws {
+    var handles: [Threads.Handle] = []
+    var orders: [Int32] = []
+    let ready = try Descriptors.pipe()
+    defer {
+      Descriptors.close(ready.read)
+      Descriptors.close(ready.write)
+    }
+    done = try Descriptors.pipe()
+    let box = results
+    let doneFD = done.write
+    for index in 0..<count {
+      let pipe = try Descriptors.pipe()
+      orders.append(pipe.write)
+      let readFD = pipe.read
+      let readyFD = ready.write
+      let handle = try Threads.spawn("crash worker \(index + 1)") {
+        // Its index, TID and stack size (pthread_getattr_np), in one write (atomic on a pipe).
+        var record: (Int64, Int64, Int64) = (
+          Int64(index), Int64(Threads.currentTID()), Int64((try? Threads.probeSelf().stackBytes) ?? 0)
+        )
+        Descriptors.writeQuietly(readyFD, withUnsafeBytes(of: &record) { Array($0) })
+        defer { Descriptors.close(readFD) }
+        guard let order = (try? Descriptors.read(readFD, max: 1))?.first.flatMap(Order.init(rawValue:)) else {
+          return  // end of file: released without an order
+        }
+        switch order {
+        case .fault:
+          let r = Faults.trigger(kind, exitCode: exitCode, directory: directory, reportEvery: reportEvery)
+          box.byWorker.withLock { $0[index] = r.errno == 0 ? 0 : -r.errno }
+        case .survive:
+          let caught = (try? Faults.survive(kind, directory: directory)) ?? nil
+          box.byWorker.withLock { $0[index] = caught ?? 0 }
+        }
+        // Still alive: say so, then wait to be released like the others.
+        Descriptors.writeQuietly(doneFD, [1])
+        _ = try? Descriptors.read(readFD, max: 1)
+      }
+      handles.append(handle)
+    }
+    var tids = [Int32](repeating: 0, count: count)
+    var stack = 0
+    for _ in 0..<count {
+      let bytes = try Fork.readExactly(ready.read, count: 24, timeout: .seconds(10))
+      let field = { (i: Int) in
+        bytes.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)) }
+      }
+      if (0..<count).contains(field(0)) { tids[field(0)] = Int32(field(1)) }
+      stack = field(2)
+    }
+    self.tids = tids
+    self.stackBytes = stack
+    self.handles = handles
+    self.orders = orders
+  }
+
+  deinit {
+    release()
+    Descriptors.close(done.read)
+    Descriptors.close(done.write)
+  }
+
+  /// write(2) the order to worker `index`'s pipe, then read(2) until it reports
+  /// that it is still alive: returns only if the process survived the order. The
+  /// result is the signal a handler caught (`survive`), 0, or -errno of a fault
+  /// that could not be set up. The worker then waits for `release`.
+  @discardableResult
+  public func order(_ index: Int, _ order: Order) -> Int32 {
+    let start = MonotonicClock.nanoseconds()
+    try? Descriptors.writeAll(orders[index], [order.rawValue])
+    Trace.record("write", "worker \(index + 1)'s pipe: \(order)", result: "1", since: start)
+    _ = try? Fork.readExactly(done.read, count: 1, timeout: .seconds(120))
+    return results.byWorker.withLock { $0[index] } ?? 0
+  }
+
+  /// close(2) every order pipe (each worker reads end of file and returns), then pthread_join them all.
+  public func release() {
+    guard !joined else { return }
+    joined = true
+    for fd in orders where fd >= 0 { Descriptors.close(fd) }
+    orders = orders.map { _ in -1 }
+    for (i, h) in handles.enumerated() { Threads.join(h, label: "crash worker \(i + 1)") }
   }
 }

@@ -1,5 +1,6 @@
 import CLab
 import Glibc
+import Synchronization
 
 /// fork(2) experiments. The child side is C (CLab): between fork() and _exit()
 /// it runs only async-signal-safe code, because the Swift runtime has no fork
@@ -21,6 +22,14 @@ public enum Fork {
     public var address: UInt
     public var before: Int
     public var after: Int
+    init(pid: Int32, parent: Int32, tid: Int32, address: UInt, before: Int, after: Int) {
+      self.pid = pid
+      self.parent = parent
+      self.tid = tid
+      self.address = address
+      self.before = before
+      self.after = after
+    }
     init(_ v: clab_memory_view) {
       pid = v.pid
       parent = v.parent
@@ -31,12 +40,14 @@ public enum Fork {
     }
   }
 
-  /// The variable `memory` reads and writes: a C global in proclab's data segment.
+  /// The variable `memory` reads and writes: a C global in proclab's data
+  /// segment, alone on its page (so only a write to it copies the page).
   public enum Cell {
     public static var address: UInt { UInt(clab_memory_cell_address()) }
+    static var pointer: UnsafeMutablePointer<Int> { UnsafeMutablePointer(bitPattern: address)! }
     public static var value: Int {
-      get { clab_memory_cell_read() }
-      set { clab_memory_cell_write(newValue) }
+      get { pointer.pointee }
+      set { pointer.pointee = newValue }
     }
   }
 
@@ -112,27 +123,135 @@ public enum Fork {
     }
   }
 
-  /// pthread_create + pthread_join: a thread of this process writes `newValue` into the cell.
+  /// pthread_create + pthread_join: a thread of this process reads the cell,
+  /// writes `newValue` into it and reads it back.
   public static func memoryThread(newValue: Int) throws -> MemoryView {
-    var view = clab_memory_view()
-    let start = MonotonicClock.nanoseconds()
-    let rc = clab_memory_thread(newValue, &view)
-    Trace.record(
-      "pthread_create+join", "thread writes \(newValue) to the cell",
-      result: rc == 0 ? "tid \(view.tid)" : SystemError.name(of: rc), since: start)
-    if rc != 0 { throw SystemError("pthread_create", errno: rc) }
-    return MemoryView(view)
+    // A class holds the Mutex so the thread's closure can share it.
+    final class Seen: Sendable { let view = Mutex<MemoryView?>(nil) }
+    let seen = Seen()
+    let handle = try Threads.spawn("memory") {
+      let before = Cell.value
+      Cell.value = newValue
+      seen.view.withLock {
+        $0 = MemoryView(
+          pid: ThisProcess.id, parent: ThisProcess.parent, tid: Threads.currentTID(), address: Cell.address,
+          before: before, after: Cell.value)
+      }
+    }
+    Threads.join(handle, label: "memory")
+    guard let view = seen.view.withLock({ $0 }) else { throw SystemError("pthread_create", errno: EAGAIN) }
+    return view
   }
 
-  /// fork(): a child that reports 'R' on `reportFD`, then on command 'C' closes
-  /// `fileFD` and answers 'C', and on 'Q' or end of file calls _exit(0).
-  public static func filesChild(fileFD: Int32, commandFD: Int32, reportFD: Int32) throws -> Int32 {
-    try Trace.call("fork", "child keeps every descriptor, waits for commands", describe: { "pid \($0)" }) {
-      clab_files_fork(fileFD, commandFD, reportFD)
+  /// fork(): a child that keeps every descriptor of the shell and obeys one-byte
+  /// commands (clab_files_fork): write through the inherited file descriptor, open
+  /// `otherPath` itself and write there, close the inherited descriptor, or execve
+  /// `path` with its report pipe as standard output.
+  public final class FilesChild {
+    public let pid: Int32
+    /// The two pipes' four ends, as numbered in both processes, and what each is for.
+    public let pipeEnds: [Int32: String]
+    private var commandFD: Int32
+    private var reportFD: Int32
+    private let timeout: Duration
+
+    /// pipe2 × 2, then fork(). `arguments` and `environment` are turned into C
+    /// strings before fork, so the child only calls execve.
+    public init(
+      fileFD: Int32, otherPath: String, program: String, arguments: [String], environment: [String: String],
+      timeout: Duration = .seconds(10)
+    ) throws {
+      let report = try Descriptors.pipe()
+      let command: (read: Int32, write: Int32)
+      do { command = try Descriptors.pipe() } catch {
+        Descriptors.close(report.read)
+        Descriptors.close(report.write)
+        throw error
+      }
+      let argv = arguments.map { strdup($0) } + [nil]
+      let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+      defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+      }
+      let pid: Int32
+      do {
+        pid = try Trace.call(
+          "fork", "child keeps every descriptor, obeys commands, then execve \(program)",
+          describe: { "pid \($0)" }
+        ) {
+          argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in
+              clab_files_fork(
+                fileFD, command.read, report.write, otherPath, program, a.baseAddress!, e.baseAddress!)
+            }
+          }
+        }
+      } catch {
+        for fd in [report.read, report.write, command.read, command.write] { Descriptors.close(fd) }
+        throw error
+      }
+      Descriptors.close(report.write)
+      Descriptors.close(command.read)
+      self.pid = pid
+      self.pipeEnds = [
+        report.read: "report pipe, read", report.write: "report pipe, write",
+        command.read: "command pipe, read", command.write: "command pipe, write",
+      ]
+      self.commandFD = command.write
+      self.reportFD = report.read
+      self.timeout = timeout
+      do {
+        _ = try expect("R")
+      } catch {
+        release()
+        Children.killAndReap(pid)
+        throw error
+      }
+    }
+
+    deinit { release() }
+
+    /// write(2) one command byte, then read(2) the child's one-byte answer.
+    @discardableResult
+    public func send(_ command: Character) throws -> Character {
+      try Descriptors.writeAll(commandFD, String(command))
+      return try expect(nil)
+    }
+
+    private func expect(_ answer: Character?) throws -> Character {
+      let got = Character(UnicodeScalar(try Fork.readExactly(reportFD, count: 1, timeout: timeout)[0]))
+      if let answer, got != answer { throw SystemError("read", errno: EPROTO) }
+      return got
+    }
+
+    /// 'X': the child execve()s; returns the JSON lines the new program wrote on its
+    /// standard output (the report pipe) until end of file.
+    public func exec() throws -> [JSON] {
+      try Descriptors.writeAll(commandFD, "X")
+      var bytes: [UInt8] = []
+      let deadline = MonotonicClock.nanoseconds() + UInt64(timeout.nanoseconds) * 2
+      while MonotonicClock.nanoseconds() < deadline {
+        try Interrupt.check()
+        if Descriptors.readable([reportFD], timeout: .milliseconds(20)).isEmpty { continue }
+        let chunk = try Descriptors.read(reportFD, max: 65536)
+        if chunk.isEmpty { break }
+        bytes += chunk
+      }
+      return bytes.split(separator: 10).compactMap { JSON.parse(String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// Closes the command pipe: a child still obeying commands reads end of file and _exits.
+    public func release() {
+      if commandFD >= 0 { Descriptors.close(commandFD) }
+      if reportFD >= 0 { Descriptors.close(reportFD) }
+      commandFD = -1
+      reportFD = -1
     }
   }
 
-  /// Reads exactly `count` bytes, waiting at most `timeout`; Ctrl-C throws `Interrupted`.
+  /// poll(2) and read(2) until exactly `count` bytes arrived, waiting at most
+  /// `timeout` (ETIMEDOUT), or end of file (EPIPE); Ctrl-C throws `Interrupted`.
   public static func readExactly(_ fd: Int32, count: Int, timeout: Duration) throws -> [UInt8] {
     var data: [UInt8] = []
     let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
@@ -150,14 +269,10 @@ public enum Fork {
 
 /// Ending children the shell created.
 public enum Children {
-  /// kill(pid, SIGKILL) and its group, then wait4 until it is reaped: the cleanup path.
+  /// kill(-pid, SIGKILL) and kill(pid, SIGKILL) (SignalSender.killGroup), then
+  /// wait4 until it is reaped (Wait.reap): the cleanup path, whatever state the child is in.
   public static func killAndReap(_ pid: Int32) {
-    let start = MonotonicClock.nanoseconds()
-    _ = Glibc.kill(-pid, SIGKILL)
-    _ = Glibc.kill(pid, SIGKILL)
-    _ = Glibc.kill(pid, SIGCONT)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    Trace.record("kill+waitpid", "\(pid), SIGKILL", result: "reaped", since: start)
+    SignalSender.killGroup(pid)
+    Wait.reap(pid)
   }
 }

@@ -55,80 +55,95 @@ public struct SigchldResult: Sendable {
   }
 }
 
+/// A /proc/PID/status mask (SigBlk, SigPnd, ShdPnd…), 0 when unreadable.
+func statusMask(_ pid: Int32, _ field: String) -> UInt64 {
+  UInt64(ProcFS.status(pid, field: field) ?? "", radix: 16) ?? 0
+}
+
 public enum IPCSignals {
   /// fork; the child sets a disposition with sigaction (handler / SIG_IGN) or sigprocmask
-  /// (SIG_BLOCK) and reports; kill(child, signal); watch with waitpid(WNOHANG|WUNTRACED),
+  /// (SIG_BLOCK) and reports; kill(child, signal); watch with wait4(WNOHANG|WUNTRACED),
   /// /proc/PID/status SigPnd/ShdPnd; unblock; SIGCONT a stopped child; reap.
   public static func run(_ signal: Int32, disposition: SignalResult.Disposition) throws -> SignalResult {
-    var s = clab_ipc_signal()
-    s.signal = signal
-    s.disposition = disposition.rawValue
-    let start = MonotonicClock.nanoseconds()
-    let rc = {
-      IPCCallLog.begin()
-      defer { IPCCallLog.end() }
-      return clab_ipc_signal_run(&s)
-    }()
-    let failed = s.failed_call.map { String(cString: $0) }
-    let how = ["SIG_DFL", "sigaction(handler)", "sigaction(SIG_IGN)", "sigprocmask(SIG_BLOCK)"][
-      Int(disposition.rawValue)]
-    Trace.record(
-      "fork+kill", "child: \(how) for \(Signals.name(signal)); kill(child, \(Signals.name(signal)))",
-      result: rc == 0
-        ? "child \(s.child): \(TerminationStatus(waitStatus: s.status))"
-        : rc == -2 ? "interrupted" : "-1 \(SystemError.name(of: s.failed_errno)) in \(failed ?? "?")",
-      since: start)
-    if rc == -2 { throw Interrupted() }
-    if rc != 0 { throw SystemError(failed ?? "signal", errno: s.failed_errno) }
-    func after(_ code: Int32, _ status: Int32) -> SignalResult.AfterSend {
-      switch code {
-      case 1: .ended(TerminationStatus(waitStatus: status))
-      case 2: .stopped(TerminationStatus(waitStatus: status).stoppedSignal ?? SIGSTOP)
-      default: .alive
+    try IPCChild.stoppable {
+      let control = try IPCPipe()
+      let report = try IPCPipe()
+      let how = ["SIG_DFL", "sigaction(handler)", "sigaction(SIG_IGN)", "sigprocmask(SIG_BLOCK)"][
+        Int(disposition.rawValue)]
+      let args = clab_signal_args(
+        signal: signal, disposition: disposition.rawValue, control_fd: control.read, report_fd: report.write)
+      let child = try IPCChild.fork(
+        "\(how) for \(Signals.name(signal)), then waits for commands", body: clab_child_signal, args: args,
+        closing: [control.write, report.read])
+      defer { child.stop() }
+      control.closeRead()
+      report.closeWrite()
+      let setup = try report.receive((Int32, Int32).self)
+      let blocked = statusMask(child.pid, "SigBlk")
+      try SignalSender.send(signal, to: child.pid)
+
+      var handlerRan = false
+      if disposition == .handler && setup.0 == 0,
+        let m = try report.receiveIfAny((UInt8, UInt8).self, within: .seconds(2)), m.0 == UInt8(ascii: "H")
+      {
+        handlerRan = Int32(m.1) == signal
       }
+      var afterSend = SignalResult.AfterSend.alive
+      switch try child.change(within: .milliseconds(150)) {
+      case .stopped(let s)?: afterSend = .stopped(s)
+      case let ended?: afterSend = .ended(ended)
+      case nil: break
+      }
+      var pending: (UInt64, UInt64) = (0, 0)
+      var afterUnblock: SignalResult.AfterSend?
+      if afterSend == .alive && disposition == .block {
+        pending = (statusMask(child.pid, "SigPnd"), statusMask(child.pid, "ShdPnd"))
+        try control.send("u")
+        if let m = try report.receiveIfAny((UInt8, UInt8).self, within: .milliseconds(300)),
+          m.0 == UInt8(ascii: "U")
+        {
+          afterUnblock = .alive
+        } else if let ended = try child.waitForEnd(within: .seconds(1)) {
+          afterUnblock = .ended(ended)
+        }
+      }
+      var continued = false
+      if case .stopped = afterSend {
+        try SignalSender.send(SIGCONT, to: child.pid)
+        continued = true
+      }
+      var answered = false
+      if child.reapIfEnded() == nil {
+        try? control.send("q")
+        if let m = try report.receiveIfAny((UInt8, UInt8).self, within: .seconds(2)), m.0 == UInt8(ascii: "A")
+        {
+          answered = true
+        }
+      }
+      return SignalResult(
+        signal: signal, disposition: disposition, child: child.pid,
+        setupResult: setup.0 == 0 ? "0" : "-1 \(SystemError.name(of: setup.1))", blockedMask: blocked,
+        handlerRan: handlerRan, afterSend: afterSend, signalPending: pending.0, sharedPending: pending.1,
+        afterUnblock: afterUnblock, answeredAfterwards: answered, continued: continued, status: child.finish()
+      )
     }
-    return SignalResult(
-      signal: signal, disposition: disposition, child: s.child,
-      setupResult: s.sigaction_rc == 0 ? "0" : "-1 \(SystemError.name(of: s.sigaction_errno))",
-      blockedMask: s.blocked_mask, handlerRan: s.handler_ran == signal,
-      afterSend: after(s.after_send, s.status_after_send),
-      signalPending: s.sigpnd, sharedPending: s.shdpnd,
-      afterUnblock: s.after_unblock < 0
-        ? nil : (s.after_unblock == 1 ? .ended(TerminationStatus(waitStatus: s.status)) : .alive),
-      answeredAfterwards: s.answered != 0, continued: s.continued != 0,
-      status: TerminationStatus(waitStatus: s.status))
   }
 
   /// fork a middle process that blocks SIGCHLD (sigprocmask), forks a grandchild that exits 7,
   /// and takes the SIGCHLD with sigtimedwait (siginfo: sender PID, CLD_EXITED, status).
   public static func sigchld() throws -> SigchldResult {
-    var c = clab_ipc_sigchld()
-    let start = MonotonicClock.nanoseconds()
-    let rc = {
-      IPCCallLog.begin()
-      defer { IPCCallLog.end() }
-      return clab_ipc_sigchld_run(&c)
-    }()
-    let failed = c.failed_call.map { String(cString: $0) }
-    Trace.record(
-      "fork+sigtimedwait", "middle: sigprocmask(SIG_BLOCK, SIGCHLD), fork, sigtimedwait(SIGCHLD)",
-      result: rc == 0
-        ? "SIGCHLD from \(c.sender_pid), status \(c.exit_status)"
-        : "-1 \(SystemError.name(of: c.failed_errno))",
-      since: start)
-    if rc == -2 { throw Interrupted() }
-    if rc != 0 { throw SystemError(failed ?? "sigchld", errno: c.failed_errno) }
-    return SigchldResult(
-      middle: c.middle, grandchild: c.grandchild, received: c.received != 0, senderPID: c.sender_pid,
-      code: c.code,
-      exitStatus: c.exit_status, waited: .nanoseconds(c.wait_ns),
-      status: TerminationStatus(waitStatus: c.status))
-  }
-}
-
-extension TerminationStatus {
-  var stoppedSignal: Int32? {
-    if case .stopped(let s) = self { return s }
-    return nil
+    try IPCChild.stoppable {
+      let report = try IPCPipe()
+      let child = try IPCChild.fork(
+        "sigprocmask(SIG_BLOCK, SIGCHLD), fork, sigtimedwait(SIGCHLD)", body: clab_child_sigchld,
+        args: clab_sigchld_args(report_fd: report.write), closing: [report.read])
+      defer { child.stop() }
+      report.closeWrite()
+      let r = try report.receive(6, of: Int64.self)
+      return SigchldResult(
+        middle: child.pid, grandchild: Int32(r[0]), received: r[1] != 0, senderPID: Int32(r[2]),
+        code: Int32(r[3]),
+        exitStatus: Int32(r[4]), waited: .nanoseconds(r[5]), status: child.finish())
+    }
   }
 }

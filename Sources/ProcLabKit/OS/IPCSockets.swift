@@ -15,35 +15,42 @@ public struct BoundariesResult: Sendable {
 }
 
 public enum IPCSockets {
-  /// socketpair(AF_UNIX, SOCK_STREAM or SOCK_DGRAM) + fork: the parent sends `sizes`,
-  /// the child reads (4096-byte buffer) only after all were sent, and answers with its read sizes.
+  /// socketpair(AF_UNIX, SOCK_STREAM or SOCK_DGRAM) + fork: the shell sends `sizes`,
+  /// the child recv()s only after all were sent and answers with its read sizes.
   public static func boundaries(datagram: Bool, sizes: [Int]) throws -> BoundariesResult {
-    var b = clab_ipc_boundaries()
-    b.datagram = datagram ? 1 : 0
-    b.sizes = (Int32(sizes[0]), Int32(sizes[1]), Int32(sizes[2]))
-    let start = MonotonicClock.nanoseconds()
-    let rc = {
-      IPCCallLog.begin()
-      defer { IPCCallLog.end() }
-      return clab_ipc_boundaries_run(&b)
-    }()
-    let failed = b.failed_call.map { String(cString: $0) }
-    var reads: [Int] = []
-    withUnsafeBytes(of: &b.read_sizes) { raw in
-      let all = raw.bindMemory(to: Int32.self)
-      for i in 0..<min(Int(b.reads), 16) { reads.append(Int(all[i])) }
+    try IPCChild.stoppable {
+      let sockets = SocketChannel(datagram: datagram)
+      defer { sockets.close() }
+      try sockets.open()
+      let go = try IPCPipe()
+      let args = clab_boundaries_args(
+        socket_fd: sockets.childSend, go_fd: go.read, total: Int32(sizes.reduce(0, +)))
+      let child = try IPCChild.fork(
+        "recv() once told to, then answers over the same socket", body: clab_child_boundaries, args: args,
+        closing: [sockets.parentSend, go.write])
+      defer { child.stop() }
+      let childFD = sockets.childSend
+      try sockets.connect(to: child)
+      go.closeRead()
+      for (i, size) in sizes.enumerated() {
+        let message = [UInt8](repeating: UInt8(ascii: "a") + UInt8(i), count: size)
+        try Trace.call("send", "\(sockets.parentSend), \(size) bytes, MSG_NOSIGNAL") {
+          message.withUnsafeBytes {
+            Glibc.send(sockets.parentSend, $0.baseAddress, size, Int32(MSG_NOSIGNAL))
+          }
+        }
+      }
+      try go.send("g")
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 17 * 4, alignment: 4)
+      defer { buffer.deallocate() }
+      let n = try Trace.call("recv", "\(sockets.parentSend): the child's answer") {
+        recv(sockets.parentSend, buffer.baseAddress, buffer.count, 0)
+      }
+      let ints = (0..<n / 4).map { Int(buffer.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
+      let reads = Array(ints.dropFirst().prefix(ints.first ?? 0))
+      return BoundariesResult(
+        datagram: datagram, sizes: sizes, parentFD: sockets.parentSend, childFD: childFD, child: child.pid,
+        readSizes: reads, answerBytes: n, status: child.finish())
     }
-    Trace.record(
-      "socketpair", "AF_UNIX, \(datagram ? "SOCK_DGRAM" : "SOCK_STREAM"); fork; send ×3 \(sizes); recv",
-      result: rc == 0
-        ? "[\(b.parent_fd), \(b.child_fd)], child \(b.child) read \(reads)"
-        : "-1 \(SystemError.name(of: b.failed_errno))",
-      since: start)
-    if rc == -2 { throw Interrupted() }
-    if rc != 0 { throw SystemError(failed ?? "socketpair", errno: b.failed_errno) }
-    return BoundariesResult(
-      datagram: datagram, sizes: sizes, parentFD: b.parent_fd, childFD: b.child_fd, child: b.child,
-      readSizes: reads,
-      answerBytes: Int(b.answer_bytes), status: TerminationStatus(waitStatus: b.status))
   }
 }

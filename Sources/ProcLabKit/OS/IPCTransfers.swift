@@ -1,6 +1,6 @@
 import CLab
-import Foundation
 import Glibc
+import Synchronization
 
 /// The mechanisms a byte transfer between two processes can use.
 public enum IPCMechanism: String, CaseIterable, Sendable {
@@ -11,27 +11,15 @@ public enum IPCMechanism: String, CaseIterable, Sendable {
   case sharedMemory = "shared memory + semaphores"
   case messageQueue = "message queue"
 
-  var kind: Int32 {
+  /// The channel of this mechanism, not yet opened.
+  func makeChannel() throws -> TransferChannel {
     switch self {
-    case .pipe: Int32(CLAB_IPC_PIPE)
-    case .stream: Int32(CLAB_IPC_STREAM)
-    case .datagram: Int32(CLAB_IPC_DGRAM)
-    case .fifo: Int32(CLAB_IPC_FIFO)
-    case .sharedMemory: Int32(CLAB_IPC_SHM)
-    case .messageQueue: Int32(CLAB_IPC_MQ)
-    }
-  }
-
-  /// The calls that set the mechanism up, for the trace.
-  var setupCalls: String {
-    switch self {
-    case .pipe: "pipe2 ×2, fork, read/write"
-    case .stream: "socketpair(AF_UNIX, SOCK_STREAM), fork, read/write"
-    case .datagram: "socketpair(AF_UNIX, SOCK_DGRAM), fork, send/read"
-    case .fifo: "mkfifo ×2, fork, open by name, read/write"
-    case .sharedMemory:
-      "shm_open, mmap(MAP_SHARED), shm_unlink, sem_init(pshared=1) ×4, fork, sem_wait/sem_post"
-    case .messageQueue: "mq_open ×2, fork, mq_timedsend/mq_timedreceive, mq_unlink"
+    case .pipe: PipeChannel()
+    case .stream: SocketChannel(datagram: false)
+    case .datagram: SocketChannel(datagram: true)
+    case .fifo: FifoChannel(directory: try IPCFifo.makePrivateDirectory())
+    case .sharedMemory: try SharedChannel(name: IPCNames.unique("shm"))
+    case .messageQueue: try QueueChannel(name: IPCNames.unique("mq"))
     }
   }
 }
@@ -57,7 +45,12 @@ public struct IPCTransferResult: Sendable {
   public var roundTripMin: Duration
   public var roundTripMax: Duration
   public var bulk: Duration
+  /// The names it created (FIFOs, the shm object, the queues), all removed by now.
+  public var names: [String]
   public var namesLeft: Int
+  /// The FIFO directory and what was still in it before rmdir (fifo only).
+  public var directory: String?
+  public var leftInDirectory: [String]
   public var status: TerminationStatus
 
   public var checksumsMatch: Bool { sentChecksum == receivedChecksum && bytesSent == bytesReceived }
@@ -65,102 +58,155 @@ public struct IPCTransferResult: Sendable {
   public var throughput: Double { bulk.seconds > 0 ? Double(bytesSent) / bulk.seconds : 0 }
 }
 
-/// Moving bytes between the shell and a forked child (CLab does the fork side).
+/// Moving bytes between the shell and a forked child: the shell's side here, the
+/// child's in C (clab_child_transfer), one channel class per mechanism.
 public enum IPCTransfer {
-  /// fork() + the mechanism's calls: `rounds` round trips of `message` bytes (the child echoes),
-  /// then `bytes` to the child, which counts and checksums them and answers. `name` is the
-  /// FIFO directory, the shm object name or the queue name prefix.
+  static let patternSize = 1 << 20
+
+  /// fork() + the mechanism's calls: `rounds` round trips of `message` bytes (the child
+  /// echoes each), then `bytes` to the child, which counts and checksums them and answers.
+  /// Everything is closed, unlinked, killed and reaped before it returns, also on Ctrl-C.
   public static func run(
-    _ mechanism: IPCMechanism, bytes: Int, rounds: Int, message: Int, name: String = ""
+    _ mechanism: IPCMechanism, bytes: Int, rounds: Int, message: Int
   ) throws -> IPCTransferResult {
-    var t = clab_ipc_transfer()
-    t.kind = mechanism.kind
-    t.bytes = Int64(bytes)
-    t.rounds = Int32(rounds)
-    t.message = Int32(message)
-    let start = MonotonicClock.nanoseconds()
-    let rc = name.withCString { p -> Int32 in
-      t.name = p
-      return {
-        IPCCallLog.begin()
-        defer { IPCCallLog.end() }
-        return clab_ipc_transfer_run(&t)
-      }()
+    try IPCChild.stoppable {
+      let channel = try mechanism.makeChannel()
+      let fifo = channel as? FifoChannel
+      defer {
+        channel.close()
+        if let fifo { IPCFifo.removeDirectory(fifo.directory) }
+      }
+      try channel.open()
+      // The numbers the child uses, for the report, before the shell closes its copies of them.
+      let childFDs = (channel.childReceive, channel.childSend)
+      let chunk = channel.chunk
+      let child = try channel.withChildArguments { args, closing -> IPCChild in
+        var args = args
+        args.rounds = Int64(rounds)
+        args.message = Int64(message)
+        args.bytes = Int64(bytes)
+        return try IPCChild.fork(
+          "echoes \(rounds) messages, then counts \(bytes) bytes", body: clab_child_transfer, args: args,
+          closing: closing)
+      }
+      defer { child.stop() }
+      try channel.connect(to: child)
+
+      let pattern = UnsafeMutableRawBufferPointer.allocate(byteCount: patternSize + chunk, alignment: 8)
+      defer { pattern.deallocate() }
+      var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+      for i in 0..<pattern.count {
+        x ^= x << 13
+        x ^= x >> 7
+        x ^= x << 17
+        pattern[i] = UInt8(truncatingIfNeeded: x)
+      }
+      let buffer = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: max(chunk, message, 64 * 1024), alignment: 8)
+      defer { buffer.deallocate() }
+      let wholeMessages = mechanism == .messageQueue || mechanism == .sharedMemory
+
+      // Round trips: the child echoes each message.
+      var total: Int64 = 0
+      var fastest = Int64.max
+      var slowest: Int64 = 0
+      var mismatches = 0
+      let roundsStart = MonotonicClock.nanoseconds()
+      for r in 0..<rounds {
+        try Interrupt.check()
+        let msg = UnsafeRawBufferPointer(rebasing: pattern[((r * 131) % patternSize)...].prefix(message))
+        let t0 = MonotonicClock.nanoseconds()
+        try channel.send(msg, to: child)
+        var got = 0
+        while got < message {
+          let room = wholeMessages ? buffer.count - got : message - got
+          got += try channel.receive(
+            into: UnsafeMutableRawBufferPointer(rebasing: buffer[got...].prefix(room)), from: child)
+        }
+        let dt = Int64(MonotonicClock.nanoseconds() - t0)
+        if !buffer.prefix(message).elementsEqual(msg) { mismatches += 1 }
+        total += dt
+        fastest = min(fastest, dt)
+        slowest = max(slowest, dt)
+      }
+      Trace.record(
+        "send+receive", "\(rounds) round trips of \(message) B to child \(child.pid) and back",
+        result: "\(rounds) echoed", since: roundsStart)
+
+      // Bulk: the child counts and checksums, then answers.
+      var sent = 0
+      var sends = 0
+      let bulkStart = MonotonicClock.nanoseconds()
+      while sent < bytes {
+        if sends & 15 == 0 { try Interrupt.check() }
+        let n = min(chunk, bytes - sent)
+        try channel.send(
+          UnsafeRawBufferPointer(rebasing: pattern[((sends * 4099) % patternSize)...].prefix(n)), to: child)
+        sent += n
+        sends += 1
+      }
+      var answer = clab_transfer_answer()
+      let answerSize = MemoryLayout<clab_transfer_answer>.size
+      var got = 0
+      while got < answerSize {
+        let n = try channel.receive(into: buffer, from: child)
+        withUnsafeMutableBytes(of: &answer) { a in
+          let take = min(n, answerSize - got)
+          a.baseAddress!.advanced(by: got).copyMemory(from: buffer.baseAddress!, byteCount: take)
+        }
+        got += n
+      }
+      let bulk = MonotonicClock.since(bulkStart)
+      Trace.record(
+        "send", "\(sends) sends of up to \(chunk) B, then the child's \(answerSize)-byte answer",
+        result: "\(sent) B", since: bulkStart)
+
+      // The shell's own checksum of what it sent, outside the timed part.
+      var checksum = IPCChecksum()
+      var left = sent
+      var i = 0
+      while left > 0 {
+        let n = min(chunk, left)
+        checksum.add(UnsafeRawBufferPointer(rebasing: pattern[((i * 4099) % patternSize)...].prefix(n)))
+        left -= n
+        i += 1
+      }
+      let status = child.finish()
+      let parentFDs = (channel.parentSend, channel.parentReceive, childFDs.0, childFDs.1)
+      channel.close()
+      let leftInDirectory = fifo.map { ProcFS.list($0.directory) ?? [] } ?? []
+      return IPCTransferResult(
+        mechanism: mechanism, child: child.pid, parentSendFD: parentFDs.0, parentReceiveFD: parentFDs.1,
+        childReceiveFD: parentFDs.2, childSendFD: parentFDs.3, chunk: chunk, bytesSent: sent,
+        bytesReceived: Int(answer.received), childReads: Int(answer.reads), sentChecksum: checksum.value,
+        receivedChecksum: answer.checksum, rounds: rounds, message: message, echoMismatches: mismatches,
+        roundTripAverage: .nanoseconds(rounds > 0 ? total / Int64(rounds) : 0),
+        roundTripMin: .nanoseconds(rounds > 0 ? fastest : 0), roundTripMax: .nanoseconds(slowest), bulk: bulk,
+        names: channel.names, namesLeft: channel.namesLeft().count, directory: fifo?.directory,
+        leftInDirectory: leftInDirectory, status: status)
     }
-    t.name = nil
-    let failed = t.failed_call.map { String(cString: $0) }
-    Trace.record(
-      "fork+\(mechanism.rawValue)",
-      "\(mechanism.setupCalls); \(rounds) round trips of \(message) B, \(bytes) B",
-      result: rc == 0
-        ? "child \(t.child), \(t.child_received) B received in \(t.child_reads) reads"
-        : rc == -2
-          ? "interrupted, child \(t.child) killed and reaped"
-          : "-1 \(SystemError.name(of: t.failed_errno)) in \(failed ?? "?")",
-      since: start)
-    if rc == -2 { throw Interrupted() }
-    if rc != 0 { throw SystemError(failed ?? "transfer", errno: t.failed_errno) }
-    let avg = rounds > 0 ? t.rtt_total_ns / Int64(rounds) : 0
-    return IPCTransferResult(
-      mechanism: mechanism, child: t.child, parentSendFD: t.parent_send_fd, parentReceiveFD: t.parent_recv_fd,
-      childReceiveFD: t.child_recv_fd, childSendFD: t.child_send_fd, chunk: Int(t.chunk),
-      bytesSent: Int(t.sent),
-      bytesReceived: Int(t.child_received), childReads: Int(t.child_reads), sentChecksum: t.sent_checksum,
-      receivedChecksum: t.child_checksum, rounds: rounds, message: message,
-      echoMismatches: Int(t.echo_mismatches),
-      roundTripAverage: .nanoseconds(avg), roundTripMin: .nanoseconds(max(0, t.rtt_min_ns)),
-      roundTripMax: .nanoseconds(t.rtt_max_ns), bulk: .nanoseconds(t.bulk_ns), namesLeft: Int(t.names_left),
-      status: TerminationStatus(waitStatus: t.status))
   }
 }
 
-/// Unique names for POSIX IPC objects (shm, message queues): `/proclab-PID-N-RANDOM`.
+/// Unique names for POSIX IPC objects (shm, message queues): `/proclab-KIND-PID-N-RANDOM`.
+/// The PID after the prefix lets the next shell sweep what a killed one left (Leftovers).
 public enum IPCNames {
-  nonisolated(unsafe) private static var counter = 0
+  private static let counter = Counter()
 
   public static func unique(_ what: String) -> String {
-    counter += 1
-    return "/proclab-\(what)-\(getpid())-\(counter)-\(UInt32.random(in: 0...UInt32.max))"
+    "/proclab-\(what)-\(getpid())-\(counter.next())-\(UInt32.random(in: 0...UInt32.max))"
   }
 
-  /// Whether a name is still listed where Linux shows it (/dev/shm, /dev/mqueue when mounted).
+  /// Whether a name is still listed where Linux shows it (/dev/shm).
   public static func listed(shm name: String) -> Bool { access("/dev/shm" + name, F_OK) == 0 }
-  public static func listed(queue name: String) -> Bool { access("/dev/mqueue" + name, F_OK) == 0 }
 
-  /// mq_open(name, O_RDONLY) + mq_close: whether a message queue of this name exists.
-  public static func queueExists(_ name: String) -> Bool {
-    let start = MonotonicClock.nanoseconds()
-    let found = clab_ipc_queue_exists(name) != 0
-    Trace.record(
-      "mq_open", "\(name), O_RDONLY", result: found ? "exists" : "-1 \(SystemError.name(of: clab_errno()))",
-      since: start)
-    return found
-  }
-}
-
-/// The calls the C side of an IPC experiment made in the shell's process, moved into the trace.
-enum IPCCallLog {
-  /// Starts logging (when tracing is on) before a CLab experiment.
-  static func begin() { clab_ipc_trace_enable(Trace.isEnabled ? 1 : 0) }
-
-  /// Moves what the experiment logged into the shell's trace, in order, and stops logging.
-  static func end() {
-    defer { clab_ipc_trace_enable(0) }
-    guard Trace.isEnabled else { return }
-    var calls = [clab_ipc_call](repeating: clab_ipc_call(), count: 64)
-    let n = Int(clab_ipc_take_calls(&calls, 64))
-    let pid = getpid()
-    let tid = clab_gettid()
-    for var c in calls.prefix(n) {
-      let name = withUnsafeBytes(of: &c.name) {
-        String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+  final class Counter: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int {
+      value.withLock {
+        $0 += 1
+        return $0
       }
-      let args = withUnsafeBytes(of: &c.args) {
-        String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
-      }
-      let result = c.result < 0 ? "-1 \(SystemError.name(of: c.err))" : "\(c.result)"
-      Trace.append(
-        TraceCall(pid: pid, tid: tid, name: name, arguments: args, result: result, nanoseconds: c.ns))
     }
   }
 }

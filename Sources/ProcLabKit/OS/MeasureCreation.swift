@@ -1,14 +1,14 @@
 import CLab
 import Glibc
 
-/// Timing the creation and end of a thread or a process, one sample at a time.
-/// The timed work is C (CLab `clab_cost_*`): the Swift layer only chooses what to
-/// time next and keeps the numbers, so it adds nothing between the two clock readings.
+/// Timing the creation and end of a thread or a process. The timed loop is C
+/// (`clab_cost_loop`): Swift chooses what to time next and keeps the numbers,
+/// so it adds nothing between the two clock readings.
 public enum CreationCost {
   /// The ways `cost` creates something and waits for it to end.
   public enum Way: String, CaseIterable, Sendable {
     case thread
-    /// fork from a small C process (proclab-forker), timed there with the same C function.
+    /// fork from a small C process (proclab-forker), timed there with the same C loop.
     case forkSmall = "fork_small"
     /// fork from this shell.
     case forkShell = "fork_shell"
@@ -18,38 +18,52 @@ public enum CreationCost {
     case spawnTrue = "exec"
   }
 
-  /// pthread_create(an empty start routine) + pthread_join, timed with clock_gettime(CLOCK_MONOTONIC).
-  public static func thread() throws -> Int64 {
-    try sample("pthread_create+pthread_join", "empty start routine") { clab_cost_thread() }
+  /// What one loop in this process creates.
+  public enum Kind: Sendable {
+    /// pthread_create(an empty start routine) + pthread_join.
+    case thread
+    /// fork(); the child calls _exit(0) at once; waitpid.
+    case fork
+    /// posix_spawn(path, {path}, environ) without attributes + waitpid; the program must exit 0.
+    case spawn(String)
   }
 
-  /// fork(); the child calls _exit(0) at once; the parent waitpid()s. Timed in C:
-  /// no Swift runs in the child.
-  public static func fork() throws -> Int64 {
-    try sample("fork+waitpid", "child calls _exit(0)") { clab_cost_fork() }
-  }
-
-  /// posix_spawn(path, {path}, environ) without attributes, then waitpid.
-  public static func spawn(_ path: String) throws -> Int64 {
-    var code: Int32 = -1
-    let ns = try sample("posix_spawn+waitpid", path) { clab_cost_spawn(path, &code) }
-    if code != 0 {
-      // Ctrl-C at a terminal reaches the child too (same process group) and kills it.
-      if Interrupt.isRequested { throw Interrupted() }
-      throw SystemError("posix_spawn \(path) (the program did not exit 0)", errno: ENOEXEC)
-    }
-    return ns
-  }
-
-  private static func sample(_ name: String, _ arguments: String, _ body: () -> Int64) throws -> Int64 {
+  /// `count` samples of one kind back to back, in nanoseconds each (clock_gettime(CLOCK_MONOTONIC)).
+  public static func loop(_ kind: Kind, count: Int) throws -> [Int64] {
+    var out = [Int64](repeating: 0, count: count)
+    let (code, path, name): (Int32, String?, String) =
+      switch kind {
+      case .thread: (Int32(CLAB_COST_THREAD), nil, "pthread_create+pthread_join")
+      case .fork: (Int32(CLAB_COST_FORK), nil, "fork+_exit+waitpid")
+      case .spawn(let p): (Int32(CLAB_COST_SPAWN), p, "posix_spawn+waitpid \(p)")
+      }
     let start = MonotonicClock.nanoseconds()
-    let ns = body()
-    if ns < 0 {
-      Trace.record(name, arguments, result: "-1 \(SystemError.name(of: Int32(-ns)))", since: start)
-      throw SystemError(name, errno: Int32(-ns))
+    let rc = out.withUnsafeMutableBufferPointer { buf in
+      (path ?? "").withCString {
+        clab_cost_loop(code, path == nil ? nil : $0, Int32(count), buf.baseAddress, nil)
+      }
     }
-    Trace.record(name, arguments, result: Units.duration(.nanoseconds(ns)), since: start)
-    return ns
+    if rc < 0 {
+      Trace.record(name, "×\(count)", result: "-1 \(SystemError.name(of: -rc))", since: start)
+      // Ctrl-C at a terminal reaches a spawned child too (same process group) and kills it.
+      if Interrupt.isRequested { throw Interrupted() }
+      if -rc == ENOEXEC {
+        throw SystemError("posix_spawn \(path ?? "") (the program did not exit 0)", errno: ENOEXEC)
+      }
+      throw SystemError(name, errno: -rc)
+    }
+    Trace.record(name, "×\(count), back to back", result: "\(count) samples", since: start)
+    return out
+  }
+}
+
+extension CreationCost {
+  /// getrusage(RUSAGE_SELF).ru_minflt: page faults this process took that needed
+  /// no disk (copy-on-write faults among them), over its life and its ended threads'.
+  public static func minorFaults() -> Int {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Int(u.ru_minflt)
   }
 }
 
@@ -63,37 +77,84 @@ public final class TinyProgram {
   /// The path execve opens: /proc/self/fd/N (the child has a copy of the descriptor until exec).
   public var path: String { "/proc/self/fd/\(descriptor)" }
 
-  /// memfd_create("proclab-tiny-program", MFD_CLOEXEC | MFD_EXEC) + write + reopen read-only.
-  /// Nil on machines without a tiny program (not x86_64 or aarch64) or without memfd.
+  /// memfd_create("proclab-tiny-program", MFD_CLOEXEC | MFD_EXEC) + write + reopen read-only
+  /// (execve refuses a file open for writing: ETXTBSY). Nil on machines without a tiny
+  /// program (not x86_64 or aarch64) or without memfd.
   public init?() {
-    var size: Int32 = 0
+    guard let image = TinyProgram.image() else { return nil }
+    // MFD_EXEC (0x10, Linux 6.3+) says the file is meant to be executed; older kernels refuse it.
     let start = MonotonicClock.nanoseconds()
-    let fd = clab_tiny_program_create(&size)
+    var fd = clab_memfd_create("proclab-tiny-program", 0x0001 | 0x0010)
+    if fd < 0 && errno == EINVAL { fd = clab_memfd_create("proclab-tiny-program", 0x0001) }
     Trace.record(
       "memfd_create", "\"proclab-tiny-program\", MFD_CLOEXEC|MFD_EXEC",
-      result: fd >= 0
-        ? "\(fd) (\(size) bytes written, reopened O_RDONLY)" : "-1 \(SystemError.name(of: -fd))",
-      since: start)
-    if fd < 0 { return nil }
-    descriptor = fd
-    self.size = Int(size)
+      result: fd >= 0 ? "\(fd)" : "-1 \(SystemError.name(of: errno))", since: start)
+    guard fd >= 0 else { return nil }
+    defer { Descriptors.close(fd) }
+    guard (try? Descriptors.writeAll(fd, image)) != nil,
+      let readOnly = try? Trace.call(
+        "open", "/proc/self/fd/\(fd), O_RDONLY|O_CLOEXEC",
+        { Glibc.open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC) })
+    else { return nil }
+    descriptor = readOnly
+    size = image.count
   }
 
   /// close(fd): the in-memory file disappears with its last descriptor.
-  public func close() {
-    Descriptors.close(descriptor)
+  public func close() { Descriptors.close(descriptor) }
+
+  /// An ELF header, one PT_LOAD program header and the machine code of exit_group(0).
+  static func image() -> [UInt8]? {
+    #if arch(x86_64)
+      // mov eax, 231 (exit_group); xor edi, edi; syscall
+      let code: [UInt8] = [0xb8, 0xe7, 0x00, 0x00, 0x00, 0x31, 0xff, 0x0f, 0x05]
+      let machine: UInt16 = 62  // EM_X86_64
+    #elseif arch(arm64)
+      // mov x0, #0; mov x8, #94 (exit_group); svc #0
+      let code: [UInt8] = [0x00, 0x00, 0x80, 0xd2, 0xc8, 0x0b, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4]
+      let machine: UInt16 = 183  // EM_AARCH64
+    #else
+      return nil
+    #endif
+    let base: UInt64 = 0x40_0000
+    let headers = 64 + 56
+    let total = UInt64(headers + code.count)
+    var b: [UInt8] = [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 8)  // ELF, 64-bit, LSB, v1, SYSV
+    func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
+    put(UInt16(2))  // ET_EXEC
+    put(machine)
+    put(UInt32(1))  // EV_CURRENT
+    put(base + UInt64(headers))  // entry: the code after the headers
+    put(UInt64(64))  // program headers right after this one
+    put(UInt64(0))  // no section headers
+    put(UInt32(0))
+    put(UInt16(64))
+    put(UInt16(56))
+    put(UInt16(1))
+    put(UInt16(0))
+    put(UInt16(0))
+    put(UInt16(0))
+    put(UInt32(1))  // PT_LOAD
+    put(UInt32(5))  // PF_R | PF_X
+    put(UInt64(0))  // from the start of the file
+    put(base)
+    put(base)
+    put(total)
+    put(total)
+    put(UInt64(0x1000))
+    return b + code
   }
 }
 
 /// How big a process is, as fork has to copy it: resident memory and mappings.
 public enum AddressSpace {
-  /// The number of lines of /proc/self/maps: one per mapping (VMA) fork must copy.
-  public static func mappingCount() -> Int {
-    (ProcFS.read("/proc/self/maps") ?? "").split(separator: "\n").count
+  /// The number of lines of /proc/PID/maps: one per mapping (VMA).
+  public static func mappingCount(_ pid: Int32 = getpid()) -> Int {
+    (ProcFS.read("/proc/\(pid)/maps") ?? "").split(separator: "\n").count
   }
 
-  /// Resident anonymous memory (RssAnon in /proc/PID/status), in bytes: the private
-  /// pages whose page-table entries fork copies one by one (file pages it mostly skips).
+  /// Resident anonymous memory (RssAnon in /proc/PID/status), in bytes: private pages
+  /// whose page-table entries fork copies one by one.
   public static func anonymousResidentBytes(_ pid: Int32 = getpid()) -> Int? {
     guard let v = ProcFS.status(pid, field: "RssAnon"), let kb = Int(v.split(separator: " ").first ?? "")
     else {

@@ -1,10 +1,12 @@
 import CLab
 import Glibc
+import Synchronization
 
 /// A ping-pong over two pipes for measuring context switches: the caller writes
 /// a byte, the partner (a thread, or a forked child process) reads it and writes
 /// one back. Pinned to one CPU, every round trip is two real switches. The timed
-/// loop is C (CLab `clab_switch_*`); the forked child only reads, writes and _exits.
+/// loop and the partner's loop are C (CLab `clab_switch_*`); a process partner
+/// only reads, writes, sums its working set and _exits.
 public final class PingPong {
   public enum Partner: String, Sendable {
     /// Nobody: the caller writes and reads one pipe itself (the pipe calls without a switch).
@@ -14,51 +16,74 @@ public final class PingPong {
   }
 
   public let partner: Partner
+  /// Bytes each side reads (one load per cache line) every time it gets the byte.
+  public let workingSet: Int
   /// The partner's TID (thread) or PID (process); 0 for `.none`.
-  public let partnerID: Int32
-  private var pair: OpaquePointer?
+  public private(set) var partnerID: Int32 = 0
+  private let ping: IPCPipe
+  private let pong: IPCPipe
+  private var child: IPCChild?
+  private var thread: Threads.Handle?
+  private let threadPartner = ThreadPartner()
 
-  /// pipe2(O_CLOEXEC) ×2, then pthread_create or fork (child: read/write/_exit only).
-  public init(_ partner: Partner, pinnedTo cpu: Int32) throws {
+  /// What the partner thread reports back: its TID once started, its switches once ended.
+  final class ThreadPartner: Sendable {
+    let tid = Mutex<Int32>(0)
+    let switches = Mutex((voluntary: 0, involuntary: 0))
+  }
+  private var closed = false
+
+  /// pipe2(O_CLOEXEC) ×2, then pthread_create or fork. Partners created while the
+  /// caller is pinned (CPUPin) inherit the pin.
+  public init(_ partner: Partner, workingSet: Int = 0) throws {
     self.partner = partner
-    let kind: Int32 =
-      switch partner {
-      case .none: Int32(CLAB_SWITCH_NONE)
-      case .thread: Int32(CLAB_SWITCH_THREADS)
-      case .process: Int32(CLAB_SWITCH_PROCESSES)
+    self.workingSet = workingSet
+    ping = try IPCPipe()
+    pong = try IPCPipe()
+    switch partner {
+    case .none:
+      break
+    case .thread:
+      let (input, output, ws) = (ping.read, pong.write, Int64(workingSet))
+      let report = threadPartner
+      thread = try Threads.spawn("switch partner") {
+        report.tid.withLock { $0 = clab_gettid() }
+        var v = 0
+        var i = 0
+        clab_switch_answer(input, output, ws, &v, &i)
+        report.switches.withLock { $0 = (v, i) }
       }
-    var error: Int32 = 0
-    let start = MonotonicClock.nanoseconds()
-    guard let p = clab_switch_open(kind, cpu, &error) else {
-      Trace.record(
-        "pipe2+\(partner == .process ? "fork" : "pthread_create")", "O_CLOEXEC",
-        result: "-1 \(SystemError.name(of: error))", since: start)
-      throw SystemError(
-        partner == .process ? "fork" : partner == .thread ? "pthread_create" : "pipe2", errno: error)
+      while report.tid.withLock({ $0 }) == 0 { sched_yield() }
+      partnerID = report.tid.withLock { $0 }
+    case .process:
+      let args = clab_switch_partner_args(in: ping.read, out: pong.write, working_set: Int64(workingSet))
+      let c = try IPCChild.fork(
+        "answers each byte on one pipe with a byte on another", body: clab_child_switch_partner, args: args,
+        closing: [ping.write, pong.read])
+      child = c
+      partnerID = c.pid
+      ping.closeRead()
+      pong.closeWrite()
     }
-    pair = p
-    partnerID = clab_switch_partner(p)
-    let call = partner == .process ? " + fork" : partner == .thread ? " + pthread_create" : ""
-    Trace.record(
-      "pipe2 ×2\(call)", "O_CLOEXEC",
-      result: partner == .none ? "one pipe used both ways" : "partner \(partnerID)",
-      since: start)
   }
 
-  deinit { _ = close() }
+  deinit { close() }
 
   /// `roundTrips` ping-pongs (write + read on each side): the elapsed time and the
   /// caller's voluntary and involuntary switches meanwhile (getrusage RUSAGE_THREAD).
+  /// With no partner, 2 × `roundTrips` writes and reads of one pipe: the same calls
+  /// as the two halves of a round trip.
   public func batch(_ roundTrips: Int) throws -> (nanoseconds: Int64, voluntary: Int, involuntary: Int) {
-    guard let pair else { throw SystemError("write", errno: EBADF) }
     var voluntary = 0
     var involuntary = 0
     let start = MonotonicClock.nanoseconds()
-    let ns = clab_switch_batch(pair, Int32(roundTrips), &voluntary, &involuntary)
+    let (input, calls) = partner == .none ? (ping.read, 2 * roundTrips) : (pong.read, roundTrips)
+    let ns = clab_switch_batch(ping.write, input, Int32(calls), Int64(workingSet), &voluntary, &involuntary)
     if ns < 0 {
       Trace.record(
         "write+read", "\(roundTrips) round trips", result: "-1 \(SystemError.name(of: Int32(-ns)))",
         since: start)
+      if Interrupt.isRequested { throw Interrupted() }
       throw SystemError("read", errno: Int32(-ns))
     }
     Trace.record(
@@ -72,17 +97,22 @@ public final class PingPong {
   /// Returns the partner's own voluntary and involuntary switches over its life.
   @discardableResult
   public func close() -> (voluntary: Int, involuntary: Int) {
-    guard let p = pair else { return (0, 0) }
-    pair = nil
-    var voluntary = 0
-    var involuntary = 0
-    let start = MonotonicClock.nanoseconds()
-    let rc = clab_switch_close(p, &voluntary, &involuntary)
-    let call = partner == .process ? "wait4" : partner == .thread ? "pthread_join" : "close"
-    Trace.record(
-      call, partner == .none ? "the pipe" : "\(partnerID)",
-      result: rc == 0 ? "\(voluntary) voluntary switches" : "-1 \(SystemError.name(of: -rc))", since: start)
-    return (voluntary, involuntary)
+    guard !closed else { return (0, 0) }
+    closed = true
+    if partner != .none { try? Descriptors.writeAll(ping.write, "q") }
+    ping.closeWrite()
+    var switches = (voluntary: 0, involuntary: 0)
+    if let thread {
+      Threads.join(thread, label: "switch partner")
+      switches = threadPartner.switches.withLock { $0 }
+    }
+    if let child {
+      child.finish()
+      switches = (child.usage?.voluntarySwitches ?? 0, child.usage?.involuntarySwitches ?? 0)
+    }
+    ping.close()
+    pong.close()
+    return switches
   }
 }
 

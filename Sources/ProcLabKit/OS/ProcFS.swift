@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// Readers for /proc: what the kernel says about processes and threads right now.
@@ -33,9 +32,12 @@ public enum ProcFS {
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
       start = MonotonicClock.nanoseconds()
-      let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
+      // A /proc read is short: finish it even after Ctrl-C.
+      let n =
+        (try? systemCall("read", onInterrupt: .retry) {
+          buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
+        }) ?? -1
       Trace.record("read", "\(fd), 4096", result: "\(n)", since: start)
-      if n < 0 && errno == EINTR { continue }
       if n <= 0 { break }
       data.append(contentsOf: buffer[0..<n])
     }
@@ -72,7 +74,7 @@ public enum ProcFS {
   static func stat(path: String) -> Stat? {
     guard let text = read(path), let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")")
     else { return nil }
-    let pid = Int32(text[..<open].trimmingCharacters(in: .whitespaces)) ?? 0
+    let pid = Int32(text[..<open].filter { $0 != " " }) ?? 0
     let command = String(text[text.index(after: open)..<close])
     let fields = text[text.index(after: close)...].split(separator: " ")
     // fields[0] is field 3 (state) of proc(5).
@@ -154,7 +156,7 @@ public enum ProcFS {
   public static func status(_ pid: Int32, field: String) -> String? {
     guard let text = read("/proc/\(pid)/status") else { return nil }
     for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
-      return line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces)
+      return String(line.dropFirst(field.count + 1).drop { $0 == " " || $0 == "\t" })
     }
     return nil
   }

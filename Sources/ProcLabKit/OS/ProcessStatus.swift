@@ -38,6 +38,10 @@ public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
     if case .exited(let c) = self { return c }
     return nil
   }
+  public var stopSignal: Int32? {
+    if case .stopped(let s) = self { return s }
+    return nil
+  }
 
   public var json: JSON {
     switch self {
@@ -89,15 +93,29 @@ public struct ResourceUsage: Sendable, Equatable {
   /// getrusage(RUSAGE_SELF): the whole process's counters.
   public static func currentProcess() -> ResourceUsage {
     var r = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &r)
+    _ = getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &r)  // cannot fail for RUSAGE_SELF
     return ResourceUsage(r)
   }
+
+  /// User and system time together: exact (the scheduler's own runtime count).
+  public var cpuTime: Duration { userTime + systemTime }
+
+  /// The kernel splits a task's CPU time into user and system by sampling, at each
+  /// clock tick, which side the task was on (TICK_CPU_ACCOUNTING; the total is then
+  /// scaled to the exact runtime). A split over one or two ticks is noise: one side
+  /// is often exactly 0. Linux ticks at 100 to 1000 Hz; three ticks of the
+  /// coarsest clock are 30 ms, below which proclab does not read the split.
+  public static let splitThreshold: Duration = .milliseconds(30)
+
+  /// Whether the user/system split rests on enough ticks to mean anything.
+  public var splitIsMeaningful: Bool { cpuTime >= Self.splitThreshold }
 
   public var json: JSON {
     [
       "user_ms": .double(userTime.milliseconds), "system_ms": .double(systemTime.milliseconds),
       "max_rss_bytes": .int(maxResidentBytes), "voluntary_switches": .int(voluntarySwitches),
-      "involuntary_switches": .int(involuntarySwitches),
+      "involuntary_switches": .int(involuntarySwitches), "cpu_ms": .double(cpuTime.milliseconds),
+      "split_meaningful": .bool(splitIsMeaningful),
     ]
   }
 }
@@ -120,12 +138,7 @@ public enum Wait {
     if untraced { options |= WUNTRACED | WCONTINUED }
     let start = MonotonicClock.nanoseconds()
     // EINTR is retried even on Ctrl-C: reaping must finish, or a zombie is left.
-    let got: Int32
-    do {
-      got = try systemCall("wait4", retryOnInterrupt: false) { Glibc.wait4(pid, &status, options, &usage) }
-    } catch let e as SystemError where e.errno == EINTR {
-      return try wait4(pid, noHang: noHang, untraced: untraced)
-    }
+    let got = try systemCall("wait4", onInterrupt: .retry) { Glibc.wait4(pid, &status, options, &usage) }
     let reaped: ReapedChild? =
       got == 0
       ? nil
@@ -150,16 +163,15 @@ public enum Wait {
     }
   }
 
-  /// Waits for a child with a deadline, polling with WNOHANG; nil if it is still running at the deadline.
+  /// wait4(pid, WNOHANG) polled with growing pauses (nanosleep) until the child ends
+  /// or `timeout` passes; nil if it is still running at the deadline.
   public static func wait4(_ pid: Int32, timeout: Duration) throws -> ReapedChild? {
     let end = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
     var pause: UInt64 = 50_000
     while true {
       if let r = try wait4(pid, noHang: true) { return r }
       if MonotonicClock.nanoseconds() >= end { return nil }
-      try Interrupt.check()
-      var ts = timespec(tv_sec: 0, tv_nsec: Int(pause))
-      nanosleep(&ts, nil)
+      try MonotonicClock.sleep(.nanoseconds(Int64(pause)))
       pause = min(pause * 2, 10_000_000)
     }
   }

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// A private directory made with mkdtemp(3) (mode 0700) for files an
@@ -7,26 +6,16 @@ public final class ScratchDirectory {
   public let path: String
   private var removed = false
 
-  /// mkdtemp(TMPDIR/PREFIX-XXXXXX).
+  /// mkdtemp(3) of `$TMPDIR/PREFIX-PID-XXXXXX`: the shell's PID lets a later start remove it (Leftovers).
   public init(prefix: String) throws {
-    let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-    var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
-    let start = MonotonicClock.nanoseconds()
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    guard made != nil else {
-      let e = SystemError("mkdtemp")
-      Trace.record("mkdtemp", "\(base)/\(prefix)-XXXXXX", result: "NULL \(e.name)", since: start)
-      throw e
-    }
-    path = String(cString: template)
-    Trace.record("mkdtemp", "\(base)/\(prefix)-XXXXXX", result: path, since: start)
+    path = try TemporaryDirectory.make(prefix: prefix)
   }
 
   deinit { remove() }
 
-  /// The regular files in it now, with their sizes in bytes (lstat).
+  /// The regular files in it now, with their sizes in bytes: readdir(3), then lstat(2) of each.
   public func files() -> [(name: String, bytes: Int)] {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [] }
+    guard let names = ProcFS.list(path) else { return [] }
     return names.sorted().compactMap { name in
       var st = stat()
       guard lstat("\(path)/\(name)", &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
@@ -42,7 +31,7 @@ public final class ScratchDirectory {
     guard !removed else { return }
     removed = true
     let start = MonotonicClock.nanoseconds()
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+    let names = ProcFS.list(path) ?? []
     for name in names { _ = unlink("\(path)/\(name)") }
     let rc = rmdir(path)
     Trace.record("rmdir", "\(path) (after unlinking \(names.count))", result: "\(rc)", since: start)

@@ -1,14 +1,19 @@
-import CLab
-import Foundation
 import Glibc
 
 /// Starting programs with posix_spawn(3): the way proclab creates lab children
 /// and runs `spawn --exec` programs.
 public enum Spawn {
+  /// Which process group the child starts in (POSIX_SPAWN_SETPGROUP).
+  public enum ProcessGroup: Sendable, Equatable {
+    /// A group of its own, led by the child: Ctrl-C at the terminal reaches only
+    /// the shell, which then stops the group.
+    case own
+    /// An existing group of the same session (an `ExecGroup` the shell keeps).
+    case join(Int32)
+  }
+
   public struct Options: Sendable {
-    /// Put the child in a process group of its own (POSIX_SPAWN_SETPGROUP), so
-    /// Ctrl-C at the terminal reaches only the shell, which then stops the group.
-    public var ownProcessGroup = true
+    public var processGroup = ProcessGroup.own
     /// Descriptors the child gets: (child's fd number, parent's fd to dup2 onto it).
     public var descriptors: [(Int32, Int32)] = []
     /// Extra environment entries, added to (or replacing) the shell's.
@@ -17,35 +22,40 @@ public enum Spawn {
   }
 
   /// posix_spawn(&pid, path, file_actions, attr, argv, envp): returns the child's PID.
-  /// Signal dispositions are reset to default and the signal mask cleared in the child.
+  /// Signal dispositions the shell changed are reset to default and the signal mask
+  /// cleared in the child (POSIX_SPAWN_SETSIGDEF, POSIX_SPAWN_SETSIGMASK).
+  /// glibc runs the child with clone(CLONE_VM|CLONE_VFORK) and returns after its execve.
   public static func spawn(path: String, arguments: [String], options: Options = Options()) throws -> Int32 {
     var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
+    try check("posix_spawn_file_actions_init", posix_spawn_file_actions_init(&actions))
     defer { posix_spawn_file_actions_destroy(&actions) }
     for (childFD, parentFD) in options.descriptors {
-      posix_spawn_file_actions_adddup2(&actions, parentFD, childFD)
+      try check(
+        "posix_spawn_file_actions_adddup2", posix_spawn_file_actions_adddup2(&actions, parentFD, childFD))
     }
 
     var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
+    try check("posix_spawnattr_init", posix_spawnattr_init(&attr))
     defer { posix_spawnattr_destroy(&attr) }
-    var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
-    if options.ownProcessGroup {
-      flags |= Int32(POSIX_SPAWN_SETPGROUP)
-      posix_spawnattr_setpgroup(&attr, 0)
+    let group: Int32
+    switch options.processGroup {
+    case .own: group = 0
+    case .join(let leader): group = leader
     }
-    posix_spawnattr_setflags(&attr, Int16(flags))
+    try check("posix_spawnattr_setpgroup", posix_spawnattr_setpgroup(&attr, group))
+    let flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP)
+    try check("posix_spawnattr_setflags", posix_spawnattr_setflags(&attr, Int16(flags)))
     var defaults = sigset_t()
     sigemptyset(&defaults)
     for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT, SIGSEGV, SIGUSR1, SIGUSR2] {
       sigaddset(&defaults, s)
     }
-    posix_spawnattr_setsigdefault(&attr, &defaults)
+    try check("posix_spawnattr_setsigdefault", posix_spawnattr_setsigdefault(&attr, &defaults))
     var empty = sigset_t()
     sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attr, &empty)
+    try check("posix_spawnattr_setsigmask", posix_spawnattr_setsigmask(&attr, &empty))
 
-    var env = Spawn.currentEnvironment()
+    var env = Environment.current()
     for (k, v) in options.environment { env[k] = v }
     let envStrings = env.map { "\($0.key)=\($0.value)" }
 
@@ -70,30 +80,19 @@ public enum Spawn {
     return pid
   }
 
-  static func currentEnvironment() -> [String: String] {
-    var env: [String: String] = [:]
-    var p = environ
-    while let entry = p.pointee {
-      let s = String(cString: entry)
-      if let eq = s.firstIndex(of: "=") { env[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
-      p += 1
-    }
-    return env
+  /// The posix_spawn family returns an error number instead of setting errno.
+  private static func check(_ call: String, _ rc: Int32) throws {
+    if rc != 0 { throw SystemError(call, errno: rc) }
   }
 
-  /// Finds a program on PATH the way execvp would, or nil.
+  /// Finds a program on PATH the way execvp would (access(2) X_OK and stat(2):
+  /// an executable that is not a directory), or nil.
   public static func resolve(program: String) -> String? {
-    if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
-    let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))
-    for dir in path.split(separator: ":") {
-      let candidate = "\(dir)/\(program)"
-      var isDirectory: ObjCBool = false
-      if access(candidate, X_OK) == 0
-        && FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory)
-        && !isDirectory.boolValue
-      {
-        return candidate
-      }
+    if program.contains("/") { return FileSystem.isExecutableFile(program) ? program : nil }
+    let path = Environment.value("PATH") ?? "/usr/bin:/bin"
+    for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+      let candidate = "\(dir.isEmpty ? "." : String(dir))/\(program)"
+      if FileSystem.isExecutableFile(candidate) { return candidate }
     }
     return nil
   }
@@ -110,8 +109,9 @@ public enum SignalSender {
       since: start)
   }
 
-  /// Ends a process and everything in its process group: SIGKILL to the group and to the
-  /// process, SIGCONT in case it was stopped.
+  /// Ends a process and everything in its process group: kill(-pid, SIGKILL) for
+  /// the group it leads (if it leads one) and kill(pid, SIGKILL) for itself.
+  /// SIGKILL ends a stopped process too.
   public static func killGroup(_ pid: Int32) {
     sendQuietly(SIGKILL, to: -pid)
     sendQuietly(SIGKILL, to: pid)
@@ -123,21 +123,4 @@ public enum SignalSender {
       Glibc.kill(pid, signal)
     }
   }
-}
-
-/// Resource limits (setrlimit(2)) a lab child applies to itself before the experiment.
-public enum ResourceLimits {
-  public static let core = Int32(RLIMIT_CORE.rawValue)
-  public static let cpu = Int32(RLIMIT_CPU.rawValue)
-  public static let addressSpace = Int32(RLIMIT_AS.rawValue)
-  public static let processes = Int32(__RLIMIT_NPROC.rawValue)
-  public static let stack = Int32(RLIMIT_STACK.rawValue)
-
-  /// setrlimit(resource, {value, value}); lowers only, never raises.
-  public static func lower(_ resource: Int32, to value: UInt64) {
-    _ = clab_lower_limit(resource, value)
-  }
-
-  /// getrlimit(resource): the soft limit (UInt64.max when unlimited).
-  public static func soft(_ resource: Int32) -> UInt64 { clab_soft_limit(resource) }
 }

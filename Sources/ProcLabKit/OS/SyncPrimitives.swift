@@ -55,70 +55,130 @@ public enum SyncPrimitives {
   /// joined and children reaped (killed at `timeout`) before it returns.
   public static func takeTurns(
     kind: Kind, workers: Int, rounds: Int, hold: Duration, permits: Int = 1, writers: Int = 0,
-    processes: Bool = false, timeout: Duration = .seconds(20)
+    processes: Bool = false, preferWriters: Bool = false, timeout: Duration = .seconds(20)
   ) throws -> SyncTurnsResult {
-    let run = UnsafeMutablePointer<clab_sync_run>.allocate(capacity: 1)
-    defer { run.deallocate() }
-    memset(run, 0, MemoryLayout<clab_sync_run>.size)
-    run.pointee.kind = kind.rawValue
-    run.pointee.workers = Int32(workers)
-    run.pointee.rounds = Int32(rounds)
-    run.pointee.permits = Int32(permits)
-    run.pointee.writers = Int32(writers)
-    run.pointee.processes = processes ? 1 : 0
-    run.pointee.hold_ns = Int(hold.nanoseconds)
-    run.pointee.timeout_ms = Int(timeout.milliseconds)
-    let start = MonotonicClock.nanoseconds()
-    let status = clab_sync_run_turns(run)
-    let r = run.pointee
-    recordCalls(
-      kind: kind, workers: workers, rounds: rounds, permits: permits, processes: processes,
-      mapping: (UInt(r.shared_addr), Int(r.shared_bytes)), since: start)
-    if status != 0 {
-      let e = SystemError(processes ? "fork" : "pthread_create", errno: r.failed_errno)
-      throw e
+    guard (1...Int(CLAB_SYNC_MAX_WORKERS)).contains(workers) else {
+      throw SystemError("pthread_create", errno: EINVAL)
     }
-    var list: [SyncWorker] = []
-    withUnsafePointer(to: run.pointee.worker) { tuple in
-      tuple.withMemoryRebound(to: clab_sync_worker.self, capacity: Int(CLAB_SYNC_MAX_WORKERS)) { w in
-        for i in 0..<workers {
-          let worker = w[i]
-          var turns: [SyncTurn] = []
-          withUnsafePointer(to: worker.turn) { tp in
-            tp.withMemoryRebound(to: clab_sync_turn.self, capacity: Int(CLAB_SYNC_MAX_TURNS)) { t in
-              for k in 0..<Int(worker.turns) {
-                turns.append(
-                  SyncTurn(
-                    requested: t[k].requested_ns, acquired: t[k].acquired_ns, released: t[k].released_ns,
-                    waitSwitches: t[k].wait_switches, refusals: Int(t[k].refusals), inside: Int(t[k].inside)))
-              }
-            }
-          }
-          list.append(
-            SyncWorker(
-              tid: worker.tid, writer: worker.writer != 0, turns: turns, voluntary: worker.voluntary,
-              involuntary: worker.involuntary))
-        }
-      }
+    let memory = try SyncMemory<clab_sync_shared>.map(shared: processes)
+    defer { memory.unmap() }
+    let s = memory.pointer
+    s.pointee.kind = kind.rawValue
+    s.pointee.rounds = Int32(rounds)
+    s.pointee.hold_ns = Int64(hold.nanoseconds)
+    SyncMemory.field(s, \.worker).withMemoryRebound(to: clab_sync_worker.self, capacity: workers) { w in
+      for i in 0..<workers { w[i].writer = kind == .rwlock && i >= workers - writers ? 1 : 0 }
     }
-    if r.interrupted != 0 { throw Interrupted() }
+    try PthreadPrimitives.initMutex(memory.field(\.mutex), processShared: processes)
+    defer { PthreadPrimitives.destroy(memory.field(\.mutex)) }
+    try PthreadPrimitives.initSemaphore(
+      memory.field(\.semaphore), processShared: processes, value: max(1, permits))
+    defer { PthreadPrimitives.destroy(memory.field(\.semaphore)) }
+    try PthreadPrimitives.initRWLock(
+      memory.field(\.rwlock), processShared: processes, preferWriters: preferWriters)
+    defer { PthreadPrimitives.destroy(memory.field(\.rwlock)) }
+    recordSetup(kind: kind, permits: permits, processes: processes)
+
+    let started = MonotonicClock.nanoseconds()
+    var reaped = 0
+    var timedOut = false
+    if processes {
+      (reaped, timedOut) = try runChildren(memory, workers: workers, timeout: timeout)
+    } else {
+      try runThreads(memory, workers: workers)
+    }
+    let ended = MonotonicClock.nanoseconds()
+    Trace.record(
+      kind.takeCall, "×\(workers * rounds) turns (in the workers)", result: "0", since: started)
+    let list = readWorkers(s, count: workers)
+    if Interrupt.isRequested { throw Interrupted() }
     return SyncTurnsResult(
-      workers: list, maxInside: Int(r.max_inside), maxReaders: Int(r.max_readers),
-      writerOverlaps: Int(r.writer_overlaps), interrupted: r.interrupted != 0, timedOut: r.timed_out != 0,
-      childrenReaped: Int(r.children_reaped), start: r.start_ns, end: r.end_ns)
+      workers: list, maxInside: Int(s.pointee.max_inside), maxReaders: Int(s.pointee.max_readers),
+      writerOverlaps: Int(s.pointee.writer_overlaps), interrupted: false, timedOut: timedOut,
+      childrenReaped: reaped, start: started, end: ended)
   }
 
-  private static func recordCalls(
-    kind: Kind, workers: Int, rounds: Int, permits: Int, processes: Bool, mapping: (UInt, Int),
-    since start: UInt64
-  ) {
+  /// Threads: start every worker, open the gate together; joined on every way out.
+  private static func runThreads(_ memory: SyncMemory<clab_sync_shared>, workers: Int) throws {
+    var threads = WorkerThreads()
+    let gate = memory.field(\.go)
+    defer {
+      if SharedInt32.load(gate) == 0 { SharedInt32.store(gate, -1) }
+      threads.joinAll()
+    }
+    for i in 0..<workers {
+      try threads.start("worker \(i + 1)") { clab_sync_take_turns(memory.pointer, Int32(i)) }
+    }
+    SharedInt32.store(gate, 1)
+  }
+
+  /// Processes: fork every worker (the child runs only C), open the gate, reap
+  /// each with a deadline; at the deadline or on Ctrl-C kill the rest (SIGKILL) and reap them.
+  private static func runChildren(_ memory: SyncMemory<clab_sync_shared>, workers: Int, timeout: Duration)
+    throws -> (reaped: Int, timedOut: Bool)
+  {
+    let gate = memory.field(\.go)
+    var pids: [Int32] = []
+    var reaped: Set<Int32> = []
+    var timedOut = false
+    defer {
+      for pid in pids where !reaped.contains(pid) { _ = ForkedWorkers.killAndReap(pid) }
+    }
+    for i in 0..<workers {
+      let start = MonotonicClock.nanoseconds()
+      let pid = clab_sync_fork_worker(memory.pointer, Int32(i))
+      let err = clab_errno()
+      Trace.record(
+        "fork", "worker \(i + 1)", result: pid < 0 ? SystemError.name(of: err) : "pid \(pid)", since: start)
+      if pid < 0 {
+        SharedInt32.store(gate, -1)
+        throw SystemError("fork", errno: err)
+      }
+      pids.append(pid)
+    }
+    SharedInt32.store(gate, 1)
+    let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
+    for pid in pids {
+      let now = MonotonicClock.nanoseconds()
+      let left = Duration.nanoseconds(Int64(deadline > now ? deadline - now : 0))
+      if (try? Wait.wait4(pid, timeout: left)) ?? nil != nil {
+        reaped.insert(pid)
+      } else {
+        timedOut = !Interrupt.isRequested
+        break
+      }
+    }
+    let finished = reaped.count
+    for pid in pids where !reaped.contains(pid) {
+      if ForkedWorkers.killAndReap(pid) != nil { reaped.insert(pid) }
+    }
+    return (reaped.count, timedOut || finished < workers && !Interrupt.isRequested)
+  }
+
+  private static func readWorkers(_ s: UnsafeMutablePointer<clab_sync_shared>, count: Int) -> [SyncWorker] {
+    SyncMemory.field(s, \.worker).withMemoryRebound(to: clab_sync_worker.self, capacity: count) { w in
+      (0..<count).map { i in
+        let worker = w[i]
+        let turns = withUnsafePointer(to: worker.turn) { tp in
+          tp.withMemoryRebound(to: clab_sync_turn.self, capacity: Int(CLAB_SYNC_MAX_TURNS)) { t in
+            (0..<Int(worker.turns)).map { k in
+              SyncTurn(
+                requested: t[k].requested_ns, acquired: t[k].acquired_ns, released: t[k].released_ns,
+                waitSwitches: t[k].wait_switches, refusals: Int(t[k].refusals), inside: Int(t[k].inside))
+            }
+          }
+        }
+        return SyncWorker(
+          tid: worker.tid, writer: worker.writer != 0, turns: turns, voluntary: worker.voluntary,
+          involuntary: worker.involuntary)
+      }
+    }
+  }
+
+  private static func recordSetup(kind: Kind, permits: Int, processes: Bool) {
     guard Trace.isEnabled else { return }
     let shared = processes ? "PTHREAD_PROCESS_SHARED" : "PTHREAD_PROCESS_PRIVATE"
-    if processes {
-      Trace.record(
-        "mmap", "NULL, \(mapping.1), PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0",
-        result: Units.address(mapping.0), since: start)
-    }
+    let start = MonotonicClock.nanoseconds()
     switch kind {
     case .mutex, .trylock:
       Trace.record("pthread_mutex_init", "attr pshared=\(shared)", result: "0", since: start)
@@ -126,18 +186,17 @@ public enum SyncPrimitives {
       Trace.record("sem_init", "pshared=\(processes ? 1 : 0), value=\(permits)", result: "0", since: start)
     case .rwlock: Trace.record("pthread_rwlock_init", "attr pshared=\(shared)", result: "0", since: start)
     }
-    Trace.record(processes ? "fork" : "pthread_create", "×\(workers) workers", result: "0", since: start)
-    let take: String
-    switch kind {
-    case .mutex: take = "pthread_mutex_lock"
-    case .trylock: take = "pthread_mutex_trylock"
-    case .semaphore: take = "sem_wait"
-    case .rwlock: take = "pthread_rwlock_rdlock/wrlock"
-    }
-    Trace.record(take, "×\(workers * rounds) turns (in the workers)", result: "0", since: start)
-    Trace.record(processes ? "waitpid" : "pthread_join", "×\(workers)", result: "0", since: start)
-    if processes {
-      Trace.record("munmap", "\(Units.address(mapping.0)), \(mapping.1)", result: "0", since: start)
+  }
+}
+
+extension SyncPrimitives.Kind {
+  /// The call each worker makes to get in.
+  var takeCall: String {
+    switch self {
+    case .mutex: "pthread_mutex_lock"
+    case .trylock: "pthread_mutex_trylock"
+    case .semaphore: "sem_wait"
+    case .rwlock: "pthread_rwlock_rdlock/wrlock"
     }
   }
 }

@@ -15,12 +15,11 @@ public struct BoundedBufferResult: Sendable {
   public var produced, consumed, duplicates, missing, underflows: Int
   public var hung: Bool
   public var finishedWorkers: Int
-  public var producerWaits, consumerWaits, producerWakeups, consumerWakeups, emptyWakeups: Int
+  public var producerWaits, consumerWaits, producerWakeups, consumerWakeups, emptyWakeups, fullWakeups: Int
   public var maxCount, minCount: Int
   public var elapsed: UInt64
   public var workers: [Worker]
 }
-
 /// How consumers wait for "not empty".
 public enum BufferVariant: Int32, Sendable {
   /// `while (empty) pthread_cond_wait(...)` under the mutex.
@@ -34,52 +33,99 @@ public enum BufferVariant: Int32, Sendable {
 extension SyncPrimitives {
   /// Runs P producer and C consumer threads over a ring buffer of `capacity`
   /// slots guarded by one pthread mutex and two pthread condition variables
-  /// ("not full", "not empty"), correct or with one of two classic bugs. If workers are still blocked after `timeout`, the result
+  /// ("not full", "not empty") — or one shared by both sides — woken by
+  /// pthread_cond_signal or pthread_cond_broadcast, correct or with one of two
+  /// classic bugs. If workers are still blocked after `timeout`, the result
   /// says `hung` and the threads are left blocked: call only in a lab child.
   public static func boundedBuffer(
     producers: Int, consumers: Int, capacity: Int, items: Int, variant: BufferVariant = .correct,
-    timeout: Duration
+    conditionVariables: Int = 2, broadcast: Bool = false, timeout: Duration
   ) throws -> BoundedBufferResult {
-    let run = UnsafeMutablePointer<clab_condvar_run>.allocate(capacity: 1)
-    defer { run.deallocate() }
-    memset(run, 0, MemoryLayout<clab_condvar_run>.size)
-    run.pointee.producers = Int32(producers)
-    run.pointee.consumers = Int32(consumers)
-    run.pointee.capacity = Int32(capacity)
-    run.pointee.items = Int32(items)
-    run.pointee.variant = variant.rawValue
-    run.pointee.timeout_ms = Int(timeout.milliseconds)
+    let total = producers + consumers
+    guard total <= 2 * Int(CLAB_CONDVAR_MAX_THREADS), capacity >= 1, items >= 1 else {
+      throw SystemError("pthread_create", errno: EINVAL)
+    }
+    let memory = try SyncMemory<clab_buffer>.map(shared: false)
+    let slots = try SyncMemory<Int32>.map(shared: false, count: capacity)
+    let taken = try SyncMemory<Int32>.map(shared: false, count: items)
+    let b = memory.pointer
+    b.pointee.producers = Int32(producers)
+    b.pointee.consumers = Int32(consumers)
+    b.pointee.capacity = Int32(capacity)
+    b.pointee.items = Int32(items)
+    b.pointee.variant = variant.rawValue
+    b.pointee.condition_variables = Int32(conditionVariables)
+    b.pointee.broadcast = broadcast ? 1 : 0
+    b.pointee.slots = slots.pointer
+    b.pointee.taken = taken.pointer
+    for i in 0..<capacity { slots.pointer[i] = -1 }
+    try PthreadPrimitives.initMutex(memory.field(\.mutex))
+    try PthreadPrimitives.initCondition(memory.field(\.not_full))
+    try PthreadPrimitives.initCondition(memory.field(\.not_empty))
+    Trace.record(
+      "pthread_cond_init", conditionVariables == 1 ? "one for both sides" : "not_full, not_empty",
+      result: "0",
+      since: MonotonicClock.nanoseconds())
+
     let start = MonotonicClock.nanoseconds()
-    let status = clab_condvar_run_buffer(run)
-    Trace.record("pthread_cond_init", "not_full, not_empty", result: "0", since: start)
-    Trace.record(
-      "pthread_create", "×\(producers + consumers) (producers, consumers)", result: "0", since: start)
-    Trace.record(
-      "pthread_cond_wait", "×\(run.pointee.producer_waits + run.pointee.consumer_waits)", result: "0",
-      since: start)
-    if status < 0 { throw SystemError("pthread_create", errno: ENOMEM) }
-    let r = run.pointee
-    var workers: [BoundedBufferResult.Worker] = []
-    withUnsafePointer(to: run.pointee.worker) { tuple in
-      tuple.withMemoryRebound(to: clab_condvar_worker.self, capacity: 2 * Int(CLAB_CONDVAR_MAX_THREADS)) {
-        w in
-        for i in 0..<(producers + consumers) {
-          workers.append(
-            .init(
-              tid: w[i].tid, consumer: w[i].consumer != 0 || i >= producers, handled: Int(w[i].handled),
-              waits: Int(w[i].waits), wakeups: Int(w[i].wakeups), emptyWakeups: Int(w[i].empty_wakeups)))
-        }
+    var threads = WorkerThreads()
+    for i in 0..<total {
+      try threads.start(i < producers ? "producer \(i + 1)" : "consumer \(i + 1 - producers)") {
+        let b = memory.pointer
+        if i < producers { clab_buffer_producer(b, Int32(i)) } else { clab_buffer_consumer(b, Int32(i)) }
       }
     }
+    // The watchdog: wait for everyone to leave, but not forever (a faulty variant may hang).
+    let finished = memory.field(\.finished)
+    let deadline = start + UInt64(max(0, timeout.nanoseconds))
+    while SharedInt32.load(finished) < Int32(total) && MonotonicClock.nanoseconds() < deadline {
+      MonotonicClock.pause(.microseconds(500))
+    }
+    let hung = SharedInt32.load(finished) < Int32(total)
+    let elapsed = MonotonicClock.nanoseconds() - start
+    pthread_mutex_lock(memory.field(\.mutex))
+    let r = b.pointee
+    var missing = 0
+    var duplicates = 0
+    for i in 0..<items {
+      if taken.pointer[i] == 0 {
+        missing += 1
+      } else if taken.pointer[i] > 1 {
+        duplicates += Int(taken.pointer[i]) - 1
+      }
+    }
+    let workers = SyncMemory.field(b, \.worker).withMemoryRebound(
+      to: clab_condvar_worker.self, capacity: total
+    ) {
+      w in
+      (0..<total).map { i in
+        BoundedBufferResult.Worker(
+          tid: w[i].tid, consumer: w[i].consumer != 0 || i >= producers, handled: Int(w[i].handled),
+          waits: Int(w[i].waits), wakeups: Int(w[i].wakeups), emptyWakeups: Int(w[i].empty_wakeups))
+      }
+    }
+    pthread_mutex_unlock(memory.field(\.mutex))
+    Trace.record("pthread_create", "×\(total) (producers, consumers)", result: "0", since: start)
+    Trace.record(
+      "pthread_cond_wait", "×\(r.producer_waits + r.consumer_waits)", result: "0", since: start)
+    if !hung {
+      // Everyone left: join them and free what they used. Hung threads stay
+      // blocked with their memory; the lab child's exit takes them along.
+      threads.joinAll()
+      PthreadPrimitives.destroy(memory.field(\.not_empty))
+      PthreadPrimitives.destroy(memory.field(\.not_full))
+      PthreadPrimitives.destroy(memory.field(\.mutex))
+      taken.unmap()
+      slots.unmap()
+      memory.unmap()
+    }
     return BoundedBufferResult(
-      produced: Int(r.produced), consumed: Int(r.consumed), duplicates: Int(r.duplicates),
-      missing: Int(r.missing),
-      underflows: Int(r.underflows), hung: r.hung != 0, finishedWorkers: Int(r.finished_workers),
-      producerWaits: Int(r.producer_waits),
-      consumerWaits: Int(r.consumer_waits), producerWakeups: Int(r.producer_wakeups),
-      consumerWakeups: Int(r.consumer_wakeups), emptyWakeups: Int(r.empty_wakeups),
-      maxCount: Int(r.max_count),
-      minCount: Int(r.min_count), elapsed: r.end_ns &- r.start_ns, workers: workers)
+      produced: Int(r.produced), consumed: Int(r.consumed), duplicates: duplicates, missing: missing,
+      underflows: Int(r.underflows), hung: hung, finishedWorkers: Int(r.finished),
+      producerWaits: Int(r.producer_waits), consumerWaits: Int(r.consumer_waits),
+      producerWakeups: Int(r.producer_wakeups), consumerWakeups: Int(r.consumer_wakeups),
+      emptyWakeups: Int(r.empty_wakeups), fullWakeups: Int(r.full_wakeups), maxCount: Int(r.max_count),
+      minCount: Int(r.min_count), elapsed: elapsed, workers: workers)
   }
 }
 
@@ -106,23 +152,34 @@ public final class LockPair {
     public var version: Int
   }
 
-  private let pair: OpaquePointer
+  private let memory: SyncMemory<clab_deadlock>
+  private var threads = WorkerThreads()
 
-  /// Creates the mutexes and starts both threads (pthread_mutex_init, pthread_create ×2).
+  /// Creates the mutexes and starts both threads (pthread_mutex_init ×3, pthread_create ×2).
   public init(order: Order, pause: Duration) throws {
     let start = MonotonicClock.nanoseconds()
-    guard let p = clab_deadlock_start(order.rawValue, Int(pause.nanoseconds)) else {
-      throw SystemError("pthread_create")
+    memory = try SyncMemory<clab_deadlock>.map(shared: false)
+    let d = memory.pointer
+    d.pointee.mode = order.rawValue
+    d.pointee.pause_ns = Int64(pause.nanoseconds)
+    d.pointee.state.waits = (-1, -1)
+    try SyncMemory.field(d, \.locks).withMemoryRebound(to: pthread_mutex_t.self, capacity: 2) { locks in
+      try PthreadPrimitives.initMutex(locks)
+      try PthreadPrimitives.initMutex(locks + 1)
     }
+    try PthreadPrimitives.initMutex(memory.field(\.state_lock))
     Trace.record("pthread_mutex_init", "A, B", result: "0", since: start)
+    let shared = memory
+    for i in 0..<2 {
+      try threads.start("t\(i + 1)") { clab_deadlock_thread(shared.pointer, Int32(i)) }
+    }
     Trace.record(
       "pthread_create", "×2 (A→B, \(order == .opposite ? "B→A" : "A→B"))", result: "0", since: start)
-    pair = p
   }
 
   public var state: State {
     var s = clab_deadlock_state()
-    clab_deadlock_snapshot(pair, &s)
+    clab_deadlock_snapshot(memory.pointer, &s)
     func holds(_ row: (Int32, Int32)) -> [Int] {
       [row.0 != 0 ? 0 : nil, row.1 != 0 ? 1 : nil].compactMap { $0 }
     }
@@ -136,7 +193,13 @@ public final class LockPair {
   /// Joins both threads (pthread_join): call only once both are done.
   public func finish() {
     let start = MonotonicClock.nanoseconds()
-    clab_deadlock_finish(pair)
+    threads.joinAll()
     Trace.record("pthread_join", "×2", result: "0", since: start)
+    SyncMemory.field(memory.pointer, \.locks).withMemoryRebound(to: pthread_mutex_t.self, capacity: 2) {
+      PthreadPrimitives.destroy($0)
+      PthreadPrimitives.destroy($0 + 1)
+    }
+    PthreadPrimitives.destroy(memory.field(\.state_lock))
+    memory.unmap()
   }
 }

@@ -30,38 +30,50 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
   }
 }
 
-/// Runs a system call that returns -1 and sets errno on failure, retrying on
-/// EINTR unless the user asked to stop (Ctrl-C), in which case `Interrupted` is thrown.
+/// What `systemCall` does when a signal interrupts the call (EINTR: a handler ran, the call did not finish).
+public enum OnInterrupt: Sendable {
+  /// Try again, unless the person asked to stop (Ctrl-C, SIGTERM, SIGHUP): then throw `Interrupted`.
+  /// Right for anything the learner waits on.
+  case retryUnlessStopped
+  /// Try again whatever was asked: reaping a child, closing, writing the last words of output
+  /// (stopping half-way would leave a zombie or lose text).
+  case retry
+  /// Throw EINTR as a `SystemError`, for a caller that must look at the signal first.
+  case fail
+}
+
+/// Runs a system call that returns -1 and sets errno on failure: the one place
+/// EINTR is handled (see `OnInterrupt`), and where errno becomes a `SystemError`
+/// that names the call.
+///
+/// ```swift
+/// let fd = try systemCall("open") { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+/// ```
 @discardableResult
 public func systemCall<T: BinaryInteger>(
-  _ name: String, retryOnInterrupt: Bool = true, _ body: () -> T
+  _ name: String, onInterrupt: OnInterrupt = .retryUnlessStopped, _ body: () -> T
 ) throws -> T {
   while true {
     let result = body()
     if result != -1 { return result }
     let err = CLab.clab_errno()
-    if err == EINTR && retryOnInterrupt {
-      if Interrupt.isRequested { throw Interrupted() }
-      continue
+    if err == EINTR {
+      switch onInterrupt {
+      case .retry: continue
+      case .retryUnlessStopped:
+        if Interrupt.isRequested { throw Interrupted() }
+        continue
+      case .fail: break
+      }
     }
     throw SystemError(name, errno: err)
   }
 }
 
-/// The Ctrl-C flag, set by the SIGINT handler in CLab.
-public enum Interrupt {
-  public static var isRequested: Bool { CLab.clab_interrupt_requested() != 0 }
-  public static func clear() { CLab.clab_clear_interrupt() }
-  public static func request() { CLab.clab_request_interrupt() }
-  /// Throws `Interrupted` if Ctrl-C was pressed: long loops call this often.
-  public static func check() throws { if isRequested { throw Interrupted() } }
-  /// SIGINT handler without SA_RESTART (sigaction): blocked calls return EINTR.
-  public static func install() { CLab.clab_install_interrupt_handler() }
-  /// SIGTERM and SIGHUP handlers (sigaction) so the shell can clean up before leaving.
-  public static func installTermination() { CLab.clab_install_termination_handler() }
-  public static var terminationSignal: Int32 { CLab.clab_termination_requested() }
-  /// How many Ctrl-C presses arrived so far (never cleared: commands clear the flag).
-  public static var count: Int { Int(CLab.clab_interrupt_count()) }
-  /// While true, `clear()` leaves a raised flag raised (a replay: any Ctrl-C ends all of it).
-  public static func setSticky(_ on: Bool) { CLab.clab_set_interrupt_sticky(on ? 1 : 0) }
+/// The older spelling: `retryOnInterrupt: false` is `.fail`, `true` is `.retryUnlessStopped`.
+@discardableResult
+public func systemCall<T: BinaryInteger>(
+  _ name: String, retryOnInterrupt: Bool, _ body: () -> T
+) throws -> T {
+  try systemCall(name, onInterrupt: retryOnInterrupt ? .retryUnlessStopped : .fail, body)
 }

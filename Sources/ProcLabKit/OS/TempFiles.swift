@@ -5,21 +5,28 @@ public final class TemporaryDirectory {
   public let path: String
   private var files: [String] = []
 
-  /// mkdtemp("/tmp/proclab-XXXXXX").
+  /// mkdtemp(3) of `$TMPDIR/PREFIX-PID-XXXXXX` (mode 0700).
   public init(prefix: String = "proclab") throws {
-    // (strdup("/tmp") here leaked a copy on every call: LeakSanitizer found it.)
-    let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-    var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+    path = try TemporaryDirectory.make(prefix: prefix)
+  }
+
+  /// mkdtemp(3): creates `$TMPDIR/PREFIX-PID-XXXXXX` with six random characters, mode 0700, and
+  /// returns its path. Shared by `TemporaryDirectory` and `ScratchDirectory`. The shell's PID in
+  /// the name lets a later start remove it if this shell is killed before it can (Leftovers).
+  static func make(prefix: String) throws -> String {
+    let pattern = "\(Environment.temporaryDirectory)/\(prefix)-\(getpid())-XXXXXX"
+    var template = Array(pattern.utf8CString)
     let start = MonotonicClock.nanoseconds()
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     guard made != nil else {
-      let e = errno
-      Trace.record(
-        "mkdtemp", "\(base)/\(prefix)-XXXXXX", result: "-1 \(SystemError.name(of: e))", since: start)
-      throw SystemError("mkdtemp", errno: e)
+      let e = SystemError("mkdtemp")
+      Trace.record("mkdtemp", pattern, result: "NULL \(e.name)", since: start)
+      throw e
     }
-    path = String(cString: template)
-    Trace.record("mkdtemp", "\(base)/\(prefix)-XXXXXX", result: path, since: start)
+    // mkdtemp replaced the X's in place; the terminating NUL is the last element.
+    let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    Trace.record("mkdtemp", pattern, result: path, since: start)
+    return path
   }
 
   /// open(path, O_RDWR|O_CREAT|O_TRUNC[|O_CLOEXEC], 0600): a file in this directory.

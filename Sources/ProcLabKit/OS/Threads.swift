@@ -1,5 +1,6 @@
 import CLab
 import Glibc
+import Synchronization
 
 /// POSIX threads of the shell's own process: creating and joining them
 /// (pthread_create, pthread_join), and what a thread can learn about itself
@@ -27,9 +28,11 @@ public enum Threads {
   /// The thread names itself after `label` (pthread_setname_np), so `ps -L` shows it.
   public static func spawn(_ label: String = "", _ body: @escaping @Sendable () -> Void) throws -> Handle {
     let context = Unmanaged.passRetained(Body(label, body)).toOpaque()
-    var saved = [UInt8](repeating: 0, count: Int(clab_sigset_size()))
-    _ = saved.withUnsafeMutableBytes { clab_block_signals($0.baseAddress, Int32($0.count)) }
-    defer { _ = saved.withUnsafeBytes { clab_restore_signals($0.baseAddress) } }
+    var all = sigset_t()
+    var saved = sigset_t()
+    sigfillset(&all)
+    _ = pthread_sigmask(SIG_BLOCK, &all, &saved)
+    defer { _ = pthread_sigmask(SIG_SETMASK, &saved, nil) }
     var thread = pthread_t()
     let start = MonotonicClock.nanoseconds()
     let rc = pthread_create(
@@ -100,14 +103,38 @@ public enum Threads {
 
   /// A thread's name as the kernel keeps it (/proc/self/task/TID/comm).
   public static func name(of tid: Int32) -> String? {
-    ProcFS.read("/proc/self/task/\(tid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines)
+    ProcFS.read("/proc/self/task/\(tid)/comm").map { String($0.split(separator: "\n").first ?? "") }
+  }
+
+  /// The read-write mappings of this process (/proc/self/maps): a new thread
+  /// whose stack lies inside one that existed before pthread_create got a
+  /// stack glibc had cached from an ended thread, not a new mmap.
+  public static func readWriteMappings() -> [ClosedRange<UInt>] {
+    guard let text = ProcFS.read("/proc/self/maps") else { return [] }
+    return text.split(separator: "\n").compactMap { line in
+      let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+      guard parts.count >= 2, parts[1].hasPrefix("rw") else { return nil }
+      let range = parts[0].split(separator: "-")
+      guard range.count == 2, let lo = UInt(range[0], radix: 16), let hi = UInt(range[1], radix: 16), hi > lo
+      else { return nil }
+      return lo...(hi - 1)
+    }
   }
 
   /// The thread IDs of this process right now (/proc/self/task).
   public static func tasks() -> [Int32] { ProcFS.threads(of: getpid()) }
 
-  /// Online CPUs (sysconf(_SC_NPROCESSORS_ONLN)).
+  /// Online CPUs (sysconf(_SC_NPROCESSORS_ONLN)): the machine's, not necessarily this thread's.
   public static var onlineCPUs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+  /// The CPUs the calling thread may run on (sched_getaffinity(0)): `taskset -c 0`
+  /// leaves one, whatever the machine has. New threads and forked children inherit it.
+  public static func allowedCPUs() -> [Int] {
+    var cpus = [Int32](repeating: 0, count: 1024)
+    let n = Int(clab_affinity(&cpus, Int32(cpus.count)))
+    guard n > 0 else { return Array(0..<onlineCPUs) }
+    return cpus.prefix(min(n, cpus.count)).map(Int.init)
+  }
 
   /// What the calling thread sees of itself: TID, CPU, a local variable's address
   /// and its stack range (gettid, sched_getcpu, pthread_getattr_np + pthread_attr_getstack).
@@ -122,17 +149,21 @@ public enum Threads {
     public func stackContains(_ a: UInt) -> Bool { a >= stackLow && a < stackHigh }
   }
 
-  /// Probes the calling thread (see `SelfView`).
+  /// Probes the calling thread (see `SelfView`): gettid, sched_getcpu, the address
+  /// of a local variable, and pthread_getattr_np + pthread_attr_getstack for its stack.
   public static func probeSelf() throws -> SelfView {
-    var s = clab_thread_self()
     let start = MonotonicClock.nanoseconds()
-    let rc = clab_thread_probe(&s)
+    var local = 42  // lives in this thread's own stack frame
+    let localAddress = withUnsafeMutablePointer(to: &local) { UInt(bitPattern: $0) }
+    var low: UInt64 = 0
+    var high: UInt64 = 0
+    let rc = clab_thread_stack(&low, &high)
     Trace.record(
       "pthread_getattr_np", "pthread_self()", result: rc == 0 ? "0" : SystemError.name(of: rc), since: start)
     if rc != 0 { throw SystemError("pthread_getattr_np", errno: rc) }
     return SelfView(
-      tid: s.tid, cpu: Int(s.cpu), localAddress: UInt(s.local_address), stackLow: UInt(s.stack_low),
-      stackHigh: UInt(s.stack_high), started: s.started_ns)
+      tid: clab_gettid(), cpu: currentCPU(), localAddress: localAddress, stackLow: UInt(low),
+      stackHigh: UInt(high), started: start)
   }
 
   /// A blocked thread's registers as the kernel shows them in
@@ -172,8 +203,10 @@ public enum Threads {
   }
 }
 
-/// A pthread mutex at a fixed address (pthread_mutex_init/destroy), shareable
-/// with C loops that lock it.
+/// A pthread mutex at a fixed address (pthread_mutex_init/destroy), shared with
+/// C loops that lock it (race's mutex, parallel's global lock): lesson material,
+/// so it stays a pthread mutex rather than Synchronization.Mutex.
+// why: the C loops lock it from several threads through `pointer`; the class only owns the memory.
 public final class PthreadMutex: @unchecked Sendable {
   public let pointer: UnsafeMutablePointer<pthread_mutex_t>
   public init() {
@@ -188,60 +221,43 @@ public final class PthreadMutex: @unchecked Sendable {
   public func unlock() { pthread_mutex_unlock(pointer) }
 }
 
-/// A countdown: threads call `arrive()`; `wait` returns once `count` have arrived
-/// (pthread_cond_timedwait on a mutex), or at the timeout.
-public final class Latch: @unchecked Sendable {
-  private let mutex = PthreadMutex()
-  private let cond: UnsafeMutablePointer<pthread_cond_t>
-  private var remaining: Int
-  public init(count: Int) {
-    remaining = count
-    cond = .allocate(capacity: 1)
-    pthread_cond_init(cond, nil)
-  }
-  deinit {
-    pthread_cond_destroy(cond)
-    cond.deallocate()
-  }
-  public func arrive() {
-    mutex.lock()
-    remaining -= 1
-    pthread_cond_broadcast(cond)
-    mutex.unlock()
-  }
-  /// True when everyone arrived in time.
+/// A countdown: threads call `arrive()`; `wait` returns once `count` have arrived, or at the timeout.
+public final class Latch: Sendable {
+  private let remaining: Atomic<Int>
+  public init(count: Int) { remaining = Atomic(count) }
+  public func arrive() { remaining.subtract(1, ordering: .releasing) }
+  /// True when everyone arrived in time (checked every 100 µs).
   public func wait(timeout: Duration) -> Bool {
     let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, timeout.nanoseconds))
-    mutex.lock()
-    defer { mutex.unlock() }
-    while remaining > 0 {
-      let now = MonotonicClock.nanoseconds()
-      if now >= deadline { return false }
-      // pthread_cond_timedwait uses CLOCK_REALTIME by default: wait in short steps instead.
-      var ts = timespec()
-      clock_gettime(CLOCK_REALTIME, &ts)
-      let step = min(deadline - now, 20_000_000)
-      var nsec = ts.tv_nsec + Int(step)
-      ts.tv_sec += nsec / 1_000_000_000
-      nsec %= 1_000_000_000
-      ts.tv_nsec = nsec
-      _ = pthread_cond_timedwait(cond, mutex.pointer, &ts)
+    while remaining.load(ordering: .acquiring) > 0 {
+      if MonotonicClock.nanoseconds() >= deadline { return false }
+      MonotonicClock.pause(.microseconds(100))
     }
     return true
   }
 }
 
-/// A long integer on the heap, shared by every thread of the process.
+/// A long integer on the heap, shared by every thread of the process: C loops
+/// load and store it through `pointer` (the race), Swift adds atomically.
+// why: C loops write through `pointer` from several threads; Swift touches it only atomically.
 public final class SharedCounter: @unchecked Sendable {
-  public let pointer: UnsafeMutablePointer<Int>
+  private let cell: UnsafeMutablePointer<Atomic<Int>>
   public init() {
-    pointer = .allocate(capacity: 1)
-    pointer.initialize(to: 0)
+    cell = .allocate(capacity: 1)
+    cell.initialize(to: Atomic(0))
   }
-  deinit { pointer.deallocate() }
-  public var address: UInt { UInt(bitPattern: pointer) }
-  public var value: Int { clab_atomic_load(pointer) }
-  /// atomic_fetch_add: one indivisible step.
-  @discardableResult public func atomicAdd(_ n: Int) -> Int { clab_atomic_add(pointer, n) }
-  public func reset() { pointer.pointee = 0 }
+  deinit {
+    cell.deinitialize(count: 1)
+    cell.deallocate()
+  }
+  /// The same memory as a plain `long *` for C (Atomic<Int> has Int's layout).
+  public var pointer: UnsafeMutablePointer<Int> {
+    UnsafeMutableRawPointer(cell).assumingMemoryBound(to: Int.self)
+  }
+  public var address: UInt { UInt(bitPattern: cell) }
+  public var value: Int { cell.pointee.load(ordering: .sequentiallyConsistent) }
+  /// An atomic add (lock xadd): one indivisible step.
+  @discardableResult public func atomicAdd(_ n: Int) -> Int {
+    cell.pointee.wrappingAdd(n, ordering: .sequentiallyConsistent).newValue
+  }
 }

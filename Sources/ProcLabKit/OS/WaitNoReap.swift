@@ -5,15 +5,17 @@ extension Wait {
   /// waitid(P_PID, pid, WEXITED|WNOWAIT[|WNOHANG]): how the child ended, without
   /// reaping it (it stays a zombie); nil while it still runs (with `noHang`).
   public static func endedWithoutReaping(_ pid: Int32, noHang: Bool) throws -> TerminationStatus? {
-    var code: Int32 = 0
-    var status: Int32 = 0
+    var info = siginfo_t()
+    let options = WEXITED | WNOWAIT | (noHang ? WNOHANG : 0)
     let start = MonotonicClock.nanoseconds()
-    let got = try systemCall("waitid") { clab_waitid_nowait(pid, noHang ? 1 : 0, &code, &status) }
+    try systemCall("waitid") { waitid(P_PID, id_t(pid), &info, options) }
+    // With WNOHANG and no change, waitid returns 0 and leaves si_pid 0.
+    let code = Int(info.si_code)
+    let status = info._sifields._sigchld.si_status
     let result: TerminationStatus? =
-      got == 0
+      info._sifields._sigchld.si_pid == 0
       ? nil
-      : (code == clab_cld_exited()
-        ? .exited(status) : .signaled(status, coreDumped: code == clab_cld_dumped()))
+      : (code == CLD_EXITED ? .exited(status) : .signaled(status, coreDumped: code == CLD_DUMPED))
     Trace.record(
       "waitid", "P_PID \(pid), WEXITED|WNOWAIT\(noHang ? "|WNOHANG" : "")",
       result: result.map { "\($0), left unreaped" } ?? "0 (still running)", since: start)
@@ -27,18 +29,17 @@ extension Wait {
     while true {
       if let s = try endedWithoutReaping(pid, noHang: true) { return s }
       if MonotonicClock.nanoseconds() >= end { return nil }
-      try Interrupt.check()
-      var ts = timespec(tv_sec: 0, tv_nsec: Int(pause))
-      nanosleep(&ts, nil)
+      try MonotonicClock.sleep(.nanoseconds(Int64(pause)))
       pause = min(pause * 2, 10_000_000)
     }
   }
 
   /// waitid(P_ALL, WNOHANG|WNOWAIT): false when the kernel says this process has no children (ECHILD).
   public static var hasAnyChildren: Bool {
+    var info = siginfo_t()
     let start = MonotonicClock.nanoseconds()
-    let rc = clab_any_children()
-    let err = clab_errno()
+    let rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT)
+    let err = errno
     Trace.record(
       "waitid", "P_ALL, WEXITED|WNOHANG|WNOWAIT", result: rc == 0 ? "0" : "-1 \(SystemError.name(of: err))",
       since: start)
@@ -53,9 +54,7 @@ extension Wait {
     while true {
       if let r = try wait4(pid, noHang: true, untraced: true) { return r }
       if MonotonicClock.nanoseconds() >= end { return nil }
-      try Interrupt.check()
-      var ts = timespec(tv_sec: 0, tv_nsec: Int(pause))
-      nanosleep(&ts, nil)
+      try MonotonicClock.sleep(.nanoseconds(Int64(pause)))
       pause = min(pause * 2, 5_000_000)
     }
   }

@@ -1,18 +1,45 @@
 /// Turns outcomes and traces into terminal text.
 public enum Render {
   /// Facts first, then the explanation at the chosen level; errors as one line.
-  public static func outcome(_ o: Outcome, explain: Settings.ExplainLevel, color: Bool) -> String {
+  ///
+  /// Laid out for `width` columns (by default the terminal's, see `Layout`): tables
+  /// adapt (`TableBlock`), every other line that is too wide is wrapped at word
+  /// boundaries, explanations (`→`) with a hanging indent.
+  public static func outcome(
+    _ o: Outcome, explain: Settings.ExplainLevel, color: Bool, width: Int? = Layout.width
+  ) -> String {
     Style.enabled = color
-    var out: [String] = o.lines
-    if let error = o.error { out.append(Style.red(error)) }
+    var out = fit(o.lines, tables: o.tables, width: width)
+    if let error = o.error { out += TextWrap.wrap(Style.red(error), width: width, continuation: "  ") }
+    let explanation: [String]
     switch explain {
-    case .off: break
-    case .short:
-      if !o.explanation.short.isEmpty { out += o.explanation.short.map { Style.dim("→ ") + $0 } }
-    case .full:
-      out += (o.explanation.short + o.explanation.full).map { Style.dim("→ ") + $0 }
+    case .off: explanation = []
+    case .short: explanation = o.explanation.short
+    case .full: explanation = o.explanation.short + o.explanation.full
+    }
+    for line in explanation {
+      out += TextWrap.wrap(Style.dim("→ ") + line, width: width, continuation: "  ")
     }
     return out.joined(separator: "\n")
+  }
+
+  /// Output lines laid out for `width`: each table block as it fits, other lines wrapped.
+  public static func fit(_ lines: [String], tables: [TableBlock] = [], width: Int?) -> [String] {
+    guard let width else { return lines }
+    var out: [String] = []
+    var i = 0
+    while i < lines.count {
+      if let block = tables.first(where: { $0.start == i && $0.count > 0 }),
+        block.start + block.count <= lines.count
+      {
+        out += block.table.lines(fitting: width)
+        i += block.count
+        continue
+      }
+      out += TextWrap.wrap(lines[i], width: width)
+      i += 1
+    }
+    return out
   }
 
   /// The calls of a command, grouped by process and thread:
@@ -21,7 +48,7 @@ public enum Render {
   ///   pid 4100 (this shell)
   ///     posix_spawn(proclab, …) = pid 4312 (0.41 ms)
   /// ```
-  public static func trace(_ calls: [TraceCall], color: Bool) -> String {
+  public static func trace(_ calls: [TraceCall], color: Bool, width: Int? = Layout.width) -> String {
     Style.enabled = color
     let me = ThisProcess.id
     var out = [Style.dim("trace: \(Units.plural(calls.count, "call"))")]
@@ -37,7 +64,7 @@ public enum Render {
       let threads = Set(group.map(\.tid))
       for c in group {
         let who = threads.count > 1 ? Style.dim("[tid \(c.tid)] ") : ""
-        out.append("    " + who + c.rendered)
+        out += TextWrap.wrap("    " + who + c.rendered, width: width, continuation: "        ")
       }
     }
     return out.joined(separator: "\n")

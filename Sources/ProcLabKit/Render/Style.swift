@@ -1,6 +1,13 @@
+import Synchronization
+
 /// Colour and emphasis: ANSI escapes on a terminal only, never with NO_COLOR or `--no-color`.
 public enum Style {
-  nonisolated(unsafe) public static var enabled = false
+  private static let colour = Atomic<Bool>(false)
+  /// Whether the helpers below emit escapes (set by the renderers from the session's settings).
+  public static var enabled: Bool {
+    get { colour.load(ordering: .relaxed) }
+    set { colour.store(newValue, ordering: .relaxed) }
+  }
 
   static func wrap(_ s: String, _ code: String) -> String { enabled ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
   public static func bold(_ s: String) -> String { wrap(s, "1") }

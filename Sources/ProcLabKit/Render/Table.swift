@@ -1,10 +1,21 @@
 /// Aligned columns: a header and rows, numbers right-aligned.
-public struct Table {
+///
+/// A table too wide for the terminal adapts instead of wrapping (`lines(fitting:)`):
+/// first its headings shorten (`short`), then columns move under their row,
+/// one at a time (`stackable`, or the widest first), each moved cell labelled
+/// with its short heading. Only if that is still too wide are lines wrapped.
+/// A command opts in with one line: `report.table(t)` instead of `report.lines(t.lines)`.
+public struct Table: Sendable {
   public var headers: [String]
   public var rows: [[String]] = []
   /// Columns to right-align (numbers).
   public var rightAligned: Set<Int> = []
   public var indent = "  "
+  /// Shorter headings for a narrow terminal, by column (`"switches"` for
+  /// `"switches counted (voluntary + involuntary)"`); "" labels a moved cell with nothing.
+  public var short: [Int: String] = [:]
+  /// Columns that may move under their row, in the order they should; nil: the widest first.
+  public var stackable: [Int]?
 
   public init(_ headers: [String], rightAligned: Set<Int> = []) {
     self.headers = headers
@@ -13,35 +24,104 @@ public struct Table {
 
   public mutating func add(_ row: [String]) { rows.append(row) }
 
-  public var lines: [String] {
-    let columns = max(headers.count, rows.map(\.count).max() ?? 0)
-    var widths = Array(repeating: 0, count: columns)
-    for row in [headers] + rows {
-      for (i, cell) in row.enumerated() { widths[i] = max(widths[i], Style.width(cell)) }
+  var columnCount: Int { max(headers.count, rows.map(\.count).max() ?? 0) }
+
+  /// The table at its natural width (what lessons and transcripts match).
+  public var lines: [String] { render(headers: headers, columns: Array(0..<columnCount), stacked: []) }
+
+  /// The table as it fits `width` columns (nil: its natural width).
+  public func lines(fitting width: Int?) -> [String] {
+    let natural = lines
+    guard let width, Table.widest(natural) > width else { return natural }
+    let shortHeaders = headers.indices.map { i in
+      guard let s = short[i], !s.isEmpty else { return headers[i] }
+      return s
     }
-    func render(_ row: [String], header: Bool) -> String {
+    let all = Array(0..<columnCount)
+    let shortened = render(headers: shortHeaders, columns: all, stacked: [])
+    if Table.widest(shortened) <= width { return shortened }
+    var moved: [Int] = []
+    var best = shortened
+    for column in stackOrder() {
+      moved.append(column)
+      best = render(
+        headers: shortHeaders, columns: all.filter { !moved.contains($0) }, stacked: moved, width: width)
+      if Table.widest(best) <= width { return best }
+    }
+    return TextWrap.wrap(best, width: width)
+  }
+
+  /// Which columns move first: as declared, or the widest (never the first, which names the row).
+  func stackOrder() -> [Int] {
+    if let stackable { return stackable.filter { $0 > 0 && $0 < columnCount } }
+    let widths = columnWidths(Array(0..<columnCount), headers: headers)
+    let byWidth = (1..<max(1, columnCount)).sorted { a, b in
+      (widths[a] ?? 0, b) > (widths[b] ?? 0, a)
+    }
+    // Keep at least one column beside the first.
+    return Array(byWidth.dropLast(columnCount > 2 ? 1 : 0))
+  }
+
+  static func widest(_ lines: [String]) -> Int { lines.map(Style.width).max() ?? 0 }
+
+  func columnWidths(_ columns: [Int], headers: [String]) -> [Int: Int] {
+    var widths: [Int: Int] = [:]
+    for c in columns {
+      var w = c < headers.count ? Style.width(headers[c]) : 0
+      for row in rows where c < row.count { w = max(w, Style.width(row[c])) }
+      widths[c] = w
+    }
+    return widths
+  }
+
+  /// The rows with `columns` side by side, and the `stacked` cells of each row on a line beneath it.
+  /// The moved cells share one line when it fits `width`, else each has its own.
+  func render(headers: [String], columns: [Int], stacked: [Int], width: Int? = nil) -> [String] {
+    let widths = columnWidths(columns, headers: headers)
+    func line(_ row: [String], header: Bool) -> String {
       var cells: [String] = []
-      for i in 0..<columns {
+      for (k, i) in columns.enumerated() {
         let cell = i < row.count ? row[i] : ""
-        let last = i == columns - 1
+        let last = k == columns.count - 1
         let padded =
           rightAligned.contains(i)
-          ? Style.pad(cell, widths[i], right: true) : (last ? cell : Style.pad(cell, widths[i]))
+          ? Style.pad(cell, widths[i]!, right: true) : (last ? cell : Style.pad(cell, widths[i]!))
         cells.append(header ? Style.dim(padded) : padded)
       }
       return indent + cells.joined(separator: "  ").trimmingTrailingSpaces()
     }
     var out: [String] = []
-    if !headers.isEmpty { out.append(render(headers, header: true)) }
-    out += rows.map { render($0, header: false) }
+    if !headers.isEmpty { out.append(line(headers, header: true)) }
+    for row in rows {
+      out.append(line(row, header: false))
+      let under = stacked.sorted().compactMap { i -> String? in
+        guard i < row.count, !row[i].isEmpty else { return nil }
+        let label = short[i] ?? (i < headers.count ? headers[i] : "")
+        return label.isEmpty ? row[i] : Style.dim(label) + " " + row[i]
+      }
+      let joined = indent + "  " + under.joined(separator: "  ")
+      if under.isEmpty { continue }
+      if width.map({ Style.width(joined) <= $0 }) ?? true {
+        out.append(joined)
+      } else {
+        out += under.map { indent + "  " + $0 }
+      }
+    }
     return out
   }
 }
 
-extension String {
-  func trimmingTrailingSpaces() -> String {
-    var s = self
-    while s.last == " " { s.removeLast() }
-    return s
+/// A table inside a command's output lines, so the output can be laid out
+/// again for a narrower terminal while the lines themselves (what lessons,
+/// transcripts and `--json` read) stay at the table's natural width.
+public struct TableBlock: Sendable {
+  /// Index of the table's first line in the output lines.
+  public var start: Int
+  public var count: Int
+  public var table: Table
+  public init(start: Int, count: Int, table: Table) {
+    self.start = start
+    self.count = count
+    self.table = table
   }
 }

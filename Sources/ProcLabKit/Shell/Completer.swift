@@ -50,7 +50,10 @@ public enum Completer {
     case .files: return .files
     case .lessons: pool = session.lessonNames()
     case .children: pool = session.children.pids.map(String.init)
-    case .commands: pool = session.registry.commands.map(\.name)
+    case .commands:
+      // `help` takes a command or an area.
+      pool = session.registry.commands.map(\.name) + Command.Area.allCases.map(\.rawValue)
+      pool = Array(Set(pool))
     case .topics: pool = Topics.names
     }
     return .words(pool.filter { $0.hasPrefix(word) }.sorted())

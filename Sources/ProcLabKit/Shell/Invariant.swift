@@ -1,5 +1,3 @@
-import Glibc
-
 /// The cleanup promise, checked from /proc: after a command the shell has no
 /// zombies, no stray children, no leaked descriptors and no leftover threads,
 /// except what it was asked to keep (held children, held threads).
@@ -10,13 +8,13 @@ public struct CleanupInvariant {
   /// Takes the baseline: call once the shell is set up, before any command.
   public init() {
     baselineDescriptors = Descriptors.openCount()
-    baselineThreads = ProcFS.threads(of: getpid()).count
+    baselineThreads = ProcFS.threads(of: ThisProcess.id).count
   }
 
   /// Every way the shell differs from its baseline that nothing explains, one line each.
   public func violations(children table: ChildTable, keepers: [Keeper]) -> [String] {
     var problems: [String] = []
-    let me = getpid()
+    let me = ThisProcess.id
     for pid in ProcFS.children(of: me) {
       let state = ProcFS.stat(pid)?.state
       if let child = table.child(pid) {
@@ -45,6 +43,7 @@ public struct CleanupInvariant {
       problems.append(
         "\(fds - baselineDescriptors - heldFDs) descriptor(s) leaked (open: \(list.joined(separator: ", ")))")
     }
+    problems += Leftovers.owned(by: me).map { "\($0) left behind" }
     return problems
   }
 }

@@ -7,6 +7,8 @@ public struct Outcome: Sendable {
   public var command: String
   public var succeeded: Bool
   public var lines: [String]
+  /// Tables among `lines`, for laying them out again at the terminal's width.
+  public var tables: [TableBlock] = []
   public var variables: [Variable]
   /// Runs of `lines` whose order varies between runs (Report.linesInAnyOrder).
   public var unorderedRuns: [Range<Int>] = []
@@ -18,6 +20,11 @@ public struct Outcome: Sendable {
   public var trace: [TraceCall]
   /// One line naming what was wrong, when the command failed.
   public var error: String?
+  /// The signal that asked to stop while it ran (SIGINT for Ctrl-C, SIGTERM, SIGHUP), if one did:
+  /// the rest of its `;` line is then not run.
+  public var stopSignal: Int32?
+  /// The commands of its line that were not run because of `stopSignal`, as typed.
+  public var notRun: [String] = []
 
   public init(
     input: String, command: String, succeeded: Bool, lines: [String] = [], variables: [Variable] = [],
@@ -47,6 +54,8 @@ public struct Outcome: Sendable {
     o["output"] = .array(lines.map { .string(Style.stripped($0)) })
     o["explanation"] = .array((explanation.short + explanation.full).map { .string($0) })
     if !trace.isEmpty { o["trace"] = .array(trace.map(\.json)) }
+    if let stopSignal { o["stopped_by"] = .string(Signals.name(stopSignal)) }
+    if !notRun.isEmpty { o["not_run"] = .array(notRun.map(JSON.string)) }
     return .object(o)
   }
 }

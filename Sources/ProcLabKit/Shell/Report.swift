@@ -9,6 +9,8 @@ public final class Report {
   public var variables: [Variable] = []
   public var facts = JSONObject()
   public var explanation = Explanation()
+  /// Tables among the lines, laid out again for a narrow terminal (`table(_:)`).
+  public var tables: [TableBlock] = []
   /// False when the command failed (bad input, refused, interrupted).
   public var succeeded = true
   /// Runs of lines (indices into `lines`) whose order varies between runs (which child
@@ -19,6 +21,12 @@ public final class Report {
 
   public func line(_ text: String = "") { lines.append(text) }
   public func lines(_ more: [String]) { lines.append(contentsOf: more) }
+  /// A table that adapts to a narrow terminal (shorter headings, columns moved under their row).
+  public func table(_ t: Table) {
+    let rendered = t.lines
+    tables.append(TableBlock(start: lines.count, count: rendered.count, table: t))
+    lines.append(contentsOf: rendered)
+  }
 
   /// Adds lines whose order varies from run to run (rows of children in the order they
   /// ended): the values in them are noted as usual, and a recording lets them come in any order.

@@ -1,5 +1,3 @@
-import Glibc
-
 /// One shell session: settings, the children and threads it answers for, the
 /// last outcome, and the loop body that runs a line of commands.
 public final class Session {
@@ -43,8 +41,9 @@ public final class Session {
   public var isPlayingFile = false
   /// Lesson names for completion (the lesson engine sets it).
   public var lessonNames: () -> [String] = { [] }
-  /// Commands in the order they were created this session (for `ps` of threads etc.).
+  /// The shell's descriptors and threads before any command, which strict mode checks against.
   public private(set) var invariant: CleanupInvariant?
+  /// Every cleanup problem strict mode found this session, one line each.
   public var invariantViolations: [String] = []
 
   public init(registry: Registry = Catalog.registry, settings: Settings = Settings()) {
@@ -57,27 +56,66 @@ public final class Session {
   /// Takes the cleanup baseline; call after the shell's own setup.
   public func takeBaseline() { invariant = CleanupInvariant() }
 
-  /// Runs a line of `;`-separated commands and prints each outcome.
+  /// Runs a line of `;`-separated commands and prints each outcome. A command stopped by
+  /// Ctrl-C, SIGTERM or SIGHUP abandons the rest of the line, as in a POSIX shell's `;` list.
   @discardableResult
   public func execute(line: String) -> [Outcome] {
-    let trimmed = line.trimmingCharacters(in: .whitespaces)
+    let trimmed = Self.trimmed(line)
     if trimmed.isEmpty { return [] }
     if history.last != trimmed { history.append(trimmed) }
     if history.count > 1000 { history.removeFirst(history.count - 1000) }
     let commands: [[String]]
-    do { commands = try WordSplitter.split(line) } catch let e as UsageError {
-      let o = Outcome(input: line, command: "", succeeded: false, error: e.message)
+    do { commands = try WordSplitter.split(line) } catch {
+      // A line that cannot be split runs nothing and fails like any command (exit status, `ok:false`).
+      let message = (error as? UsageError)?.message ?? "\(error)"
+      let o = Outcome(input: line, command: "", succeeded: false, error: message)
+      anyFailed = true
       present(o)
       return [o]
-    } catch { return [] }
+    }
+    // A Ctrl-C pressed before this line belongs to the prompt, not to these commands.
+    Interrupt.clear()
     var outcomes: [Outcome] = []
-    for words in commands {
-      let o = run(words: words)
+    func notRun(after index: Int) -> [String] {
+      commands[(index + 1)...].map { $0.map(WordSplitter.quote).joined(separator: " ") }
+    }
+    for (index, words) in commands.enumerated() {
+      // A stop that came between two commands (while the last one's output was printed).
+      if index > 0, Interrupt.isRequested {
+        sayNotRun(notRun(after: index - 1), signal: Interrupt.signal)
+        break
+      }
+      var o = run(words: words)
+      let rest = notRun(after: index)
+      if let stop = o.stopSignal ?? (Interrupt.isRequested ? Interrupt.signal : nil), !rest.isEmpty,
+        !wantsToQuit
+      {
+        o.stopSignal = stop
+        o.notRun = rest
+      }
       present(o)
       outcomes.append(o)
       if wantsToQuit { break }
+      if let stop = o.stopSignal, !o.notRun.isEmpty {
+        sayNotRun(o.notRun, signal: stop)
+        break
+      }
     }
     return outcomes
+  }
+
+  /// `(Ctrl-C: the rest of the line was not run: race; race)`, in text mode (JSON has `not_run`).
+  private func sayNotRun(_ commands: [String], signal: Int32) {
+    guard !settings.json else { return }
+    write(
+      "(\(Interrupt.describe(signal)): the rest of the line was not run: "
+        + Printable.escape(commands.joined(separator: "; "), limit: 60) + ")")
+  }
+
+  /// `line` without leading and trailing spaces and tabs.
+  static func trimmed(_ line: String) -> String {
+    let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    return String(line.drop(while: blank).reversed().drop(while: blank).reversed())
   }
 
   /// Runs one command (already split into words) and returns its outcome without printing it.
@@ -103,12 +141,16 @@ public final class Session {
         variables: report.variables, facts: report.facts, explanation: report.explanation)
       outcome.options = invocation.parsed.values
       outcome.unorderedRuns = report.unorderedRuns
+      outcome.tables = report.tables
     } catch let e as UsageError {
       outcome = Outcome(input: input, command: command.name, succeeded: false, error: e.message)
     } catch is Interrupted {
       outcome = Outcome(
         input: input, command: command.name, succeeded: false,
-        error: "\(command.name): interrupted (Ctrl-C); everything it started was stopped and cleaned up")
+        error:
+          "\(command.name): interrupted (\(Interrupt.describe(Interrupt.signal))); everything it started was stopped and cleaned up"
+      )
+      outcome.stopSignal = Interrupt.isRequested ? Interrupt.signal : Signals.interrupt
     } catch let e as SystemError {
       outcome = Outcome(input: input, command: command.name, succeeded: false, error: "\(command.name): \(e)")
     } catch {
@@ -117,6 +159,8 @@ public final class Session {
     }
     outcome.trace = Trace.drain()
     Trace.isEnabled = false
+    // A stop that arrived while the command ran (even one it finished despite) ends its line.
+    if outcome.stopSignal == nil && Interrupt.isRequested { outcome.stopSignal = Interrupt.signal }
     Interrupt.clear()
     return finish(outcome)
   }
@@ -152,7 +196,9 @@ public final class Session {
     }
     for (_, observe) in observers.sorted(by: { $0.key < $1.key }) {
       let extra = observe(self, outcome)
-      if !extra.isEmpty && !settings.json { write(extra.joined(separator: "\n")) }
+      if !extra.isEmpty && !settings.json {
+        write(TextWrap.wrap(extra, width: Layout.width).joined(separator: "\n"))
+      }
     }
   }
 
@@ -168,10 +214,60 @@ public final class Session {
   }
   public func progressDone() { progressSink?("\r\u{1B}[2K") }
 
+  /// What `cleanUp` ended.
+  public struct Released: Sendable, Equatable {
+    /// Children killed (SIGKILL to their process groups) and reaped.
+    public var children: [Int32] = []
+    /// Threads of the shell's own process that were kept (`thread --hold`) and joined.
+    public var threads = 0
+  }
+
   /// Ends everything the session still holds: kept threads and children.
-  public func cleanUp() {
-    for key in keepers.keys.sorted() { keepers[key]!.release() }
+  @discardableResult
+  public func cleanUp() -> Released {
+    var released = Released(children: children.pids)
+    for key in keepers.keys.sorted() {
+      released.threads += keepers[key]!.heldThreads
+      keepers[key]!.release()
+    }
     keepers = [:]
     children.killAll()
+    return released
+  }
+
+  /// Ends what the session holds and says so to the person leaving (quit, exit, Ctrl-D, a
+  /// signal): what was stopped, and where lesson progress is kept.
+  public func leave(signal: Int32 = 0) -> [String] {
+    let released = cleanUp()
+    var lines: [String] = []
+    if signal != 0 { lines.append("proclab: \(Signals.name(signal)) received: leaving.") }
+    if !released.children.isEmpty {
+      let pids = released.children.prefix(6).map(String.init).joined(separator: ", ")
+      lines.append(
+        "Ended \(Units.plural(released.children.count, "held child", "held children")) (\(pids)"
+          + (released.children.count > 6 ? ", …" : "") + "): SIGKILL, then reaped.")
+    }
+    if released.threads > 0 {
+      lines.append("Ended \(Units.plural(released.threads, "held thread")): woken and joined.")
+    }
+    if released.children.isEmpty && released.threads == 0 { lines.append("Nothing was left running.") }
+    if let lessons {
+      if let warning = lessons.store.warning {
+        lines.append(warning)
+      } else {
+        lines.append(
+          "Your lesson progress is saved in \(Self.homeRelative(lessons.store.path)); 'lesson' resumes it.")
+      }
+    }
+    lines.append("Bye.")
+    return lines
+  }
+
+  /// `~/.local/state/…` for a path under $HOME, escaped for the terminal.
+  static func homeRelative(_ path: String) -> String {
+    if let home = Environment.value("HOME"), home.count > 1, path.hasPrefix(home + "/") {
+      return Printable.line("~" + path.dropFirst(home.count))
+    }
+    return Printable.line(path)
   }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// The shell side of `crash`: starts the bystanders and the lab child that
@@ -7,12 +6,14 @@ struct CrashExperiment {
   struct Options {
     var kind: CrashKind = .segv
     var exitCode: Int32 = 1
-    var inThread = false
+    var mode = CrashLab.Mode.process
     var threads = 4
     var siblings = 0
     var core = false
     var backtrace = false
     var delay: Duration = .zero
+    /// The fault runs on a worker thread (handled or not).
+    var inThread: Bool { mode == .thread || mode == .handled }
   }
 
   /// A bystander process: what /proc said before and after the crash, and how it ended.
@@ -69,7 +70,7 @@ struct CrashExperiment {
 
   func run() throws -> Observation {
     var o = Observation(options: options)
-    o.shellPID = getpid()
+    o.shellPID = ThisProcess.id
     o.core.shellLimit = CoreDumps.limit()
     o.core.pattern = CoreDumps.pattern
     o.core.usesPID = CoreDumps.usesPID
@@ -99,9 +100,10 @@ struct CrashExperiment {
     o.siblings = siblings.map { Sibling(pid: $0.pid, before: ProcFS.stat($0.pid)) }
 
     let request = CrashLab.Request(
-      kind: options.kind, exitCode: options.exitCode, threads: options.inThread ? options.threads : 0,
-      coreDirectory: coreDirectory?.path, coreBytes: Self.coreCap,
-      scratch: ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp")
+      kind: options.kind, exitCode: options.exitCode, mode: options.mode,
+      threads: options.inThread ? options.threads : 0, coreDirectory: coreDirectory?.path,
+      coreBytes: Self.coreCap,
+      scratch: Environment.temporaryDirectory)
     var environment: [String: String] = [:]
     if let reportDirectory {
       environment["SWIFT_BACKTRACE"] = SwiftBacktracer.setting(

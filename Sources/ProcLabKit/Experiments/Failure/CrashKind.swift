@@ -40,6 +40,10 @@ enum CrashKind: String, CaseIterable, Sendable {
   static let outOfMemoryStatus: Int32 = 12
 
   var canRunInThread: Bool { self != .oom }
+  /// Faults a handler can catch and jump back from (abort() keeps a lock; exit is no fault).
+  static let survivable: [CrashKind] = [.segv, .fpe, .ill, .bus, .stack]
+  /// Faults a clone(CLONE_VM) task can run without touching the C library's state.
+  static let cloneable: [CrashKind] = [.segv, .fpe, .ill]
 
   /// What the child does, in the learner's words.
   var action: String {

@@ -15,7 +15,16 @@ struct CrashReport {
   var title: String { kind == .exit ? "crash exit \(o.options.exitCode)" : "crash \(kind.rawValue)" }
   var threadCount: Int { o.tidsBefore.count }
 
+  /// What the lab child reported after a fault it lived through on purpose (--handled, --clone-vm).
+  var survivalResult: JSON? {
+    guard let result = o.run?.result, status == .exited(0),
+      let mode = result["mode"]?.stringValue, mode == "handled" || mode == "clone-vm"
+    else { return nil }
+    return result
+  }
+
   func build() -> Report {
+    if let result = survivalResult { return buildSurvival(result) }
     headline()
     var t = Table([])
     signalRows(&t)
@@ -63,7 +72,7 @@ struct CrashReport {
     }
   }
 
-  private func signalRows(_ t: inout Table) {
+  func signalRows(_ t: inout Table) {
     if let sig = status.signal, let info = Signals.info(sig) {
       t.add(["signal", "\(info.name) = \(sig): \(info.meaning) (default action: \(info.defaultAction))"])
     } else if let code = status.exitCode {
@@ -72,7 +81,7 @@ struct CrashReport {
   }
 
   /// The child's own last line (the backtracer may write after it).
-  private var lastWords: String? {
+  var lastWords: String? {
     let lines = o.run?.lastOutput ?? []
     return lines.last { $0.hasPrefix("crash [") } ?? lines.last
   }
@@ -94,9 +103,13 @@ struct CrashReport {
     return text
   }
 
-  private func lifeRow(_ t: inout Table) {
+  func lifeRow(_ t: inout Table) {
     guard let run = o.run else { return }
-    let cpu = "CPU: \(r.duration(run.usage.userTime)) user, \(r.duration(run.usage.systemTime)) system"
+    let u = run.usage
+    let cpu =
+      u.splitIsMeaningful
+      ? "CPU: \(r.duration(u.userTime)) user, \(r.duration(u.systemTime)) system"
+      : "CPU: \(r.duration(u.cpuTime)), too short to split into user and system"
     let after = kind == .kill ? "after SIGKILL" : "after the go signal"
     t.add([
       "lived",
@@ -119,7 +132,7 @@ struct CrashReport {
     t.add(["memory", text])
   }
 
-  private var shellRow: String {
+  var shellRow: String {
     let state = o.shellAfter.map { "state \($0.state)" } ?? "state unknown"
     return
       "pid \(r.pid(o.shellPID)) still running (\(state), \(r.note(Units.bytes(o.shellRSS), .text)) resident): the crash did not touch it"
@@ -134,11 +147,12 @@ struct CrashReport {
     for tid in o.tidsBefore {
       let role: String
       if tid == o.pid {
-        role = kind == .kill ? "main thread (waits in sigtimedwait)" : "main thread (waits in pthread_join)"
+        role =
+          kind == .kill ? "main thread (waits in sigtimedwait)" : "main thread (waits for worker 1: read)"
       } else if tid == o.crasher {
         role = kind == .kill ? "worker 1 (gets SIGKILL)" : "worker 1 (faults: \(kind.rawValue))"
       } else if let i = o.workers.firstIndex(of: tid) {
-        role = "worker \(i + 1) (waits on a condition variable)"
+        role = "worker \(i + 1) (waits for an order: read)"
       } else {
         role = "runtime thread"
       }
@@ -150,7 +164,7 @@ struct CrashReport {
     )
   }
 
-  private func siblingBlock() {
+  func siblingBlock() {
     guard !o.siblings.isEmpty else { return }
     let alive = o.siblings.filter(\.aliveAfterCrash).count
     r.line()
@@ -254,7 +268,7 @@ struct CrashReport {
     return r.machine(text)
   }
 
-  private func facts() {
+  func facts() {
     r.fact("kind", kind.rawValue)
     r.fact("pid", o.pid)
     r.fact("status", status.json)
@@ -341,7 +355,9 @@ struct CrashReport {
       let count = threadCount
       if let sig {
         short =
-          "One thread (\(o.crasher ?? 0)) \(kind == .kill ? "was sent SIGKILL" : "faulted"), and all \(count) threads of process \(o.pid) ended with it: \(sig) is delivered to one thread, but its action ends the whole process, because the threads share one address space."
+          kind == .kill
+          ? "One thread (\(o.crasher ?? 0)) was sent SIGKILL, and all \(count) threads of process \(o.pid) ended with it: SIGKILL always ends the whole thread group."
+          : "One thread (\(o.crasher ?? 0)) faulted, and all \(count) threads of process \(o.pid) ended with it: the kernel sent \(sig) to that thread, nothing handled it, and the default action (\(Signals.info(status.signal ?? 0)?.defaultAction ?? "terminate")) ends the whole thread group — every thread pthread_create made with CLONE_THREAD. It is the thread group and the signal's process-wide action, not the shared memory: `crash \(kind.rawValue) --clone-vm` shares the memory and dies alone, and `crash \(kind.rawValue) --in-thread --handled` catches the signal and lives on. So a crashing thread may take its process with it; here it did."
       } else {
         short =
           "One thread (\(o.crasher ?? 0)) called exit(), and all \(count) threads of process \(o.pid) ended: exit() ends the process, not the thread (pthread_exit would end only the thread)."
@@ -356,8 +372,9 @@ struct CrashReport {
         ? " The shell kept running: a process has its own address space, so another's fault cannot reach it."
         : " The shell and \(aliveSiblings) of \(o.siblings.count) siblings kept running: each process has its own address space, so one's fault cannot reach another."
     } else if kind == .oom {
+      let limit = Units.bytes(o.ready["address_space_limit"]?.intValue ?? 0)
       short =
-        "No signal: malloc returned NULL once the address-space limit was reached, and the program chose to exit with status \(CrashKind.outOfMemoryStatus). A program that checks for NULL can fail cleanly."
+        "What you saw is the address-space limit, not the machine running out of memory: proclab set RLIMIT_AS to \(limit) in the child, so once its mappings reached that, the mmap inside malloc failed with ENOMEM and malloc returned NULL. The program checked, and chose to exit with status \(CrashKind.outOfMemoryStatus): no signal."
     } else {
       short =
         "No fault: the child ended itself with exit(\(o.options.exitCode)), and wait4 reported the status it chose."
@@ -367,11 +384,12 @@ struct CrashReport {
     }
     var more: [String] = []
     more.append(
-      "A fault is the CPU's complaint about one instruction of one thread. The kernel turns it into a signal for that thread; when the signal's action is to terminate (or dump core), the kernel ends every thread of the process together, frees its memory and keeps only its exit status for the parent's wait4. Other processes have their own address spaces and go on; other threads of the same process share the broken memory and cannot."
+      "A fault is the CPU's complaint about one instruction of one thread. The kernel turns it into a signal for that thread; when nothing handles it and the signal's default action is to terminate (or dump core), the kernel ends every thread of the thread group together, frees the process's memory and keeps only its exit status for the parent's wait4. Other processes are other thread groups, with their own address spaces, and go on."
     )
     if kind == .oom {
+      let mode = ProcFS.read("/proc/sys/vm/overcommit_memory").flatMap { $0.first } ?? "?"
       more.append(
-        "Under real memory pressure Linux behaves differently: allocations usually succeed (overcommit) and the kernel's OOM killer later sends SIGKILL to a large process. RLIMIT_AS makes the failure happen early and politely, at malloc."
+        "Without such a limit Linux usually behaves differently. With overcommit (vm.overcommit_memory is \(mode) here; 0 and 1 overcommit) malloc succeeds for more than there is, because pages are only found when they are touched; when the machine then truly runs out, malloc does not return NULL: the kernel's OOM killer sends SIGKILL to the process it scores worst (the largest, usually), which may be another process than the one allocating. That is not what happened here."
       )
     }
     more.append(

@@ -2,21 +2,26 @@ import Glibc
 
 /// `fifo`: a named pipe that two processes open by its name.
 enum FifoCommand {
+  struct Options: CommandOptions {
+    var bytes = ByteSize(1 << 20)
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .value(
+          "--bytes", \.bytes, "N", in: ByteSize(1)...ByteSize(256 << 20), "bytes to send in the bulk phase")
+      ]
+    }
+  }
+
   static let command = Command(
     name: "fifo", area: .ipc,
     summary:
       "a named pipe (mkfifo) in a private directory: two processes meet by its name, inheriting no descriptor of it",
-    usage: "fifo [--bytes N]",
-    options: [.init("--bytes", value: "N", "bytes to send in the bulk phase (1…256M, default 1M)")],
-    examples: ["fifo", "fifo --bytes 8M"]
-  ) { args, _ in
-    try args.expectPositionals(atMost: 0)
-    let bytes = try IPCReporting.bytes(args, default: 1 << 20, in: 1...(256 << 20), command: "fifo")
-    let dir = try IPCFifo.makePrivateDirectory()
-    var left: [String] = []
-    defer { IPCFifo.removeDirectory(dir) }
-    let t = try IPCTransfer.run(.fifo, bytes: bytes, rounds: 200, message: 64, name: dir)
-    left = IPCFifo.entries(of: dir)
+    examples: ["fifo", "fifo --bytes 8M"],
+    options: Options.self
+  ) { options, _ in
+    let t = try IPCTransfer.run(.fifo, bytes: options.bytes.bytes, rounds: 200, message: 64)
+    let dir = t.directory ?? "?"
+    let left = t.leftInDirectory
     let r = Report()
     r.line(
       "fifo: mkfifo \(r.note(dir, .text))/request and …/answer (mode 0600, in a directory made by mkdtemp)")

@@ -7,43 +7,40 @@ enum IPCCompareCommand {
     (.messageQueue, "message queue"),
   ]
 
+  enum Subcommand: String, OptionChoice { case compare }
+
+  struct Options: CommandOptions {
+    var subcommand: Subcommand?
+    var bytes = ByteSize(16 << 20)
+    var rounds = 2000
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .positional("subcommand", \.subcommand, "SUBCOMMAND", required: true, "what to do: compare"),
+        .value(
+          "--bytes", \.bytes, "N", in: ByteSize(4096)...ByteSize(1 << 30),
+          "bytes each mechanism carries for throughput"),
+        .value("--rounds", \.rounds, "N", in: 10...100_000, "round trips of 64 bytes for latency"),
+      ]
+    }
+  }
+
   static let command = Command(
     name: "ipc", area: .ipc,
     summary:
       "ipc compare: latency and throughput of pipe, socketpair, shared memory and message queue, side by side",
-    usage: "ipc compare [--bytes N] [--rounds N]",
-    options: [
-      .init("--bytes", value: "N", "bytes each mechanism carries for throughput (4K…1G, default 16M)"),
-      .init("--rounds", value: "N", "round trips of 64 bytes for latency (10…100000, default 2000)"),
-    ],
     examples: ["ipc compare", "ipc compare --bytes 64M", "ipc compare --rounds 20000"],
-    completion: .words(["compare"])
-  ) { args, session in
-    try args.expectPositionals(atMost: 1)
-    guard let sub = args.positional(0) else {
-      throw UsageError("ipc: which subcommand? usage: ipc compare [--bytes N] [--rounds N]")
-    }
-    guard sub == "compare" else {
-      throw UsageError(
-        "ipc: unknown subcommand '\(Printable.word(sub))'; usage: ipc compare [--bytes N] [--rounds N]")
-    }
-    let bytes = try IPCReporting.bytes(args, default: 16 << 20, in: 4096...(1 << 30), command: "ipc compare")
-    let rounds = try args.int("--rounds", default: 2000, in: 10...100_000)
+    options: Options.self
+  ) { options, session in
+    let bytes = options.bytes.bytes
+    let rounds = options.rounds
     var results: [(String, IPCTransferResult)] = []
     var refused: [String] = []
     defer { session.progressDone() }
     for (i, (mechanism, label)) in mechanisms.enumerated() {
       try Interrupt.check()
       session.progress("ipc compare: \(label)", fraction: Double(i) / Double(mechanisms.count))
-      let name: String
-      switch mechanism {
-      case .sharedMemory: name = IPCNames.unique("shm")
-      case .messageQueue: name = IPCNames.unique("mq")
-      default: name = ""
-      }
       do {
-        results.append(
-          (label, try IPCTransfer.run(mechanism, bytes: bytes, rounds: rounds, message: 64, name: name)))
+        results.append((label, try IPCTransfer.run(mechanism, bytes: bytes, rounds: rounds, message: 64)))
       } catch let e as SystemError where mechanism == .messageQueue && e.call == "mq_open" {
         refused.append("\(label): the kernel refused (mq_open: \(e.name))")
       }
@@ -51,7 +48,7 @@ enum IPCCompareCommand {
     session.progress("ipc compare", fraction: 1)
     let r = Report()
     r.line(
-      "ipc compare: shell \(r.pid(getpid())) ⇄ a forked child, \(r.count(rounds)) round trips of 64 B and \(Units.bytes(bytes)) one way per mechanism"
+      "ipc compare: shell \(r.pid(getpid())) ⇄ a new forked child per mechanism, \(r.count(rounds)) round trips of 64 B and \(Units.bytes(bytes)) one way each"
     )
     r.line("round-trip latency (lower is better):")
     var latency = BarChart()

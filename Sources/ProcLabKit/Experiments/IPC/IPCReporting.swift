@@ -1,32 +1,9 @@
-import Foundation
-
-/// Small helpers the IPC commands share: byte sizes from the user, and transfer lines.
+/// Small helpers the IPC commands share: transfer lines and their facts.
 enum IPCReporting {
-  /// `--bytes 65536`, `--bytes 64K`, `--bytes 8M`, `--bytes 1G` (K/M/G are 1024-based).
-  static func bytes(
-    _ args: Arguments, default value: Int, in range: ClosedRange<Int>, command: String
-  ) throws -> Int {
-    guard let text = args.string("--bytes") else { return value }
-    var digits = text.uppercased()
-    var factor = 1
-    if let last = digits.last, let f = ["K": 1024, "M": 1 << 20, "G": 1 << 30][String(last)] {
-      factor = f
-      digits.removeLast()
-      if digits.hasSuffix("I") { digits.removeLast() }
-    } else if digits.hasSuffix("B") {
-      digits.removeLast()
-    }
-    guard let n = Int(digits), n >= 0 else {
-      throw UsageError(
-        "\(command): --bytes must be a size like 65536, 64K or 8M, got '\(Printable.word(text))'")
-    }
-    let (total, overflow) = n.multipliedReportingOverflow(by: factor)
-    guard !overflow, range.contains(total) else {
-      throw UsageError(
-        "\(command): --bytes must be \(Units.bytes(range.lowerBound))…\(Units.bytes(range.upperBound)), got \(Printable.word(text))"
-      )
-    }
-    return total
+  /// `00000000deadbeef`: sixteen hex digits.
+  static func hex(_ v: UInt64) -> String {
+    let digits = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
   }
 
   static func mibPerSecond(_ bytesPerSecond: Double) -> Double { bytesPerSecond / 1_048_576 }
@@ -45,14 +22,14 @@ enum IPCReporting {
         + "\(r.count(t.bytesReceived)) B in \(r.count(t.childReads)) reads, in \(r.duration(t.bulk)) → "
         + "\(r.number(mibPerSecond(t.throughput), digits: 0)) MiB/s")
     r.line(
-      "  checksum: sent \(r.note(String(format: "%016llx", t.sentChecksum), .word)), child counted "
-        + "\(r.note(String(format: "%016llx", t.receivedChecksum), .word))"
+      "  checksum: sent \(r.note(hex(t.sentChecksum), .word)), child counted "
+        + "\(r.note(hex(t.receivedChecksum), .word))"
         + (t.checksumsMatch ? " — every byte arrived, in order" : " — MISMATCH"))
     r.fact("bytes_sent", t.bytesSent)
     r.fact("bytes_received", t.bytesReceived)
     r.fact("child_reads", t.childReads)
-    r.fact("checksum_sent", String(format: "%016llx", t.sentChecksum))
-    r.fact("checksum_received", String(format: "%016llx", t.receivedChecksum))
+    r.fact("checksum_sent", hex(t.sentChecksum))
+    r.fact("checksum_received", hex(t.receivedChecksum))
     r.fact("checksums_match", t.checksumsMatch)
     r.fact("rounds", t.rounds)
     r.fact("message_bytes", t.message)

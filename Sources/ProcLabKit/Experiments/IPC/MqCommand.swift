@@ -8,14 +8,11 @@ enum MqCommand {
     name: "mq", area: .ipc,
     summary:
       "a POSIX message queue (mq_open): a child sends messages with priorities, they leave highest first",
-    usage: "mq",
     examples: ["mq"]
-  ) { args, _ in
-    try args.expectPositionals(atMost: 0)
-    let name = IPCNames.unique("mq")
+  ) { _ in
     let m: MessageQueueResult
     do {
-      m = try IPCMessageQueue.priorities(name: name, priorities)
+      m = try IPCMessageQueue.priorities(priorities)
     } catch let e as SystemError
       where e.call == "mq_open" && [ENOSYS, EACCES, EPERM, ENOSPC, EMFILE].contains(e.errno)
     {
@@ -25,7 +22,7 @@ enum MqCommand {
     }
     let r = Report()
     r.line(
-      "mq_open(\(r.note(name, .word)), O_CREAT|O_EXCL): child \(r.pid(m.child)) sent \(m.sentPriorities.count) messages, then \(m.status)"
+      "mq_open(\(r.note(m.name, .word)), O_CREAT|O_EXCL): child \(r.pid(m.child)) sent \(m.sentPriorities.count) messages, then \(m.status)"
     )
     r.line("  sent in this order, priorities: " + m.sentPriorities.map(String.init).joined(separator: ", "))
     r.line(
@@ -39,7 +36,7 @@ enum MqCommand {
     let sortedOrder = order == order.sorted(by: >)
     r.line("  mq_unlink done" + (m.nameLeft ? " — BUT THE QUEUE IS STILL THERE" : "; the queue is gone"))
     r.fact("mechanism", "message queue")
-    r.fact("name", name)
+    r.fact("name", m.name)
     r.fact("child", m.child)
     r.fact("sent_priorities", m.sentPriorities)
     r.fact("queued", m.queued)

@@ -1,29 +1,72 @@
 import Glibc
 
-/// `pipe`: bytes through two pipes between the shell and a child; `--fill` a pipe nobody reads.
+/// `pipe`: bytes through two pipes between the shell and a child; `--fill` a pipe
+/// nobody reads; `--pipeline` two children as `a | b`; `--interleave` two writers
+/// into one pipe (PIPE_BUF).
 enum PipeCommand {
+  enum Experiment: Equatable, Sendable { case transfer, fill, pipeline, interleave }
+
+  struct Options: CommandOptions {
+    var bytes = ByteSize(1 << 20)
+    var rounds = 1000
+    var experiment = Experiment.transfer
+    var leaveOpen = false
+
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .value(
+          "--bytes", \.bytes, "N", in: ByteSize(1)...ByteSize(256 << 20), "bytes to send in the bulk phase"),
+        .value("--rounds", \.rounds, "N", in: 1...100_000, "round trips of 64 bytes to time"),
+        .choice(
+          "experiment", \.experiment,
+          [
+            (
+              "--fill", .fill,
+              "write into a pipe nobody reads until it is full: its capacity and a blocked writer"
+            ),
+            ("--pipeline", .pipeline, "two children connected as `a | b` with dup2, the way a shell does it"),
+            (
+              "--interleave", .interleave,
+              "two writers into one pipe: writes up to PIPE_BUF never mix, larger ones can"
+            ),
+          ], unchosen: "transfer"),
+        .flag(
+          "--leave-open", \.leaveOpen,
+          "with --pipeline: the shell forgets to close its write end; the reader never sees end of file"),
+      ]
+    }
+
+    func validate(command: String) throws {
+      let defaults = Options()
+      if experiment != .transfer && (bytes != defaults.bytes || rounds != defaults.rounds) {
+        throw UsageError(
+          "pipe: --bytes and --rounds belong to the transfer; --fill, --pipeline and --interleave take neither"
+        )
+      }
+      if leaveOpen && experiment != .pipeline {
+        throw UsageError("pipe: --leave-open goes with --pipeline (pipe --pipeline --leave-open)")
+      }
+    }
+  }
+
   static let command = Command(
     name: "pipe", area: .ipc,
-    summary:
-      "send bytes to a child through a pipe and get the answer through another; --fill one until it blocks",
-    usage: "pipe [--bytes N] [--rounds N] [--fill]",
-    options: [
-      .init("--bytes", value: "N", "bytes to send in the bulk phase (1…256M, e.g. 64K, 8M; default 1M)"),
-      .init("--rounds", value: "N", "round trips of 64 bytes to time (1…100000, default 1000)"),
-      .init(
-        "--fill", "write into a pipe nobody reads until it is full; show its capacity and the blocked writer"),
+    summary: "bytes to a child through a pipe and back through another; --fill, --pipeline, --interleave",
+    examples: [
+      "pipe", "pipe --bytes 16M", "pipe --fill", "pipe --pipeline", "pipe --pipeline --leave-open",
+      "pipe --interleave",
     ],
-    examples: ["pipe", "pipe --bytes 16M", "pipe --fill"]
-  ) { args, _ in
-    try args.expectPositionals(atMost: 0)
-    if args.flag("--fill") {
-      if args.string("--bytes") != nil || args.string("--rounds") != nil {
-        throw UsageError("pipe: --fill measures the pipe's own capacity; it takes no --bytes or --rounds")
-      }
-      return try fill()
+    options: Options.self
+  ) { options, _ in
+    switch options.experiment {
+    case .transfer: try transfer(bytes: options.bytes.bytes, rounds: options.rounds)
+    case .fill: try fill()
+    case .pipeline: try PipePipelineReport.pipeline(leaveOpen: options.leaveOpen)
+    case .interleave: try PipePipelineReport.interleave()
     }
-    let bytes = try IPCReporting.bytes(args, default: 1 << 20, in: 1...(256 << 20), command: "pipe")
-    let rounds = try args.int("--rounds", default: 1000, in: 1...100_000)
+  }
+
+  static func transfer(bytes: Int, rounds: Int) throws -> Report {
     let t = try IPCTransfer.run(.pipe, bytes: bytes, rounds: rounds, message: 64)
     let r = Report()
     r.line("pipe: shell \(r.pid(getpid())) ⇄ child \(r.pid(t.child)) through two pipes (one per direction)")
@@ -38,11 +81,11 @@ enum PipeCommand {
     r.fact("mechanism", "pipe")
     r.fact("parent_fds", [Int(t.parentSendFD), Int(t.parentReceiveFD)])
     r.fact("child_fds", [Int(t.childReceiveFD), Int(t.childSendFD)])
-    let perCopy = t.throughput > 0 ? 1e9 / t.throughput : 0
+    let perByte = t.throughput > 0 ? 1e9 / t.throughput : 0
     r.explain(
       "The bytes went through a buffer in the kernel: write() copied them in, read() copied them out — "
         + "\(Units.bytes(t.bytesSent)) at \(Units.fixed(IPCReporting.mibPerSecond(t.throughput), digits: 0)) MiB/s, "
-        + "about \(Units.fixed(perCopy, digits: 2)) ns a byte. A round trip (\(Units.duration(t.roundTripAverage))) "
+        + "about \(Units.fixed(perByte, digits: 2)) ns a byte. A round trip (\(Units.duration(t.roundTripAverage))) "
         + "is mostly waking the sleeping reader twice, not copying 64 bytes.",
       more:
         "A pipe is one-way: fork() gave the child a copy of both ends of each pipe, and each side closed the end it "
@@ -90,8 +133,8 @@ enum PipeCommand {
         + "\(Units.bytes(f.readerTotal)) and read() returned 0.",
       more:
         "The capacity is per pipe and can be changed with fcntl(F_SETPIPE_SZ) up to /proc/sys/fs/pipe-max-size. "
-        + "End of file needs every write end closed — a forgotten copy in another process keeps the reader waiting forever."
-    )
+        + "End of file needs every write end closed — a forgotten copy in another process keeps the reader waiting "
+        + "forever (see `pipe --pipeline --leave-open`).")
     return r
   }
 }

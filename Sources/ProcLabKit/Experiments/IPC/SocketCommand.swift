@@ -4,21 +4,34 @@ import Glibc
 enum SocketCommand {
   static let sizes = [5, 11, 7]
 
+  enum Kinds: Equatable, Sendable { case both, stream, datagram }
+
+  struct Options: CommandOptions {
+    var kinds = Kinds.both
+    var bytes = ByteSize(1 << 20)
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .choice(
+          "kind", \.kinds,
+          [
+            ("--stream", .stream, "SOCK_STREAM only: a byte stream, like a two-way pipe"),
+            ("--datagram", .datagram, "SOCK_DGRAM only: each send arrives as one message"),
+          ], unchosen: "both"),
+        .value(
+          "--bytes", \.bytes, "N", in: ByteSize(1)...ByteSize(256 << 20), "bytes to send in the bulk phase"),
+      ]
+    }
+  }
+
   static let command = Command(
     name: "socket", area: .ipc,
     summary: "a Unix-domain socketpair with a child: datagrams keep message boundaries, a stream does not",
-    usage: "socket [--stream | --datagram] [--bytes N]",
-    options: [
-      .init("--stream", "SOCK_STREAM only: a byte stream, like a two-way pipe"),
-      .init("--datagram", "SOCK_DGRAM only: each send arrives as one message"),
-      .init("--bytes", value: "N", "bytes to send in the bulk phase (1…256M, default 1M)"),
-    ],
-    examples: ["socket", "socket --datagram", "socket --stream --bytes 8M"]
-  ) { args, _ in
-    try args.expectPositionals(atMost: 0)
-    try args.exclusive("--stream", "--datagram")
-    let bytes = try IPCReporting.bytes(args, default: 1 << 20, in: 1...(256 << 20), command: "socket")
-    let kinds: [Bool] = args.flag("--stream") ? [false] : args.flag("--datagram") ? [true] : [false, true]
+    examples: ["socket", "socket --datagram", "socket --stream --bytes 8M"],
+    options: Options.self
+  ) { options, _ in
+    let bytes = options.bytes.bytes
+    let kinds: [Bool] =
+      options.kinds == .stream ? [false] : options.kinds == .datagram ? [true] : [false, true]
     let r = Report()
     var byKind: [String: JSON] = [:]
     for datagram in kinds {

@@ -5,25 +5,50 @@ import Glibc
 enum SwitchCommand {
   static let defaultIterations = 20_000
 
+  enum Pairs: Equatable, Sendable { case both, threads, processes }
+
+  struct Options: CommandOptions {
+    var iterations = SwitchCommand.defaultIterations
+    var pairs = Pairs.both
+    var workingSet: ByteSize?
+
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .value("--iterations", \.iterations, "N", in: 100...10_000_000, "round trips for each pair"),
+        .choice(
+          "pairs", \.pairs,
+          [
+            ("--threads", .threads, "only the pair of threads"),
+            ("--processes", .processes, "only the pair of processes"),
+          ],
+          unchosen: "both"),
+        .value(
+          "--working-set", \.workingSet, "SIZE", in: ByteSize(16 << 10)...ByteSize(64 << 20),
+          "each side reads SIZE of its own memory at every hand-over, measured from 0 up to SIZE (×4 steps), as lmbench's lat_ctx -s"
+        ),
+      ]
+    }
+  }
+
   static let command = Command(
     name: "switch", area: .measurement,
     summary: "what a context switch costs: ping-pong between two threads and between two processes",
-    usage: "switch [--iterations N] [--threads | --processes]",
-    options: [
-      .init("--iterations", value: "N", "round trips for each pair (100…10000000, default 20000)"),
-      .init("--threads", "only the pair of threads"),
-      .init("--processes", "only the pair of processes"),
+    examples: [
+      "switch", "switch --iterations 100000", "switch --threads", "switch --processes",
+      "switch --working-set 1M",
     ],
-    examples: ["switch", "switch --iterations 100000", "switch --threads", "switch --processes"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 0)
-    try args.exclusive("--threads", "--processes")
-    let iterations = try args.int("--iterations", default: defaultIterations, in: 100...10_000_000)
+    options: Options.self
+  ) { options, session in
     var partners: [PingPong.Partner] = []
-    if !args.flag("--processes") { partners.append(.thread) }
-    if !args.flag("--threads") { partners.append(.process) }
+    if options.pairs != .processes { partners.append(.thread) }
+    if options.pairs != .threads { partners.append(.process) }
     partners.append(.none)
-    return try run(iterations: iterations, partners: partners, session: session)
+    if let ws = options.workingSet {
+      return try WorkingSetReport.run(
+        upTo: ws.bytes, iterations: options.iterations, partners: partners, session: session)
+    }
+    let m = try measure(iterations: options.iterations, partners: partners, workingSet: 0, session: session)
+    return report(m)
   }
 
   /// Round trips per timed batch: about 100 batches, each long enough that
@@ -40,12 +65,31 @@ enum SwitchCommand {
     var partnerID: Int32 = 0
   }
 
-  static func run(iterations: Int, partners: [PingPong.Partner], session: Session) throws -> Report {
+  /// One run: every pair pinned to one CPU, timed in batches that take turns.
+  struct Measurement {
+    var rows: [PingPong.Partner: Row]
+    var partners: [PingPong.Partner]
+    var iterations: Int
+    var batch: Int
+    var cpu: Int32?
+    var pinFailure: String?
+    var workingSet: Int
+    var elapsed: Duration
+    /// Median per switch minus the median of the same pipe calls without a switch (lmbench's lat_ctx subtraction).
+    func alone(_ p: PingPong.Partner) -> Double? {
+      guard p != .none, let row = rows[p], let base = rows[.none]?.samples.median else { return nil }
+      return max(0, row.samples.median - base)
+    }
+  }
+
+  static func measure(
+    iterations: Int, partners: [PingPong.Partner], workingSet: Int, session: Session, label: String = "switch"
+  ) throws -> Measurement {
     let pin = CPUPin()
     defer { pin.release() }
     var pairs: [PingPong] = []
     defer { for p in pairs { p.close() } }
-    for partner in partners { pairs.append(try PingPong(partner, pinnedTo: pin.cpu ?? -1)) }
+    for partner in partners { pairs.append(try PingPong(partner, workingSet: workingSet)) }
 
     let batch = batchSize(iterations)
     let batches = max(1, iterations / batch)
@@ -72,7 +116,7 @@ enum SwitchCommand {
         rows[p.partner]!.callerInvoluntary += involuntary
         rows[p.partner]!.roundTrips += batch
       }
-      if i % max(1, batches / 100) == 0 { session.progress("switch", fraction: Double(i) / Double(batches)) }
+      if i % max(1, batches / 100) == 0 { session.progress(label, fraction: Double(i) / Double(batches)) }
     }
     let elapsed = MonotonicClock.since(started)
     for p in pairs {
@@ -80,9 +124,10 @@ enum SwitchCommand {
       rows[p.partner]!.partnerVoluntary = u.voluntary
       rows[p.partner]!.partnerInvoluntary = u.involuntary
     }
-    pin.release()
-    return report(
-      rows: rows, partners: partners, iterations: batches * batch, batch: batch, pin: pin, elapsed: elapsed)
+    return Measurement(
+      rows: rows, partners: partners, iterations: batches * batch, batch: batch, cpu: pin.cpu,
+      pinFailure: pin.failure,
+      workingSet: workingSet, elapsed: elapsed)
   }
 
   static func name(_ p: PingPong.Partner) -> String {
@@ -99,149 +144,5 @@ enum SwitchCommand {
     case .process: "processes"
     case .none: "pipe_only"
     }
-  }
-
-  static func report(
-    rows: [PingPong.Partner: Row], partners: [PingPong.Partner], iterations: Int, batch: Int, pin: CPUPin,
-    elapsed: Duration
-  ) -> Report {
-    let r = Report()
-    if let cpu = pin.cpu {
-      r.line(
-        "ping-pong over two pipes, \(r.count(iterations)) round trips per pair, all pinned to CPU \(r.count(Int(cpu))) (sched_setaffinity), in \(r.duration(elapsed)):"
-      )
-    } else {
-      r.line(
-        "ping-pong over two pipes, \(r.count(iterations)) round trips per pair, NOT pinned (sched_setaffinity failed: \(pin.failure ?? "?")), in \(r.duration(elapsed)):"
-      )
-    }
-    let base = rows[.none]?.samples.median ?? 0
-    var t = Table(
-      [
-        "pair", "partner", "per switch", "p10 – p90", "switch alone",
-        "switches counted (voluntary + involuntary)",
-      ],
-      rightAligned: [2, 4])
-    for p in partners {
-      let row = rows[p]!
-      let s = row.samples
-      let partner: String =
-        switch p {
-        case .thread: "tid \(r.tid(row.partnerID))"
-        case .process: "pid \(r.pid(row.partnerID))"
-        case .none: "(one thread)"
-        }
-      let alone = p == .none ? "—" : r.ns(max(0, s.median - base))
-      let voluntary = row.callerVoluntary + row.partnerVoluntary
-      let involuntary = row.callerInvoluntary + row.partnerInvoluntary
-      let counted = "\(r.count(voluntary + involuntary)) (\(r.count(voluntary)) + \(r.count(involuntary)))"
-      let switches = p == .none ? counted : "\(counted) for \(r.count(row.roundTrips)) round trips"
-      t.add([
-        name(p), partner, r.ns(s.median), "\(r.ns(s.percentile(0.1))) – \(r.ns(s.percentile(0.9)))", alone,
-        switches,
-      ])
-    }
-    r.lines(t.lines)
-    r.line(
-      "  per switch = half a round trip (one write, one read, one switch); \"no switch\" = the same pipe calls in one thread"
-    )
-    r.line()
-    var chart = BarChart(width: 30)
-    for p in partners {
-      chart.add(name(p), rows[p]!.samples.median, Units.duration(seconds: rows[p]!.samples.median / 1e9))
-    }
-    r.lines(chart.lines)
-
-    r.fact("iterations", iterations)
-    r.fact("batch", batch)
-    r.fact("pinned", pin.cpu != nil)
-    if let cpu = pin.cpu { r.fact("cpu", Int(cpu)) } else { r.fact("pin_error", pin.failure ?? "") }
-    var o = JSONObject()
-    for p in partners {
-      let row = rows[p]!
-      guard case .object(var obj) = row.samples.json else { continue }
-      if p != .none {
-        obj["alone_ns"] = .double(max(0, row.samples.median - base))
-        obj[p == .thread ? "partner_tid" : "partner_pid"] = .int(Int(row.partnerID))
-      }
-      obj["round_trips"] = .int(row.roundTrips)
-      obj["caller_voluntary_switches"] = .int(row.callerVoluntary)
-      obj["caller_involuntary_switches"] = .int(row.callerInvoluntary)
-      obj["switches_counted"] = .int(
-        row.callerVoluntary + row.callerInvoluntary + row.partnerVoluntary + row.partnerInvoluntary)
-      obj["partner_voluntary_switches"] = .int(row.partnerVoluntary)
-      obj["partner_involuntary_switches"] = .int(row.partnerInvoluntary)
-      o[key(p)] = .object(obj)
-    }
-    r.fact("rows", JSON.object(o))
-    let pcid = AddressSpace.cpuHasPCID()
-    if let pcid { r.fact("pcid", pcid) }
-    r.fact("elapsed_ns", Int(elapsed.nanoseconds))
-
-    explain(r, rows: rows, pin: pin, base: base, pcid: pcid)
-    return r
-  }
-
-  static func explain(_ r: Report, rows: [PingPong.Partner: Row], pin: CPUPin, base: Double, pcid: Bool?) {
-    var short: [String] = []
-    var more: [String] = []
-    let threads = rows[.thread]
-    let processes = rows[.process]
-    if let threads, let processes {
-      let t = threads.samples.median
-      let p = processes.samples.median
-      let x = p / max(t, 1)
-      let tAlone = max(1, t - base)
-      let pAlone = max(1, p - base)
-      let xAlone = pAlone / tAlone
-      if x < 1.3 {
-        short.append(
-          "A switch between processes cost \(Units.ratio(x)) a switch between threads here (\(Units.duration(seconds: p / 1e9)) against \(Units.duration(seconds: t / 1e9))): a small difference on this kernel."
-        )
-        more.append(
-          "Why so small: most of a switch is the same for both — entering the kernel, the scheduler choosing the next task, saving and restoring registers. Only a switch between processes also changes the page tables (one write to the CR3 register)\(pcid == true ? ", and this CPU has PCID, so the TLB entries of both address spaces stay tagged and are not flushed" : pcid == false ? "; this CPU has no PCID, so that flushes the TLB, but the partners touch so little memory that refilling it is cheap" : ""). Both partners' working sets are a few pages that stay in the caches. The difference grows when the processes use a lot of memory."
-        )
-      } else {
-        short.append(
-          "A switch between processes cost \(Units.ratio(x)) a switch between threads here (\(Units.duration(seconds: p / 1e9)) against \(Units.duration(seconds: t / 1e9)))."
-        )
-        more.append(
-          "The extra is the change of address space: new page tables (CR3), TLB entries\(pcid == true ? " (tagged by PCID here, yet still partly lost)" : " flushed") and colder caches, plus security mitigations some kernels apply only between processes."
-        )
-      }
-      if t < p {
-        more.append(
-          "Without the pipe calls (\(Units.duration(seconds: base / 1e9)) per write and read in one thread) the switch alone is about \(Units.duration(seconds: tAlone / 1e9)) for threads and \(Units.duration(seconds: pAlone / 1e9)) for processes (\(Units.ratio(xAlone)))."
-        )
-      } else {
-        more.append(
-          "Surprise: the threads were not faster this time; the machine may be busy. Run it again or with --iterations 100000."
-        )
-      }
-    } else if let only = threads ?? processes {
-      let which = threads != nil ? "threads" : "processes"
-      short.append(
-        "A switch between two \(which) cost \(Units.duration(seconds: only.samples.median / 1e9)) including one pipe write and read (\(Units.duration(seconds: base / 1e9)) of that is the pipe calls alone). Run `switch` without a flag to compare threads and processes in one run."
-      )
-    }
-    if pin.cpu != nil {
-      more.append(
-        "Both partners were pinned to one CPU with sched_setaffinity, so they took turns on it: every hand-over was a true context switch, and the kernel's counts confirm it (about 2 per round trip). A switch is voluntary when a side sleeps in read(), involuntary when the partner it has just woken takes the CPU from it at once (wake-up preemption) before it reaches its read()."
-      )
-    } else {
-      more.append(
-        "Pinning was refused (\(pin.failure ?? "?")), so the partners may have run on two CPUs at once: then the time includes waking the other CPU, not only a switch."
-      )
-    }
-    for (p, row) in rows where p != .none {
-      let counted =
-        row.callerVoluntary + row.partnerVoluntary + row.callerInvoluntary + row.partnerInvoluntary
-      if Double(counted) < 1.5 * Double(row.roundTrips) {
-        more.append(
-          "Surprise: the kernel counted only \(counted) switches for \(row.roundTrips) round trips of the \(name(p)); the partners often ran at the same time on two CPUs and found their byte already waiting."
-        )
-      }
-    }
-    r.explain(short.joined(separator: " "), more: more.joined(separator: " "))
   }
 }

@@ -3,24 +3,28 @@ import Glibc
 /// `memory [--threads]`: one variable, one address; two processes see two
 /// values (separate address spaces), two threads see one.
 enum MemoryCommand {
+  struct Options: CommandOptions {
+    var threads = false
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .flag(
+          "--threads", \.threads, "a thread writes instead of a forked child: the main thread sees the change"
+        )
+      ]
+    }
+  }
+
   static let command = Command(
     name: "memory", area: .processes,
     summary: "same address, different values: processes have separate memory, threads share it",
-    usage: "memory [--threads]",
-    options: [
-      .init("--threads", "a thread writes instead of a forked child: the main thread sees the change")
-    ],
-    examples: ["memory", "memory --threads"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 0)
-    return try args.flag("--threads") ? threads() : processes()
-  }
+    examples: ["memory", "memory --threads"], options: Options.self
+  ) { options, session in options.threads ? try threads() : try processes() }
 
   static let original = 42
   static let written = 99
 
   static func processes() throws -> Report {
-    let me = getpid()
+    let me = ThisProcess.id
     Fork.Cell.value = original
     let address = Fork.Cell.address
     let parentMapping = ProcFS.mapping(pid: me, containing: address)
@@ -122,7 +126,7 @@ enum MemoryCommand {
   }
 
   static func threads() throws -> Report {
-    let me = getpid()
+    let me = ThisProcess.id
     let mainTID = ProcessMemory.currentThread
     Fork.Cell.value = original
     let address = Fork.Cell.address

@@ -6,9 +6,10 @@ enum OrphanCommand {
   static let command = Command(
     name: "orphan", area: .processes,
     summary: "a grandchild loses its parent, is adopted by a subreaper and reaped by it",
-    usage: "orphan", examples: ["orphan"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 0)
+    examples: ["orphan"]
+  ) { session in try run() }
+
+  static func run() throws -> Report {
     let run = try Lab.run("orphan", [:], timeout: .seconds(20))
     guard let res = run.result, let sub = res["subreaper"]?.intValue, let grand = res["grandchild"]?.intValue,
       let middle = res["middle"]?.intValue, let before = res["parent_before"]?.intValue,
@@ -23,7 +24,7 @@ enum OrphanCommand {
     let grandStatus =
       res["grandchild_status"]?["how"]?.stringValue == "exited"
       ? "exited \(res["grandchild_status"]?["code"]?.intValue ?? -1)" : "ended"
-    let shell = Int(getpid())
+    let shell = Int(ThisProcess.id)
     var tree = Tree("\(r.pid(Int32(shell))) proclab (this shell)")
     tree.children = [
       Tree(

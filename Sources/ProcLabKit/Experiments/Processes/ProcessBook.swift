@@ -33,7 +33,21 @@ enum ProcessWords {
     }
   }
 
+  /// `41.2 ms user + 12.0 ms sys CPU`, or for a short life only the total: the
+  /// split is sampled at the clock tick and means nothing below a few ticks.
   static func cpu(_ u: ResourceUsage) -> String {
-    "\(Units.duration(u.userTime)) user, \(Units.duration(u.systemTime)) sys"
+    u.splitIsMeaningful
+      ? "\(Units.duration(u.userTime)) user + \(Units.duration(u.systemTime)) sys CPU"
+      : "\(Units.duration(u.cpuTime)) CPU (too short to split into user and sys)"
   }
+
+  /// A table cell: `4.13 ms`, or `41.0 ms (74% user)` when the split means something.
+  static func cpuCell(_ u: ResourceUsage) -> String {
+    guard u.splitIsMeaningful else { return Units.duration(u.cpuTime) }
+    return "\(Units.duration(u.cpuTime)) (\(Units.percent(u.userTime.seconds / u.cpuTime.seconds)) user)"
+  }
+
+  /// Why a short CPU time is not split, for explanations.
+  static let tickNote =
+    "The kernel splits CPU time into user and system by sampling at each clock tick (every 1 to 10 ms), so below about 30 ms the split is noise: the total is exact, the split is not."
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Experiments that run inside lab copies of proclab for the processes verbs.
 enum ProcessLabEntries {
@@ -9,13 +9,14 @@ enum ProcessLabEntries {
     let ms = request["hold_ms"]?.intValue ?? 0
     if ms > 0 { ChildSignals.sleep(.milliseconds(ms)) }
     return [
-      "pid": .int(Int(getpid())), "parent": .int(Int(getppid())), "caught": .int(ChildSignals.caughtCount),
+      "pid": .int(Int(ThisProcess.id)), "parent": .int(Int(ThisProcess.parent)),
+      "caught": .int(ChildSignals.caughtCount),
     ]
   }
 
   /// `files`: a program image started by exec lists the descriptors it was given.
   static let descriptors = LabEntry("descriptors") { _ in
-    let me = getpid()
+    let me = ThisProcess.id
     var list: [JSON] = []
     for fd in ProcFS.descriptors(of: me) {
       guard let target = ProcFS.descriptorTarget(pid: me, fd: fd) else { continue }
@@ -30,7 +31,7 @@ enum ProcessLabEntries {
   /// grandchild and exits; the grandchild is adopted here, then reaped here.
   static let orphan = LabEntry("orphan") { _ in
     try Subreaper.become()
-    let me = getpid()
+    let me = ThisProcess.id
     let start = MonotonicClock.nanoseconds()
     let (middle, report) = try Subreaper.orphanChain(timeout: .seconds(5))
     let middleEnd = try Wait.wait4(middle, timeout: .seconds(10))
@@ -38,7 +39,7 @@ enum ProcessLabEntries {
     let elapsed = MonotonicClock.since(start)
     var result: JSONObject = JSONObject()
     result["subreaper"] = .int(Int(me))
-    result["subreaper_parent"] = .int(Int(getppid()))
+    result["subreaper_parent"] = .int(Int(ThisProcess.parent))
     result["is_subreaper"] = .bool(Subreaper.isSubreaper)
     result["middle"] = .int(Int(middle))
     result["middle_status"] = middleEnd?.status.json ?? .null

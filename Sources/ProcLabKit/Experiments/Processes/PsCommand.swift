@@ -5,11 +5,8 @@ enum PsCommand {
   static let command = Command(
     name: "ps", aliases: ["tree"], area: .processes,
     summary: "the shell and its children as a tree from /proc: PID, parent, state, threads, memory",
-    usage: "ps", examples: ["spawn 2 --hold 30; ps", "spawn --no-reap; ps", "tree"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 0)
-    return run(session)
-  }
+    examples: ["spawn 2 --hold 30; ps", "spawn --no-reap; ps", "tree"]
+  ) { session in run(session) }
 
   struct Node {
     var stat: ProcFS.Stat
@@ -19,7 +16,7 @@ enum PsCommand {
   }
 
   static func run(_ session: Session) -> Report {
-    let me = getpid()
+    let me = ThisProcess.id
     var nodes: [Node] = []
     var tree = Tree("")
     /// Depth-first, in the order Tree draws its lines.

@@ -1,76 +1,99 @@
-/// `lock`: threads (or processes) take turns in one pthread mutex.
+/// `lock`: threads (or processes) take turns in one pthread mutex; or
+/// `lock --impl …`: locks built from scratch raced side by side on the real CPU.
 enum LockCommand {
+  enum ImplChoice: String, OptionChoice {
+    case tas, ttas, ticket, peterson, mutex, yield, all
+  }
+
+  struct Options: CommandOptions {
+    var threads: Int?
+    var hold = 20
+    var rounds = 2
+    var tryLock = false
+    var processes = false
+    var impl: ImplChoice?
+    var noFence = false
+    var turns = 200_000
+    var limit = 1000
+
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .value(
+          "--threads", \.threads, "N", in: 1...64,
+          "workers: 2…16 taking turns (default 3); with --impl, threads racing (default 2; Peterson: 2)"),
+        .value("--hold", \.hold, "MS", in: 1...200, "milliseconds each turn holds the mutex"),
+        .value("--rounds", \.rounds, "R", in: 1...16, "turns per worker"),
+        .flag("--try", \.tryLock, "pthread_mutex_trylock with back-off instead of sleeping in the lock"),
+        .flag(
+          "--processes", \.processes,
+          "separate processes sharing a PTHREAD_PROCESS_SHARED mutex in a MAP_SHARED mapping"),
+        .value(
+          "--impl", \.impl, "KIND",
+          "a lock built from scratch: tas, ttas, ticket, peterson, mutex (futex), yield (tas + sched_yield), or all side by side"
+        ),
+        .flag(
+          "--no-fence", \.noFence,
+          "with --impl peterson: leave out the full fence (mfence) between its stores and loads"),
+        .value("--turns", \.turns, "T", in: 100...10_000_000, "with --impl: turns to hand out in all"),
+        .value(
+          "--ms", \.limit, "MS", in: 10...10_000,
+          "with --impl: stop after MS milliseconds even if turns are left"),
+      ]
+    }
+
+    func validate(command: String) throws {
+      if let impl {
+        if tryLock || processes {
+          throw UsageError("lock: --impl races locks between threads; leave out --try and --processes")
+        }
+        if impl == .peterson, let threads, threads != 2 {
+          throw UsageError("lock: Peterson's algorithm is for exactly 2 threads, got --threads \(threads)")
+        }
+        if noFence && impl != .peterson && impl != .all {
+          throw UsageError("lock: --no-fence only changes --impl peterson")
+        }
+      } else {
+        if noFence { throw UsageError("lock: --no-fence goes with --impl peterson") }
+        if let threads, !(2...16).contains(threads) {
+          throw UsageError("lock: --threads must be 2…16, got \(threads) (with --impl: 1…64)")
+        }
+        if tryLock && processes {
+          throw UsageError("lock: --try and --processes cannot be used together; choose one")
+        }
+      }
+    }
+  }
+
   static let command = Command(
     name: "lock", area: .synchronization,
-    summary: "threads take turns in one pthread mutex: who held it when, who waited and slept",
-    usage: "lock [--threads N] [--hold MS] [--rounds R] [--try] [--processes]",
-    options: [
-      .init("--threads", value: "N", "workers taking turns (2…16, default 3)"),
-      .init("--hold", value: "MS", "milliseconds each turn holds the lock (1…200, default 20)"),
-      .init("--rounds", value: "R", "turns per worker (1…16, default 2)"),
-      .init("--try", "pthread_mutex_trylock with back-off instead of sleeping in the lock"),
-      .init(
-        "--processes", "separate processes sharing a PTHREAD_PROCESS_SHARED mutex in a MAP_SHARED mapping"),
+    summary:
+      "threads take turns in one pthread mutex; --impl races locks built from scratch (tas, ticket, peterson…)",
+    examples: [
+      "lock", "lock --threads 4 --hold 10", "lock --try", "lock --processes --threads 3", "lock --impl tas",
+      "lock --impl peterson --no-fence", "lock --impl all", "lock --impl tas --threads 8",
     ],
-    examples: ["lock", "lock --threads 4 --hold 10", "lock --try", "lock --processes --threads 3"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 0)
-    let n = try args.int("--threads", default: 3, in: 2...16)
-    let holdMS = try args.int("--hold", default: 20, in: 1...200)
-    let rounds = try args.int("--rounds", default: 2, in: 1...16)
-    let tryLock = args.flag("--try")
-    let processes = args.flag("--processes")
-    let hold = Duration.milliseconds(holdMS)
-    let result = try SyncPrimitives.takeTurns(
-      kind: tryLock ? .trylock : .mutex, workers: n, rounds: rounds, hold: hold, processes: processes,
-      timeout: .seconds(30))
-    let noun = processes ? "process" : "thread"
-    let view = SyncTurnsView(result: result, noun: noun)
-    let r = Report()
-    let how = tryLock ? "pthread_mutex_trylock (refused: back off 0.2 ms, try again)" : "pthread_mutex_lock"
-    let place =
-      processes
-      ? "one PTHREAD_PROCESS_SHARED mutex in a MAP_SHARED mapping (\(r.count(n)) forked processes)"
-      : "one pthread mutex (\(r.count(n)) threads)"
-    r.line("\(r.count(n * rounds)) turns in \(place), \(how), each holding it \(r.duration(hold))")
-    r.lines(view.timeline(report: r))
-    r.lines(view.table(report: r, showRefusals: tryLock))
-    let overlaps = SyncTurnsView.overlaps(view.heldIntervals)
-    let elapsed = Duration.ns(result.end &- result.start)
-    r.line(
-      "elapsed \(r.duration(elapsed)) for \(r.duration(.ns(view.totalHeld))) of holding; "
-        + "waiting in total \(r.duration(.ns(view.totalWait))); overlapping holds \(r.count(overlaps))")
-    if processes { r.line("children reaped: \(r.count(result.childrenReaped)) of \(r.count(n))") }
-    r.fact("threads", n)
-    r.fact("processes", processes)
-    r.fact("trylock", tryLock)
-    r.fact("hold_ms", holdMS)
-    r.fact("rounds", rounds)
-    r.fact("refusals", view.refusals)
-    r.fact("children_reaped", result.childrenReaped)
-    r.fact("elapsed_ns", result.end &- result.start)
-    view.facts(into: r)
-
-    let waiting = view.waiters.count
-    var short =
-      overlaps == 0
-      ? "No two holds overlapped (at most \(r.count(result.maxInside)) inside at once): the mutex let one \(noun) in at a time, so the \(r.count(n * rounds)) turns ran one after another: \(r.duration(elapsed)), where \(view.nouns(n)) running freely side by side would have needed about \(r.duration(hold * rounds))."
-      : "Surprise: \(r.count(overlaps)) holds overlapped in time — this should never happen with a mutex."
-    if tryLock {
-      short +=
-        " trylock never sleeps in the lock: it was refused \(r.count(view.refusals)) times, and each refusal cost a back-off sleep and another try; the longest wait was \(r.duration(.ns(view.longestWait)))."
-    } else if waiting > 0 {
-      short +=
-        " \(r.count(waiting)) of \(view.nouns(n)) had to wait (longest \(r.duration(.ns(view.longestWait)))); \(r.count(view.sleepers.count)) of them slept in the kernel while waiting (voluntary context switches during pthread_mutex_lock: the futex wait)."
-    } else {
-      short += " Nobody had to wait this time: the turns did not collide."
+    options: Options.self
+  ) { options, _ in
+    if let impl = options.impl {
+      let kinds: [LockBench.Implementation] =
+        impl == .all
+        ? [.tas, .ttas, .ticket, .peterson, .mutex, .yield]
+        : [LockBench.Implementation(rawValue: impl.rawValue)!]
+      let threads = options.threads ?? 2
+      var results: [LockBench.Result] = []
+      for kind in kinds {
+        try Interrupt.check()
+        // Peterson's algorithm is for two threads: in a comparison with more, it sits out.
+        if kind == .peterson && threads != 2 && impl == .all { continue }
+        results.append(
+          try LockBench.run(
+            kind, threads: threads, fence: !(options.noFence && kind == .peterson), budget: options.turns,
+            limit: .milliseconds(options.limit)))
+      }
+      return LockImplReport.render(results, threads: threads, budget: options.turns, limitMS: options.limit)
     }
-    r.explain(
-      short,
-      more:
-        "A mutex costs almost nothing when it is free (one atomic instruction in user space). When it is taken, pthread_mutex_lock asks the kernel to put the thread to sleep (futex FUTEX_WAIT) until the holder's unlock wakes it (FUTEX_WAKE): the waiter uses no CPU, but each handover costs a context switch and the time to be scheduled again. trylock never blocks: the caller decides what to do when refused (back off, do other work), which avoids deadlock but spends CPU and adds latency. A process-shared mutex is the same futex word, placed in memory that several processes map."
-    )
-    _ = session
-    return r
+    return try LockTurnsReport.run(
+      threads: options.threads ?? 3, holdMS: options.hold, rounds: options.rounds, tryLock: options.tryLock,
+      processes: options.processes)
   }
 }

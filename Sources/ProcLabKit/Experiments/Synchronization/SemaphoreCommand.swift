@@ -1,27 +1,84 @@
 /// `semaphore`: a counting semaphore lets at most K of N threads in at once.
 enum SemaphoreCommand {
+  enum Pattern: Equatable {
+    case throttle, rendezvous, join
+  }
+
+  struct Options: CommandOptions {
+    var permits = 2
+    var threads: Int?
+    var hold = 20
+    var rounds = 2
+    var pattern = Pattern.throttle
+
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .value(
+          "--permits", \.permits, "K", in: 1...8, "how many may be inside at once (fewer than --threads)"),
+        .value(
+          "--threads", \.threads, "N", in: 2...16,
+          "threads that want in (default 5; with --join, workers, default 4)"),
+        .value("--hold", \.hold, "MS", in: 1...200, "milliseconds each stays inside"),
+        .value(
+          "--rounds", \.rounds, "R", in: 1...16, "times each thread enters (or meets, with --rendezvous)"),
+        .choice(
+          "pattern", \.pattern,
+          [
+            (
+              "--rendezvous", .rendezvous,
+              "two threads, two semaphores: neither goes on until both have arrived"
+            ),
+            ("--join", .join, "fork/join: the main thread waits on one semaphore once per worker"),
+          ], unchosen: "throttle"),
+      ]
+    }
+
+    func validate(command: String) throws {
+      switch pattern {
+      case .throttle:
+        let n = threads ?? 5
+        if permits >= n {
+          throw UsageError(
+            "semaphore: --permits \(permits) lets all \(n) threads in at once, so nothing is limited; use --permits below --threads"
+          )
+        }
+      case .rendezvous:
+        if let threads, threads != 2 {
+          throw UsageError("semaphore: --rendezvous is for exactly 2 threads, got --threads \(threads)")
+        }
+      case .join:
+        break
+      }
+    }
+  }
+
   static let command = Command(
     name: "semaphore", aliases: ["sem"], area: .synchronization,
-    summary: "a counting semaphore (sem_init) lets at most K of N threads into a section",
-    usage: "semaphore [--permits K] [--threads N] [--hold MS] [--rounds R]",
-    options: [
-      .init("--permits", value: "K", "how many may be inside at once (1…8, default 2; fewer than --threads)"),
-      .init("--threads", value: "N", "threads that want in (2…16, default 5)"),
-      .init("--hold", value: "MS", "milliseconds each stays inside (1…200, default 20)"),
-      .init("--rounds", value: "R", "times each thread enters (1…16, default 2)"),
+    summary:
+      "a counting semaphore (sem_init) lets at most K of N threads into a section; --rendezvous, --join",
+    examples: [
+      "semaphore", "semaphore --permits 3 --threads 6", "semaphore --permits 1 --threads 3",
+      "semaphore --rendezvous",
+      "semaphore --join --threads 4",
     ],
-    examples: ["semaphore", "semaphore --permits 3 --threads 6", "semaphore --permits 1 --threads 3"]
-  ) { args, _ in
-    try args.expectPositionals(atMost: 0)
-    let k = try args.int("--permits", default: 2, in: 1...8)
-    let n = try args.int("--threads", default: 5, in: 2...16)
-    let holdMS = try args.int("--hold", default: 20, in: 1...200)
-    let rounds = try args.int("--rounds", default: 2, in: 1...16)
-    if k >= n {
-      throw UsageError(
-        "semaphore: --permits \(k) lets all \(n) threads in at once, so nothing is limited; use --permits below --threads"
-      )
+    options: Options.self
+  ) { options, _ in
+    switch options.pattern {
+    case .rendezvous:
+      return MeetingReport.renderRendezvous(
+        try MeetingExperiment.run(
+          .rendezvous, threads: 2, rounds: options.rounds, work: .milliseconds(options.hold / 4 + 1)))
+    case .join:
+      return MeetingReport.renderJoin(
+        try MeetingExperiment.run(
+          .join, threads: options.threads ?? 4, rounds: 1, work: .milliseconds(options.hold / 2 + 1)))
+    case .throttle:
+      return try throttle(
+        permits: options.permits, threads: options.threads ?? 5, holdMS: options.hold, rounds: options.rounds)
     }
+  }
+
+  static func throttle(permits k: Int, threads n: Int, holdMS: Int, rounds: Int) throws -> Report {
     let hold = Duration.milliseconds(holdMS)
     let result = try SyncPrimitives.takeTurns(
       kind: .semaphore, workers: n, rounds: rounds, hold: hold, permits: k, timeout: .seconds(30))
@@ -60,7 +117,7 @@ enum SemaphoreCommand {
     r.explain(
       short,
       more:
-        "A semaphore is a counter with a waiting room: it limits how many may use something at once (a pool of connections, K slots of a buffer), where a mutex allows exactly one. A free permit costs one atomic decrement; with none left, sem_wait sleeps in a futex until a sem_post. It does not know who holds a permit, so any thread can post: useful for signalling, easy to get wrong as a lock."
+        "This is throttling: a semaphore of K permits caps how many threads use something at once. A semaphore is a counter with a waiting room: it limits how many may use something at once (a pool of connections, K slots of a buffer), where a mutex allows exactly one. A free permit costs one atomic decrement; with none left, sem_wait sleeps in a futex until a sem_post. It does not know who holds a permit, so any thread can post: useful for signalling, easy to get wrong as a lock."
     )
     return r
   }

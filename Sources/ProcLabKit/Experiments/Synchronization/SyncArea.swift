@@ -2,7 +2,9 @@
 public enum SyncArea {
   public static let commands: [Command] = [
     LockCommand.command, SemaphoreCommand.command, RWLockCommand.command, CondvarCommand.command,
-    DeadlockCommand.command,
+    DeadlockCommand.command, BarrierCommand.command, CounterCommand.command, BugsCommand.command,
   ]
-  public static let labEntries: [LabEntry] = [CondvarCommand.entry, DeadlockCommand.entry]
+  public static let labEntries: [LabEntry] = [
+    CondvarExperiment.entry, DeadlockExperiment.entry, BugsExperiment.entry,
+  ]
 }

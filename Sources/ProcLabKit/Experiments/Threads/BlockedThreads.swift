@@ -1,8 +1,7 @@
-import Glibc
-
 /// Threads a command started and blocked on purpose: each waits in poll() on
 /// the read end of one pipe. Closing the write end wakes them all at once
 /// (end of file), after which they end and are joined.
+// why: the descriptors change only in release(), which the shell calls from its main thread.
 final class BlockedThreads: Keeper, @unchecked Sendable {
   let handles: [Threads.Handle]
   let tids: [Int32]

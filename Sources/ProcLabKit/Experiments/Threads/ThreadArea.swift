@@ -3,5 +3,5 @@ public enum ThreadArea {
   public static let commands: [Command] = [
     ThreadCommand.command, RaceCommand.command, ParallelCommand.command, IOCommand.command,
   ]
-  public static let labEntries: [LabEntry] = []
+  public static let labEntries: [LabEntry] = [ThreadForkExperiment.entry]
 }

@@ -1,114 +1,130 @@
+/// `help`: the commands by area in one screen; `help AREA` an area's commands with
+/// what each does; `help COMMAND` one command's usage, options and examples.
 enum HelpCommand {
-  static let command = Command(
-    name: "help", aliases: ["?"], area: .shell, summary: "list commands, or show how to use one",
-    usage: "help [COMMAND]", examples: ["help", "help spawn"], completion: .commands
-  ) { args, session in
-    try args.expectPositionals(atMost: 1)
-    let r = Report()
-    if let name = args.positional(0) {
-      guard let c = session.registry.command(named: name) else {
-        let hint = session.registry.suggestion(for: name).map { " — did you mean '\($0)'?" } ?? ""
-        throw UsageError("help: no command '\(Printable.word(name))'\(hint)")
-      }
-      r.line(
-        Style.bold(c.name) + (c.aliases.isEmpty ? "" : " (also: \(c.aliases.joined(separator: ", ")))")
-          + " — \(c.summary)")
-      r.line("usage: \(c.usage)")
-      let rows = c.options.flatMap(\.rows)
-      if !rows.isEmpty {
-        r.line("options:")
-        var t = Table([])
-        for row in rows { t.add([row.label, row.help]) }
-        r.lines(t.lines)
-      }
-      if !c.examples.isEmpty {
-        r.line("examples:")
-        r.lines(c.examples.map { "  " + $0 })
-      }
-      r.fact("command", c.name)
-      r.fact("usage", c.usage)
-      return r
+  struct Options: CommandOptions {
+    var subject: String?
+
+    static var declarations: [OptionDeclaration<Self>] {
+      [
+        .positional(
+          "subject", \.subject, "AREA|COMMAND", "an area (processes, threads, …) or a command",
+          completion: .commands)
+      ]
     }
+  }
+
+  static let command = Command(
+    name: "help", aliases: ["?"], area: .shell,
+    summary: "the commands by area; help AREA for an area, help COMMAND for one command",
+    examples: ["help", "help threads", "help spawn"], options: Options.self
+  ) { options, session in
+    guard let subject = options.subject else { return overview(session.registry) }
+    if let area = Command.Area.named(subject) {
+      return areaHelp(area, registry: session.registry)
+    }
+    guard let c = session.registry.command(named: subject) else {
+      let known = session.registry.allNames + Command.Area.allCases.map(\.rawValue)
+      let hint = Registry.closest(to: subject, among: known).map { " — did you mean '\($0)'?" } ?? ""
+      throw UsageError(
+        "help: no command or area '\(Printable.word(subject))'\(hint); type 'help' for the list")
+    }
+    return commandHelp(c)
+  }
+
+  /// Every area on a line or two with its command names: fits a 24-row, 80-column terminal.
+  static func overview(_ registry: Registry) -> Report {
+    let r = Report()
+    r.line("Commands by area (each does real work on this machine, then explains it):")
+    let areas = Command.Area.allCases.filter { area in registry.commands.contains { $0.area == area } }
+    let column = (areas.map(\.rawValue.count).max() ?? 0) + 4
     var listed: [JSON] = []
-    for area in Command.Area.allCases {
-      let commands = session.registry.commands.filter { $0.area == area }
-      if commands.isEmpty { continue }
-      r.line(Style.bold(area.title))
-      var t = Table([])
-      for c in commands {
-        t.add([c.name, c.summary])
-        listed.append(.string(c.name))
+    var byArea = JSONObject()
+    for area in areas {
+      let names = registry.commands.filter { $0.area == area }.map(\.name)
+      listed.append(contentsOf: names.map(JSON.string))
+      byArea[area.rawValue] = .array(names.map(JSON.string))
+      let wrapped = wrap(names, width: 80 - column)
+      for (i, text) in wrapped.enumerated() {
+        let label =
+          i == 0
+          ? "  " + Style.pad(Style.bold(area.rawValue), column - 2) : String(repeating: " ", count: column)
+        r.line(label + text)
       }
+    }
+    r.line("'help AREA' says what an area's commands do; 'help COMMAND' shows one's options.")
+    r.line("New here? 'lessons' lists the course. Tab completes names and options.")
+    r.fact("commands", JSON.array(listed))
+    r.fact("areas", JSON.object(byArea))
+    return r
+  }
+
+  /// An area's commands, each with its one-line summary.
+  static func areaHelp(_ area: Command.Area, registry: Registry) -> Report {
+    let r = Report()
+    let commands = registry.commands.filter { $0.area == area }
+    r.line(Style.bold(area.title) + (area.title == area.rawValue ? "" : " (\(area.rawValue))"))
+    var t = Table([])
+    for c in commands { t.add([c.name, c.summary]) }
+    r.lines(t.lines)
+    r.line("Type 'help COMMAND' for a command's options and examples.")
+    r.fact("area", area.rawValue)
+    r.fact("commands", JSON.array(commands.map { .string($0.name) }))
+    return r
+  }
+
+  /// One command: what it does, its usage line, its options with ranges and defaults, examples.
+  static func commandHelp(_ c: Command) -> Report {
+    let r = Report()
+    r.line(
+      Style.bold(c.name) + (c.aliases.isEmpty ? "" : " (also: \(c.aliases.joined(separator: ", ")))")
+        + " — \(c.summary)")
+    r.line("usage: \(c.usage)")
+    let rows = c.options.flatMap(\.rows)
+    if !rows.isEmpty {
+      r.line("options:")
+      var t = Table([])
+      for row in rows { t.add([row.label, row.help]) }
       r.lines(t.lines)
     }
-    r.line("Type 'help COMMAND' for its options and examples; Tab completes names and options.")
-    r.fact("commands", JSON.array(listed))
+    if !c.examples.isEmpty {
+      r.line("examples:")
+      r.lines(c.examples.map { "  " + $0 })
+    }
+    r.fact("command", c.name)
+    r.fact("usage", c.usage)
     return r
   }
-}
 
-enum ExplainCommand {
-  static let command = Command(
-    name: "explain", area: .shell, summary: "explain the last outcome in full, or a topic",
-    usage: "explain [TOPIC]", examples: ["explain", "explain zombie"], completion: .words(Topics.names)
-  ) { args, session in
-    try args.expectPositionals(atMost: 1)
-    let r = Report()
-    if let topic = args.positional(0) {
-      guard let text = Topics.text(for: topic) else {
-        throw UsageError(
-          "explain: no topic '\(Printable.word(topic))'; topics: \(Topics.names.joined(separator: ", "))"
-        )
+  /// `names` joined by ", " in lines of at most `width` characters.
+  static func wrap(_ names: [String], width: Int) -> [String] {
+    var lines: [String] = []
+    var current = ""
+    for (i, name) in names.enumerated() {
+      let piece = name + (i < names.count - 1 ? "," : "")
+      if !current.isEmpty && current.count + 1 + piece.count > width {
+        lines.append(current)
+        current = piece
+      } else {
+        current += (current.isEmpty ? "" : " ") + piece
       }
-      r.lines(text)
-      r.fact("topic", topic.lowercased())
-      return r
     }
-    guard let last = session.lastOutcome else {
-      r.line("Nothing to explain yet: run a command first (try 'info').")
-      return r
-    }
-    let all = last.explanation.short + last.explanation.full
-    if all.isEmpty {
-      r.line("'\(last.command)' gave no explanation.")
-    } else {
-      r.line(Style.bold("About '\(last.input)':"))
-      r.lines(all)
-    }
-    r.fact("about", last.input)
-    return r
+    if !current.isEmpty { lines.append(current) }
+    return lines
   }
 }
 
-enum HistoryCommand {
-  static let command = Command(
-    name: "history", area: .shell, summary: "show the commands typed in this session",
-    usage: "history [N]", examples: ["history", "history 5"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 1)
-    let n = try args.positionalInt(0, named: "N", default: 20, in: 1...1000)
-    let r = Report()
-    let items = session.history.dropLast().suffix(n)
-    let first = session.history.count - 1 - items.count
-    for (i, line) in items.enumerated() {
-      r.line(Style.pad(String(first + i + 1), 5, right: true) + "  " + line)
-    }
-    r.fact("history", Array(items))
-    return r
-  }
-}
-
-enum QuitCommand {
-  static func make(_ name: String) -> Command {
-    Command(
-      name: name, area: .shell, summary: "leave proclab (held children and threads are ended)",
-      usage: name
-    ) { args, session in
-      try args.expectPositionals(atMost: 0)
-      session.wantsToQuit = true
-      return Report()
+extension Command.Area {
+  /// The area a word names: its own name (`ipc`, `processes`) or a short form (`sync`).
+  static func named(_ word: String) -> Command.Area? {
+    let lowered = word.lowercased()
+    if let area = Command.Area(rawValue: lowered) { return area }
+    switch lowered {
+    case "sync": return .synchronization
+    case "process": return .processes
+    case "measure", "measurements": return .measurement
+    case "failures", "crashes": return .failure
+    case "transcript": return .transcripts
+    default: return nil
     }
   }
-  static let quit = make("quit")
-  static let exit = make("exit")
 }

@@ -3,9 +3,8 @@ enum InfoCommand {
   static let command = Command(
     name: "info", area: .shell,
     summary: "this shell as the OS sees it: PID, parent, threads, files, CPUs, kernel",
-    usage: "info", examples: ["info"]
-  ) { args, session in
-    try args.expectPositionals(atMost: 0)
+    examples: ["info"]
+  ) { session in
     let r = Report()
     let me = ThisProcess.id
     let parent = ThisProcess.parent

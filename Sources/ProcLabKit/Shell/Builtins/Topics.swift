@@ -4,7 +4,7 @@ enum Topics {
     (
       "process",
       [
-        "A process is a running program with its own address space (its own view of memory), its own registers and stack, and its own resources: open files, sockets, a PID. The kernel isolates processes from each other: one cannot read or write another's memory."
+        "A process is a running program with its own address space (its own view of memory), its own registers and stack, and its own resources: open files, sockets, a PID. The kernel keeps address spaces apart: a process's loads and stores reach only its own memory. Another process can read or write it only through the kernel and only with permission (the same user, under the ptrace access rules): ptrace(2), process_vm_readv(2) or /proc/PID/mem, which `memory` uses to check its result; or through shared memory both map on purpose."
       ]
     ),
     (
@@ -16,7 +16,7 @@ enum Topics {
     (
       "zombie",
       [
-        "A zombie is a child that has ended but whose parent has not yet collected its exit status with wait(). The kernel keeps a tiny record (PID, status, resource usage) until then. Zombies use no memory or CPU, but each holds a PID: a parent that never waits leaks them."
+        "A zombie is a child that has ended but whose parent has not yet collected its exit status with wait(). Its address space, threads and open files are already freed; what remains is its entry in the kernel's process table, a task_struct of a few KiB holding its PID, exit status and resource usage, until the parent waits. A zombie runs no code and uses no CPU, but it holds that kernel record and a PID: a parent that never waits leaks them."
       ]
     ),
     (

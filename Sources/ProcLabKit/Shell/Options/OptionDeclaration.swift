@@ -281,7 +281,8 @@ extension OptionDeclaration {
       isRequired: required,
       apply: { root, flag, word, command in
         // A positional is named as the usage line shows it (`PID`), unless that is one letter (`N`: `count`).
-        let what = names.isEmpty ? (placeholder.count > 1 ? placeholder : key) : flag
+        let what =
+          names.isEmpty ? (placeholder.count > 1 ? placeholder : key.replacing("_", with: " ")) : flag
         guard let word else { throw UsageError("\(command): \(what) needs a value (\(what) \(placeholder))") }
         guard let v = V.parse(word) else {
           throw UsageError("\(command): \(V.refusal(of: word, for: what))")

@@ -1,0 +1,178 @@
+import Glibc
+
+/// `signal --merge`, `--threads`, `--no-reader`, `--auto-reap`: how signals are delivered.
+enum SignalDeliveryReport {
+  static func merge(_ standard: Int32, count: Int) throws -> Report {
+    let m = try IPCSignals.merge(standard: standard, count: count)
+    let r = Report()
+    let std = Signals.name(m.standard)
+    let rt = "SIGRTMIN (\(m.realtime))"
+    r.line(
+      "signal --merge: child \(r.pid(m.child)) blocked \(std) and \(rt); the shell sent each \(r.count(m.sent)) times"
+    )
+    let both = SignalResult.has(m.sharedPending, m.standard) && SignalResult.has(m.sharedPending, m.realtime)
+    r.line(
+      "  while blocked: ShdPnd \(IPCReporting.hex(m.sharedPending))"
+        + (both ? " — one bit for each: pending, not counted" : ""))
+    r.line(
+      "  unblocked: \(std) delivered \(r.count(m.standardDelivered)) time\(m.standardDelivered == 1 ? "" : "s")"
+    )
+    r.line(
+      "             \(rt) delivered \(r.count(m.realtimeDelivered)) times, values "
+        + m.realtimeOrder.map(String.init).joined(separator: ", "))
+    r.line("  child \(r.pid(m.child)) \(m.status)")
+    r.fact("child", m.child)
+    r.fact("standard", Signals.name(m.standard))
+    r.fact("realtime", Int(m.realtime))
+    r.fact("sent", m.sent)
+    r.fact("standard_delivered", m.standardDelivered)
+    r.fact("realtime_delivered", m.realtimeDelivered)
+    r.fact("realtime_order", m.realtimeOrder)
+    r.fact("shdpnd", IPCReporting.hex(m.sharedPending))
+    let inOrder = m.realtimeOrder == Array(1...m.sent)
+    r.explain(
+      "A standard signal is one bit in a mask: sent again while it is pending, it changes nothing, so \(m.sent) sends "
+        + "of \(std) gave \(m.standardDelivered) delivery. A real-time signal is queued: each sigqueue() added an "
+        + "entry with its value, and \(m.realtimeDelivered) of \(m.sent) were delivered"
+        + (inOrder ? ", in the order sent." : " (order: \(m.realtimeOrder))."),
+      more:
+        "So a standard signal says \"this happened at least once\", never how often: to count events, use a pipe, "
+        + "a semaphore or a real-time signal. The real-time queue is limited (RLIMIT_SIGPENDING, per user). "
+        + "glibc keeps the first real-time signals for its own threads, so SIGRTMIN is \(m.realtime) here, not 32."
+    )
+    return r
+  }
+
+  static func threads(_ sig: Int32, count: Int) throws -> Report {
+    var runs: [SignalThreadsResult] = []
+    for mode in SignalThreadsResult.Mode.allCases {
+      try Interrupt.check()
+      runs.append(try IPCSignals.threads(signal: sig, mode: mode, count: count))
+    }
+    let name = Signals.name(sig)
+    let r = Report()
+    r.line(
+      "signal --threads: kill(PID, \(name)) ×\(r.count(count)) to a process of three threads, three ways:")
+    var t = Table(["", "main", "worker 1", "worker 2", "taken by"])
+    for run in runs {
+      let label = ["nobody blocks", "main blocks", "sigwait in w2"][Int(run.mode.rawValue)]
+      let who = Set(run.receivedBy).sorted().map { tid -> String in
+        let i = run.threads.firstIndex(of: tid)
+        return tid == 0 ? "nobody" : ["main", "worker 1", "worker 2"][i ?? 0]
+      }
+      t.add(
+        [
+          label, "tid \(r.tid(run.threads[0]))", "tid \(r.tid(run.threads[1]))",
+          "tid \(r.tid(run.threads[2]))",
+          who.joined(separator: ", "),
+        ])
+    }
+    r.lines(t.lines)
+    r.fact("signal", name)
+    r.fact("count", count)
+    r.fact(
+      "runs",
+      JSON.array(
+        runs.map {
+          [
+            "mode": .string(["nobody_blocks", "main_blocks", "sigwait_thread"][Int($0.mode.rawValue)]),
+            "child": .int(Int($0.child)), "threads": .array($0.threads.map { .int(Int($0)) }),
+            "received_by": .array($0.receivedBy.map { .int(Int($0)) }),
+          ]
+        }))
+    let allMain = runs[0].receivedBy.allSatisfy { $0 == runs[0].threads[0] }
+    let noneMain = runs[1].receivedBy.allSatisfy { $0 != runs[1].threads[0] && $0 != 0 }
+    let allWaiter = runs[2].receivedBy.allSatisfy { $0 == runs[2].threads[2] }
+    var text =
+      "A signal sent to a process (kill) is taken by one of its threads that does not block it. "
+    text +=
+      allMain
+      ? "With nobody blocking it, every one went to the main thread: Linux tries the thread the PID names first. "
+      : "With nobody blocking it, the kernel picked the threads shown. "
+    text += noneMain ? "When the main thread blocked it, a worker took it instead. " : ""
+    text +=
+      allWaiter
+      ? "With every thread blocking it, the one thread waiting in sigwait() took them all, synchronously: no handler ran."
+      : "The sigwait thread did not take every one (unexpected)."
+    r.explain(
+      text,
+      more:
+        "That is the standard design for signals in a threaded program: block them in every thread (new threads "
+        + "inherit the creator's mask, so block before creating them) and let one dedicated thread sigwait() for "
+        + "them, where it may call anything — a handler may only call async-signal-safe functions. A signal sent to "
+        + "one thread (pthread_kill, tgkill) or caused by it (SIGSEGV) goes to that thread only.")
+    return r
+  }
+
+  static func noReader() throws -> Report {
+    let plain = try IPCSignals.writeWithoutReader(ignore: false)
+    let ignored = try IPCSignals.writeWithoutReader(ignore: true)
+    let r = Report()
+    r.line("signal --no-reader: a child writes one byte into a pipe whose read ends are all closed")
+    r.line("  SIGPIPE at its default: child \(r.pid(plain.child)) was \(plain.status)")
+    let result =
+      ignored.writeResult.map {
+        "write() returned \($0)"
+          + (ignored.writeErrno.map { $0 != 0 ? " \(SystemError.name(of: $0))" : "" } ?? "")
+      }
+      ?? "no answer"
+    r.line("  SIGPIPE ignored:       child \(r.pid(ignored.child)): \(result), then it \(ignored.status)")
+    r.fact("default_status", plain.status.json)
+    r.fact("ignored_status", ignored.status.json)
+    if let w = ignored.writeResult { r.fact("ignored_write_result", Int(w)) }
+    if let e = ignored.writeErrno { r.fact("ignored_errno", SystemError.name(of: e)) }
+    let killed = plain.status.signal == SIGPIPE
+    let epipe = ignored.writeErrno == EPIPE
+    r.explain(
+      (killed
+        ? "Writing to a pipe that nobody can read any more sent the writer SIGPIPE, whose default action ended it. "
+        : "The default writer was \(plain.status) (expected: killed by SIGPIPE). ")
+        + (epipe
+          ? "With SIGPIPE ignored, the same write() failed with EPIPE instead, and the writer carried on."
+          : "With SIGPIPE ignored, write() did not fail with EPIPE (unexpected)."),
+      more:
+        "That is how `yes | head -1` ends: head exits, and yes's next write kills it. A program that must survive a "
+        + "vanished reader (a server, or proclab itself) ignores SIGPIPE and handles EPIPE; sockets can ask for "
+        + "this per call with MSG_NOSIGNAL.")
+    return r
+  }
+
+  static func autoReap() throws -> Report {
+    let plain = try IPCSignals.autoReap(ignore: false, children: 3)
+    let ignored = try IPCSignals.autoReap(ignore: true, children: 3)
+    let r = Report()
+    r.line("signal --auto-reap: a child forks 3 children that exit at once, and looks after them")
+    for run in [plain, ignored] {
+      r.line(
+        "  SIGCHLD \(run.ignored ? "set to SIG_IGN" : "at its default"): middle \(r.pid(run.middle)), children "
+          + run.children.map { r.pid($0) }.joined(separator: ", "))
+      r.line(
+        "    after they exited, /proc showed \(r.count(run.zombies)) zombie\(run.zombies == 1 ? "" : "s")"
+          + (run.zombies == 0 ? " (they were gone)" : " (state Z)")
+          + "; waitpid(-1) then reaped \(r.count(run.reapedByWait)) and failed with \(SystemError.name(of: run.waitErrno))"
+      )
+    }
+    func facts(_ run: AutoReapResult) -> JSON {
+      [
+        "middle": .int(Int(run.middle)), "children": .array(run.children.map { .int(Int($0)) }),
+        "zombies": .int(run.zombies), "reaped_by_wait": .int(run.reapedByWait),
+        "wait_errno": .string(SystemError.name(of: run.waitErrno)),
+      ]
+    }
+    r.fact("default", facts(plain))
+    r.fact("ignored", facts(ignored))
+    let ok = plain.zombies == 3 && ignored.zombies == 0 && ignored.reapedByWait == 0
+    r.explain(
+      ok
+        ? "With SIGCHLD at its default, each ended child stayed a zombie until its parent's waitpid collected it. "
+          + "With SIGCHLD set to SIG_IGN, the kernel reaped them as they exited: no zombies, and waitpid found "
+          + "nothing to collect (ECHILD) — their exit statuses were thrown away."
+        : "Zombies with the default: \(plain.zombies) of 3; with SIG_IGN: \(ignored.zombies) (expected 3 and 0).",
+      more:
+        "Setting SIGCHLD to SIG_IGN (or SA_NOCLDWAIT in sigaction) is the way to say \"I will never wait for my "
+        + "children\". Its default action, which also does nothing, is different: it keeps the zombies, because "
+        + "a parent may still want the status. A zombie keeps its PID and a small kernel record (task_struct)."
+    )
+    return r
+  }
+}

@@ -1,0 +1,181 @@
+/// `lock --impl`: what each lock built from scratch did — violations, turns per
+/// thread (fairness), the longest wait, and CPU time spent spinning against
+/// time off the CPU — and why, from those numbers.
+enum LockImplReport {
+  typealias Result = LockBench.Result
+
+  static func ms(_ ns: Int) -> String { Units.duration(.nanoseconds(Int64(ns))) }
+
+  static func name(_ res: Result) -> String {
+    res.implementation == .peterson
+      ? "peterson\(res.fence ? "" : " (no fence)")" : res.implementation.rawValue
+  }
+
+  static func render(_ results: [Result], threads n: Int, budget: Int, limitMS: Int) -> Report {
+    let r = Report()
+    r.line(
+      "\(r.count(n)) thread\(n == 1 ? "" : "s") per lock on \(r.count(Threads.allowedCPUs().count)) CPUs; each turn: take the lock, check nobody else is inside, add 1 with a plain load and store, release; until \(ThreadWork.grouped(budget)) turns or \(limitMS) ms"
+    )
+    if results.contains(where: { $0.implementation == .peterson }) {
+      r.line(
+        "(peterson: before every turn both threads meet at a barrier, then race into the entry code together)"
+      )
+    }
+    if results.count == 1, let res = results.first {
+      single(res, r: r)
+    } else {
+      compare(results, r: r)
+    }
+    facts(results, threads: n, into: r)
+    explain(results, threads: n, r: r)
+    return r
+  }
+
+  static func single(_ res: Result, r: Report) {
+    var t = Table(
+      ["thread", "TID", "turns", "longest wait", "on CPU", "off CPU", "slept", "preempted"],
+      rightAligned: [2, 3, 4, 5, 6, 7])
+    for (i, w) in res.workers.enumerated() {
+      t.add([
+        "t\(i + 1)", r.tid(w.tid), r.note(ThreadWork.grouped(w.turns), .int),
+        r.duration(.nanoseconds(Int64(w.longestWait))),
+        r.duration(.nanoseconds(Int64(w.cpu))), r.duration(.nanoseconds(Int64(max(0, w.wall - w.cpu)))),
+        r.count(w.voluntary), r.count(w.involuntary),
+      ])
+    }
+    r.lines(t.lines)
+    r.line(
+      "\(name(res)): \(r.note(ThreadWork.grouped(res.turns), .int)) turns in \(r.duration(.nanoseconds(Int64(res.wall)))); violations \(r.count(res.violations)); counter \(r.note(ThreadWork.grouped(res.counter), .int)) of \(ThreadWork.grouped(res.turns))"
+    )
+  }
+
+  static func compare(_ results: [Result], r: Report) {
+    var t = Table(
+      ["lock", "turns", "time", "violations", "turns each", "longest wait", "CPU/turn", "slept"],
+      rightAligned: [1, 2, 3, 4, 5, 6, 7])
+    for res in results {
+      t.add([
+        name(res), r.note(ThreadWork.grouped(res.turns), .int), r.duration(.nanoseconds(Int64(res.wall))),
+        r.count(res.violations), r.note(spread(res), .text),
+        r.duration(.nanoseconds(Int64(res.workers.map(\.longestWait).max() ?? 0))),
+        r.note(perTurn(res), .duration), r.count(res.workers.reduce(0) { $0 + $1.voluntary }),
+      ])
+    }
+    r.lines(t.lines)
+    r.line(
+      "turns each: the fewest and the most turns one thread got; CPU/turn: CPU time of all threads ÷ turns")
+  }
+
+  /// `812–1,204`: the fewest and the most turns of one thread.
+  static func spread(_ res: Result) -> String {
+    let turns = res.workers.map(\.turns)
+    return "\(ThreadWork.grouped(turns.min() ?? 0))–\(ThreadWork.grouped(turns.max() ?? 0))"
+  }
+
+  /// Most turns ÷ fewest turns among the threads.
+  static func fairness(_ res: Result) -> Double {
+    let turns = res.workers.map(\.turns)
+    guard let most = turns.max(), let fewest = turns.min() else { return 1 }
+    return fewest == 0 ? Double.infinity : Double(most) / Double(fewest)
+  }
+
+  static func cpu(_ res: Result) -> Int { res.workers.reduce(0) { $0 + $1.cpu } }
+
+  static func perTurn(_ res: Result) -> String {
+    RaceReport.perOperation(Double(cpu(res)) / Double(max(1, res.turns)))
+  }
+
+  static func facts(_ results: [Result], threads n: Int, into r: Report) {
+    func object(_ res: Result) -> JSON {
+      var o = JSONObject()
+      o["impl"] = .string(res.implementation.rawValue)
+      o["fence"] = .bool(res.fence)
+      o["violations"] = .int(res.violations)
+      o["turns_total"] = .int(res.turns)
+      o["counter"] = .int(res.counter)
+      o["lost"] = .int(res.lost)
+      o["wall_ns"] = .int(res.wall)
+      o["cpu_ns"] = .int(cpu(res))
+      o["off_cpu_ns"] = .int(res.workers.reduce(0) { $0 + max(0, $1.wall - $1.cpu) })
+      o["voluntary_switches"] = .int(res.workers.reduce(0) { $0 + $1.voluntary })
+      o["involuntary_switches"] = .int(res.workers.reduce(0) { $0 + $1.involuntary })
+      o["fairness"] = .double(fairness(res).isFinite ? fairness(res) : -1)
+      o["turns"] = .array(res.workers.map { .int($0.turns) })
+      o["longest_wait_ns"] = .array(res.workers.map { .int($0.longestWait) })
+      o["cpu_each_ns"] = .array(res.workers.map { .int($0.cpu) })
+      o["tids"] = .array(res.workers.map { .int(Int($0.tid)) })
+      return .object(o)
+    }
+    r.fact("threads", n)
+    r.fact("cpus", Threads.allowedCPUs().count)
+    if results.count == 1, let res = results.first, case .object(let o) = object(res) {
+      for f in o.fields { r.facts[f.key] = f.value }
+    }
+    r.fact("locks", JSON.array(results.map(object)))
+  }
+
+  static func explain(_ results: [Result], threads n: Int, r: Report) {
+    var parts: [String] = []
+    let cpus = Threads.allowedCPUs().count
+    for res in results {
+      let slept = res.workers.reduce(0) { $0 + $1.voluntary }
+      switch res.implementation {
+      case .peterson where !res.fence:
+        parts.append(
+          res.violations > 0
+            ? "Peterson without a fence broke mutual exclusion: \(ThreadWork.grouped(res.violations)) times the checker found the other thread inside, and \(ThreadWork.grouped(res.lost)) increments were lost. On x86 a store waits in the CPU's store buffer while a later load from another address goes ahead: each thread wrote 'I am interested', then read the other's flag before its own write was visible, both read 0, and both went in."
+            : "Peterson without a fence happened to hold this time (no violation in \(ThreadWork.grouped(res.turns)) turns): the store→load reordering that breaks it needs both threads on different CPUs at the same moment; run it again."
+        )
+      case .peterson:
+        parts.append(
+          res.violations == 0
+            ? "Peterson with a full fence (mfence on x86) held: no violation in \(ThreadWork.grouped(res.turns)) turns — the fence makes each thread's 'I am interested' visible before it reads the other's."
+            : "Surprise: Peterson with a fence saw \(res.violations) violations.")
+      case .tas:
+        parts.append(
+          "Test-and-set: every try is an atomic exchange that writes the lock's cache line, so spinners keep taking the line from each other and from the holder. "
+            + (fairness(res) > 1.2
+              ? "It is not fair (turns per thread \(spread(res))): whoever's exchange lands first wins."
+              : "Turns came out about even this time (\(spread(res))), but nothing in test-and-set makes them so: whoever's exchange lands first wins.")
+        )
+      case .ttas:
+        parts.append(
+          "Test-and-test-and-set spins on a plain read, which leaves the line shared in every waiter's cache, and tries the exchange only when the lock looks free: less traffic than plain test-and-set, and no more order (turns per thread \(spread(res)))."
+        )
+      case .ticket:
+        parts.append(
+          "The ticket lock serves waiting threads in the order they took a number (FIFO; a thread that is not running takes no number): turns per thread \(spread(res))\(n > cpus ? "; with more threads than CPUs that order hurts: the next number may belong to a thread that is not running, and everyone spins until the scheduler runs it" : "")."
+        )
+      case .mutex:
+        parts.append(
+          "The pthread mutex does not spin: a thread that finds it taken sleeps in the kernel (futex) until the holder's unlock wakes it — \(ThreadWork.grouped(slept)) sleeps (voluntary switches) for \(ThreadWork.grouped(res.turns)) turns, \(perTurn(res)) of CPU per turn."
+        )
+      case .yield:
+        parts.append(
+          "Test-and-set with sched_yield gives the CPU to another runnable thread when refused, so a holder that was preempted gets to run sooner (a yield leaves the thread runnable, so the kernel counts it as an involuntary switch: \(ThreadWork.grouped(res.workers.reduce(0) { $0 + $1.involuntary })))."
+        )
+      }
+      if res.implementation != .peterson && res.violations > 0 {
+        parts.append("Surprise: \(name(res)) let two threads in \(res.violations) times.")
+      }
+    }
+    if n > cpus,
+      let spinner = results.first(where: { $0.implementation == .tas || $0.implementation == .ticket }),
+      let sleeper = results.first(where: { $0.implementation == .mutex })
+    {
+      parts.append(
+        "With \(n) threads on \(cpus) CPUs, \(name(spinner)) spent \(perTurn(spinner)) of CPU per turn (\(Units.duration(.nanoseconds(Int64(cpu(spinner))))) in all, \(ThreadWork.grouped(spinner.turns)) turns in \(Units.duration(.nanoseconds(Int64(spinner.wall))))), the mutex \(perTurn(sleeper)) (\(Units.duration(.nanoseconds(Int64(cpu(sleeper))))), \(ThreadWork.grouped(sleeper.turns)) turns in \(Units.duration(.nanoseconds(Int64(sleeper.wall))))): a spinner burns its time slice while the holder waits for a CPU; a sleeper gives it back."
+      )
+    } else if n > cpus, let only = results.first, results.count == 1 {
+      let busy = Double(cpu(only)) / Double(max(1, only.wall))
+      parts.append(
+        "\(n) threads on \(cpus) CPUs: \(Units.fixed(busy, digits: 1)) CPUs busy on average, \(perTurn(only)) of CPU per turn, \(ThreadWork.grouped(only.workers.reduce(0) { $0 + $1.voluntary })) sleeps and \(ThreadWork.grouped(only.workers.reduce(0) { $0 + $1.involuntary })) preemptions."
+      )
+    }
+    r.explain(
+      parts.joined(separator: " "),
+      more:
+        "Every lock needs an instruction that reads and writes memory as one step (xchg, lock cmpxchg, lock xadd on x86): plain loads and stores cannot build a lock on today's CPUs without fences, as Peterson's algorithm shows. Spinning is cheap when the holder is running on another CPU and about to let go; it wastes whole time slices when it is not. So real locks (glibc's pthread_mutex, Linux's futex) spin little or not at all and then sleep in the kernel, and ticket-like queues (MCS, qspinlock in the kernel) give fairness without every waiter hammering one cache line. 'on CPU' is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID); 'off CPU' is the rest of its wall time, asleep or waiting for a CPU; 'slept' counts voluntary context switches and 'preempted' involuntary ones (getrusage RUSAGE_THREAD)."
+    )
+  }
+}
