@@ -223,7 +223,7 @@ public struct ExpectedOutput: Sendable {
     let fileLine: Int
     var message = a.message
     if let p = a.pattern, a.actualIndex < actual.count, !a.isValueProblem, budget.stop == nil {
-      message = diagnose(a, pattern: p, actual: actual) ?? message
+      message = diagnose(a, pattern: p, actual: actual, budget: budget) ?? message
     }
     if let p = a.pattern {
       fileLine = p.line
@@ -286,8 +286,11 @@ public struct ExpectedOutput: Sendable {
 
   /// One cause for a text mismatch: an output line the transcript does not have, or an
   /// expected line the output does not have (rather than "expected a space" on the wrong pair).
-  private func diagnose(_ a: Attempt, pattern p: LinePattern, actual: [String]) -> String? {
-    let budget = MatchBudget(steps: 200_000)
+  private func diagnose(_ a: Attempt, pattern p: LinePattern, actual: [String], budget main: MatchBudget)
+    -> String?
+  {
+    // A diagnosis may cost a tenth of what the match itself was allowed.
+    let budget = MatchBudget(steps: max(1_000, main.limit / 10))
     if a.actualIndex + 1 < actual.count,
       case .success = p.match(actual[a.actualIndex + 1], captures: a.captures, budget: budget)
     {

@@ -59,11 +59,19 @@ final class LineMatcher {
     var floorable: Bool
   }
 
-  init(pattern: LinePattern, line: [Character], budget: MatchBudget) {
+  /// The line as text, and where each of its characters starts in it (built on first use):
+  /// a captured value is cut from the text, not rebuilt a character at a time.
+  let text: String
+  private lazy var starts: [String.Index] = Array(text.indices) + [text.endIndex]
+
+  init(pattern: LinePattern, text: String, budget: MatchBudget) {
     self.pattern = pattern
-    self.s = line
+    self.text = text
+    self.s = Array(text)
     self.budget = budget
   }
+
+  private func value(_ start: Int, _ end: Int) -> String { String(text[starts[start]..<starts[end]]) }
 
   /// The captures of the first way the line matches (in preference order), or nil.
   func run(_ captures: Captures) -> Captures? {
@@ -88,7 +96,7 @@ final class LineMatcher {
       {
         // (Only a bound or a capture needs the value as text: an anonymous {{:text}} tries
         // every end of a long line, and copying each would make it quadratic.)
-        let text = String(s[start..<end])
+        let text = value(start, end)
         if let c = p.constraint {
           guard let x = ValueScanner.numericValue(text, kind: kind), c.accepts(x) else {
             note(start, .constraint(p, value: text, c), value: true)

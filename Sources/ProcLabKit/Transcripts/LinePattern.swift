@@ -163,8 +163,8 @@ struct LinePattern: Sendable, Equatable {
   func match(_ actual: String, captures: Captures, budget: MatchBudget = MatchBudget())
     -> Result<Captures, FailureBox>
   {
-    let chars = Array(LinePattern.trimTrailing(Style.stripped(actual)))
-    let matcher = LineMatcher(pattern: self, line: chars, budget: budget)
+    let text = LinePattern.trimTrailing(Style.stripped(actual))
+    let matcher = LineMatcher(pattern: self, text: text, budget: budget)
     if let result = matcher.run(captures) { return .success(result) }
     return .failure(FailureBox(matcher.failure()))
   }
