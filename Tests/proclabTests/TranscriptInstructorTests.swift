@@ -220,6 +220,20 @@ final class TranscriptInstructorTests: XCTestCase {
     XCTAssertEqual(FileKind.of(link), .symbolicLink)
   }
 
+  func testReplayFromCommandNRunsTheEarlierOnesUnseen() {
+    let path = write(
+      "from.txt", "proclab> spawn 1 --hold 20\n...\n  {{A:pid}}  {{:text}}\n...\nproclab> kill {{A}}\n...\n")
+    let run = ProcLabBinary.run(["replay", path, "--speed", "0", "--from", "2", "--check"])
+    XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+    XCTAssertTrue(run.stdout.contains("running commands 1–1 first without showing them"), run.stdout)
+    XCTAssertFalse(run.stdout.contains("proclab> spawn 1"), run.stdout)
+    // The held child of command 1 exists, so command 2 has the PID it needs.
+    XCTAssertTrue(run.stdout.contains("killed by SIGTERM"), run.stdout)
+    let tooFar = ProcLabBinary.run(["replay", path, "--from", "3"])
+    XCTAssertEqual(tooFar.status, 2)
+    XCTAssertTrue(tooFar.stderr.contains("has 2 commands"), tooFar.stderr)
+  }
+
   func testReplayWritesAnAsciicastThatParses() throws {
     let path = write(
       "cast.txt", "# First, the help.\nproclab> help record\n...\n# Then a child.\nproclab> spawn 1\n...\n")
