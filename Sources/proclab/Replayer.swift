@@ -160,7 +160,16 @@ final class Replayer {
     out(Style.bold(session.prompt))
     try type(Printable.line(command))
     out("\n")
-    let result = player.run(step: index, echo: { self.out($0 + "\n") })
+    // Matched as logical lines; shown wrapped to the terminal, as the shell would show them.
+    let width = TerminalSize.columns(fd: 1)
+    let result = player.run(
+      step: index,
+      echo: {
+        self.out(
+          TextWrap.wrap(
+            $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), width: width
+          ).joined(separator: "\n") + "\n")
+      })
     lastRun = index
     if check, let m = result.mismatch {
       mismatches.append(

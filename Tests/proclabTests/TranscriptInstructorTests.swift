@@ -92,12 +92,12 @@ final class TranscriptInstructorTests: XCTestCase {
   func testUpdateNeverLosesAHandWrittenConstraint() {
     let text = """
       # A violated bound: left as written, reported, and the file still fails.
-      proclab> spawn 1
-      posix_spawn created 1 process in {{t:duration <1ns}} ({{:duration}} each): lab copy of proclab
+      proclab> spawn 2
+      posix_spawn created 2 processes in {{t:duration <1ns}} ({{:duration}} each): lab copy of proclab
       ...
       # A satisfied bound on a line whose text changed: kept, reported.
-      proclab> spawn 1
-      posix_spawn created 1 process in {{u:duration <60s}} ({{:duration}} each): old words
+      proclab> spawn 2
+      posix_spawn created 2 processes in {{u:duration <60s}} ({{:duration}} each): old words
       ...
       # '...' and an unordered block that still hold are kept; a stale line is replaced.
       proclab> help record
@@ -124,7 +124,8 @@ final class TranscriptInstructorTests: XCTestCase {
     XCTAssertTrue(update.stdout.contains("line 3 left as written: {{t:duration <1ns}}: "), update.stdout)
     XCTAssertTrue(update.stdout.contains("line 7 left as written"), update.stdout)
     let after = read(path)
-    XCTAssertTrue(after.contains("in {{t:duration <1ns}} ({{:duration}} each): lab copy of proclab\n"), after)
+    XCTAssertTrue(
+      after.contains("2 processes in {{t:duration <1ns}} ({{:duration}} each): lab copy of proclab\n"), after)
     XCTAssertTrue(after.contains("in {{u:duration <60s}} ({{:duration}} each): old words\n"), after)
     XCTAssertTrue(after.contains("record — {{:text}}\n...\nexamples:\n~~~ any order\n  record stop\n"), after)
     XCTAssertFalse(after.contains("this line is stale"), after)
@@ -145,7 +146,7 @@ final class TranscriptInstructorTests: XCTestCase {
 
   func testJSONIsOneDocumentAndLongReportsAreCut() throws {
     let good = write("good.txt", "proclab> help record\nrecord — {{:text}}\n...\n")
-    let long = write("long.txt", "proclab> help\nonly this\n")
+    let long = write("long.txt", "proclab> help; help; help; help\nonly this\n")
     let run = ProcLabBinary.run(["check", "--format", "json", good, long])
     XCTAssertEqual(run.status, 1)
     let doc = try XCTUnwrap(
@@ -159,7 +160,7 @@ final class TranscriptInstructorTests: XCTestCase {
     else { return XCTFail(run.stdout) }
     XCTAssertEqual(commands.first?["line"]?.intValue, 1)
     XCTAssertEqual(commands.first?["status"]?.stringValue, "failed")
-    // `help` prints dozens of lines: the report shows the start and the part around the mismatch.
+    // Four `help`s print dozens of lines: the report shows the start and the part around the mismatch.
     let report = commands.first?["report"]?.stringValue ?? ""
     XCTAssertTrue(report.contains("lines not shown)"), report)
   }

@@ -119,7 +119,7 @@ final class TranscriptTerminalTests: XCTestCase {
     }
     typeLine("# Signals and zombies.")
     typeLine("spawn 2 --hold 20")
-    let pids = try NSRegularExpression(pattern: #"\n +(\d+) +\d+ +[\d.]+ \S+ +S sleeping"#).matches(
+    let pids = try NSRegularExpression(pattern: #"\n +(\d+) +\d+ +[\d.]+ \S+ .*S sleeping"#).matches(
       in: t.screen, range: NSRange(t.screen.startIndex..., in: t.screen)
     ).compactMap { Range($0.range(at: 1), in: t.screen).map { String(t.screen[$0]) } }
     let pid = try XCTUnwrap(pids.last, t.screen)

@@ -15,7 +15,7 @@ enum RecordCommand {
           "--force", \.force,
           "overwrite FILE (and the cast) if it exists; only a regular file is ever replaced"),
         .value(
-          "--cast", \.cast, "CAST", "also write the session as an asciicast v2 file (asciinema play CAST)",
+          "--cast", \.cast, "FILE", "also write the session as an asciicast v2 file (asciinema play FILE)",
           completion: .files),
       ]
     }

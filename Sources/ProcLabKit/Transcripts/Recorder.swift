@@ -100,11 +100,13 @@ public final class Recorder {
 
   /// The lines an outcome showed, as the terminal had them (without colour).
   static func rendered(_ outcome: Outcome, settings: Settings) -> [String] {
-    let text = Render.outcome(outcome, explain: settings.explain, color: false)
+    // Unwrapped: the terminal's width is the recording's, not the check's (which reads the
+    // logical lines); a wrapped line would be two expected lines only one width gives.
+    let text = Render.outcome(outcome, explain: settings.explain, color: false, width: nil)
     var shown =
       text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     if settings.trace && !outcome.trace.isEmpty {
-      shown += Render.trace(outcome.trace, color: false).split(separator: "\n").map(String.init)
+      shown += Render.trace(outcome.trace, color: false, width: nil).split(separator: "\n").map(String.init)
     }
     return shown
   }
@@ -113,7 +115,7 @@ public final class Recorder {
   /// makes vary with timing (a poll that returned early, a retried read), so a recording writes `...`.
   static func traceLineCount(_ outcome: Outcome, settings: Settings) -> Int {
     guard settings.trace && !outcome.trace.isEmpty else { return 0 }
-    return Render.trace(outcome.trace, color: false).split(separator: "\n").count
+    return Render.trace(outcome.trace, color: false, width: nil).split(separator: "\n").count
   }
 
   /// Writes the line being recorded as a step (also when `record stop` or `quit` cut it short).
