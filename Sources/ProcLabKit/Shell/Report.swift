@@ -81,6 +81,11 @@ public final class Report {
   public func duration(_ d: Duration) -> String { note(Units.duration(d), .duration) }
   public func seconds(_ s: Double) -> String { note(Units.duration(seconds: s), .duration) }
   public func count(_ n: Int) -> String { note(String(n), .int) }
+  /// A count that varies and its noun, which follows it into the plural: `1 voluntary switch`,
+  /// `2 voluntary switches` (a recording accepts either form, with any count).
+  public func count(_ n: Int, _ singular: String, _ plural: String) -> String {
+    "\(count(n)) \(varying(n == 1 ? singular : plural, among: [singular, plural]))"
+  }
   public func number(_ x: Double, digits: Int = 1) -> String {
     note(Units.fixed(x, digits: digits), .float)
   }

@@ -172,6 +172,16 @@ struct OutputGeneralizer {
           at = c.start + length
           continue
         }
+        // A small count's noun follows it into the plural or out of it (`1 voluntary switch`,
+        // `2 voluntary switches`): both forms are accepted.
+        if kind == .int, let n = Int(c.value.replacingOccurrences(of: ",", with: "")), (0...3).contains(n),
+          let (forms, end) = OutputGeneralizer.nounForms(after: c.end, in: line, count: n),
+          !claims.contains(where: { $0.start > c.start && $0.start < end })
+        {
+          out += " {{:word \(forms.joined(separator: "|"))}}"
+          at = end
+          continue
+        }
       }
       at = c.end
     }
@@ -180,6 +190,37 @@ struct OutputGeneralizer {
     var text = OutputGeneralizer.generalizeUnnoted(OutputGeneralizer.drawnAsWords(out))
     if OutputGeneralizer.markup.contains(where: { text.hasPrefix($0) }) { text = "\\" + text }
     return text
+  }
+
+  /// The singular and plural of the word after a count (` tasks` → tasks|task), and where
+  /// the word ends; nil when no plain word follows or it has no other form.
+  static func nounForms(after start: Int, in line: [Character], count: Int) -> ([String], Int)? {
+    guard start < line.count, line[start] == " " else { return nil }
+    var end = start + 1
+    while end < line.count, line[end].isLetter, line[end].isASCII { end += 1 }
+    guard end - start - 1 >= 3, end == line.count || !(line[end].isLetter || line[end].isNumber) else {
+      return nil
+    }
+    // An adjective before the noun (`1 voluntary switch`) is the command's to note (Report.count(_:_:_:)).
+    if end + 1 < line.count, line[end] == " ", line[end + 1].isLetter, line[end + 1].isLowercase,
+      ["al", "ary", "ed", "ive", "ing"].contains(where: { String(line[(start + 1)..<end]).hasSuffix($0) })
+    {
+      return nil
+    }
+    let word = String(line[(start + 1)..<end])
+    let irregular = ["child": "children", "process": "processes"]
+    if let plural = irregular[word] { return ([word, plural], end) }
+    if let singular = irregular.first(where: { $0.value == word })?.key { return ([word, singular], end) }
+    let sibilant = ["s", "x", "ch", "sh"].contains { word.hasSuffix($0) }
+    if count == 1 {
+      return ([word, word + (sibilant ? "es" : "s")], end)
+    }
+    guard word.hasSuffix("s") else { return nil }
+    let stem = String(word.dropLast(2))
+    if word.hasSuffix("es") && ["s", "x", "ch", "sh"].contains(where: { stem.hasSuffix($0) }) {
+      return ([word, stem], end)
+    }
+    return ([word, String(word.dropLast())], end)
   }
 
   /// The kind a noted value is written as, and how much of it the placeholder covers.
