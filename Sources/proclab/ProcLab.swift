@@ -110,6 +110,12 @@ struct RunFile: ParsableCommand {
   @Argument(help: "A file of proclab commands.")
   var file: String
 
+  @Flag(
+    name: .customLong("allow-record"),
+    help:
+      "Let the file's commands start a recording (record FILE), which writes a file outside proclab's state.")
+  var allowRecord = false
+
   @OptionGroup var options: GlobalOptions
 
   func run() throws {
@@ -120,7 +126,14 @@ struct RunFile: ParsableCommand {
     }
     let session = options.makeSession(interactive: false)
     session.allowExec = options.allowExec
+    // Commands read from a file write nothing outside proclab's state unless allowed here.
+    session.isPlayingFile = !allowRecord
     let status = ShellLoop.run(session: session, source: FileLines(fd: fd))
+    if let recorder = Recorder.active(in: session) {
+      recorder.finish(session: session)
+      try? recorder.save()
+      try? recorder.cast?.save()
+    }
     Descriptors.close(fd)
     throw ExitCode(status)
   }

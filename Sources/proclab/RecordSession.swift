@@ -13,24 +13,34 @@ struct RecordSession: ParsableCommand {
   @Argument(help: "The transcript to write.")
   var file: String
 
-  @Flag(help: "Overwrite FILE if it exists.")
+  @Flag(help: "Overwrite FILE (and the cast) if it exists; only a regular file is ever replaced.")
   var force = false
+
+  @Option(help: "Also write the session as an asciicast v2 file (asciinema play FILE, or the web player).")
+  var cast: String?
 
   @OptionGroup var options: GlobalOptions
 
   func run() throws {
     let interactive = isatty(0) != 0 && isatty(1) != 0
     let session = options.makeSession(interactive: interactive)
-    do { _ = try Recorder.begin(session: session, path: file, force: force) } catch let e as UsageError {
+    do { _ = try Recorder.begin(session: session, path: file, force: force, cast: cast) } catch let e
+      as UsageError
+    {
       Output.err("proclab: \(e.message)\n")
       throw ExitCode(2)
     }
-    Output.out("recording to \(file); '# …' adds narration, 'record stop' or Ctrl-D ends\n")
+    Output.out(
+      "recording to \(Printable.line(file))\(cast.map { " and \(Printable.line($0))" } ?? ""); '# …' adds narration, 'record stop' or Ctrl-D ends\n"
+    )
     let source: LineSource = interactive ? ReadlineSource(session: session) : FileLines(fd: 0)
     let status = ShellLoop.run(session: session, source: source)
     if let recorder = Recorder.active(in: session) {
       recorder.finish(session: session)
-      do { try recorder.save() } catch {
+      do {
+        try recorder.save()
+        try recorder.cast?.save()
+      } catch {
         Output.err("proclab: could not write \(file): \(error)\n")
         throw ExitCode(2)
       }

@@ -8,7 +8,12 @@ import ProcLabKit
 struct ReplayFile: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "replay",
-    abstract: "Replay a transcript live: commands typed at a human pace, narration as captions.")
+    abstract: "Replay a transcript live: commands typed at a human pace, narration as captions.",
+    discussion: """
+      Keys while it plays: space pauses and resumes, q quits (status 0), Ctrl-C ends the replay \
+      and everything it started. With --step, each command waits: Enter or space runs it, b runs \
+      the previous command again, s skips this one, q quits.
+      """)
 
   @Argument(help: "The transcript to replay.")
   var file: String
@@ -16,11 +21,30 @@ struct ReplayFile: ParsableCommand {
   @Option(help: "Typing speed: 1 is a person typing, 2 twice as fast, 0 instantly.")
   var speed: Double = 1
 
-  @Flag(help: "Wait for Enter before each command (q then Enter stops).")
+  @Flag(
+    help:
+      "Wait for a key before each command (Enter/space run it, b runs the previous one again, s skips, q quits)."
+  )
   var step = false
+
+  @Flag(
+    name: .customLong("pause-after"),
+    help: "Wait for a key after each command's output (Enter/space go on, q quits).")
+  var pauseAfter = false
+
+  @Option(
+    help:
+      "Start at command N: the commands before it run first without being shown, to set up what they set up.")
+  var from: Int = 1
 
   @Flag(help: "Compare each command's output with the transcript and report mismatches at the end.")
   var check = false
+
+  @Option(help: "Also write the replay as an asciicast v2 file (asciinema play FILE, or the web player).")
+  var cast: String?
+
+  @Flag(help: "With --cast: overwrite the file if it exists.")
+  var force = false
 
   @OptionGroup var options: GlobalOptions
 
@@ -28,13 +52,16 @@ struct ReplayFile: ParsableCommand {
     guard speed >= 0 && speed <= 100 && speed.isFinite else {
       throw ValidationError("--speed must be 0…100 (0 types instantly), got \(speed)")
     }
+    guard from >= 1 else {
+      throw ValidationError("--from must be 1 or more (the first command is 1), got \(from)")
+    }
   }
 
   func run() throws {
     guard let data = FileManager.default.contents(atPath: file),
       let text = String(data: data, encoding: .utf8)
     else {
-      Output.err("proclab: cannot read \(file)\n")
+      Output.err("proclab: cannot read \(Printable.word(file))\n")
       throw ExitCode(2)
     }
     let transcript: Transcript
@@ -42,118 +69,49 @@ struct ReplayFile: ParsableCommand {
       Output.err("\(error)\n")
       throw ExitCode(2)
     }
+    if transcript.steps.isEmpty {
+      Output.err(
+        "\(Printable.word(file)): no commands to replay (a transcript needs lines 'proclab> COMMAND')\n")
+      throw ExitCode(2)
+    }
+    guard from <= transcript.steps.count else {
+      Output.err(
+        "replay: --from \(from), but \(Printable.word(file)) has \(Units.plural(transcript.steps.count, "command"))\n"
+      )
+      throw ExitCode(2)
+    }
+    var castWriter: CastWriter?
+    if let cast {
+      do {
+        let path = try Recorder.checkedPath(cast, force: force, what: "replay --cast")
+        let size = TerminalWindow.size(fd: 1) ?? (columns: 80, rows: 24)
+        castWriter = CastWriter(
+          path: path, width: size.columns, height: size.rows, title: "proclab replay \(file)",
+          timestamp: Int(time(nil)))
+        try castWriter?.save()
+      } catch let e as UsageError {
+        Output.err("proclab: \(e.message)\n")
+        throw ExitCode(2)
+      }
+    }
     Interrupt.install()
+    Interrupt.installTermination()
     signal(SIGPIPE, SIG_IGN)
     let env = ProcessInfo.processInfo.environment
     let color = !options.noColor && env["NO_COLOR"] == nil && isatty(1) != 0 && env["TERM"] != "dumb"
     let session = Session.forFile(allowExec: options.allowExec, color: color)
     session.settings.trace = options.trace
     if options.strict { session.strict = true }
-    session.write = { Output.out($0 + "\n") }
     defer { session.cleanUp() }
-    let player = TranscriptPlayer(session: session, transcript: transcript)
-    var mismatches: [String] = []
-    var stopped = false
-
-    steps: for index in transcript.steps.indices {
-      let s = transcript.steps[index]
-      caption(s.narration)
-      if step {
-        Output.out(Style.dim("[Enter runs the next command · q stops]") + "\n")
-        guard let answer = waitForEnter(), answer.trimmingCharacters(in: .whitespaces).lowercased() != "q"
-        else {
-          stopped = true
-          break steps
-        }
-      }
-      guard let command = player.command(for: index) else {
-        Output.out(
-          Style.red("\(file):\(s.line): '\(s.command.text)' needs a value no earlier output captured") + "\n")
-        mismatches.append(
-          "\(file):\(s.line): '\(s.command.text)' could not be run: it needs an uncaptured value")
-        continue
-      }
-      Style.enabled = color
-      Output.out(Style.bold(session.prompt))
-      if !type(command) {
-        Output.out("^C\n")
-        stopped = true
-        break
-      }
-      Output.out("\n")
-      let result = player.run(step: index, echo: { Output.out($0 + "\n") })
-      if check, let m = result.mismatch {
-        mismatches.append(
-          "\(file):\(m.line):1: output of 'proclab> \(command)' (line \(s.line)) does not match\n" + m.report)
-      }
-      if result.outcomes.contains(where: { $0.error?.contains("interrupted (Ctrl-C)") == true })
-        || Interrupt.isRequested
-      {
-        stopped = true
-        break
+    let replayer = Replayer(
+      file: file, transcript: transcript, session: session, speed: speed, stepMode: step,
+      pauseAfter: pauseAfter, from: from, check: check, color: color, cast: castWriter)
+    let status = replayer.run()
+    if let castWriter {
+      do { try castWriter.save() } catch {
+        Output.err("proclab: could not write \(Printable.word(castWriter.path)): \(error)\n")
       }
     }
-    if !stopped { caption(transcript.trailingNarration) }
-    if stopped { Output.out(Style.dim("replay stopped; everything it started was cleaned up") + "\n") }
-    if check {
-      if mismatches.isEmpty {
-        Output.out(Style.green("check: every command's output matched \(file)") + "\n")
-      } else {
-        Output.out(
-          Style.red("check: \(Units.plural(mismatches.count, "command")) did not match \(file)") + "\n")
-        for m in mismatches { Output.out(m + "\n") }
-      }
-    }
-    if stopped { throw ExitCode(130) }
-    throw ExitCode(check && !mismatches.isEmpty ? 1 : 0)
-  }
-
-  /// Narration as captions: set apart from the shell's output.
-  func caption(_ lines: [String]) {
-    guard !lines.isEmpty else { return }
-    for line in lines { Output.out(Style.cyan("# " + line) + "\n") }
-  }
-
-  /// Types a command a character at a time; false if Ctrl-C stopped it.
-  func type(_ command: String) -> Bool {
-    guard speed > 0 else {
-      Output.out(command)
-      return !Interrupt.isRequested
-    }
-    // About 12 characters a second at speed 1, a little uneven like a person.
-    var jitter: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(command.count)
-    for ch in command {
-      if Interrupt.isRequested { return false }
-      Output.out(String(ch))
-      jitter = jitter &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      let base = ch == " " ? 0.11 : 0.075
-      let delay = (base + Double(jitter >> 58) / 64 * 0.05) / speed
-      var remaining = delay
-      while remaining > 0 {
-        if Interrupt.isRequested { return false }
-        let slice = min(remaining, 0.02)
-        usleep(UInt32(slice * 1e6))
-        remaining -= slice
-      }
-    }
-    // A short pause before Enter, as a person would.
-    usleep(UInt32(min(0.3 / speed, 1) * 1e6))
-    return !Interrupt.isRequested
-  }
-
-  /// Reads a line from standard input; nil on end of input or Ctrl-C.
-  func waitForEnter() -> String? {
-    var bytes: [UInt8] = []
-    var byte: UInt8 = 0
-    while true {
-      let n = read(0, &byte, 1)
-      if n < 0 && errno == EINTR {
-        if Interrupt.isRequested { return nil }
-        continue
-      }
-      if n <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-      if byte == 10 { return String(decoding: bytes, as: UTF8.self) }
-      bytes.append(byte)
-    }
+    throw ExitCode(status)
   }
 }

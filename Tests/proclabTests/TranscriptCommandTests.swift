@@ -175,11 +175,15 @@ final class TranscriptCommandTests: XCTestCase {
     let junit = ProcLabBinary.run(["check", "--format", "junit", good, bad, broken])
     XCTAssertEqual(junit.status, 2)
     XCTAssertTrue(junit.stdout.hasPrefix("<?xml"), junit.stdout)
+    // A test suite per file, a test case per command (a file that cannot be parsed: one error case).
+    XCTAssertEqual(junit.stdout.components(separatedBy: "<testsuite ").count - 1, 3, junit.stdout)
     XCTAssertTrue(
-      junit.stdout.contains("<testsuite name=\"proclab check\" tests=\"3\" failures=\"1\" errors=\"1\""),
+      junit.stdout.contains("<testsuite name=\"\(bad)\" tests=\"1\" failures=\"1\" errors=\"0\""),
       junit.stdout)
+    XCTAssertTrue(junit.stdout.contains("name=\"line 1: help record\""), junit.stdout)
     XCTAssertEqual(junit.stdout.components(separatedBy: "<testcase ").count - 1, 3)
     XCTAssertTrue(junit.stdout.contains("<failure message="), junit.stdout)
+    XCTAssertTrue(junit.stdout.contains("<error message="), junit.stdout)
 
     // --jobs runs each file in its own checker process; the verdicts are the same.
     let parallel = ProcLabBinary.run(["check", "--jobs", "2", scratch])
@@ -215,13 +219,14 @@ final class TranscriptCommandTests: XCTestCase {
     let path = write("step.txt", "# First.\nproclab> help record\n...\n# Second.\nproclab> help spawn\n...\n")
     let both = ProcLabBinary.run(["replay", path, "--speed", "0", "--step", "--check"], input: "\n\n")
     XCTAssertEqual(both.status, 0, both.stdout)
-    XCTAssertEqual(
-      both.stdout.components(separatedBy: "[Enter runs the next command").count - 1, 2, both.stdout)
-    let stopped = ProcLabBinary.run(["replay", path, "--speed", "0", "--step"], input: "\nq\n")
-    XCTAssertEqual(stopped.status, 130, stopped.stdout)
+    XCTAssertEqual(both.stdout.components(separatedBy: "keys: Enter or space").count - 1, 1, both.stdout)
+    XCTAssertTrue(both.stdout.contains("[2/2 next: help spawn]"), both.stdout)
+    // q quits at once, with status 0: the instructor is done, nothing failed.
+    let stopped = ProcLabBinary.run(["replay", path, "--speed", "0", "--step"], input: "\nq")
+    XCTAssertEqual(stopped.status, 0, stopped.stdout)
     XCTAssertTrue(stopped.stdout.contains("proclab> help record"), stopped.stdout)
     XCTAssertFalse(stopped.stdout.contains("proclab> help spawn"), "q stopped before the second command")
-    XCTAssertTrue(stopped.stdout.contains("replay stopped"), stopped.stdout)
+    XCTAssertTrue(stopped.stdout.contains("replay ended (q)"), stopped.stdout)
   }
 
   func testCtrlCStopsAReplayAndItsChildrenAreCleanedUp() throws {
@@ -263,7 +268,7 @@ final class TranscriptCommandTests: XCTestCase {
     let target = scratch + "/sneaky.txt"
     let path = write(
       "nested.txt",
-      "proclab> record \(target)\nrecord: cannot start recording from a transcript or lesson being played\n")
+      "proclab> record \(target)\nrecord: cannot start recording from a file of commands {{:text}}\n")
     let result = FileCheckers.check(file: path, options: CheckOptions())
     XCTAssertEqual(result.status, .passed, result.report)
     XCTAssertFalse(FileManager.default.fileExists(atPath: target))

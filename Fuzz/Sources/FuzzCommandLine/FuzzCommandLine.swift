@@ -15,12 +15,8 @@ let fuzzCommandLine: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = { da
       _ = registry.suggestion(for: String(verb.prefix(64)))
       continue
     }
-    guard let arguments = try? Arguments(command: command, words: Array(words.dropFirst())) else { continue }
-    _ = try? arguments.positionalInt(0, named: "N", default: 1, in: 1...64)
-    for option in command.options where !option.isFlag {
-      _ = try? arguments.int(option.name, default: 1, in: 1...64)
-      _ = try? arguments.double(option.name, default: 1, in: 0...10)
-    }
+    // Typed options: parsing reads every word against the command's declarations (nothing runs).
+    _ = try? command.parse(Array(words.dropFirst()))
     _ = Completer.complete(before: verb + " ", word: words.last ?? "", session: FuzzState.session)
     if ["help", "explain", "set", "history"].contains(command.name) {
       _ = FuzzState.session.run(words: words)

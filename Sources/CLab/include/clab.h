@@ -19,6 +19,10 @@ void clab_clear_interrupt(void);
 int clab_termination_requested(void);
 /// Raises the interrupt flag by hand, as SIGINT would (used by tests and by the shell's watchdog).
 void clab_request_interrupt(void);
+/// How many SIGINTs arrived so far (never cleared).
+int clab_interrupt_count(void);
+/// While on, clab_clear_interrupt leaves a raised flag raised.
+void clab_set_interrupt_sticky(int on);
 
 // ---- wait(2) status decoding: the W* macros are not imported into Swift ----
 int clab_wifexited(int status);

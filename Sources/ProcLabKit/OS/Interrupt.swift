@@ -24,6 +24,10 @@ public enum Interrupt {
   public static func installTermination() { CLab.clab_install_termination_handler() }
   /// SIGTERM or SIGHUP once one arrived, else 0.
   public static var terminationSignal: Int32 { CLab.clab_termination_requested() }
+  /// How many Ctrl-C presses arrived so far (never cleared: commands clear the flag).
+  public static var count: Int { Int(CLab.clab_interrupt_count()) }
+  /// While true, `clear()` leaves a raised flag raised (a replay: any Ctrl-C ends all of it).
+  public static func setSticky(_ on: Bool) { CLab.clab_set_interrupt_sticky(on ? 1 : 0) }
 
   /// How a stop is named to the learner: `Ctrl-C` for SIGINT, else the signal's name (`SIGTERM`).
   public static func describe(_ signal: Int32) -> String {

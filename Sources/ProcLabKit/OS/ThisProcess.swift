@@ -18,6 +18,10 @@ public enum ThisProcess {
     return pid
   }
 
+  /// getpgrp(2): the process group this process is in (the terminal's foreground group
+  /// when started from a shell), which a child can join to get the terminal's Ctrl-C too.
+  public static var group: Int32 { getpgrp() }
+
   /// exit(3): runs the C library's exit handlers, then ends the process with `status`.
   public static func exit(_ status: Int32) -> Never { Glibc.exit(status) }
 

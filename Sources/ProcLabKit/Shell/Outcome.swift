@@ -10,6 +10,8 @@ public struct Outcome: Sendable {
   /// Tables among `lines`, for laying them out again at the terminal's width.
   public var tables: [TableBlock] = []
   public var variables: [Variable]
+  /// Runs of `lines` whose order varies between runs (Report.linesInAnyOrder).
+  public var unorderedRuns: [Range<Int>] = []
   public var facts: JSONObject
   /// Every option of the command with the value it ran with (defaults filled in).
   public var options = JSONObject()

@@ -13,6 +13,9 @@ public final class Report {
   public var tables: [TableBlock] = []
   /// False when the command failed (bad input, refused, interrupted).
   public var succeeded = true
+  /// Runs of lines (indices into `lines`) whose order varies between runs (which child
+  /// ended first): a recording writes them as an unordered block.
+  public var unorderedRuns: [Range<Int>] = []
 
   public init() {}
 
@@ -23,6 +26,14 @@ public final class Report {
     let rendered = t.lines
     tables.append(TableBlock(start: lines.count, count: rendered.count, table: t))
     lines.append(contentsOf: rendered)
+  }
+
+  /// Adds lines whose order varies from run to run (rows of children in the order they
+  /// ended): the values in them are noted as usual, and a recording lets them come in any order.
+  public func linesInAnyOrder(_ more: [String]) {
+    let start = lines.count
+    lines.append(contentsOf: more)
+    if more.count > 1 { unorderedRuns.append(start..<lines.count) }
   }
 
   public func fact(_ key: String, _ value: some JSONRepresentable) { facts[key] = value.json }
@@ -37,9 +48,31 @@ public final class Report {
 
   // MARK: values that vary between runs
 
+  /// Notes a value of the line being built (the next line added) that varies between runs.
   @discardableResult
   public func note(_ text: String, _ kind: Variable.Kind) -> String {
-    if !text.isEmpty { variables.append(Variable(text: text, kind: kind)) }
+    if !text.isEmpty { variables.append(Variable(text: text, kind: kind, line: lines.count)) }
+    return text
+  }
+
+  /// A value that varies among known choices with timing (a process state: `S` or `R`;
+  /// `Z zombie` or `S sleeping`): a recording accepts any of them, and nothing else.
+  @discardableResult
+  public func varying(_ text: String, among choices: [String]) -> String {
+    var all = choices
+    if !all.contains(text) { all.insert(text, at: 0) }
+    let kind: Variable.Kind = all.contains { $0.contains(" ") || $0.isEmpty } ? .text : .word
+    variables.append(Variable(text: text, kind: kind, line: lines.count, variation: .oneOf(all)))
+    return text
+  }
+
+  /// A value that depends on the machine or on how proclab was started rather than on the
+  /// command (the parent's name, inherited descriptors, paths): anything of its kind matches.
+  /// (As text unless told: one machine's parent is `bash`, another's `tmux: server`.)
+  @discardableResult
+  public func machine(_ text: String, _ kind: Variable.Kind = .text) -> String {
+    guard !text.isEmpty else { return text }
+    variables.append(Variable(text: text, kind: kind, line: lines.count, variation: .machine))
     return text
   }
   public func pid(_ pid: Int32) -> String { note(String(pid), .pid) }
@@ -48,21 +81,43 @@ public final class Report {
   public func duration(_ d: Duration) -> String { note(Units.duration(d), .duration) }
   public func seconds(_ s: Double) -> String { note(Units.duration(seconds: s), .duration) }
   public func count(_ n: Int) -> String { note(String(n), .int) }
+  /// A count that varies and its noun, which follows it into the plural: `1 voluntary switch`,
+  /// `2 voluntary switches` (a recording accepts either form, with any count).
+  public func count(_ n: Int, _ singular: String, _ plural: String) -> String {
+    "\(count(n)) \(varying(n == 1 ? singular : plural, among: [singular, plural]))"
+  }
   public func number(_ x: Double, digits: Int = 1) -> String {
     note(Units.fixed(x, digits: digits), .float)
   }
 }
 
-/// A printed value that varies between runs, and what kind of value it is.
+/// A printed value that varies between runs, what kind of value it is, where it
+/// was printed and how it varies.
 public struct Variable: Sendable, Equatable {
   public enum Kind: String, Sendable, CaseIterable {
     case int, float, duration, pid, tid, addr, word, text
   }
+  /// How a value varies, beyond its kind.
+  public enum Variation: Sendable, Equatable {
+    /// Any value of the kind (a measurement, a PID).
+    case anyOfKind
+    /// One of these (a state that timing decides).
+    case oneOf([String])
+    /// Fixed on one machine, different on another (a parent's name, a descriptor list).
+    case machine
+  }
   public var text: String
   public var kind: Kind
-  public init(text: String, kind: Kind) {
+  /// The index of the report line the value was noted for (the line being built when
+  /// it was noted); nil when unknown. A recording looks for the value from that line on,
+  /// so a varying "2" never loosens a fixed "2" printed elsewhere.
+  public var line: Int?
+  public var variation: Variation
+  public init(text: String, kind: Kind, line: Int? = nil, variation: Variation = .anyOfKind) {
     self.text = text
     self.kind = kind
+    self.line = line
+    self.variation = variation
   }
 }
 

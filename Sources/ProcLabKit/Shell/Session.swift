@@ -139,6 +139,7 @@ public final class Session {
         input: input, command: command.name, succeeded: report.succeeded, lines: report.lines,
         variables: report.variables, facts: report.facts, explanation: report.explanation)
       outcome.options = invocation.parsed.values
+      outcome.unorderedRuns = report.unorderedRuns
       outcome.tables = report.tables
     } catch let e as UsageError {
       outcome = Outcome(input: input, command: command.name, succeeded: false, error: e.message)

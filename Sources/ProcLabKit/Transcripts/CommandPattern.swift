@@ -27,7 +27,7 @@ public struct CommandPattern: Sendable {
     for segment in pattern.segments {
       switch segment {
       case .literal(let chars): out += String(chars)
-      case .spaces: out += " "
+      case .spaces(let typed): out += typed
       case .placeholder(let p):
         guard let name = p.name, let value = captures[name] else { return nil }
         out += value
@@ -52,6 +52,9 @@ public struct CommandPattern: Sendable {
 public struct Transcript: Sendable {
   public struct Step: Sendable {
     public var narration: [String]
+    /// The narration lines as written (`# Threads`): a replay types them into the
+    /// session's history as the recorded session had them.
+    public var narrationSource: [String] = []
     public var command: CommandPattern
     public var expected: ExpectedOutput
     /// The file line of the command.
@@ -60,6 +63,8 @@ public struct Transcript: Sendable {
   public var steps: [Step]
   /// Narration after the last command.
   public var trailingNarration: [String]
+  /// The file line of each narration line after the last command.
+  public var trailingNarrationLines: [Int] = []
 
   public static let prompt = "proclab> "
 
@@ -70,8 +75,13 @@ public struct Transcript: Sendable {
     if lines.last == "" { lines.removeLast() }
     var steps: [Step] = []
     var narration: [String] = []
+    var narrationSource: [String] = []
+    var narrationLines: [Int] = []
     var current:
-      (command: CommandPattern, line: Int, narration: [String], expected: [String], expectedStart: Int)?
+      (
+        command: CommandPattern, line: Int, narration: [String], source: [String], expected: [String],
+        expectedStart: Int
+      )?
     var captured = Set<String>()
 
     func close() throws {
@@ -95,7 +105,10 @@ public struct Transcript: Sendable {
         }
       }
       captured = here
-      steps.append(Step(narration: c.narration, command: c.command, expected: output, line: c.line))
+      steps.append(
+        Step(
+          narration: c.narration, narrationSource: c.source, command: c.command, expected: output,
+          line: c.line))
       current = nil
     }
 
@@ -129,8 +142,10 @@ public struct Transcript: Sendable {
               message: "\(p.source) refers to \(n), which no earlier output captures")
           }
         }
-        current = (command, lineNumber, narration, [], lineNumber + 1)
+        current = (command, lineNumber, narration, narrationSource, [], lineNumber + 1)
         narration = []
+        narrationSource = []
+        narrationLines = []
         continue
       }
       if line.hasPrefix("#") {
@@ -138,6 +153,8 @@ public struct Transcript: Sendable {
         let caption = line.dropFirst().drop { $0 == " " }
         if current != nil { try close() }
         narration.append(String(caption))
+        narrationSource.append(line)
+        narrationLines.append(lineNumber)
         continue
       }
       if current != nil {
@@ -151,7 +168,7 @@ public struct Transcript: Sendable {
       }
     }
     try close()
-    return Transcript(steps: steps, trailingNarration: narration)
+    return Transcript(steps: steps, trailingNarration: narration, trailingNarrationLines: narrationLines)
   }
 
   static func lineOf(_ source: String, in lines: [String], first: Int) -> Int {

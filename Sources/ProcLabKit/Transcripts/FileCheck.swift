@@ -4,11 +4,42 @@ import Foundation
 public struct CheckOptions: Sendable {
   /// Let the file run external programs (`spawn --exec`): only from the command line.
   public var allowExec = false
-  /// Rewrite expected output from the actual run, keeping placeholders that still match.
+  /// Rewrite expected output from the actual run, keeping what a person wrote where it still holds.
   public var update = false
-  public init(allowExec: Bool = false, update: Bool = false) {
+  /// With `update`: show the diff, write nothing.
+  public var dryRun = false
+  public init(allowExec: Bool = false, update: Bool = false, dryRun: Bool = false) {
     self.allowExec = allowExec
     self.update = update
+    self.dryRun = dryRun
+  }
+}
+
+/// The verdict on one command of a file (a JUnit test case, a JSON entry).
+public struct CommandResult: Sendable, Equatable {
+  public enum Status: String, Sendable {
+    case passed, failed
+    /// Not checked: an earlier command failed to capture a value it needs, or Ctrl-C came first.
+    case notRun = "not run"
+  }
+  /// The file line of the command.
+  public var line: Int
+  public var command: String
+  public var status: Status
+  public var report: String
+  public var seconds: Double
+  public var updated = false
+
+  public init(
+    line: Int, command: String, status: Status, report: String = "", seconds: Double = 0,
+    updated: Bool = false
+  ) {
+    self.line = line
+    self.command = command
+    self.status = status
+    self.report = report
+    self.seconds = seconds
+    self.updated = updated
   }
 }
 
@@ -16,8 +47,10 @@ public struct CheckOptions: Sendable {
 public struct FileCheckResult: Sendable {
   public enum Status: String, Sendable {
     case passed, failed
-    /// The file could not be read or parsed (exit status 2).
+    /// The file could not be read or parsed, or it holds no command (exit status 2).
     case unreadable
+    /// Not a file check runs (a folder's README.md, drafts/): listed, never counted as passed.
+    case skipped
   }
   public var file: String
   public var status: Status
@@ -25,11 +58,16 @@ public struct FileCheckResult: Sendable {
   public var report: String
   public var steps: Int
   public var seconds: Double
-  /// True when `--update` rewrote the file.
+  /// True when `--update` rewrote the file (or, with `--dry-run`, would have).
   public var updated: Bool
+  /// Per command, in file order (transcripts; a lesson's steps when the lesson checker gives them).
+  public var commands: [CommandResult] = []
+  /// With `--update`: what changed, as a unified diff.
+  public var diff = ""
 
   public init(
-    file: String, status: Status, report: String, steps: Int, seconds: Double, updated: Bool = false
+    file: String, status: Status, report: String, steps: Int, seconds: Double, updated: Bool = false,
+    commands: [CommandResult] = [], diff: String = ""
   ) {
     self.file = file
     self.status = status
@@ -37,6 +75,8 @@ public struct FileCheckResult: Sendable {
     self.steps = steps
     self.seconds = seconds
     self.updated = updated
+    self.commands = commands
+    self.diff = diff
   }
 }
 
@@ -58,7 +98,17 @@ public enum FileCheckers {
     return all.first { $0.fileExtensions.contains(ext) }
   }
 
-  /// The files a list of paths names: files as given, folders searched (sorted) for known extensions.
+  /// Why a file is not one check runs, or nil: a folder's README.md and drafts/ are
+  /// notes for authors (the shell does not load them as lessons either).
+  public static func skipReason(for path: String) -> String? {
+    let name = (path as NSString).lastPathComponent.lowercased()
+    if name == "readme.md" || name == "readme.txt" { return "a README, not a lesson or transcript" }
+    if path.contains("/drafts/") || path.hasPrefix("drafts/") { return "in drafts/, which check leaves out" }
+    return nil
+  }
+
+  /// The files a list of paths names: files as given, folders searched (sorted) for known
+  /// extensions, leaving out what `skipReason` names.
   public static func files(in paths: [String]) -> (files: [String], missing: [String]) {
     var files: [String] = []
     var missing: [String] = []
@@ -72,8 +122,9 @@ public enum FileCheckers {
         files.append(path)
         continue
       }
-      let found = (FileManager.default.subpaths(atPath: path) ?? []).filter { checker(for: $0) != nil }
-        .sorted()
+      let found = (FileManager.default.subpaths(atPath: path) ?? []).filter {
+        checker(for: $0) != nil && skipReason(for: $0) == nil
+      }.sorted()
       files += found.map { (path as NSString).appendingPathComponent($0) }
     }
     return (files, missing)
@@ -81,6 +132,10 @@ public enum FileCheckers {
 
   /// Checks one file with the checker for its extension.
   public static func check(file: String, options: CheckOptions) -> FileCheckResult {
+    if let reason = skipReason(for: file) {
+      return FileCheckResult(
+        file: file, status: .skipped, report: "\(file): skipped: \(reason)", steps: 0, seconds: 0)
+    }
     guard let checker = checker(for: file) else {
       let known = all.flatMap(\.fileExtensions).map { "." + $0 }.joined(separator: ", ")
       return FileCheckResult(
@@ -126,98 +181,105 @@ public struct TranscriptFileChecker: FileChecker {
       return FileCheckResult(
         file: file, status: .unreadable, report: "\(error)", steps: 0, seconds: elapsed())
     }
+    if transcript.steps.isEmpty {
+      return FileCheckResult(
+        file: file, status: .unreadable,
+        report: "\(file):1:1: no commands: a transcript needs at least one line 'proclab> COMMAND'", steps: 0,
+        seconds: elapsed())
+    }
     let session = Session.forFile(allowExec: options.allowExec)
     defer { session.cleanUp() }
     let player = TranscriptPlayer(session: session, transcript: transcript)
     var reports: [String] = []
+    var consequences: [(line: Int, cause: Int)] = []
+    var commands: [CommandResult] = []
     var replacements: [(first: Int, count: Int, lines: [String])] = []
     for index in transcript.steps.indices {
-      if Interrupt.isRequested {
-        reports.append(
-          "\(file): interrupted (Ctrl-C) before the command on line \(transcript.steps[index].line)")
+      let step = transcript.steps[index]
+      if Interrupt.isRequested || Interrupt.terminationSignal != 0 {
+        reports.append("\(file): interrupted before the command on line \(step.line)")
+        for rest in transcript.steps[index...] {
+          commands.append(
+            CommandResult(line: rest.line, command: rest.command.text, status: .notRun, report: "interrupted")
+          )
+        }
         break
       }
       let result = player.run(step: index)
-      guard let mismatch = result.mismatch else { continue }
-      let step = transcript.steps[index]
-      if options.update, result.command != nil {
-        let (lines, captures) = TranscriptFileChecker.updatedLines(step: step, result: result)
-        replacements.append((step.expected.firstLine, step.expected.lines.count, lines))
-        player.adopt(captures)
+      // The command as written names it (stable across runs, for CI history); the report shows what ran.
+      let written = step.command.text
+      let shown = result.command ?? written
+      guard let mismatch = result.mismatch else {
+        commands.append(
+          CommandResult(line: step.line, command: written, status: .passed, seconds: result.seconds))
         continue
       }
-      reports.append(
-        "\(file):\(mismatch.line):1: output of 'proclab> \(result.command ?? step.command.text)' (line \(step.line)) does not match\n"
-          + mismatch.report)
+      if let cause = result.dependsOnFailedStep {
+        consequences.append((step.line, cause))
+        commands.append(
+          CommandResult(
+            line: step.line, command: written, status: .notRun,
+            report: "not checked: it needs values the command on line \(cause) did not capture",
+            seconds: result.seconds))
+        continue
+      }
+      if options.update, result.command != nil {
+        let update = TranscriptUpdater.update(step: step, result: result, settings: session.settings)
+        if update.lines != step.expected.lines {
+          replacements.append((step.expected.firstLine, step.expected.lines.count, update.lines))
+        }
+        if let captures = update.captures {
+          player.adopt(captures)
+          commands.append(
+            CommandResult(
+              line: step.line, command: written, status: .passed, seconds: result.seconds, updated: true))
+        } else {
+          let report =
+            "\(file):\(step.line):1: output of 'proclab> \(Printable.line(shown))' could not be updated completely\n"
+            + update.problems.map { "  " + $0 }.joined(separator: "\n")
+          reports.append(report)
+          commands.append(
+            CommandResult(
+              line: step.line, command: written, status: .failed, report: report, seconds: result.seconds))
+        }
+        continue
+      }
+      let report =
+        "\(file):\(mismatch.line):1: output of 'proclab> \(Printable.line(shown))' (line \(step.line)) does not match\n"
+        + mismatch.report
+      reports.append(report)
+      commands.append(
+        CommandResult(
+          line: step.line, command: written, status: .failed, report: report, seconds: result.seconds))
+    }
+    if !consequences.isEmpty {
+      let byCause = Dictionary(grouping: consequences, by: \.cause).sorted { $0.key < $1.key }
+      for (cause, lines) in byCause {
+        reports.append(
+          "  (\(Units.plural(lines.count, "later command")) on line\(lines.count == 1 ? "" : "s") \(lines.map { String($0.line) }.joined(separator: ", ")) not checked: \(lines.count == 1 ? "it needs" : "they need") values the command on line \(cause) did not capture)"
+        )
+      }
     }
     var updated = false
+    var diff = ""
     if !replacements.isEmpty {
       var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
       for r in replacements.sorted(by: { $0.first > $1.first }) {
         lines.replaceSubrange((r.first - 1)..<(r.first - 1 + r.count), with: r.lines)
       }
-      do {
-        try StateDirectory.writeAtomically(lines.joined(separator: "\n"), to: file)
-        updated = true
-      } catch {
-        reports.append("\(file): could not rewrite: \(error)")
-      }
-    }
-    let status: FileCheckResult.Status = reports.isEmpty ? .passed : .failed
-    return FileCheckResult(
-      file: file, status: status, report: reports.joined(separator: "\n"), steps: transcript.steps.count,
-      seconds: elapsed(), updated: updated)
-  }
-
-  /// New expected lines for a step that no longer matches: each actual line keeps
-  /// the expected line (with its placeholders) that still matches it, in order;
-  /// other lines are written as the recorder would, with placeholders for the
-  /// values the command reported as varying. Returns the lines and the captures they give.
-  static func updatedLines(step: Transcript.Step, result: TranscriptPlayer.StepResult) -> ([String], Captures)
-  {
-    var patterns: [(LinePattern, String)] = []
-    for element in step.expected.elements {
-      switch element {
-      case .line(let p): patterns.append((p, step.expected.lines[p.line - step.expected.firstLine]))
-      case .skip: break
-      case .unordered(let ps, _):
-        patterns += ps.map { ($0, step.expected.lines[$0.line - step.expected.firstLine]) }
-      }
-    }
-    let recorder = Recorder(path: "")
-    var captures = result.capturesBefore
-    recorder.know(captures)
-    let variables = result.outcomes.flatMap(\.variables)
-    var out: [String] = []
-    var next = 0
-    for line in result.actual {
-      var taken = false
-      for k in next..<patterns.count {
-        if case .success(let c) = patterns[k].0.match(line, captures: captures) {
-          out.append(patterns[k].1)
-          captures = c
-          next = k + 1
-          taken = true
-          break
+      let newText = lines.joined(separator: "\n")
+      diff = UnifiedDiff.make(old: text, new: newText, oldName: file, newName: file + " (updated)")
+      updated = !diff.isEmpty
+      if updated && !options.dryRun {
+        do { try StateDirectory.writeAtomically(newText, to: file) } catch {
+          reports.append("\(file): could not rewrite: \(error)")
+          updated = false
         }
       }
-      if !taken {
-        recorder.know(captures)
-        out += recorder.generalize([line], variables: variables)
-      }
     }
-    // Re-match to learn the captures the new lines give (they match by construction).
-    var check = result.capturesBefore
-    if let expected = try? ExpectedOutput(lines: out, file: "", firstLine: 1),
-      expected.match(result.actual, captures: &check) == nil
-    {
-      return (out, check)
-    }
-    let plain = result.actual.map { line -> String in
-      let escaped = Recorder.escape(line)
-      return ["...", "~~~", "#", "proclab>"].contains(where: { escaped.hasPrefix($0) })
-        ? "\\" + escaped : escaped
-    }
-    return (plain, result.capturesBefore)
+    let failed = commands.contains { $0.status != .passed } || !reports.isEmpty
+    return FileCheckResult(
+      file: file, status: failed ? .failed : .passed, report: reports.joined(separator: "\n"),
+      steps: transcript.steps.count, seconds: elapsed(), updated: updated, commands: commands, diff: diff)
   }
 }

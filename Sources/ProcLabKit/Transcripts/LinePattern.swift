@@ -5,10 +5,19 @@
 struct LinePattern: Sendable, Equatable {
   enum Segment: Sendable, Equatable {
     case literal([Character])
-    case spaces
+    /// A run of spaces (as written, so a command replays as it was typed).
+    case spaces(String)
     case placeholder(Placeholder)
   }
   var segments: [Segment]
+  /// For each segment, the names captured earlier in this line that it or a later segment
+  /// refers to: the only captures a failed state's outcome depends on (see `LineMatcher`).
+  private(set) var live: [[String]] = []
+  /// For each segment, the capturing segments before it whose value a segment at or after it
+  /// refers to (the last capture of each such name): their columns key a failed state.
+  private(set) var liveSegments: [[Int]] = []
+  /// Whether a capturing segment's value is referred to later in the line.
+  private(set) var captureIsLive: [Bool] = []
   /// The line as written (trailing spaces trimmed).
   var source: String
   var line: Int
@@ -17,6 +26,22 @@ struct LinePattern: Sendable, Equatable {
     segments.compactMap { if case .placeholder(let p) = $0 { p } else { nil } }
   }
   var hasPlaceholders: Bool { !placeholders.isEmpty }
+
+  /// A bound or a list of choices written on this line: knowledge `--update` must not drop.
+  var hasConstraints: Bool { placeholders.contains { $0.constraint != nil || $0.choices != nil } }
+
+  /// The line with its bounds and choices removed: what it would match if only its
+  /// constraints were wrong (`--update` finds the line a violated constraint is about).
+  func loosened() -> LinePattern {
+    var copy = self
+    copy.segments = segments.map { segment in
+      guard case .placeholder(var p) = segment else { return segment }
+      p.constraint = nil
+      p.choices = nil
+      return .placeholder(p)
+    }
+    return copy
+  }
 
   /// The name of the first placeholder, if it is a capture or a reference: the
   /// "thread" a line belongs to in an unordered block (`[{{T1}}] …`).
@@ -68,8 +93,9 @@ struct LinePattern: Sendable, Equatable {
       }
       if c == " " || c == "\t" {
         flush()
+        let from = i
         while i < chars.count && (chars[i] == " " || chars[i] == "\t") { i += 1 }
-        segments.append(.spaces)
+        segments.append(.spaces(String(chars[from..<i])))
         continue
       }
       literal.append(c)
@@ -77,6 +103,45 @@ struct LinePattern: Sendable, Equatable {
     }
     flush()
     self.segments = segments
+    guard let live = LinePattern.liveCaptures(segments) else {
+      throw TranscriptError(
+        file: file, line: line, column: column,
+        message:
+          "this line refers back to more than \(LinePattern.maxLiveCaptures) values captured on the same line; split it or use {{:KIND}}"
+      )
+    }
+    (self.live, self.liveSegments, self.captureIsLive) = live
+  }
+
+  /// A line may hold any number of placeholders, but at most this many values captured on it
+  /// that it refers to again later on it (each is part of every failed state's key).
+  static let maxLiveCaptures = 64
+
+  /// One sweep over the segments: for each segment, the names captured before it on this line
+  /// that it or a later segment refers to, and where they were captured. Nil when too many.
+  static func liveCaptures(_ segments: [Segment]) -> ([[String]], [[Int]], [Bool])? {
+    var lastReference: [String: Int] = [:]
+    for (k, segment) in segments.enumerated() {
+      if case .placeholder(let p) = segment, case .reference(let name) = p.role { lastReference[name] = k }
+    }
+    var open: [String: Int] = [:]
+    var names: [[String]] = []
+    var slots: [[Int]] = []
+    var isLive = Array(repeating: false, count: segments.count)
+    for k in 0...segments.count {
+      if !open.isEmpty { open = open.filter { (lastReference[$0.key] ?? -1) >= k } }
+      if open.count > maxLiveCaptures { return nil }
+      let sorted = open.keys.sorted()
+      names.append(sorted)
+      slots.append(sorted.map { open[$0]! })
+      if k < segments.count, case .placeholder(let p) = segments[k], case .capture(let name) = p.role,
+        (lastReference[name] ?? -1) > k
+      {
+        open[name] = k
+        isLive[k] = true
+      }
+    }
+    return (names, slots, isLive)
   }
 
   static func trimTrailing(_ s: String) -> String {
@@ -93,84 +158,15 @@ struct LinePattern: Sendable, Equatable {
     var isValueProblem: Bool
   }
 
-  /// Matches a whole actual line (ANSI escapes stripped, trailing spaces trimmed).
-  func match(_ actual: String, captures: Captures) -> Result<Captures, FailureBox> {
-    let chars = Array(LinePattern.trimTrailing(Style.stripped(actual)))
-    var best = Failure(column: 0, message: "", isValueProblem: false)
-    if let result = matchFrom(0, chars, 0, captures, &best) { return .success(result) }
-    return .failure(FailureBox(best))
-  }
-
-  private func note(_ best: inout Failure, _ column: Int, _ message: String, value: Bool = false) {
-    if column > best.column || (column == best.column && value && !best.isValueProblem)
-      || best.message.isEmpty
-    {
-      best = Failure(column: column, message: message, isValueProblem: value)
-    }
-  }
-
-  private func matchFrom(
-    _ k: Int, _ s: [Character], _ i: Int, _ captures: Captures, _ best: inout Failure
-  ) -> Captures? {
-    if k == segments.count {
-      if i == s.count { return captures }
-      note(&best, i, "the line goes on: \"\(String(s[i...]))\" where the expected line ends")
-      return nil
-    }
-    switch segments[k] {
-    case .literal(let text):
-      guard i + text.count <= s.count, Array(s[i..<(i + text.count)]) == text else {
-        var same = 0
-        while same < text.count && i + same < s.count && s[i + same] == text[same] { same += 1 }
-        note(&best, i + same, "expected \"\(rest(from: k))\"")
-        return nil
-      }
-      return matchFrom(k + 1, s, i + text.count, captures, &best)
-    case .spaces:
-      var j = i
-      while j < s.count && (s[j] == " " || s[j] == "\t") { j += 1 }
-      guard j > i else {
-        note(&best, i, "expected a space")
-        return nil
-      }
-      return matchFrom(k + 1, s, j, captures, &best)
-    case .placeholder(let p):
-      if case .reference(let name) = p.role {
-        guard let value = captures[name] else {
-          note(&best, i, "\(p.source) refers to a value that was never captured", value: true)
-          return nil
-        }
-        let v = Array(value)
-        guard i + v.count <= s.count, Array(s[i..<(i + v.count)]) == v else {
-          let found = String(s[i...].prefix(max(v.count, 1)))
-          note(
-            &best, i, "\(p.source) must equal the captured \(name) = \(value), found \"\(found)\"",
-            value: true)
-          return nil
-        }
-        return matchFrom(k + 1, s, i + v.count, captures, &best)
-      }
-      let kind = p.kind!
-      let ends = ValueScanner.candidates(kind, in: s, from: i)
-      if ends.isEmpty {
-        let found = i < s.count ? "\"\(String(s[i...].prefix(12)))\"" : "the end of the line"
-        note(&best, i, "\(p.source) expected \(LinePattern.article(kind)), found \(found)")
-        return nil
-      }
-      for end in ends {
-        let text = String(s[i..<end])
-        if let c = p.constraint {
-          guard let x = ValueScanner.numericValue(text, kind: kind), c.accepts(x) else {
-            note(&best, i, "\(p.source): \(text) is not \(c.source)", value: true)
-            continue
-          }
-        }
-        var next = captures
-        if case .capture(let name) = p.role { next.set(name, text, kind: kind) }
-        if let done = matchFrom(k + 1, s, end, next, &best) { return done }
-      }
-      return nil
-    }
+  /// Matches a whole actual line (ANSI escapes stripped, trailing spaces trimmed),
+  /// without recursion and within `budget` (see `LineMatcher`).
+  func match(_ actual: String, captures: Captures, budget: MatchBudget = MatchBudget())
+    -> Result<Captures, FailureBox>
+  {
+    let text = LinePattern.trimTrailing(Style.stripped(actual))
+    let matcher = LineMatcher(pattern: self, text: text, budget: budget)
+    if let result = matcher.run(captures) { return .success(result) }
+    return .failure(FailureBox(matcher.failure()))
   }
 
   /// The pattern from segment `k` on, as written (for "expected …" messages).

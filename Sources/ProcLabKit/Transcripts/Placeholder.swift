@@ -15,6 +15,8 @@ struct Placeholder: Sendable, Equatable {
   var role: Role
   var kind: Variable.Kind?
   var constraint: Constraint?
+  /// `{{:word S|R|D}}`, `{{:text Z zombie|S sleeping}}`: the value must be one of these.
+  var choices: [String]?
   /// As written, for reports.
   var source: String
 
@@ -35,7 +37,7 @@ struct Placeholder: Sendable, Equatable {
     guard let colon = trimmed.firstIndex(of: ":") else {
       guard isName(trimmed) else {
         throw fail(
-          "expected a placeholder like {{NAME:KIND}}, {{NAME}} or {{:KIND}}, found \(source); write \\{{ for a literal {{"
+          "expected a placeholder like {{NAME:KIND}}, {{NAME}} or {{:KIND}}, found \(Printable.word(source)); write \\{{ for a literal {{"
         )
       }
       return Placeholder(role: .reference(trimmed), kind: nil, constraint: nil, source: source)
@@ -43,29 +45,57 @@ struct Placeholder: Sendable, Equatable {
     let name = String(trimmed[..<colon])
     let spec = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     if !name.isEmpty && !isName(name) {
-      throw fail("placeholder name '\(name)' must be letters, digits or _ (starting with a letter or _)")
+      throw fail(
+        "placeholder name '\(Printable.word(name))' must be letters, digits or _ (starting with a letter or _)"
+      )
     }
     let kindWord = String(spec.prefix { !$0.isWhitespace })
     guard let kind = Variable.Kind(rawValue: kindWord) else {
+      // `{{n:int>0}}`: a kind run together with its constraint.
+      if let known = Variable.Kind.allCases.first(where: {
+        kindWord.hasPrefix($0.rawValue) && kindWord.count > $0.rawValue.count
+          && "<>=.0123456789-".contains(kindWord.dropFirst($0.rawValue.count).first!)
+      }) {
+        let rest = spec.dropFirst(known.rawValue.count)
+        throw fail(
+          "unknown placeholder kind '\(Printable.word(kindWord))' in \(Printable.word(source)): a space is missing between the kind and its constraint; write {{\(name):\(known.rawValue) \(rest)}}"
+        )
+      }
       throw fail(
-        "unknown placeholder kind '\(kindWord)' in \(source); kinds: "
+        "unknown placeholder kind '\(Printable.word(kindWord))' in \(Printable.word(source)); kinds: "
           + Variable.Kind.allCases.map(\.rawValue).joined(separator: ", "))
     }
     let constraintText = spec.dropFirst(kindWord.count).trimmingCharacters(in: .whitespaces)
-    var constraint: Constraint?
-    if !constraintText.isEmpty {
-      guard kind == .int || kind == .float || kind == .duration else {
-        throw fail(
-          "only int, float and duration placeholders take a constraint; \(source) has '\(constraintText)'")
-      }
-      do { constraint = try Constraint.parse(constraintText, kind: kind) } catch let message
+    var placeholder = Placeholder(
+      role: name.isEmpty ? .anonymous : .capture(name), kind: kind, constraint: nil, source: source)
+    if constraintText.isEmpty { return placeholder }
+    switch kind {
+    case .int, .float, .duration:
+      do { placeholder.constraint = try Constraint.parse(constraintText, kind: kind) } catch let message
         as ConstraintSyntax
       {
-        throw fail("\(message.text) in \(source)")
+        throw fail("\(message.text) in \(Printable.word(source))")
       }
+    case .word, .text:
+      let choices = constraintText.split(separator: "|", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+      }
+      if choices.contains(where: \.isEmpty) {
+        throw fail(
+          "an empty choice in \(Printable.word(source)); list the values it may take: {{:word S|R|D}}")
+      }
+      if kind == .word, let spaced = choices.first(where: { $0.contains(where: \.isWhitespace) }) {
+        throw fail(
+          "the choice '\(Printable.word(spaced))' in \(Printable.word(source)) has a space, which a word cannot; use {{:text …}}"
+        )
+      }
+      placeholder.choices = choices
+    case .pid, .tid, .addr:
+      throw fail(
+        "only int, float and duration placeholders take a range, and word and text a list of choices (S|R); \(Printable.word(source)) has '\(Printable.word(constraintText))'"
+      )
     }
-    return Placeholder(
-      role: name.isEmpty ? .anonymous : .capture(name), kind: kind, constraint: constraint, source: source)
+    return placeholder
   }
 
   static func isName(_ s: String) -> Bool {
@@ -99,7 +129,9 @@ struct Constraint: Sendable, Equatable {
         }
         return d
       }
-      guard let x = Double(s), x.isFinite else {
+      // `{{p:float <50%}}`: a percentage bound, as a float matches `31.4%`.
+      let digits = kind == .float && s.hasSuffix("%") ? String(s.dropLast()) : s
+      guard let x = Double(digits), x.isFinite else {
         throw ConstraintSyntax(text: "expected a number, found '\(s)'")
       }
       if kind == .int && x != x.rounded() {
@@ -138,10 +170,39 @@ struct Constraint: Sendable, Equatable {
   }
 }
 
+/// The possible ends of a value at one position, most preferred first; lazy,
+/// so that `{{:text}}` on a long line does not build an array per position.
+enum Candidates {
+  case none
+  case list([Int])
+  /// `from`, `from - 1`, … down to `to` (a word, longest first).
+  case descending(from: Int, to: Int)
+  /// `from`, `from + 1`, … up to `to` (text, shortest first).
+  case ascending(from: Int, to: Int)
+
+  var count: Int {
+    switch self {
+    case .none: 0
+    case .list(let l): l.count
+    case .descending(let a, let b): a - b + 1
+    case .ascending(let a, let b): b - a + 1
+    }
+  }
+
+  subscript(index: Int) -> Int {
+    switch self {
+    case .none: fatalError("no candidates")
+    case .list(let l): l[index]
+    case .descending(let a, _): a - index
+    case .ascending(let a, _): a + index
+    }
+  }
+}
+
 /// Finds values of each kind at a position in a line.
 enum ValueScanner {
   /// The ends of the candidate values of `kind` starting at `start`, most preferred first.
-  static func candidates(_ kind: Variable.Kind, in s: [Character], from start: Int) -> [Int] {
+  static func candidates(_ kind: Variable.Kind, in s: [Character], from start: Int) -> Candidates {
     let n = s.count
     func digits(from i: Int) -> Int {
       var j = i
@@ -151,50 +212,69 @@ enum ValueScanner {
     switch kind {
     case .pid, .tid:
       let end = digits(from: start)
-      return end > start ? [end] : []
+      return end > start ? .list([end]) : .none
     case .int:
       var i = start
       if i < n && s[i] == "-" { i += 1 }
       let end = digits(from: i)
-      guard end > i else { return [] }
+      guard end > i else { return .none }
       // `20,000,000` as the shell prints large counts; the plain digits as a fallback.
       var grouped = end
       if end - i <= 3 {
         while grouped + 3 < n, s[grouped] == ",", digits(from: grouped + 1) == grouped + 4 { grouped += 4 }
       }
-      return grouped > end ? [grouped, end] : [end]
+      return grouped > end ? .list([grouped, end]) : .list([end])
     case .float:
-      guard let end = decimal(s, start) else { return [] }
+      guard let end = decimal(s, start) else { return .none }
       // A percentage (`31.4%`, as Units.percent prints it) is a float too.
-      return end < n && s[end] == "%" ? [end + 1, end] : [end]
+      return end < n && s[end] == "%" ? .list([end + 1, end]) : .list([end])
     case .duration:
-      guard let numberEnd = decimal(s, start) else { return [] }
+      guard let numberEnd = decimal(s, start) else { return .none }
       var i = numberEnd
       if i < n && s[i] == " " { i += 1 }
-      for unit in ["ns", "µs", "us", "ms", "s", "min"] {
-        let u = Array(unit)
-        if i + u.count <= n && Array(s[i..<(i + u.count)]) == u {
-          let end = i + u.count
+      for unit in durationUnits {
+        if i + unit.count <= n && s[i..<(i + unit.count)].elementsEqual(unit) {
+          let end = i + unit.count
           // `12 ms` must not match the start of `12 msgs`.
           if end < n && s[end].isLetter { continue }
-          return [end]
+          return .list([end])
         }
       }
-      return []
+      return .none
     case .addr:
-      guard start + 2 < n, s[start] == "0", s[start + 1] == "x" || s[start + 1] == "X" else { return [] }
+      guard start + 2 < n, s[start] == "0", s[start + 1] == "x" || s[start + 1] == "X" else { return .none }
       var j = start + 2
       while j < n, s[j].isHexDigit { j += 1 }
-      return j > start + 2 ? [j] : []
+      return j > start + 2 ? .list([j]) : .none
     case .word:
       var j = start
       while j < n, !s[j].isWhitespace { j += 1 }
       // Longest first; shorter words let the text after the placeholder match (`({{w:word}})`).
-      return j > start ? Array(stride(from: j, to: start, by: -1)) : []
+      return j > start ? .descending(from: j, to: start + 1) : .none
     case .text:
       // Lazily: the shortest text that lets the rest of the line match.
-      return Array(start...n)
+      return .ascending(from: start, to: n)
     }
+  }
+
+  static let durationUnits: [[Character]] = ["ns", "µs", "us", "ms", "s", "min"].map(Array.init)
+
+  /// The ends of `choices` found at `start`, longest first (a word's choice must end the word).
+  static func choiceEnds(_ choices: [String], kind: Variable.Kind, in s: [Character], from start: Int)
+    -> Candidates
+  {
+    var ends: [Int] = []
+    for choice in choices {
+      let c = Array(choice)
+      let end = start + c.count
+      guard end <= s.count, s[start..<end].elementsEqual(c) else { continue }
+      if kind == .word && end < s.count && !s[end].isWhitespace && end > start {
+        // A word may stop before punctuation (`(S)`), not inside letters or digits (`Sx`).
+        if s[end].isLetter || s[end].isNumber { continue }
+      }
+      if !ends.contains(end) { ends.append(end) }
+    }
+    return ends.isEmpty ? .none : .list(ends.sorted(by: >))
   }
 
   /// `-12`, `3.5`, `0.25`: the end of a decimal number at `start`.

@@ -17,7 +17,7 @@ public struct TranscriptError: Error, CustomStringConvertible, Sendable, Equatab
 }
 
 /// The values a transcript has captured so far (`{{A:pid}}` → `A = 4312`).
-public struct Captures: Sendable, Equatable {
+public struct Captures: Sendable, Hashable {
   public private(set) var values: [String: String] = [:]
   /// Kinds of the captured values, so the recorder and `--update` can reuse names.
   public private(set) var kinds: [String: Variable.Kind] = [:]

@@ -52,7 +52,7 @@ struct CrashReport {
     let deed = kind == .kill ? "got SIGKILL" : kind == .exit ? "called exit()" : "faulted"
     let inThreads =
       o.options.inThread
-      ? " (\(r.count(threadCount)) threads: main + \(o.workers.count) workers; worker \(r.tid(o.crasher ?? 0)) \(deed))"
+      ? " (\(threadCount) threads: main + \(o.workers.count) workers; worker \(r.tid(o.crasher ?? 0)) \(deed))"
       : ""
     if timedOut {
       r.line("\(title): \(who) did not end within the timeout; the shell killed it with SIGKILL")
@@ -169,7 +169,8 @@ struct CrashReport {
     let alive = o.siblings.filter(\.aliveAfterCrash).count
     r.line()
     r.line(
-      "siblings: \(r.count(alive)) of \(o.siblings.count) other lab processes still running after the crash")
+      // Every sibling survives: the count is the teaching fact, so a recording keeps it literal.
+      "siblings: \(alive) of \(o.siblings.count) other lab processes still running after the crash")
     var t = Table(["pid", "before", "after the crash", "then (cleanup)"])
     for s in o.siblings {
       let before =
@@ -250,18 +251,21 @@ struct CrashReport {
       "not written although RLIMIT_CORE was \(CoreDumps.Limit.describe(limit)): the kernel declined (\(place))"
   }
 
+  /// The machine's core_pattern decides this phrase (a file name, systemd-coredump): noted whole.
   private var destinationText: String {
     let pattern = o.core.pattern ?? "?"
+    let text: String
     switch o.core.destination {
     case .file(let name) where name.hasPrefix("/"):
-      return "core_pattern \"\(pattern)\" names \(name)"
+      text = "core_pattern \"\(pattern)\" names \(name)"
     case .file(let name):
-      return "core_pattern \"\(pattern)\" puts \(r.note(name, .word)) in the child's working directory"
+      text = "core_pattern \"\(pattern)\" puts \(name) in the child's working directory"
     case .program(let program):
-      return "core_pattern \"\(pattern)\" pipes cores to \(program)"
+      text = "core_pattern \"\(pattern)\" pipes cores to \(program)"
     case .nowhere:
-      return "core_pattern is empty: no core file anywhere"
+      text = "core_pattern is empty: no core file anywhere"
     }
+    return r.machine(text)
   }
 
   func facts() {

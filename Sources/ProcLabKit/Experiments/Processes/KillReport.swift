@@ -67,7 +67,8 @@ struct KillReport {
         "\(r.pid(pid)) stopped by \(Signals.name(o.change?.status.stopSignal ?? o.signal)) — ps shows state \(o.after?.state.map { String($0) } ?? "T")"
       )
     case .continued:
-      r.line("\(r.pid(pid)) continued — state now \(stateAfter)")
+      // A continued child is running or already back asleep, as the scheduler had it.
+      r.line("\(r.pid(pid)) continued — state now \(r.varying(stateAfter, among: ["S", "R"]))")
     case .caught:
       r.line(
         "\(r.pid(pid)) caught \(name) with its handler and still runs (state \(stateAfter); it woke up \(r.count(o.woke)) time(s) to run the handler)"

@@ -69,7 +69,10 @@ enum PsCommand {
         ])
       }
       threadTable.indent = "    "
-      r.lines(threadTable.lines)
+      // /proc lists tasks by TID, and TIDs wrap around pid_max: the rows may come in any order.
+      let rows = threadTable.lines
+      r.lines(Array(rows.prefix(1)))
+      r.linesInAnyOrder(Array(rows.dropFirst()))
       r.fact("shell_threads", tasks.map(Int.init))
     }
     let states = Set(nodes.map(\.stat.state)).sorted()

@@ -82,7 +82,7 @@ struct SpawnReport {
       ? "\(r.duration(user)) user + \(r.duration(sys)) sys CPU" : "\(r.duration(user + sys)) CPU"
     let shellPeak = o.shellPeak.map { " (this shell's VmHWM: \(r.note(Units.bytes($0), .text)))" } ?? ""
     r.line(
-      "total: \(cpu), highest MAX RSS \(r.note(Units.bytes(peak), .text))\(shellPeak), \(r.count(switches)) voluntary \(switches == 1 ? "switch" : "switches")"
+      "total: \(cpu), highest MAX RSS \(r.note(Units.bytes(peak), .text))\(shellPeak), \(r.count(switches, "voluntary switch", "voluntary switches"))"
     )
   }
 

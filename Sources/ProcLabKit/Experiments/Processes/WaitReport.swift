@@ -36,29 +36,35 @@ struct WaitReport {
       return
     }
     let children = Units.plural(total, "child", "children")
+    // Whether the shell reaped a child between commands (it had ended) or wait does now depends on
+    // how long after its end the wait came: a recording accepts either wording here.
+    let how: String
     if o.earlier.isEmpty {
-      r.line("reaped \(children) with wait4:")
+      how = " with wait4:"
     } else if o.now.isEmpty {
-      r.line(
-        "reaped \(children): the shell had already reaped \(total == 1 ? "it" : "them") with wait4 between commands:"
-      )
+      how = ": the shell had already reaped \(total == 1 ? "it" : "them") with wait4 between commands:"
     } else {
-      r.line(
-        "reaped \(children): \(o.now.count) now with wait4, \(o.earlier.count) the shell had already reaped between commands:"
-      )
+      how =
+        ": \(o.now.count) now with wait4, \(o.earlier.count) the shell had already reaped between commands:"
     }
+    r.line("reaped \(children)\(r.note(how, .text))")
     var table = Table(["PID", "WAS", "REAPED AFTER", "ENDED", "CPU", "MAX RSS"], rightAligned: [0, 2, 4])
     for c in o.reaped {
       let was =
         c.before.map { s in "\(s) \(s == "Z" ? "zombie" : s == "S" ? "sleeping" : s == "R" ? "running" : "")"
         }
         ?? "ended earlier"
+      // A child may have ended (a zombie), still sleep, or have been reaped already, as timing had it.
       table.add([
-        r.pid(c.pid), was, c.waited.map { r.duration($0) } ?? "before wait", "\(c.status)",
+        r.pid(c.pid), r.varying(was, among: ["Z zombie", "S sleeping", "R running", "ended earlier"]),
+        r.note(c.waited.map { Units.duration($0) } ?? "before wait", .text), "\(c.status)",
         cpu(c.usage), r.note(Units.bytes(c.usage.maxResidentBytes), .text),
       ])
     }
-    r.lines(table.lines)
+    // Rows come in the order the children were reaped, which timing decides.
+    let rows = table.lines
+    r.lines(Array(rows.prefix(1)))
+    r.linesInAnyOrder(Array(rows.dropFirst()))
   }
 
   /// Total CPU, split only when the split means something.

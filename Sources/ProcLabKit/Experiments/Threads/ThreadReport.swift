@@ -10,18 +10,20 @@ enum ThreadReport {
     let each = res.createNanoseconds.map { Double($0) }
     let meanCreate = each.reduce(0, +) / Double(max(1, each.count))
     r.line(
-      "created \(r.count(n)) threads in \(r.duration(res.createWall)) (pthread_create took \(r.seconds(meanCreate / 1e9)) each on average); all in process \(r.pid(pid))"
+      "created \(n) threads in \(r.duration(res.createWall)) (pthread_create took \(r.seconds(meanCreate / 1e9)) each on average); all in process \(r.pid(pid))"
     )
     let ours = Set(res.views.map(\.tid))
     let taskWords = res.during.map { t -> String in
       t == pid ? "\(r.tid(t)) (main)" : ours.contains(t) ? r.tid(t) : "\(r.tid(t)) (other)"
     }
     r.line(
-      "/proc/\(r.pid(pid))/task while they live: \(r.count(res.during.count)) tasks: \(taskWords.joined(separator: ", "))"
+      // The list comes in TID order (which wraps around pid_max) and may hold other threads of
+      // the shell: a recording accepts any list here and captures the TIDs in the table below.
+      "/proc/\(r.pid(pid))/task while they live: \(r.count(res.during.count)) tasks: \(r.note(taskWords.joined(separator: ", "), .text))"
     )
     r.table(table(res, r))
     r.line(
-      "shared heap variable at \(r.addr(res.sharedAddress)) in every thread: it holds \(r.count(res.sharedValue)) after each of the \(n) threads added 1"
+      "shared heap variable at \(r.addr(res.sharedAddress)) in every thread: it holds \(res.sharedValue) after each of the \(n) threads added 1"
     )
     let checks = Checks(res)
     facts(res, checks, meanCreate: meanCreate, into: r)

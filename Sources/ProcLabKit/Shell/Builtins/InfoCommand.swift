@@ -18,11 +18,12 @@ enum InfoCommand {
 
     var t = Table([])
     t.add(["process ID", r.pid(me)])
-    t.add(["parent", "\(r.pid(parent)) (\(parentName))"])
+    // Which program started the shell (bash, tmux, a checker) depends on how it was started.
+    t.add(["parent", "\(r.pid(parent)) (\(r.machine(parentName)))"])
     t.add(["threads", "\(r.count(threads.count)) (/proc/\(r.pid(me))/task)"])
     t.add([
       "open files",
-      "\(r.count(fds.count)) descriptors: \(fds.prefix(8).map(String.init).joined(separator: ", "))\(fds.count > 8 ? ", …" : "")",
+      "\(r.count(fds.count)) descriptors: \(r.machine(fds.prefix(8).map(String.init).joined(separator: ", ") + (fds.count > 8 ? ", …" : "")))",
     ])
     t.add(["memory", "\(r.note(Units.bytes(rss), .text)) resident"])
     t.add(["CPU cores", "\(r.count(cores)) online"])

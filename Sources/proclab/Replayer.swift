@@ -1,0 +1,287 @@
+import Glibc
+import ProcLabKit
+
+/// Plays a transcript for a class: captions, commands typed at a human pace and
+/// run live, and keys the instructor can press at any moment (see `ReplayFile`).
+final class Replayer {
+  let file: String
+  let transcript: Transcript
+  let session: Session
+  let player: TranscriptPlayer
+  let speed: Double
+  let stepMode: Bool
+  let pauseAfter: Bool
+  let from: Int
+  let check: Bool
+  let color: Bool
+  let cast: CastWriter?
+  let keys = KeyboardInput(fd: 0)
+
+  private var mismatches: [String] = []
+  private var lastRun: Int?
+  /// Ctrl-C presses before the replay started: any later one ends it.
+  private let interruptsAtStart = Interrupt.count
+
+  enum Stop: Error {
+    /// `q`: the instructor is done (status 0).
+    case quit
+    /// Ctrl-C or SIGTERM: end everything (status 130, or 128 + the signal).
+    case interrupted
+  }
+
+  init(
+    file: String, transcript: Transcript, session: Session, speed: Double, stepMode: Bool, pauseAfter: Bool,
+    from: Int, check: Bool, color: Bool, cast: CastWriter?
+  ) {
+    self.file = file
+    self.transcript = transcript
+    self.session = session
+    self.player = TranscriptPlayer(session: session, transcript: transcript)
+    self.speed = speed
+    self.stepMode = stepMode
+    self.pauseAfter = pauseAfter
+    self.from = from
+    self.check = check
+    self.color = color
+    self.cast = cast
+  }
+
+  /// Everything shown goes through here: the terminal and the cast see the same.
+  func out(_ text: String) {
+    Output.out(text)
+    cast?.output(text)
+  }
+
+  var interrupted: Bool {
+    Interrupt.count != interruptsAtStart || Interrupt.terminationSignal != 0
+  }
+
+  func run() -> Int32 {
+    // A command clears the Ctrl-C flag as it starts; in a replay a Ctrl-C pressed just before a
+    // command (the machine busy) must still stop it: the flag stays raised until the replay ends.
+    Interrupt.setSticky(true)
+    defer {
+      Interrupt.setSticky(false)
+      Interrupt.clear()
+      keys.restore()
+    }
+    var status: Int32 = 0
+    do {
+      try setUp()
+      if stepMode {
+        out(
+          Style.dim(
+            "keys: Enter or space runs the next command · b runs the previous one again · s skips · q quits")
+            + "\n")
+      } else if keys.isTerminal {
+        out(Style.dim("keys: space pauses and resumes · q quits · Ctrl-C ends the replay") + "\n")
+      }
+      var index = from - 1
+      while index < transcript.steps.count {
+        try checkStop()
+        caption(transcript.steps[index].narration)
+        if stepMode {
+          switch try waitForChoice(before: index) {
+          case .run: break
+          case .back:
+            if let previous = lastRun { try play(previous) }
+            continue
+          case .skip:
+            out(Style.dim("(skipped: \(Printable.line(transcript.steps[index].command.text)))") + "\n")
+            index += 1
+            continue
+          }
+        } else {
+          try pollPause()
+        }
+        try play(index)
+        if pauseAfter { try waitAfterOutput() }
+        index += 1
+      }
+      caption(transcript.trailingNarration)
+    } catch Stop.quit {
+      out(Style.dim("replay ended (q); everything it started was cleaned up") + "\n")
+    } catch {
+      out("\n" + Style.dim("replay stopped; everything it started was cleaned up") + "\n")
+      status = Interrupt.terminationSignal != 0 ? 128 + Interrupt.terminationSignal : 130
+    }
+    if check {
+      if mismatches.isEmpty {
+        out(Style.green("check: every command's output matched \(Printable.line(file))") + "\n")
+      } else {
+        out(
+          Style.red(
+            "check: \(Units.plural(mismatches.count, "command")) did not match \(Printable.line(file))")
+            + "\n")
+        for m in mismatches { out(m + "\n") }
+        if status == 0 { status = 1 }
+      }
+    }
+    return status
+  }
+
+  /// `--from N`: the commands before N run first, unseen, so that N finds what it needs.
+  private func setUp() throws {
+    guard from > 1 else { return }
+    out(Style.dim("running commands 1–\(from - 1) first without showing them, to set up the state…") + "\n")
+    for index in 0..<(from - 1) {
+      let result = player.run(step: index)
+      try checkStop()
+      if result.command != nil { lastRun = index }
+    }
+  }
+
+  private func checkStop() throws {
+    if interrupted { throw Stop.interrupted }
+  }
+
+  /// Narration as captions, set apart from the shell's output; control characters escaped
+  /// (a file must not clear the screen or set the title), and a marker in the cast.
+  func caption(_ lines: [String]) {
+    guard !lines.isEmpty else { return }
+    for line in lines { out(Style.cyan("# " + Printable.line(line)) + "\n") }
+    cast?.marker(lines.map(Printable.line).joined(separator: " "))
+  }
+
+  /// Types and runs one step.
+  private func play(_ index: Int) throws {
+    let s = transcript.steps[index]
+    guard let command = player.command(for: index) else {
+      out(
+        Style.red(
+          "\(Printable.line(file)):\(s.line): '\(Printable.line(s.command.text))' needs a value no earlier output captured"
+        ) + "\n")
+      mismatches.append(
+        "\(Printable.line(file)):\(s.line): '\(Printable.line(s.command.text))' could not be run: it needs an uncaptured value"
+      )
+      return
+    }
+    Style.enabled = color
+    out(Style.bold(session.prompt))
+    try type(Printable.line(command))
+    out("\n")
+    // Matched as logical lines; shown wrapped to the terminal, as the shell would show them.
+    let width = TerminalSize.columns(fd: 1)
+    let result = player.run(
+      step: index,
+      echo: {
+        self.out(
+          TextWrap.wrap(
+            $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), width: width
+          ).joined(separator: "\n") + "\n")
+      })
+    lastRun = index
+    if check, let m = result.mismatch {
+      mismatches.append(
+        "\(Printable.line(file)):\(m.line):1: output of 'proclab> \(Printable.line(command))' (line \(s.line)) does not match\n"
+          + m.report)
+    }
+    // Ctrl-C during the command (wait all, race) stops the command, and the replay with it.
+    try checkStop()
+  }
+
+  /// Types a command a character at a time, about 12 a second at speed 1, a little uneven like a person.
+  private func type(_ command: String) throws {
+    guard speed > 0 else {
+      out(command)
+      try checkStop()
+      return
+    }
+    var jitter: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(command.count)
+    for ch in command {
+      out(String(ch))
+      jitter = jitter &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      let base = ch == " " ? 0.11 : 0.075
+      try pause(seconds: (base + Double(jitter >> 58) / 64 * 0.05) / speed)
+    }
+    // A short pause before Enter, as a person would.
+    try pause(seconds: min(0.3 / speed, 1))
+  }
+
+  /// Waits `seconds`, listening for keys: space pauses, q quits, Ctrl-C ends.
+  private func pause(seconds: Double) throws {
+    let end = MonotonicClock.nanoseconds() + UInt64(max(0, seconds) * 1e9)
+    while true {
+      try checkStop()
+      let now = MonotonicClock.nanoseconds()
+      if now >= end { return }
+      guard let key = keys.key(timeout: .nanoseconds(Int64(end - now))) else { continue }
+      try handlePlayingKey(key)
+    }
+  }
+
+  /// Between commands (not in step mode): a key pressed meanwhile takes effect now.
+  private func pollPause() throws {
+    guard keys.isTerminal else { return }
+    while let key = keys.key(timeout: .zero) { try handlePlayingKey(key) }
+  }
+
+  private func handlePlayingKey(_ key: KeyboardInput.Key) throws {
+    switch key {
+    case .character("q"), .character("Q"): throw Stop.quit
+    case .character(" "): try pausedUntilSpace()
+    default: break
+    }
+  }
+
+  private func pausedUntilSpace() throws {
+    let label = Style.dim("[paused — space resumes · q quits]")
+    showPrompt(label)
+    defer { clearPrompt() }
+    while true {
+      try checkStop()
+      guard let key = keys.key(timeout: nil) else { continue }
+      switch key {
+      case .character(" "), .enter: return
+      case .character("q"), .character("Q"), .end: throw Stop.quit
+      default: continue
+      }
+    }
+  }
+
+  enum Choice { case run, back, skip }
+
+  /// Step mode: one key decides. The prompt is erased afterwards, so prompts do not pile up.
+  private func waitForChoice(before index: Int) throws -> Choice {
+    showPrompt(
+      Style.dim(
+        "[\(index + 1)/\(transcript.steps.count) next: \(Printable.line(transcript.steps[index].command.text))]"
+      ))
+    defer { clearPrompt() }
+    while true {
+      try checkStop()
+      guard let key = keys.key(timeout: nil) else { continue }
+      switch key {
+      case .enter, .character(" "): return .run
+      case .character("b"), .character("B"):
+        if lastRun != nil { return .back }
+      case .character("s"), .character("S"): return .skip
+      case .character("q"), .character("Q"), .end: throw Stop.quit
+      default: continue
+      }
+    }
+  }
+
+  private func waitAfterOutput() throws {
+    showPrompt(Style.dim("[Enter or space goes on · q quits]"))
+    defer { clearPrompt() }
+    while true {
+      try checkStop()
+      guard let key = keys.key(timeout: nil) else { continue }
+      switch key {
+      case .enter, .character(" "): return
+      case .character("q"), .character("Q"), .end: throw Stop.quit
+      default: continue
+      }
+    }
+  }
+
+  /// A prompt line for a key: on a terminal it is erased once answered; elsewhere it stays as a line.
+  private func showPrompt(_ text: String) {
+    out(text + (keys.isTerminal && isatty(1) != 0 ? "" : "\n"))
+  }
+
+  private func clearPrompt() {
+    if keys.isTerminal && isatty(1) != 0 { out("\r\u{1B}[2K") }
+  }
+}

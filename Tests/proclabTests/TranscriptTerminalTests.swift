@@ -1,0 +1,156 @@
+import Foundation
+import Glibc
+import ProcLabKit
+import TestSupport
+import XCTest
+
+/// Replay and record at a real terminal (a pseudo-terminal): the classroom keys,
+/// Ctrl-C during a long command, and a recording typed at the prompt that passes
+/// its own check every time.
+final class TranscriptTerminalTests: XCTestCase {
+  var scratch: String!
+  override func setUp() {
+    scratch = NSTemporaryDirectory() + "proclab-terminal-\(getpid())-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+  }
+  override func tearDown() { try? FileManager.default.removeItem(atPath: scratch) }
+
+  func write(_ name: String, _ text: String) -> String {
+    let path = scratch + "/" + name
+    FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
+    return path
+  }
+
+  func occurrences(_ text: String, in screen: String) -> Int {
+    screen.components(separatedBy: text).count - 1
+  }
+
+  func testStepModeKeysNextBackSkipAndQuit() throws {
+    let path = write(
+      "step.txt",
+      "# One.\nproclab> help record\n...\n# Two.\nproclab> help spawn\n...\n# Three.\nproclab> spawn 1\n...\n"
+    )
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0", "--step"])
+    XCTAssertTrue(t.waitFor("[1/3 next: help record]"), t.screen)
+    t.type(" ")
+    XCTAssertTrue(t.waitFor("[2/3 next: help spawn]"), t.screen)
+    XCTAssertEqual(occurrences("proclab> help record", in: t.screen), 1)
+    // b: the previous command runs again (no Enter needed after a key).
+    var mark = t.mark
+    t.type("b")
+    XCTAssertTrue(t.waitFor("[2/3 next: help spawn]", after: mark), t.screen)
+    XCTAssertEqual(occurrences("proclab> help record", in: t.screen), 2, t.screen)
+    // s: the command is skipped, not run.
+    mark = t.mark
+    t.type("s")
+    XCTAssertTrue(t.waitFor("(skipped: help spawn)", after: mark), t.screen)
+    XCTAssertTrue(t.waitFor("[3/3 next: spawn 1]", after: mark), t.screen)
+    XCTAssertFalse(t.screen.contains("proclab> help spawn"), t.screen)
+    // The key prompt is erased once answered, so prompts do not pile up.
+    XCTAssertTrue(t.screen.contains("\r\u{1B}[2K"), t.screen)
+    // q quits at once, status 0, without running the third command.
+    t.type("q")
+    XCTAssertEqual(t.waitForExit(), .exited(0), t.screen)
+    XCTAssertFalse(t.screen.contains("proclab> spawn 1"), t.screen)
+  }
+
+  func testSpacePausesAndResumesAPlayingReplay() throws {
+    let path = write("pause.txt", "proclab> help record\n...\nproclab> help spawn\n...\n")
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "1"])
+    XCTAssertTrue(t.waitFor("proclab> h"), t.screen)
+    t.type(" ")
+    XCTAssertTrue(t.waitFor("[paused — space resumes"), t.screen)
+    // While paused, nothing more is typed.
+    let mark = t.mark
+    t.pump(0.6)
+    t.pump(0.3)
+    XCTAssertEqual(String(t.screen[mark...]).filter { $0.isLetter }, "", "paused: \(t.screen[mark...])")
+    t.type(" ")
+    XCTAssertTrue(t.waitFor("proclab> help spawn", after: mark, timeout: 20), t.screen)
+    XCTAssertEqual(t.waitForExit(timeout: 30), .exited(0), t.screen)
+  }
+
+  func testCtrlCDuringWaitAllEndsTheWholeReplay() throws {
+    let path = write(
+      "long.txt", "proclab> spawn 2 --hold 60\n...\nproclab> wait all\n...\nproclab> help record\n...\n")
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"])
+    XCTAssertTrue(t.waitFor("proclab> wait all"), t.screen)
+    var children: [Int32] = []
+    for _ in 0..<100 {
+      children = ProcFS.children(of: t.pid)
+      if children.count >= 2 { break }
+      usleep(20_000)
+    }
+    XCTAssertEqual(children.count, 2, "the held children are real")
+    t.pump(0.3)
+    t.type("\u{03}")
+    XCTAssertEqual(t.waitForExit(), .exited(130), t.screen)
+    XCTAssertTrue(t.screen.contains("replay stopped"), t.screen)
+    XCTAssertFalse(
+      t.screen.contains("proclab> help record"), "the replay ended, not just the wait:\n" + t.screen)
+    for pid in children { XCTAssertFalse(processExists(pid), "child \(pid) was cleaned up") }
+  }
+
+  func testPauseAfterEachOutput() throws {
+    let path = write("after.txt", "proclab> help record\n...\nproclab> help spawn\n...\n")
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0", "--pause-after"])
+    XCTAssertTrue(t.waitFor("[Enter or space goes on · q quits]"), t.screen)
+    XCTAssertFalse(t.screen.contains("proclab> help spawn"), t.screen)
+    let mark = t.mark
+    t.type("\r")
+    XCTAssertTrue(t.waitFor("proclab> help spawn", after: mark), t.screen)
+    XCTAssertTrue(t.waitFor("[Enter or space goes on", after: mark), t.screen)
+    t.type("q")
+    XCTAssertEqual(t.waitForExit(), .exited(0), t.screen)
+  }
+
+  /// Issue 18, done when: a session with signals, zombies, thread lists, crashes and races,
+  /// typed at a terminal at a person's pace, passes its own check 5 times out of 5.
+  func testARecordingAtATerminalPassesItsOwnCheckFiveTimesOutOfFive() throws {
+    let path = scratch + "/session.txt"
+    let t = try TerminalSession(arguments: ["record", path])
+    XCTAssertTrue(t.waitFor("proclab> "), t.screen)
+    func typeLine(_ line: String) {
+      let mark = t.mark
+      t.type(line + "\r")
+      XCTAssertTrue(t.waitFor("proclab> ", after: t.screen.index(mark, offsetBy: 0), timeout: 60), t.screen)
+      // A person reads the output before typing on: the children of `spawn --hold 1` end meanwhile.
+      t.pump(0.15)
+    }
+    typeLine("# Signals and zombies.")
+    typeLine("spawn 2 --hold 20")
+    let pids = try NSRegularExpression(pattern: #"\n +(\d+) +\d+ +[\d.]+ \S+ .*S sleeping"#).matches(
+      in: t.screen, range: NSRange(t.screen.startIndex..., in: t.screen)
+    ).compactMap { Range($0.range(at: 1), in: t.screen).map { String(t.screen[$0]) } }
+    let pid = try XCTUnwrap(pids.last, t.screen)
+    let other = try XCTUnwrap(pids.dropLast().last, t.screen)
+    for line in [
+      "ps", "kill \(pid) STOP", "ps", "kill \(pid) CONT", "kill \(pid)", "kill \(other) KILL",
+      "spawn 1 --hold 1",
+      "spawn --no-reap", "ps", "wait all",
+      "# Threads, listed by the kernel.", "thread 3 --hold 20", "ps", "thread --release", "thread 2",
+      "# Crashes.", "crash segv --siblings 2", "crash abort --in-thread --threads 2",
+      "# Races.", "race --threads 2 --iterations 200000", "race --racy --threads 2 --iterations 500000",
+      "signal USR1 --handler", "info", "history 3", "help 'a  b   c'",
+    ] {
+      typeLine(line)
+    }
+    t.type("record stop\r")
+    XCTAssertTrue(t.waitFor("recorded "), t.screen)
+    t.type("quit\r")
+    _ = t.waitForExit()
+    let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    XCTAssertFalse(text.contains(" \(pid) "), "the PID is a capture everywhere:\n" + text)
+    XCTAssertTrue(text.contains("proclab> kill {{"), text)
+    XCTAssertTrue(text.contains("proclab> help 'a  b   c'\n"), text)
+    XCTAssertTrue(text.contains("(default action: core dump)"), "a fixed fact stays literal:\n" + text)
+    XCTAssertTrue(text.contains("siblings: 2 of 2 other lab processes"), text)
+    var passed = 0
+    var failures = ""
+    for _ in 1...5 {
+      let check = ProcLabBinary.run(["check", path])
+      if check.status == 0 { passed += 1 } else { failures += check.stdout }
+    }
+    XCTAssertEqual(passed, 5, failures + "\n---\n" + text)
+  }
+}
