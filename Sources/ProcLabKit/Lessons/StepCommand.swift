@@ -10,10 +10,10 @@
 /// range allow, and captures it; `<!-- free: --iterations -->` accepts any
 /// value at all (or none).
 ///
-/// A command still on the raw-words form (not yet moved to typed options)
-/// cannot be compared by meaning; its words are grouped by the option names it
-/// declares and compared without regard to order (`byOptionWords`), or, failing
-/// that, matched against the pattern as text.
+/// A step whose command cannot be read that way (a placeholder whose option
+/// cannot be told from two example values) has its words grouped by the option
+/// names the command declares and compared without regard to order
+/// (`byOptionWords`), or, failing that, matched against the pattern as text.
 enum StepCommand {
   enum Fit: Equatable {
     /// The same command; the captures include what the command's placeholders took.
@@ -42,13 +42,13 @@ enum StepCommand {
       ?? byText(typed, step: step, captures: captures)
   }
 
-  /// The text comparison (raw-words commands, or a step the parser cannot read with examples).
+  /// The text comparison (an unknown verb, or a step the parser cannot read with examples).
   static func byText(_ typed: String, step: LessonStep, captures: Captures) -> Fit {
     var trial = captures
     return step.command.matches(typed, captures: &trial) ? .fits(trial) : .otherArguments(nil)
   }
 
-  /// For raw-words commands: options compared by name, in any order, each value matched
+  /// For steps not comparable by meaning: options compared by name, in any order, each value matched
   /// against the step's word for it; an option the step gives as a free placeholder or lists
   /// in `free:` may be left out. Nil when the step's words cannot be grouped.
   static func byOptionWords(
@@ -140,14 +140,13 @@ enum StepCommand {
     return (positionals, options)
   }
 
-  /// Nil when the comparison by meaning does not apply (raw words, unreadable step).
+  /// Nil when the comparison by meaning does not apply (a step unreadable with example values).
   static func byMeaning(
     _ typedWords: [String], step: LessonStep, command: Command, captures: Captures
   ) -> Fit? {
     let free = step.command.placeholders.filter { if case .reference = $0.role { false } else { true } }
     let base = Array(repeating: 0, count: free.count)
     guard let first = stepForm(step, command: command, captures: captures, examples: base) else { return nil }
-    if isRawWords(first) { return nil }
     // A placeholder's option is the one whose value changes with the placeholder's example value.
     var placeholderKeys: [String] = []
     for i in free.indices {
@@ -228,11 +227,6 @@ enum StepCommand {
     case .addr: return example == 0 ? "0x1000" : "0x2000"
     case .word, .text: return example == 0 ? "a" : "b"
     }
-  }
-
-  /// Commands on `LegacyCommand` parse to one `words` list: not comparable by meaning.
-  static func isRawWords(_ parsed: ParsedCommand) -> Bool {
-    parsed.values.fields.map(\.key) == ["words"]
   }
 
   /// The key of an option name (`--iterations` → `iterations`), through the command's declarations.

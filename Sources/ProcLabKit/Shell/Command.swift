@@ -23,12 +23,10 @@ public struct Command: Sendable {
   public let examples: [String]
   /// Reads the words after the verb into typed options; the result runs the command.
   public let parse: @Sendable ([String]) throws -> Invocation
-  /// Options of a command not yet moved to `CommandOptions` (LegacyCommand.swift).
-  let legacyOptions: [Option]
 
   init(
     name: String, aliases: [String], area: Area, summary: String, usage: String, options: [OptionSummary],
-    examples: [String], legacyOptions: [Option], parse: @escaping @Sendable ([String]) throws -> Invocation
+    examples: [String], parse: @escaping @Sendable ([String]) throws -> Invocation
   ) {
     self.name = name
     self.aliases = aliases
@@ -37,7 +35,6 @@ public struct Command: Sendable {
     self.usage = usage
     self.options = options
     self.examples = examples
-    self.legacyOptions = legacyOptions
     self.parse = parse
   }
 
@@ -48,7 +45,7 @@ public struct Command: Sendable {
     let declarations = Options.declarations
     self.init(
       name: name, aliases: aliases, area: area, summary: summary, usage: Usage.line(name, declarations),
-      options: declarations.map(OptionSummary.init), examples: examples, legacyOptions: []
+      options: declarations.map(OptionSummary.init), examples: examples
     ) { words in
       let typed: Options = try OptionParser.parse(words, command: name)
       return Invocation(parsed: ParsedCommand.of(typed, command: name)) { try run(typed, $0) }
