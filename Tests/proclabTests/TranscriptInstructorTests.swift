@@ -17,7 +17,7 @@ final class TranscriptInstructorTests: XCTestCase {
 
   func write(_ name: String, _ text: String) -> String {
     let path = scratch + "/" + name
-    FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
     return path
   }
   func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
@@ -76,8 +76,8 @@ final class TranscriptInstructorTests: XCTestCase {
     XCTAssertTrue(run.stdout.contains("no commands"), run.stdout)
     let folder = scratch + "/course"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    FileManager.default.createFile(atPath: folder + "/README.md", contents: Data("# Notes\n".utf8))
-    FileManager.default.createFile(
+    _ = FileManager.default.createFile(atPath: folder + "/README.md", contents: Data("# Notes\n".utf8))
+    _ = FileManager.default.createFile(
       atPath: folder + "/good.txt", contents: Data("proclab> help record\nrecord — {{:text}}\n...\n".utf8))
     let inFolder = ProcLabBinary.run(["check", folder])
     XCTAssertEqual(inFolder.status, 0, inFolder.stdout)

@@ -17,7 +17,7 @@ final class TranscriptTerminalTests: XCTestCase {
 
   func write(_ name: String, _ text: String) -> String {
     let path = scratch + "/" + name
-    FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
     return path
   }
 
