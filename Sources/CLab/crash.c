@@ -4,7 +4,6 @@
 #include "clab_crash.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -15,9 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 // Far below the lowest address a process may map (vm.mmap_min_addr), so
@@ -68,35 +64,9 @@ static void fault_ill(void) {
 #endif
 }
 
-static long fault_bus(const char *directory) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/proclab-bus-XXXXXX", directory && *directory ? directory : "/tmp");
-  int fd = mkstemp(path);
-  if (fd < 0) return -1;
-  unlink(path); // nothing is left behind, whatever happens next
-  long page = sysconf(_SC_PAGESIZE);
-  if (ftruncate(fd, page) != 0) {
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
-  }
-  volatile char *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) {
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
-  }
-  p[0] = 1; // the file has a page behind the mapping: this works
-  if (ftruncate(fd, 0) != 0) {
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
-  }
-  say("reading a mapped page of a file just truncated to 0 bytes (mapping at %p)", (void *)p);
-  return p[0];
+static long fault_bus(volatile char *page) {
+  say("reading a mapped page of a file just truncated to 0 bytes (mapping at %p)", (void *)page);
+  return page[0];
 }
 
 // Unbounded recursion. The volatile frame and the use of frame[0] after the
@@ -150,7 +120,7 @@ static void unblock(int sig) {
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-long clab_fault(int kind, int code, const char *directory, int report_every) {
+long clab_fault(int kind, int code, volatile char *truncated_page, int report_every) {
   unblock(signal_of(kind));
   switch (kind) {
   case CLAB_FAULT_SEGV: fault_segv(); return 0;
@@ -159,13 +129,17 @@ long clab_fault(int kind, int code, const char *directory, int report_every) {
     abort();
   case CLAB_FAULT_FPE: return fault_fpe();
   case CLAB_FAULT_ILL: fault_ill(); return 0;
-  case CLAB_FAULT_BUS: return fault_bus(directory);
+  case CLAB_FAULT_BUS:
+    if (truncated_page == NULL) break;
+    return fault_bus(truncated_page);
   case CLAB_FAULT_STACK: return fault_stack(report_every);
   case CLAB_FAULT_EXIT:
     say("calling exit(%d)", code);
     exit(code);
-  default: errno = EINVAL; return -1;
+  default: break;
   }
+  errno = EINVAL;
+  return -1;
 }
 
 // ---- allocation ----
@@ -199,47 +173,22 @@ long clab_exhaust_memory(size_t block, long max_blocks, int *error) {
 
 static __thread sigjmp_buf *escape;
 
-static void escape_handler(int sig) {
+void clab_escape_handler(int sig) {
   if (escape != NULL) siglongjmp(*escape, sig);
   _exit(98); // no jump target: cannot happen, but never return into the fault
 }
 
-int clab_fault_survived(int kind, const char *directory) {
-  int sig = signal_of(kind);
-  if (sig == 0 || sig == SIGABRT) {
-    errno = EINVAL;
-    return -1;
-  }
-  // A stack overflow leaves no stack to run the handler on: give it one of its own.
-  size_t alternate_bytes = 1 << 16;
-  void *alternate = malloc(alternate_bytes);
-  if (alternate == NULL) return -1;
-  stack_t alt = { .ss_sp = alternate, .ss_size = alternate_bytes, .ss_flags = 0 };
-  stack_t old_alt;
-  sigaltstack(&alt, &old_alt);
-  struct sigaction sa, old;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = escape_handler;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_ONSTACK | SA_NODEFER;
-  if (sigaction(sig, &sa, &old) != 0) {
-    sigaltstack(&old_alt, NULL);
-    free(alternate);
-    return -1;
-  }
+int clab_fault_escaping(int kind, volatile char *truncated_page) {
   sigjmp_buf here;
   escape = &here;
   int caught = sigsetjmp(here, 1);
   if (caught == 0) {
-    clab_fault(kind, 0, directory, 0);
+    clab_fault(kind, 0, truncated_page, 0);
     caught = 0; // no fault happened
   } else {
     say("caught SIG%s in a handler; jumped back with siglongjmp, and this thread goes on", sigabbrev_np(caught));
   }
   escape = NULL;
-  sigaction(sig, &old, NULL);
-  sigaltstack(&old_alt, NULL);
-  free(alternate);
   return caught;
 }
 

@@ -1,6 +1,5 @@
 #include "clab.h"
 #include <signal.h>
-#include <string.h>
 
 // The signal that asked the shell to stop what it is doing (SIGINT, or SIGTERM/SIGHUP), 0 if none.
 static volatile sig_atomic_t interrupt_flag = 0;
@@ -11,32 +10,13 @@ static volatile sig_atomic_t termination_flag = 0;
    even after the command cleared the flag (replay ends on any). */
 static volatile sig_atomic_t interrupt_count = 0;
 
-static void on_interrupt(int sig) {
+void clab_on_interrupt(int sig) {
   if (interrupt_flag == 0) interrupt_flag = sig;
   interrupt_count++;
 }
-static void on_termination(int sig) {
+void clab_on_termination(int sig) {
   if (termination_flag == 0) termination_flag = sig;
   interrupt_flag = termination_flag;
-}
-
-void clab_install_interrupt_handler(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0; // no SA_RESTART: a blocked read or poll must wake with EINTR
-  sigaction(SIGINT, &sa, NULL);
-}
-
-void clab_install_termination_handler(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_termination;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
 }
 
 /* While sticky (a replay), a Ctrl-C stays raised until the replay ends: a command clears the

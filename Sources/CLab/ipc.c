@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "clab_ipc.h"
 #include "clab.h"
+#include "clab_hardening.h"
+#include "clab_threads.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,25 +23,12 @@
 
 // ---------------------------------------------------------------- forking
 
-int64_t clab_child_clock_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 pid_t clab_ipc_fork(clab_child_body body, const void *args, const int *close_fds, int close_count) {
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid != 0) return pid;
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(1);  // the shell died before PR_SET_PDEATHSIG took hold
+  clab_child_default_signals();
+  clab_child_dies_with_parent(parent);
   for (int i = 0; i < close_count; i++)
     if (close_fds[i] >= 0) close(close_fds[i]);
   body(args);
@@ -54,43 +43,9 @@ mqd_t clab_mq_open(const char *name, int oflag, unsigned mode, long maxmsg, long
   return mq_open(name, oflag, (mode_t)mode, (oflag & O_CREAT) ? &attr : NULL);
 }
 
-int clab_sigrtmin(void) { return SIGRTMIN; }
-
-static void nap_ns(long long ns) {
-  struct timespec ts = {ns / 1000000000LL, ns % 1000000000LL};
-  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-  }
-}
-
-static int write_all(int fd, const void *buf, size_t n) {
-  const unsigned char *p = buf;
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
-/// 1 when n bytes were read, 0 at end of file, -1 on error.
-static int read_exact(int fd, void *buf, size_t n) {
-  unsigned char *p = buf;
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = read(fd, p + got, n - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return -1;
-    if (r == 0) return 0;
-    got += (size_t)r;
-  }
-  return 1;
-}
-
 static char wait_command(int fd) {
   char c = 0;
-  return read_exact(fd, &c, 1) == 1 ? c : 0;
+  return clab_read_exact(fd, &c, 1) == 1 ? c : 0;
 }
 
 // ---------------------------------------------------------------- transfers
@@ -151,7 +106,7 @@ static int channel_send(const clab_transfer_args *t, const void *p, long long n)
     return 0;
   }
   default:
-    return write_all(t->send_fd, p, (size_t)n);
+    return clab_write_all(t->send_fd, p, (size_t)n);
   }
 }
 
@@ -233,7 +188,7 @@ void clab_child_boundaries(const void *args) {
 void clab_child_pipe_reader(const void *args) {
   const clab_pipe_reader_args *a = args;
   if (wait_command(a->go_fd) == 0) _exit(2);
-  nap_ns(a->delay_ns);
+  clab_sleep_ns(a->delay_ns);
   long long report[3] = {0, 0, 0};
   for (;;) {
     ssize_t n = read(a->read_fd, buffer, sizeof buffer);
@@ -244,7 +199,7 @@ void clab_child_pipe_reader(const void *args) {
     report[1]++;
   }
   report[2] = 1;
-  if (write_all(a->report_fd, report, sizeof report) != 0) _exit(4);
+  if (clab_write_all(a->report_fd, report, sizeof report) != 0) _exit(4);
   _exit(0);
 }
 
@@ -267,7 +222,7 @@ void clab_child_pipeline_writer(const void *args) {
     for (long long v = i; v > 0; v /= 10) digits[d++] = (char)('0' + v % 10);
     while (d > 0) text[k++] = digits[--d];
     text[k++] = '\n';
-    if (write_all(1, text, (size_t)k) != 0) _exit(3);
+    if (clab_write_all(1, text, (size_t)k) != 0) _exit(3);
   }
   _exit(0);
 }
@@ -284,7 +239,7 @@ void clab_child_pipeline_reader(const void *args) {
     for (ssize_t i = 0; i < n; i++) report[0] += buffer[i] == '\n';
     report[1] += n;
   }
-  if (write_all(1, report, sizeof report) != 0) _exit(4);
+  if (clab_write_all(1, report, sizeof report) != 0) _exit(4);
   _exit(0);
 }
 
@@ -297,7 +252,7 @@ void clab_child_record_writer(const void *args) {
   if (wait_command(a->go_fd) == 0) _exit(2);
   for (long long i = 0; i < a->records; i++) {
     // One write() per record; a blocking pipe write returns short only if interrupted.
-    if (write_all(a->fd, record, size) != 0) _exit(3);
+    if (clab_write_all(a->fd, record, size) != 0) _exit(3);
   }
   _exit(0);
 }
@@ -322,14 +277,14 @@ void clab_child_mq_sender(const void *args) {
 // ---------------------------------------------------------------- shared memory
 
 static int spin_until(volatile int *flag, long long timeout_ns, long long *waited) {
-  int64_t t0 = clab_child_clock_ns();
+  int64_t t0 = (int64_t)clab_monotonic_ns();
   for (;;) {
     if (*flag) {
       __sync_synchronize();
-      *waited = clab_child_clock_ns() - t0;
+      *waited = (int64_t)clab_monotonic_ns() - t0;
       return 1;
     }
-    if ((*waited = clab_child_clock_ns() - t0) >= timeout_ns) return 0;
+    if ((*waited = (int64_t)clab_monotonic_ns() - t0) >= timeout_ns) return 0;
   }
 }
 
@@ -339,7 +294,7 @@ int clab_shm_count(clab_shm_region *region, int mode, long long iterations, int 
   while (region->arrived < 2) {
     if (side == 0 && clab_interrupt_requested()) return -2;
   }
-  region->started[side] = clab_child_clock_ns();
+  region->started[side] = (int64_t)clab_monotonic_ns();
   volatile unsigned long long *c = &region->counter;
   for (long long i = 0; i < iterations; i++) {
     if (side == 0 && (i & 0xFFFF) == 0 && clab_interrupt_requested()) return -2;
@@ -364,7 +319,7 @@ int clab_shm_count(clab_shm_region *region, int mode, long long iterations, int 
     *c = v;
     if (mode == CLAB_COUNT_SEMAPHORE) sem_post(&region->lock);
   }
-  region->ended[side] = clab_child_clock_ns();
+  region->ended[side] = (int64_t)clab_monotonic_ns();
   return 0;
 }
 
@@ -384,7 +339,7 @@ void clab_child_shm(const void *args) {
   memset(&report, 0, sizeof report);
   report.address = (unsigned long)mine;
   report.second_address = (unsigned long)again;
-  if (write_all(a->report_fd, &report, sizeof report) != 0) _exit(4);
+  if (clab_write_all(a->report_fd, &report, sizeof report) != 0) _exit(4);
   // 1: the shell wrote its message (or says it did): look for it for up to 200 ms.
   if (wait_command(a->control_fd) == 0) _exit(5);
   long long waited = 0;
@@ -399,11 +354,11 @@ void clab_child_shm(const void *args) {
   memcpy(mine->child_message, reply, sizeof reply);
   __sync_synchronize();
   mine->child_wrote = 1;
-  if (write_all(a->report_fd, &report, sizeof report) != 0) _exit(6);
+  if (clab_write_all(a->report_fd, &report, sizeof report) != 0) _exit(6);
   // 3: the counter, counted together with the shell.
   if (wait_command(a->control_fd) == 'c') {
     clab_shm_count(mine, a->counter_mode, a->iterations, 1);
-    if (write_all(a->report_fd, "d", 1) != 0) _exit(8);
+    if (clab_write_all(a->report_fd, "d", 1) != 0) _exit(8);
   }
   _exit(0);
 }
@@ -439,15 +394,15 @@ void clab_child_signal(const void *args) {
     result[0] = sigprocmask(SIG_BLOCK, &set, NULL);
   }
   result[1] = result[0] == 0 ? 0 : errno;
-  if (write_all(s->report_fd, result, sizeof result) != 0) _exit(2);
+  if (clab_write_all(s->report_fd, result, sizeof result) != 0) _exit(2);
   for (;;) {
     char c = wait_command(s->control_fd);
     if (c == 'u') {
       sigprocmask(SIG_UNBLOCK, &set, NULL);
       // Still here: the pending signal did not end this process.
-      if (write_all(s->report_fd, "U\0", 2) != 0) _exit(4);
+      if (clab_write_all(s->report_fd, "U\0", 2) != 0) _exit(4);
     } else if (c == 'q') {
-      if (write_all(s->report_fd, "A\0", 2) != 0) _exit(4);
+      if (clab_write_all(s->report_fd, "A\0", 2) != 0) _exit(4);
       _exit(0);
     } else if (c == 0) {
       _exit(3);
@@ -462,11 +417,11 @@ void clab_child_sigchld(const void *args) {
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, NULL);
-  int64_t t0 = clab_child_clock_ns();
+  int64_t t0 = (int64_t)clab_monotonic_ns();
   pid_t g = fork();
   if (g < 0) _exit(2);
   if (g == 0) {
-    nap_ns(5000000);
+    clab_sleep_ns(5000000);
     _exit(7);
   }
   siginfo_t info;
@@ -475,12 +430,12 @@ void clab_child_sigchld(const void *args) {
   int got;
   do got = sigtimedwait(&set, &info, &limit);
   while (got < 0 && errno == EINTR);
-  long long waited = clab_child_clock_ns() - t0;
+  long long waited = (int64_t)clab_monotonic_ns() - t0;
   int st = 0;
   while (waitpid(g, &st, 0) < 0 && errno == EINTR) {
   }
   long long report[6] = {g, got == SIGCHLD, info.si_pid, info.si_code, info.si_status, waited};
-  if (write_all(a->report_fd, report, sizeof report) != 0) _exit(3);
+  if (clab_write_all(a->report_fd, report, sizeof report) != 0) _exit(3);
   _exit(0);
 }
 
@@ -511,12 +466,12 @@ void clab_child_signal_merge(const void *args) {
   sigaddset(&both, m->standard);
   sigaddset(&both, m->realtime);
   sigprocmask(SIG_BLOCK, &both, NULL);
-  if (write_all(m->report_fd, "R", 1) != 0) _exit(3);
+  if (clab_write_all(m->report_fd, "R", 1) != 0) _exit(3);
   if (wait_command(m->control_fd) != 'u') _exit(4);
   // Every pending signal is delivered before sigprocmask returns.
   sigprocmask(SIG_UNBLOCK, &both, NULL);
   sigprocmask(SIG_BLOCK, &both, NULL);
-  if (write_all(m->report_fd, &merged, sizeof merged) != 0) _exit(5);
+  if (clab_write_all(m->report_fd, &merged, sizeof merged) != 0) _exit(5);
   wait_command(m->control_fd);
   _exit(0);
 }
@@ -545,7 +500,7 @@ static void *signal_worker(void *arg) {
       int sig = 0;
       if (sigwait(&set, &sig) == 0) {
         int tid = gettid();
-        if (write_all(report_fd, &tid, sizeof tid) != 0) _exit(6);
+        if (clab_write_all(report_fd, &tid, sizeof tid) != 0) _exit(6);
       }
     }
   }
@@ -576,7 +531,7 @@ void clab_child_signal_threads(const void *args) {
   while (thread_tids[1] == 0 || thread_tids[2] == 0) sched_yield();
   if (a->mode == 1) pthread_sigmask(SIG_BLOCK, &set, NULL);
   int tids[3] = {thread_tids[0], thread_tids[1], thread_tids[2]};
-  if (write_all(a->report_fd, tids, sizeof tids) != 0) _exit(4);
+  if (clab_write_all(a->report_fd, tids, sizeof tids) != 0) _exit(4);
   // The main thread waits in read(): a handler may run here too.
   while (wait_command(a->control_fd) != 'q') {
   }
@@ -590,7 +545,7 @@ void clab_child_sigpipe(const void *args) {
   int result[2];
   result[0] = (int)write(a->write_fd, "x", 1);
   result[1] = result[0] < 0 ? errno : 0;
-  if (write_all(a->report_fd, result, sizeof result) != 0) _exit(3);
+  if (clab_write_all(a->report_fd, result, sizeof result) != 0) _exit(3);
   _exit(0);
 }
 
@@ -604,7 +559,7 @@ void clab_child_autoreap(const void *args) {
     if (pids[i] < 0) _exit(2);
     if (pids[i] == 0) _exit(0);
   }
-  if (write_all(a->report_fd, pids, sizeof(int) * (size_t)n) != 0) _exit(3);
+  if (clab_write_all(a->report_fd, pids, sizeof(int) * (size_t)n) != 0) _exit(3);
   if (wait_command(a->control_fd) != 'w') _exit(4);
   int result[2] = {0, 0};
   for (;;) {
@@ -618,7 +573,7 @@ void clab_child_autoreap(const void *args) {
     result[1] = errno;
     break;
   }
-  if (write_all(a->report_fd, result, sizeof result) != 0) _exit(5);
+  if (clab_write_all(a->report_fd, result, sizeof result) != 0) _exit(5);
   wait_command(a->control_fd);
   _exit(0);
 }

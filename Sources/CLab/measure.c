@@ -15,10 +15,11 @@
 #include <unistd.h>
 
 #include "clab_ipc.h"
+#include "clab_threads.h"
 
 extern char **environ;
 
-static inline int64_t now_ns(void) { return clab_child_clock_ns(); }
+static inline int64_t now_ns(void) { return (int64_t)clab_monotonic_ns(); }
 
 static int reap(pid_t pid, int *status) {
   for (;;) {
@@ -138,30 +139,3 @@ int64_t clab_switch_batch(int out, int in, int round_trips, long long ws, long *
   *involuntary = after.ru_nivcsw - before.ru_nivcsw;
   return elapsed;
 }
-
-void *clab_pin_here(int *cpu) {
-  cpu_set_t *saved = malloc(sizeof(cpu_set_t));
-  if (!saved) {
-    *cpu = -ENOMEM;
-    return NULL;
-  }
-  int here = sched_getcpu();
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(here < 0 ? 0 : here, &one);
-  if (sched_getaffinity(0, sizeof(cpu_set_t), saved) != 0 || sched_setaffinity(0, sizeof one, &one) != 0) {
-    *cpu = -errno;
-    free(saved);
-    return NULL;
-  }
-  *cpu = here < 0 ? 0 : here;
-  return saved;
-}
-
-void clab_unpin(void *saved) {
-  if (!saved) return;
-  sched_setaffinity(0, sizeof(cpu_set_t), (cpu_set_t *)saved);
-  free(saved);
-}
-
-int clab_memfd_create(const char *name, unsigned flags) { return memfd_create(name, flags); }

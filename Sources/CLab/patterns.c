@@ -5,6 +5,7 @@
 #include "clab_patterns.h"
 #include "clab.h"
 #include "clab_threads.h"
+#include "clab_hardening.h"
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -12,11 +13,6 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
-
-static void nap_ns(long ns) {
-  struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
 
 // ---- fork from a process with threads ----
 
@@ -27,7 +23,7 @@ void clab_fork_holder(clab_fork_lock *l) {
   uint64_t end = clab_monotonic_ns() + (uint64_t)l->hold_ns;
   while (clab_monotonic_ns() < end && !__atomic_load_n(&l->release, __ATOMIC_SEQ_CST) &&
          !clab_interrupt_requested())
-    nap_ns(1000000);
+    clab_sleep_ns(1000000);
   pthread_mutex_unlock(&l->mutex);
 }
 
@@ -47,8 +43,7 @@ pid_t clab_fork_child_locks(clab_fork_lock *l, int fd) {
   if (pid != 0) return pid;
   // The child: one thread (the one that called fork), a copy of the memory —
   // including the mutex, in whatever state it was at the instant of fork.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(2);
+  clab_child_dies_with_parent(parent);
   signal(SIGINT, SIG_DFL);
   char f = 'f';
   if (write(fd, &f, 1) != 1) _exit(3);
@@ -89,7 +84,7 @@ static void hold_for(int64_t ns, int32_t *stop) {
   uint64_t end = clab_monotonic_ns() + (uint64_t)ns;
   while (clab_monotonic_ns() < end && !clab_interrupt_requested()) {
     (void)stop;
-    nap_ns(200000);
+    clab_sleep_ns(200000);
   }
 }
 
@@ -119,7 +114,7 @@ void clab_rw_writer(clab_rw_room *r) {
     while (sem_wait(&r->room_empty) != 0) {} // wait for the readers inside to leave
   }
   __atomic_store_n(&r->writer_acquired_ns, (int64_t)clab_monotonic_ns(), __ATOMIC_SEQ_CST);
-  nap_ns(1000000); // the write
+  clab_sleep_ns(1000000); // the write
   r->writer_released_ns = (int64_t)clab_monotonic_ns();
   if (r->kind != CLAB_RW_TURNSTILE) {
     pthread_rwlock_unlock(&r->rwlock);
@@ -156,7 +151,7 @@ void clab_meeting_thread(clab_meeting *m, int me) {
   int rounds = m->kind == CLAB_MEETING_JOIN ? 1 : m->rounds;
   for (int r = 0; r < rounds && r < CLAB_MEETING_MAX_ROUNDS; r++) {
     // Different work for each thread and round, so they arrive at different times.
-    nap_ns((long)(((me + r) % m->threads) + 1) * (long)m->work_ns);
+    clab_sleep_ns((long)(((me + r) % m->threads) + 1) * (long)m->work_ns);
     m->arrived_ns[me * CLAB_MEETING_MAX_ROUNDS + r] = (int64_t)clab_monotonic_ns();
     switch (m->kind) {
     case CLAB_MEETING_BARRIER: barrier_wait(m); break;
@@ -233,7 +228,7 @@ void clab_bug_use_at_start(clab_bug *b) {
 }
 
 void clab_bug_initialise(clab_bug *b) {
-  nap_ns((long)b->setup_ns); // the rest of the creating thread's setup
+  clab_sleep_ns((long)b->setup_ns); // the rest of the creating thread's setup
   if (b->fixed) pthread_mutex_lock(&b->mutex);
   b->shared = &b->record;
   if (b->fixed) {

@@ -27,25 +27,9 @@ static volatile union {
 unsigned long clab_memory_cell_address(void) { return (unsigned long)&clab_memory_cell; }
 
 static volatile sig_atomic_t caught = 0;
-static void count_signal(int sig) { (void)sig; caught++; }
-
-int clab_catch_counting(int sig) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = count_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;
-  return sigaction(sig, &sa, NULL);
-}
+void clab_count_signal(int sig) { (void)sig; caught++; }
 
 long clab_caught_count(void) { return caught; }
-
-void clab_sleep_ns(long long ns) {
-  if (ns <= 0) return;
-  struct timespec want = { (time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL) };
-  struct timespec left;
-  while (nanosleep(&want, &left) != 0 && errno == EINTR) want = left;
-}
 
 /// In a fork child: dies with the shell (PR_SET_PDEATHSIG, checked against the
 /// parent's PID taken before fork). The shell's handlers (SIGINT flag,
@@ -56,25 +40,7 @@ static void child_start(pid_t parent) {
   clab_child_dies_with_parent(parent);
   struct rlimit no_core = { 0, 0 };
   setrlimit(RLIMIT_CORE, &no_core);
-  // Every handler: the Swift runtime's crash handlers (SIGSEGV, SIGABRT…) too,
-  // which must never run in a forked child.
-  for (int s = 1; s < NSIG; s++) {
-    if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static void write_all(int fd, const void *data, size_t size) {
-  const char *p = data;
-  while (size > 0) {
-    ssize_t n = write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    p += n;
-    size -= (size_t)n;
-  }
+  clab_child_default_signals();
 }
 
 pid_t clab_fork_sleeper(long long hold_ns) {
@@ -83,7 +49,8 @@ pid_t clab_fork_sleeper(long long hold_ns) {
   if (pid == 0) {
     setpgid(0, 0);
     child_start(parent);
-    clab_catch_counting(SIGUSR1);
+    struct sigaction sa = { .sa_handler = clab_count_signal }; // no SA_RESTART: nanosleep wakes
+    sigaction(SIGUSR1, &sa, NULL);
     clab_sleep_ns(hold_ns);
     _exit(0);
   }
@@ -106,7 +73,7 @@ pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, 
   view.before = clab_memory_cell;
   view.after = view.before;
   // First report: what the child sees before writing (the page is still shared).
-  write_all(report_fd, &view, sizeof view);
+  clab_write_all(report_fd, &view, sizeof view);
   char c;
   for (;;) {
     ssize_t n = read(hold_fd, &c, 1);
@@ -114,7 +81,7 @@ pid_t clab_memory_fork(long new_value, int report_fd, int hold_fd, int close_a, 
     if (n == 1 && c == 'W') {
       clab_memory_cell = new_value; // the first write to this page copies it for the child
       view.after = clab_memory_cell;
-      write_all(report_fd, &view, sizeof view);
+      clab_write_all(report_fd, &view, sizeof view);
       continue;
     }
     break; // end of file: the parent has looked, we may go
@@ -128,7 +95,7 @@ pid_t clab_files_fork(int file_fd, int command_fd, int report_fd, const char *ot
   pid_t pid = fork();
   if (pid != 0) return pid;
   child_start(parent);
-  write_all(report_fd, "R", 1);
+  clab_write_all(report_fd, "R", 1);
   for (;;) {
     char c;
     ssize_t n = read(command_fd, &c, 1);
@@ -136,19 +103,19 @@ pid_t clab_files_fork(int file_fd, int command_fd, int report_fd, const char *ot
     if (n <= 0 || c == 'Q') _exit(0);
     if (c == 'W') {
       // Through the inherited descriptor: at the offset parent and child share.
-      write_all(file_fd, "child\n", 6);
-      write_all(report_fd, "W", 1);
+      clab_write_all(file_fd, "child\n", 6);
+      clab_write_all(report_fd, "W", 1);
     } else if (c == 'O') {
       // The same file opened by the child itself: a description, and an offset, of its own.
       int own = open(other_path, O_WRONLY | O_CLOEXEC);
       if (own >= 0) {
-        write_all(own, "child\n", 6);
+        clab_write_all(own, "child\n", 6);
         close(own);
       }
-      write_all(report_fd, own >= 0 ? "O" : "E", 1);
+      clab_write_all(report_fd, own >= 0 ? "O" : "E", 1);
     } else if (c == 'C') {
       close(file_fd);
-      write_all(report_fd, "C", 1);
+      clab_write_all(report_fd, "C", 1);
     } else if (c == 'X') {
       // The same process, a new program: the report pipe becomes its standard output
       // (dup2 clears close-on-exec on the copy), and execve keeps every descriptor
@@ -187,13 +154,13 @@ pid_t clab_orphan_chain(int report_fd, int close_fd, long long timeout_ns) {
   report.middle = me;
   report.grandchild = getpid();
   report.parent_before = getppid();
-  write_all(seen[1], "S", 1);
+  clab_write_all(seen[1], "S", 1);
   close(seen[1]);
   long long start = (long long)clab_monotonic_ns();
   while (getppid() == me && (long long)clab_monotonic_ns() - start < timeout_ns) clab_sleep_ns(200000);
   report.parent_after = getppid();
   report.waited_ns = (long long)clab_monotonic_ns() - start;
-  write_all(report_fd, &report, sizeof report);
+  clab_write_all(report_fd, &report, sizeof report);
   _exit(0);
 }
 
@@ -206,12 +173,7 @@ pid_t clab_fork_group_keeper(int watch_fd) {
   }
   setpgid(0, 0);
   // Not child_start: the keeper must outlive a dead shell long enough to act.
-  for (int s = 1; s < NSIG; s++) {
-    if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  clab_child_default_signals();
   // Hold nothing of the shell's but the watch pipe (a terminal, a test harness's
   // output pipe…), so nobody waits on the keeper for an end of file.
   if (watch_fd > 0) close_range(0, (unsigned)watch_fd - 1, 0);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "clab_ptrace.h"
+#include "clab_hardening.h"
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,12 +29,6 @@ pid_t clab_cached_tid(void) {
 
 int clab_allow_tracer(pid_t pid) { return prctl(PR_SET_PTRACER, (unsigned long)pid, 0, 0, 0); }
 
-long clab_read_memory(pid_t pid, unsigned long addr, void *buf, unsigned long len) {
-  struct iovec local = { buf, len };
-  struct iovec remote = { (void *)addr, len };
-  return (long)process_vm_readv(pid, &local, 1, &remote, 1, 0);
-}
-
 pid_t clab_observe_start(const char *path, char *const argv[], char *const envp[], int in_fd, int out_fd,
                          int err_fd, int exec_error_fd) {
   pid_t pid = fork();
@@ -53,12 +48,7 @@ pid_t clab_observe_start(const char *path, char *const argv[], char *const envp[
       if (fd != exec_error_fd) close(fd);
     }
   }
-  for (int s = 1; s < NSIG; s++) {
-    if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  clab_child_default_signals();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   // Stopped here, the tracer seizes it; SIGCONT then lets it go on to execve.
   raise(SIGSTOP);

@@ -15,12 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_ns(long ns) {
-  struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
-
-// Sleeps like sleep_ns, but in slices of at most 10 ms, and stops early once
+// Sleeps like clab_sleep_ns, but in slices of at most 10 ms, and stops early once
 // Ctrl-C was pressed: a worker holding the lock for 200 ms must not make every
 // queued worker wait out its own hold before the command can return.
 static void hold_ns(long ns) {
@@ -29,7 +24,7 @@ static void hold_ns(long ns) {
     uint64_t now = clab_monotonic_ns();
     if (now >= end) break;
     uint64_t left = end - now;
-    sleep_ns(left > 10000000ull ? 10000000L : (long)left);
+    clab_sleep_ns(left > 10000000ull ? 10000000L : (long)left);
   }
 }
 
@@ -58,7 +53,7 @@ static void take(clab_sync_shared *s, clab_sync_worker *w, clab_sync_turn *t) {
     // Never sleeps in the kernel for the lock: refused, it backs off and tries again.
     while (pthread_mutex_trylock(&s->mutex) == EBUSY) {
       t->refusals++;
-      sleep_ns(200000);
+      clab_sleep_ns(200000);
     }
     break;
   case CLAB_SYNC_SEMAPHORE:
@@ -109,7 +104,7 @@ void clab_sync_take_turns(clab_sync_shared *s, int index) {
   w->tid = gettid();
   long v0, i0, v1, i1;
   // Start together: wait at the gate (a flag, so that a failed start can release everyone).
-  while (__atomic_load_n(&s->go, __ATOMIC_ACQUIRE) == 0) sleep_ns(50000);
+  while (__atomic_load_n(&s->go, __ATOMIC_ACQUIRE) == 0) clab_sleep_ns(50000);
   if (__atomic_load_n(&s->go, __ATOMIC_ACQUIRE) < 0) return;
   thread_switches(&v0, &i0);
   for (int r = 0; r < s->rounds && r < CLAB_SYNC_MAX_TURNS; r++) {
@@ -210,7 +205,7 @@ void clab_buffer_consumer(clab_buffer *b, int index) {
           __atomic_load_n(&b->consumed, __ATOMIC_RELAXED) < b->items) {
         // The thread could be preempted right here at any time; a 20 µs pause
         // stands in for that, so the gap is hit in thousands of items, not millions.
-        sleep_ns(20000);
+        clab_sleep_ns(20000);
         pthread_mutex_lock(&b->mutex);
         wait_for_item(b, w);
         if (b->count <= 0) {
@@ -303,7 +298,7 @@ void clab_deadlock_thread(clab_deadlock *d, int me) {
   if (d->mode == CLAB_DEADLOCK_TRYLOCK) {
     for (;;) {
       take_lock(d, me, first);
-      sleep_ns(d->pause_ns);
+      clab_sleep_ns(d->pause_ns);
       note(d, me, -1, -1, second);
       if (pthread_mutex_trylock(&d->locks[second]) == 0) {
         note(d, me, second, 1, -1);
@@ -314,25 +309,19 @@ void clab_deadlock_thread(clab_deadlock *d, int me) {
       d->state.refusals[me]++;
       pthread_mutex_unlock(&d->state_lock);
       drop_lock(d, me, first);
-      sleep_ns(d->pause_ns / 2 + (long)(me + 1) * d->pause_ns); // different back-off per thread
+      clab_sleep_ns(d->pause_ns / 2 + (long)(me + 1) * d->pause_ns); // different back-off per thread
     }
   } else {
     take_lock(d, me, first);
-    sleep_ns(d->pause_ns); // the pause that lets the other thread take its first lock
+    clab_sleep_ns(d->pause_ns); // the pause that lets the other thread take its first lock
     take_lock(d, me, second);
   }
-  sleep_ns(d->pause_ns / 5 + 1000); // the work that needed both
+  clab_sleep_ns(d->pause_ns / 5 + 1000); // the work that needed both
   drop_lock(d, me, second);
   drop_lock(d, me, first);
   pthread_mutex_lock(&d->state_lock);
   d->state.done[me] = 1;
   d->state.version++;
   d->state.changed_ns = clab_monotonic_ns();
-  pthread_mutex_unlock(&d->state_lock);
-}
-
-void clab_deadlock_snapshot(clab_deadlock *d, clab_deadlock_state *out) {
-  pthread_mutex_lock(&d->state_lock);
-  *out = d->state;
   pthread_mutex_unlock(&d->state_lock);
 }

@@ -15,53 +15,14 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <poll.h>
+#include "clab_gnu.h" // after glibc's own declarations: a mismatch fails here
 #include <time.h>
 #include <unistd.h>
 
-// ---- GNU shims ----
-
-int clab_sched_getcpu(void) { return sched_getcpu(); }
-
-int clab_set_thread_name(const char *name) {
-  char shortened[16];
-  strncpy(shortened, name, 15);
-  shortened[15] = 0;
-  return pthread_setname_np(pthread_self(), shortened);
-}
-
-int clab_thread_stack(uint64_t *low, uint64_t *high) {
-  pthread_attr_t attr;
-  int rc = pthread_getattr_np(pthread_self(), &attr);
-  if (rc != 0) return rc;
-  void *base = NULL;
-  size_t size = 0;
-  rc = pthread_attr_getstack(&attr, &base, &size);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) return rc;
-  *low = (uint64_t)(uintptr_t)base;
-  *high = (uint64_t)(uintptr_t)base + size;
-  return 0;
-}
-
-int clab_affinity(int32_t *cpus, int capacity) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
-  int n = 0;
-  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-    if (!CPU_ISSET(cpu, &set)) continue;
-    if (n < capacity) cpus[n] = cpu;
-    n++;
-  }
-  return n;
-}
-
-int clab_eventfd(unsigned int initial) { return eventfd(initial, EFD_CLOEXEC); }
-
-int clab_rwlockattr_setkind(pthread_rwlockattr_t *attr, int prefer_writer) {
-  return pthread_rwlockattr_setkind_np(
-      attr, prefer_writer ? PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP : PTHREAD_RWLOCK_PREFER_READER_NP);
-}
+// ---- clocks for the C loops ----
 
 uint64_t clab_monotonic_ns(void) {
   struct timespec ts;
@@ -249,18 +210,6 @@ void clab_work_range(uint64_t begin, uint64_t end, int steps, int units_per_slic
   out->slices = count;
 }
 
-static int write_all(int fd, const void *data, size_t length) {
-  const char *p = data;
-  while (length > 0) {
-    ssize_t n = write(fd, p, length);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    p += n;
-    length -= (size_t)n;
-  }
-  return 0;
-}
-
 pid_t clab_fork_worker(uint64_t begin, uint64_t end, int steps, int units_per_slice, int own_gil, int fd,
                        int capacity) {
   if (capacity > 256) capacity = 256;
@@ -276,7 +225,7 @@ pid_t clab_fork_worker(uint64_t begin, uint64_t end, int steps, int units_per_sl
   memset(&gil, 0, sizeof gil);
   pthread_mutex_init(&gil.mutex, NULL);
   clab_work_range(begin, end, steps, units_per_slice, own_gil ? &gil : NULL, slices, capacity, &result);
-  if (write_all(fd, &result, sizeof result) != 0) _exit(3);
-  if (result.slices > 0 && write_all(fd, slices, sizeof(clab_slice) * (size_t)result.slices) != 0) _exit(3);
+  if (clab_write_all(fd, &result, sizeof result) != 0) _exit(3);
+  if (result.slices > 0 && clab_write_all(fd, slices, sizeof(clab_slice) * (size_t)result.slices) != 0) _exit(3);
   _exit(0);
 }

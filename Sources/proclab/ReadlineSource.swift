@@ -44,8 +44,8 @@ final class ReadlineSource: LineSource {
   func readLine(prompt: String) -> String? {
     Interrupt.clear()
     finishedLine.withLock { $0 = (false, nil) }
-    clab_block_shell_signals()
-    defer { clab_unblock_shell_signals() }
+    let signals = PromptSignals.block()
+    defer { signals.unblock() }
     rl_callback_handler_install(prompt) { raw in readlineLineHandler(raw) }
     while !finishedLine.withLock({ $0.done }) {
       if Interrupt.terminationSignal != 0 {
@@ -65,10 +65,10 @@ final class ReadlineSource: LineSource {
         rl_callback_handler_install(prompt) { raw in readlineLineHandler(raw) }
         continue
       }
-      switch clab_wait_for_input(0) {
-      case 1: rl_callback_read_char()
-      case 0: continue
-      default:
+      switch signals.waitForInput(0) {
+      case true?: rl_callback_read_char()
+      case false?: continue
+      case nil:
         rl_callback_handler_remove()
         return nil
       }

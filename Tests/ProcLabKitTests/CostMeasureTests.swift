@@ -235,7 +235,7 @@ final class CostMeasureTests: XCTestCase {
     Interrupt.clear()
   }
 
-  private func gettidForTest() -> Int32 { clab_gettid() }
+  private func gettidForTest() -> Int32 { gettid() }
 
   /// What this process holds that `cost` and `switch` could leak: children, pipes and
   /// in-memory files, and threads other than the test runner's Dispatch workers (which

@@ -26,10 +26,11 @@ enum {
 unsigned long clab_fault_segv_address(void);
 
 /// Runs fault `kind` on the calling thread. `code` is the exit status for
-/// CLAB_FAULT_EXIT; `directory` is where the bus fault makes (and at once
-/// unlinks) its file; `report_every` is how often (in frames) the stack
-/// fault reports its depth on standard error (0: never).
-long clab_fault(int kind, int code, const char *directory, int report_every);
+/// CLAB_FAULT_EXIT; `truncated_page` is what the bus fault reads: a MAP_SHARED
+/// page whose file was cut to 0 bytes (Swift's Faults.truncatedMapping);
+/// `report_every` is how often (in frames) the stack fault reports its depth
+/// on standard error (0: never).
+long clab_fault(int kind, int code, volatile char *truncated_page, int report_every);
 
 // ---- allocation under an address-space limit ----
 
@@ -40,12 +41,13 @@ long clab_exhaust_memory(size_t block, long max_blocks, int *error);
 
 // ---- a fault the thread survives ----
 
-/// Installs a handler for the signal fault `kind` raises (SIGSEGV, SIGFPE,
-/// SIGILL or SIGBUS; an alternate signal stack for a stack overflow), runs the
-/// fault on the calling thread, and when the handler runs jumps back with
-/// siglongjmp. Returns the signal the handler caught (the thread survived), 0
-/// when no fault happened, or -1 with errno (EINVAL for abort, exit and others).
-int clab_fault_survived(int kind, const char *directory);
+/// The handler Faults.survive installs (on an alternate stack, SA_ONSTACK |
+/// SA_NODEFER) for the fault's signal: jumps back into clab_fault_escaping.
+void clab_escape_handler(int sig);
+/// sigsetjmp, then fault `kind` on the calling thread: when clab_escape_handler
+/// runs it jumps back here (siglongjmp). Returns the signal the handler caught
+/// (the thread survived), or 0 when no fault happened.
+int clab_fault_escaping(int kind, volatile char *truncated_page);
 
 // ---- a task that shares the memory, not the thread group ----
 

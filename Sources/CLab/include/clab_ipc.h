@@ -26,16 +26,10 @@ typedef void (*clab_child_body)(const void *args);
 /// Returns the child's PID in the parent, or -1 with errno set.
 pid_t clab_ipc_fork(clab_child_body body, const void *args, const int *close_fds, int close_count);
 
-/// CLOCK_MONOTONIC in nanoseconds, for timestamps taken inside children (the
-/// clock MonotonicClock reads in Swift).
-int64_t clab_child_clock_ns(void);
-
 // ---- calls Swift cannot reach (variadic, or macros) ----
 
 /// mq_open(name, oflag, mode, {maxmsg, msgsize}): mq_open is variadic.
 mqd_t clab_mq_open(const char *name, int oflag, unsigned mode, long maxmsg, long msgsize);
-/// SIGRTMIN: a function call in glibc behind a macro.
-int clab_sigrtmin(void);
 enum { CLAB_PIPE_BUF = PIPE_BUF };
 
 // ---- byte transfers (pipe, socketpair, FIFO, shared memory, message queue) ----

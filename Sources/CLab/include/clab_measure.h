@@ -42,13 +42,4 @@ void clab_child_switch_partner(const void *args);
 int64_t clab_switch_batch(int out, int in, int round_trips, long long working_set, long *voluntary,
                           long *involuntary);
 
-/// Pins the calling thread to the CPU it runs on (sched_setaffinity); threads
-/// and processes it creates afterwards inherit the pin. Returns an opaque saved
-/// mask for clab_unpin, or NULL (then *cpu is -errno).
-void *clab_pin_here(int *cpu);
-void clab_unpin(void *saved);
-
-/// memfd_create(name, flags): hidden behind _GNU_SOURCE.
-int clab_memfd_create(const char *name, unsigned flags);
-
 #endif

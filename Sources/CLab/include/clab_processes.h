@@ -16,13 +16,11 @@
 /// The parent also calls setpgid. Returns the child's PID, or -1 with errno.
 pid_t clab_fork_sleeper(long long hold_ns);
 
-/// In the calling process: catch `sig` with a handler that only counts, so a
+/// A handler that only counts (ChildSignals.catchCounting installs it): a
 /// signal wakes the process without ending it.
-int clab_catch_counting(int sig);
+void clab_count_signal(int sig);
 /// How many signals the counting handler has seen.
 long clab_caught_count(void);
-/// nanosleep for `ns`, resuming with the remaining time after a caught signal.
-void clab_sleep_ns(long long ns);
 
 // ---- memory: one variable, two processes (copy-on-write) or two threads ----
 

@@ -16,10 +16,6 @@ long clab_ptrace(int request, pid_t pid, unsigned long addr, unsigned long data)
 /// caller. Without Yama the kernel answers EINVAL, which changes nothing.
 int clab_allow_tracer(pid_t pid);
 
-/// process_vm_readv(pid, {buf, len}, {addr, len}): copy a tracee's memory
-/// (glibc declares it only under _GNU_SOURCE). Returns the bytes copied, or -1.
-long clab_read_memory(pid_t pid, unsigned long addr, void *buf, unsigned long len);
-
 /// gettid(2) once per thread, then from a thread-local copy: `set trace on` stamps
 /// every call with its thread, and the kernel trace must not show one gettid per
 /// recorded call. A fork child starts afresh (pthread_atfork resets the copy).

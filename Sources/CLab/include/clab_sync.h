@@ -125,7 +125,5 @@ typedef struct {
 /// Thread `index` (0: A then B; 1: B then A unless ordered) takes its two
 /// locks through wrappers that record "waits for" before blocking and "holds" after.
 void clab_deadlock_thread(clab_deadlock *d, int index);
-/// A consistent copy of what the lock wrappers recorded.
-void clab_deadlock_snapshot(clab_deadlock *d, clab_deadlock_state *out);
 
 #endif

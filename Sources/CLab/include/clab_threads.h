@@ -5,23 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-// ---- GNU calls Swift's Glibc module does not import (thin shims, no logic) ----
-
-/// sched_getcpu(): the CPU the calling thread is running on right now.
-int clab_sched_getcpu(void);
-/// pthread_setname_np(self, name): the name `ps -L` and /proc/self/task/TID/comm show (cut to 15 bytes).
-int clab_set_thread_name(const char *name);
-/// pthread_getattr_np(self) + pthread_attr_getstack: the calling thread's stack range.
-/// Returns 0 or the error number.
-int clab_thread_stack(uint64_t *low, uint64_t *high);
-/// sched_getaffinity(0): the CPUs this thread may run on. Fills up to `capacity`
-/// CPU numbers into `cpus` and returns how many there are, or -1 with errno.
-int clab_affinity(int32_t *cpus, int capacity);
-/// eventfd(initial, EFD_CLOEXEC): a descriptor holding a 64-bit counter; readable when non-zero.
-int clab_eventfd(unsigned int initial);
-/// pthread_rwlockattr_setkind_np: 0 = PTHREAD_RWLOCK_PREFER_READER_NP (glibc's default),
-/// 1 = PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP. Returns 0 or the error number.
-int clab_rwlockattr_setkind(pthread_rwlockattr_t *attr, int prefer_writer);
+// ---- clocks ----
 
 /// Monotonic clock in ns (clock_gettime(CLOCK_MONOTONIC)) for the C loops'
 /// own timestamps; async-signal-safe. Swift code uses MonotonicClock (the same clock).

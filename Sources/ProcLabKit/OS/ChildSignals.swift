@@ -49,7 +49,7 @@ public enum ChildSignals {
   /// sigaction(sig, counting handler): the process survives the signal and wakes up.
   public static func catchCounting(_ sig: Int32) {
     let start = MonotonicClock.nanoseconds()
-    let rc = clab_catch_counting(sig)
+    let rc = (try? SignalHandlers.install(clab_count_signal, for: sig)) == nil ? -1 : 0
     Trace.record("sigaction", "\(Signals.name(sig)), counting handler", result: "\(rc)", since: start)
   }
   /// Signals the counting handler has seen so far.

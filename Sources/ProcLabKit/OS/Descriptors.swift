@@ -11,7 +11,7 @@ public enum Descriptors {
     try Trace.call(
       "pipe2", closeOnExec ? "O_CLOEXEC" : "0", describe: { (_: Int32) in "[\(fds[0]), \(fds[1])]" }
     ) {
-      clab_pipe2(&fds, flags)
+      pipe2(&fds, flags)
     }
     return (fds[0], fds[1])
   }

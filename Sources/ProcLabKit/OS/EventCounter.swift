@@ -7,7 +7,7 @@ import Glibc
 public enum EventCounter {
   /// The corresponding call is `eventfd(0, EFD_CLOEXEC)`.
   public static func create() throws -> Int32 {
-    try systemCall("eventfd") { clab_eventfd(0) }
+    try systemCall("eventfd") { eventfd(0, O_CLOEXEC) }  // EFD_CLOEXEC is O_CLOEXEC
   }
 
   /// The corresponding call is `write(fd, &one, 8)`: adds 1 and wakes a reader or poller.

@@ -22,6 +22,18 @@ public enum Faults {
     case stack = 6
     /// exit(3): not a fault, the contrast.
     case exit = 7
+
+    /// The signal the kernel (or abort) sends for this fault; nil for exit.
+    public var signal: Int32? {
+      switch self {
+      case .segv, .stack: SIGSEGV
+      case .abort: SIGABRT
+      case .fpe: SIGFPE
+      case .ill: SIGILL
+      case .bus: SIGBUS
+      case .exit: nil
+      }
+    }
   }
 
   /// The address the segv fault writes to (below vm.mmap_min_addr: never mapped).
@@ -32,10 +44,40 @@ public enum Faults {
   public static func trigger(_ kind: Kind, exitCode: Int32 = 0, directory: String, reportEvery: Int = 0)
     -> (value: Int, errno: Int32)
   {
+    var page: UnsafeMutableRawPointer? = nil
+    if kind == .bus {
+      do { page = try truncatedMapping(in: directory) } catch let e as SystemError {
+        return (-1, e.errno)
+      } catch {
+        return (-1, EINVAL)
+      }
+    }
     let start = MonotonicClock.nanoseconds()
     Trace.record("fault", "\(kind)", result: "(the process should end here)", since: start)
-    let r = clab_fault(kind.rawValue, exitCode, directory, Int32(clamping: reportEvery))
-    return (Int(r), r == -1 ? clab_errno() : 0)
+    let r = clab_fault(
+      kind.rawValue, exitCode, page?.assumingMemoryBound(to: CChar.self), Int32(clamping: reportEvery))
+    return (Int(r), r == -1 ? errno : 0)
+  }
+
+  /// A page of a file mapped MAP_SHARED and written once, then the file cut to 0 bytes
+  /// (mkstemp, unlink, ftruncate, mmap, ftruncate): the page has nothing behind it any
+  /// more, so reading it is SIGBUS. The file is unlinked at once: nothing is left behind
+  /// whatever happens next, and the mapping keeps the file alive after close.
+  static func truncatedMapping(in directory: String) throws -> UnsafeMutableRawPointer {
+    var template = Array("\(directory.isEmpty ? "/tmp" : directory)/proclab-bus-XXXXXX".utf8CString)
+    let fd = try systemCall("mkstemp") {
+      template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    }
+    defer { Descriptors.close(fd) }
+    unlink(template)
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    try systemCall("ftruncate") { ftruncate(fd, off_t(page)) }
+    guard let p = mmap(nil, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+      throw SystemError("mmap")
+    }
+    p.storeBytes(of: 1, as: UInt8.self)  // the file has a page behind the mapping: this works
+    try systemCall("ftruncate") { ftruncate(fd, 0) }
+    return p
   }
 
   /// malloc(block) until it returns NULL or `maxBlocks` are held, then free(3)
@@ -55,12 +97,23 @@ public enum Faults {
   /// signal that jumps back (sigaction, sigsetjmp/siglongjmp; sigaltstack for a
   /// stack overflow): the signal the handler caught, or nil when no fault happened.
   public static func survive(_ kind: Kind, directory: String) throws -> Int32? {
+    guard let sig = kind.signal, sig != SIGABRT else { throw SystemError("sigaction", errno: EINVAL) }
+    let page = kind == .bus ? try truncatedMapping(in: directory) : nil
     let start = MonotonicClock.nanoseconds()
-    let caught = clab_fault_survived(kind.rawValue, directory)
+    // A stack overflow leaves no stack to run the handler on: give it one of its own.
+    let alternateBytes = 1 << 16
+    let alternate = UnsafeMutableRawPointer.allocate(byteCount: alternateBytes, alignment: 16)
+    defer { alternate.deallocate() }
+    var alt = stack_t(ss_sp: alternate, ss_flags: 0, ss_size: alternateBytes)
+    var oldAlt = stack_t()
+    sigaltstack(&alt, &oldAlt)
+    defer { sigaltstack(&oldAlt, nil) }
+    let old = try SignalHandlers.install(clab_escape_handler, for: sig, flags: Int32(SA_ONSTACK | SA_NODEFER))
+    let caught = clab_fault_escaping(kind.rawValue, page?.assumingMemoryBound(to: CChar.self))
+    SignalHandlers.restore(old, for: sig)
     Trace.record(
       "sigaction+fault", "\(kind), handler that siglongjmps",
       result: caught > 0 ? "caught \(Signals.name(caught))" : "\(caught)", since: start)
-    if caught < 0 { throw SystemError("sigaction", errno: clab_errno()) }
     return caught == 0 ? nil : caught
   }
 
@@ -96,7 +149,7 @@ public enum Faults {
 
   /// tgkill(pid, tid, sig): a signal addressed to one thread of a process.
   public static func signal(_ sig: Int32, thread tid: Int32, of pid: Int32) throws {
-    try Trace.call("tgkill", "\(pid), \(tid), \(Signals.name(sig))") { clab_tgkill(pid, tid, sig) }
+    try Trace.call("tgkill", "\(pid), \(tid), \(Signals.name(sig))") { tgkill(pid, tid, sig) }
   }
 }
 

@@ -15,7 +15,7 @@ public enum ForkedWorkers {
     let pid = clab_fork_worker(
       units.lowerBound, units.upperBound, Int32(steps), Int32(unitsPerSlice), ownLock ? 1 : 0, reportFD,
       Int32(sliceCapacity))
-    let err = clab_errno()
+    let err = errno
     Trace.record(
       "fork", "child computes units \(units.lowerBound)..<\(units.upperBound)",
       result: pid < 0 ? "-1 \(SystemError.name(of: err))" : "pid \(pid)", since: start)

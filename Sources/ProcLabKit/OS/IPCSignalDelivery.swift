@@ -61,7 +61,7 @@ public struct AutoReapResult: Sendable {
 
 extension IPCSignals {
   /// SIGRTMIN as glibc numbers it (it keeps the first real-time signals for itself).
-  public static var firstRealtime: Int32 { clab_sigrtmin() }
+  public static var firstRealtime: Int32 { __libc_current_sigrtmin() }  // what the SIGRTMIN macro calls
 
   /// fork: the child blocks `standard` and SIGRTMIN; the shell sends each `count` times
   /// (kill for the standard one, sigqueue with values 1…count for the real-time one),

@@ -19,9 +19,11 @@ public enum Interrupt {
   /// Throws `Interrupted` if a stop was requested: long loops call this often.
   public static func check() throws { if isRequested { throw Interrupted() } }
   /// sigaction(2) for SIGINT without SA_RESTART: blocked calls return EINTR.
-  public static func install() { CLab.clab_install_interrupt_handler() }
+  public static func install() { _ = try? SignalHandlers.install(clab_on_interrupt, for: SIGINT) }
   /// sigaction(2) for SIGTERM and SIGHUP, so the shell can clean up before leaving.
-  public static func installTermination() { CLab.clab_install_termination_handler() }
+  public static func installTermination() {
+    for sig in [SIGTERM, SIGHUP] { _ = try? SignalHandlers.install(clab_on_termination, for: sig) }
+  }
   /// SIGTERM or SIGHUP once one arrived, else 0.
   public static var terminationSignal: Int32 { CLab.clab_termination_requested() }
   /// How many Ctrl-C presses arrived so far (never cleared: commands clear the flag).

@@ -84,8 +84,8 @@ public final class TinyProgram {
     guard let image = TinyProgram.image() else { return nil }
     // MFD_EXEC (0x10, Linux 6.3+) says the file is meant to be executed; older kernels refuse it.
     let start = MonotonicClock.nanoseconds()
-    var fd = clab_memfd_create("proclab-tiny-program", 0x0001 | 0x0010)
-    if fd < 0 && errno == EINVAL { fd = clab_memfd_create("proclab-tiny-program", 0x0001) }
+    var fd = memfd_create("proclab-tiny-program", 0x0001 | 0x0010)
+    if fd < 0 && errno == EINVAL { fd = memfd_create("proclab-tiny-program", 0x0001) }
     Trace.record(
       "memfd_create", "\"proclab-tiny-program\", MFD_CLOEXEC|MFD_EXEC",
       result: fd >= 0 ? "\(fd)" : "-1 \(SystemError.name(of: errno))", since: start)

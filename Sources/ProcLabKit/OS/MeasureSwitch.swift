@@ -47,7 +47,7 @@ public final class PingPong {
       let (input, output, ws) = (ping.read, pong.write, Int64(workingSet))
       let report = threadPartner
       thread = try Threads.spawn("switch partner") {
-        report.tid.withLock { $0 = clab_gettid() }
+        report.tid.withLock { $0 = gettid() }
         var v = 0
         var i = 0
         clab_switch_answer(input, output, ws, &v, &i)
@@ -119,7 +119,7 @@ public final class PingPong {
 /// Pinning the calling thread to one CPU (sched_setaffinity), so that two
 /// partners take turns on it and each hand-over is a real context switch.
 public final class CPUPin {
-  private var saved: UnsafeMutableRawPointer?
+  private var saved: cpu_set_t?
   /// The CPU pinned to, or nil when pinning was refused.
   public let cpu: Int32?
   /// Why pinning failed (errno name), when it did.
@@ -127,29 +127,32 @@ public final class CPUPin {
 
   /// sched_getaffinity + sched_getcpu + sched_setaffinity(0, {this CPU}).
   public init() {
-    var cpu: Int32 = 0
     let start = MonotonicClock.nanoseconds()
-    saved = clab_pin_here(&cpu)
-    if saved != nil {
-      self.cpu = cpu
+    var mask = cpu_set_t()
+    let here = max(0, sched_getcpu())
+    var one = CPUSet.only(Int(here))
+    let size = MemoryLayout<cpu_set_t>.size
+    if sched_getaffinity(0, size, &mask) == 0 && sched_setaffinity(0, size, &one) == 0 {
+      saved = mask
+      cpu = here
       failure = nil
     } else {
-      self.cpu = nil
-      failure = SystemError.name(of: -cpu)
+      cpu = nil
+      failure = SystemError.name(of: errno)
     }
     Trace.record(
-      "sched_setaffinity", "0, {CPU \(saved != nil ? String(cpu) : "?")}",
-      result: saved != nil ? "0" : "-1 \(failure ?? "")", since: start)
+      "sched_setaffinity", "0, {CPU \(cpu.map(String.init) ?? "?")}",
+      result: cpu != nil ? "0" : "-1 \(failure ?? "")", since: start)
   }
 
   deinit { release() }
 
   /// sched_setaffinity(0, the mask saved before pinning).
   public func release() {
-    guard let s = saved else { return }
+    guard var mask = saved else { return }
     saved = nil
     let start = MonotonicClock.nanoseconds()
-    clab_unpin(s)
-    Trace.record("sched_setaffinity", "0, saved mask", result: "0", since: start)
+    let rc = sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &mask)
+    Trace.record("sched_setaffinity", "0, saved mask", result: "\(rc)", since: start)
   }
 }

@@ -11,7 +11,7 @@ public enum ProcessMemory {
     let fd = open("/proc/\(pid)/mem", O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       Trace.record(
-        "open", "/proc/\(pid)/mem, O_RDONLY", result: "-1 \(SystemError.name(of: clab_errno()))", since: start
+        "open", "/proc/\(pid)/mem, O_RDONLY", result: "-1 \(SystemError.name(of: errno))", since: start
       )
       return nil
     }
@@ -20,7 +20,7 @@ public enum ProcessMemory {
     let n = pread(fd, &value, MemoryLayout<Int>.size, off_t(Int64(bitPattern: UInt64(address))))
     Trace.record(
       "pread", "/proc/\(pid)/mem, 8 bytes at \(Units.address(address))",
-      result: n == MemoryLayout<Int>.size ? "\(value)" : "-1 \(SystemError.name(of: clab_errno()))",
+      result: n == MemoryLayout<Int>.size ? "\(value)" : "-1 \(SystemError.name(of: errno))",
       since: start)
     return n == MemoryLayout<Int>.size ? value : nil
   }
@@ -47,5 +47,5 @@ public enum ProcessMemory {
   }
 
   /// gettid(2): the calling thread's ID.
-  public static var currentThread: Int32 { clab_gettid() }
+  public static var currentThread: Int32 { gettid() }
 }

@@ -1,6 +1,30 @@
 import CLab
 import Glibc
 
+/// The fields of a wait(2) status, taken apart the way glibc's W* macros do
+/// (bits/waitstatus.h); Swift does not import macros. The low 7 bits are the
+/// signal that ended the process (0: it exited; 0x7f: it is stopped), bit 7 says
+/// a core was dumped, the next byte is the exit code or the stop signal, and
+/// 0xffff means "continued".
+struct WaitStatus {
+  let raw: Int32
+  init(_ raw: Int32) { self.raw = raw }
+  /// WTERMSIG
+  var signal: Int32 { raw & 0x7f }
+  /// WIFEXITED
+  var exited: Bool { signal == 0 }
+  /// WEXITSTATUS
+  var exitCode: Int32 { (raw & 0xff00) >> 8 }
+  /// WIFSIGNALED
+  var signaled: Bool { signal != 0 && signal != 0x7f }
+  /// WCOREDUMP
+  var coreDumped: Bool { raw & 0x80 != 0 }
+  /// WIFSTOPPED
+  var stopped: Bool { raw & 0xff == 0x7f }
+  /// WSTOPSIG
+  var stopSignal: Int32 { exitCode }
+}
+
 /// How a process ended (or changed state), decoded from a wait(2) status.
 public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
   case exited(Int32)
@@ -8,13 +32,14 @@ public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
   case stopped(Int32)
   case continued
 
-  public init(waitStatus s: Int32) {
-    if clab_wifexited(s) != 0 {
-      self = .exited(clab_wexitstatus(s))
-    } else if clab_wifsignaled(s) != 0 {
-      self = .signaled(clab_wtermsig(s), coreDumped: clab_wcoredump(s) != 0)
-    } else if clab_wifstopped(s) != 0 {
-      self = .stopped(clab_wstopsig(s))
+  public init(waitStatus raw: Int32) {
+    let s = WaitStatus(raw)
+    if s.exited {
+      self = .exited(s.exitCode)
+    } else if s.signaled {
+      self = .signaled(s.signal, coreDumped: s.coreDumped)
+    } else if s.stopped {
+      self = .stopped(s.stopSignal)
     } else {
       self = .continued
     }
@@ -87,9 +112,12 @@ public struct ResourceUsage: Sendable, Equatable {
   /// getrusage(RUSAGE_THREAD): the calling thread's own counters.
   public static func currentThread() -> ResourceUsage {
     var r = rusage()
-    _ = clab_getrusage_thread(&r)
+    _ = getrusage(rusageThread, &r)  // cannot fail for the calling thread
     return ResourceUsage(r)
   }
+  /// RUSAGE_THREAD (1): a GNU extension Swift's Glibc module leaves out.
+  static let rusageThread = __rusage_who_t(1)
+
   /// getrusage(RUSAGE_SELF): the whole process's counters.
   public static func currentProcess() -> ResourceUsage {
     var r = rusage()

@@ -157,7 +157,7 @@ public enum Ptrace {
   /// nothing needs allowing, so that answer is not an error; false for any other failure.
   @discardableResult
   public static func allowTracer(_ pid: Int32) -> Bool {
-    clab_allow_tracer(pid) == 0 || clab_errno() == EINVAL
+    clab_allow_tracer(pid) == 0 || errno == EINVAL
   }
 
   /// Why ptrace may be refused here, for the one-line error: Yama's scope, or a container's policy.

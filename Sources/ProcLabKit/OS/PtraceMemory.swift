@@ -10,8 +10,10 @@ public enum TraceeMemory {
   public static func bytes(_ tid: Int32, at address: UInt64, count: Int) -> [UInt8] {
     guard address != 0, count > 0 else { return [] }
     var buffer = [UInt8](repeating: 0, count: count)
-    let got = buffer.withUnsafeMutableBytes {
-      clab_read_memory(tid, UInt(address), $0.baseAddress, UInt(count))
+    let got = buffer.withUnsafeMutableBytes { local in
+      var mine = iovec(iov_base: local.baseAddress, iov_len: count)
+      var theirs = iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(address)), iov_len: count)
+      return process_vm_readv(tid, &mine, 1, &theirs, 1, 0)
     }
     if got > 0 { return Array(buffer.prefix(got)) }
     // A string near the end of a mapping: the whole range fails, so read up to the page end.

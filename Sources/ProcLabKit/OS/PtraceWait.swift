@@ -19,12 +19,13 @@ public enum PtraceStop: Sendable, Equatable {
 
   /// Decodes a wait status the way wait(2) and ptrace(2) describe it.
   public init(waitStatus s: Int32) {
-    if clab_wifexited(s) != 0 {
-      self = .exited(code: clab_wexitstatus(s))
-    } else if clab_wifsignaled(s) != 0 {
-      self = .killed(signal: clab_wtermsig(s), coreDumped: clab_wcoredump(s) != 0)
+    let status = WaitStatus(s)
+    if status.exited {
+      self = .exited(code: status.exitCode)
+    } else if status.signaled {
+      self = .killed(signal: status.signal, coreDumped: status.coreDumped)
     } else {
-      let sig = clab_wstopsig(s)
+      let sig = status.stopSignal
       let event = (s >> 16) & 0xffff
       if sig == SIGTRAP | 0x80 {
         self = .syscall
@@ -70,7 +71,7 @@ extension Ptrace {
     let tid = waitpid(-1, &status, waitAllChildren | (block ? 0 : WNOHANG))
     if tid > 0 { return .stop(tid: tid, PtraceStop(waitStatus: status)) }
     if tid == 0 { return .nothing }
-    switch clab_errno() {
+    switch errno {
     case EINTR: return .interrupted
     case ECHILD: return .none
     default: throw SystemError("waitpid")
@@ -83,7 +84,7 @@ extension Ptrace {
     var status: Int32 = 0
     while true {
       let r = waitpid(-1, &status, waitAllChildren)
-      if r < 0 && clab_errno() != EINTR { return }
+      if r < 0 && errno != EINTR { return }
     }
   }
 
@@ -91,7 +92,7 @@ extension Ptrace {
   /// waitpid (the SIGINT handler is installed without SA_RESTART, so waitpid returns EINTR).
   public static func interruptWait(of tid: Int32) {
     // ESRCH only if the loop's thread is already gone: then there is nothing to interrupt.
-    _ = clab_tgkill(getpid(), tid, SIGINT)
+    _ = tgkill(getpid(), tid, SIGINT)
   }
 
   /// waitpid(pid, &status, WSTOPPED): wait for a child of ours to stop itself

@@ -127,7 +127,7 @@ public enum SyncPrimitives {
     for i in 0..<workers {
       let start = MonotonicClock.nanoseconds()
       let pid = clab_sync_fork_worker(memory.pointer, Int32(i))
-      let err = clab_errno()
+      let err = errno
       Trace.record(
         "fork", "worker \(i + 1)", result: pid < 0 ? SystemError.name(of: err) : "pid \(pid)", since: start)
       if pid < 0 {

@@ -178,8 +178,11 @@ public final class LockPair {
   }
 
   public var state: State {
-    var s = clab_deadlock_state()
-    clab_deadlock_snapshot(memory.pointer, &s)
+    // Under the threads' own state lock: a consistent picture, never half an update.
+    let lock = memory.field(\.state_lock)
+    pthread_mutex_lock(lock)
+    let s = memory.pointer.pointee.state
+    pthread_mutex_unlock(lock)
     func holds(_ row: (Int32, Int32)) -> [Int] {
       [row.0 != 0 ? 0 : nil, row.1 != 0 ? 1 : nil].compactMap { $0 }
     }

@@ -93,7 +93,8 @@ public enum PthreadPrimitives {
       try check(
         "pthread_rwlockattr_setpshared", pthread_rwlockattr_setpshared(&attr, Int32(PTHREAD_PROCESS_SHARED)))
     }
-    try check("pthread_rwlockattr_setkind_np", clab_rwlockattr_setkind(&attr, preferWriters ? 1 : 0))
+    let kind = preferWriters ? PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP : PTHREAD_RWLOCK_PREFER_READER_NP
+    try check("pthread_rwlockattr_setkind_np", pthread_rwlockattr_setkind_np(&attr, Int32(kind)))
     try check("pthread_rwlock_init", pthread_rwlock_init(rw, &attr))
   }
 
@@ -176,7 +177,7 @@ public enum ForkWithThreads {
   {
     let start = MonotonicClock.nanoseconds()
     let pid = clab_fork_child_locks(lock, fd)
-    let err = clab_errno()
+    let err = errno
     Trace.record(
       "fork", "child locks the copied mutex", result: pid < 0 ? SystemError.name(of: err) : "pid \(pid)",
       since: start)

@@ -6,7 +6,7 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
   public let call: String
   public let errno: Int32
 
-  public init(_ call: String, errno: Int32 = CLab.clab_errno()) {
+  public init(_ call: String, errno: Int32 = Glibc.errno) {
     self.call = call
     self.errno = errno
   }
@@ -56,7 +56,7 @@ public func systemCall<T: BinaryInteger>(
   while true {
     let result = body()
     if result != -1 { return result }
-    let err = CLab.clab_errno()
+    let err = Glibc.errno
     if err == EINTR {
       switch onInterrupt {
       case .retry: continue

@@ -20,6 +20,12 @@ public enum Threads {
       self.name = name
       self.run = run
     }
+    /// pthread_setname_np(pthread_self(), name): the name `ps -L` and /proc/self/task/TID/comm
+    /// show. The kernel keeps 15 bytes and refuses more (ERANGE), so the name is cut first.
+    func nameThisThread() {
+      let bytes = name.utf8.prefix(15).map { CChar(bitPattern: $0) } + [0]
+      _ = pthread_setname_np(pthread_self(), bytes)
+    }
   }
 
   /// pthread_create(&thread, NULL, start, arg): starts `body` on a new thread.
@@ -39,7 +45,7 @@ public enum Threads {
       &thread, nil,
       { raw in
         let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
-        if !body.name.isEmpty { _ = clab_set_thread_name(body.name) }
+        if !body.name.isEmpty { body.nameThisThread() }
         body.run()
         return nil
       }, context)
@@ -93,13 +99,17 @@ public enum Threads {
   }
 
   /// gettid(): the kernel's ID of the calling thread.
-  public static func currentTID() -> Int32 { clab_gettid() }
+  public static func currentTID() -> Int32 { gettid() }
 
   /// sched_getcpu(): the CPU the calling thread runs on at this instant.
-  public static func currentCPU() -> Int { Int(clab_sched_getcpu()) }
+  public static func currentCPU() -> Int { Int(sched_getcpu()) }
 
   /// clock_gettime(CLOCK_THREAD_CPUTIME_ID): CPU time the calling thread has used.
-  public static func cpuTime() -> Duration { .nanoseconds(Int64(clab_thread_cpu_ns())) }
+  public static func cpuTime() -> Duration {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return .seconds(ts.tv_sec) + .nanoseconds(ts.tv_nsec)
+  }
 
   /// A thread's name as the kernel keeps it (/proc/self/task/TID/comm).
   public static func name(of tid: Int32) -> String? {
@@ -130,10 +140,10 @@ public enum Threads {
   /// The CPUs the calling thread may run on (sched_getaffinity(0)): `taskset -c 0`
   /// leaves one, whatever the machine has. New threads and forked children inherit it.
   public static func allowedCPUs() -> [Int] {
-    var cpus = [Int32](repeating: 0, count: 1024)
-    let n = Int(clab_affinity(&cpus, Int32(cpus.count)))
-    guard n > 0 else { return Array(0..<onlineCPUs) }
-    return cpus.prefix(min(n, cpus.count)).map(Int.init)
+    var set = cpu_set_t()
+    guard sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else { return Array(0..<onlineCPUs) }
+    let cpus = CPUSet.members(of: set)
+    return cpus.isEmpty ? Array(0..<onlineCPUs) : cpus
   }
 
   /// What the calling thread sees of itself: TID, CPU, a local variable's address
@@ -155,15 +165,22 @@ public enum Threads {
     let start = MonotonicClock.nanoseconds()
     var local = 42  // lives in this thread's own stack frame
     let localAddress = withUnsafeMutablePointer(to: &local) { UInt(bitPattern: $0) }
-    var low: UInt64 = 0
-    var high: UInt64 = 0
-    let rc = clab_thread_stack(&low, &high)
+    var attr = pthread_attr_t()
+    var base: UnsafeMutableRawPointer? = nil
+    var size = 0
+    var rc = pthread_getattr_np(pthread_self(), &attr)
+    if rc == 0 {
+      rc = pthread_attr_getstack(&attr, &base, &size)
+      pthread_attr_destroy(&attr)
+    }
+    let low = UInt(bitPattern: base)
+    let high = low + UInt(size)
     Trace.record(
       "pthread_getattr_np", "pthread_self()", result: rc == 0 ? "0" : SystemError.name(of: rc), since: start)
     if rc != 0 { throw SystemError("pthread_getattr_np", errno: rc) }
     return SelfView(
-      tid: clab_gettid(), cpu: currentCPU(), localAddress: localAddress, stackLow: UInt(low),
-      stackHigh: UInt(high), started: start)
+      tid: gettid(), cpu: currentCPU(), localAddress: localAddress, stackLow: low, stackHigh: high,
+      started: start)
   }
 
   /// A blocked thread's registers as the kernel shows them in
