@@ -1,6 +1,7 @@
 // The timed loops of `cost` and `switch` (see clab_measure.h).
 #define _GNU_SOURCE
 #include "clab_measure.h"
+#include "clab.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +34,7 @@ static void *empty_thread(void *arg) { return arg; }
 int clab_cost_loop(int kind, const char *path, int count, int64_t *out, int32_t *children) {
   char *argv[] = {(char *)path, NULL};
   for (int i = 0; i < count; i++) {
+    if (clab_interrupt_requested()) return -EINTR; // between samples: Ctrl-C never waits for a batch
     pid_t pid = 0;
     int status = 0, rc;
     int64_t start = now_ns();

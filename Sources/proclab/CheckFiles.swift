@@ -63,7 +63,7 @@ struct CheckFiles: ParsableCommand {
   func run() throws {
     Interrupt.install()
     Interrupt.installTermination()
-    signal(SIGPIPE, SIG_IGN)
+    Interrupt.ignoreBrokenPipe()
     if checkerChild {
       let results = paths.map { FileCheckers.check(file: $0, options: checkOptions) }
       Output.out(CheckReport.document(results) + "\n")
@@ -71,7 +71,7 @@ struct CheckFiles: ParsableCommand {
     }
     let format = options.json ? .json : self.format
     let env = ProcessInfo.processInfo.environment
-    Style.enabled = format == .text && !options.noColor && env["NO_COLOR"] == nil && isatty(1) != 0
+    Style.enabled = format == .text && !options.noColor && env["NO_COLOR"] == nil && Terminal.isTerminal(1)
     let (files, missing) = FileCheckers.files(in: paths)
     var results = missing.map {
       FileCheckResult(

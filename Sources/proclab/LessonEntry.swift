@@ -16,7 +16,7 @@ struct LessonEntry: ParsableCommand {
   @OptionGroup var options: GlobalOptions
 
   func run() throws {
-    let interactive = isatty(0) != 0 && isatty(1) != 0
+    let interactive = Terminal.isInteractive
     let session = options.makeSession(interactive: interactive)
     session.installLessons(directory: lessonsDirectory)
     let source: LineSource = interactive ? ReadlineSource(session: session) : FileLines(fd: 0)

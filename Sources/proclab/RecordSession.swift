@@ -22,7 +22,7 @@ struct RecordSession: ParsableCommand {
   @OptionGroup var options: GlobalOptions
 
   func run() throws {
-    let interactive = isatty(0) != 0 && isatty(1) != 0
+    let interactive = Terminal.isInteractive
     let session = options.makeSession(interactive: interactive)
     do { _ = try Recorder.begin(session: session, path: file, force: force, cast: cast) } catch let e
       as UsageError

@@ -87,7 +87,7 @@ struct ReplayFile: ParsableCommand {
         let size = TerminalWindow.size(fd: 1) ?? (columns: 80, rows: 24)
         castWriter = CastWriter(
           path: path, width: size.columns, height: size.rows, title: "proclab replay \(file)",
-          timestamp: Int(time(nil)))
+          timestamp: WallClock.secondsSinceEpoch)
         try castWriter?.save()
       } catch let e as UsageError {
         Output.err("proclab: \(e.message)\n")
@@ -96,9 +96,9 @@ struct ReplayFile: ParsableCommand {
     }
     Interrupt.install()
     Interrupt.installTermination()
-    signal(SIGPIPE, SIG_IGN)
+    Interrupt.ignoreBrokenPipe()
     let env = ProcessInfo.processInfo.environment
-    let color = !options.noColor && env["NO_COLOR"] == nil && isatty(1) != 0 && env["TERM"] != "dumb"
+    let color = !options.noColor && env["NO_COLOR"] == nil && Terminal.isTerminal(1) && env["TERM"] != "dumb"
     let session = Session.forFile(allowExec: options.allowExec, color: color)
     session.settings.trace = options.trace
     if options.strict { session.strict = true }

@@ -278,10 +278,10 @@ final class Replayer {
 
   /// A prompt line for a key: on a terminal it is erased once answered; elsewhere it stays as a line.
   private func showPrompt(_ text: String) {
-    out(text + (keys.isTerminal && isatty(1) != 0 ? "" : "\n"))
+    out(text + (keys.isTerminal && Terminal.isTerminal(1) ? "" : "\n"))
   }
 
   private func clearPrompt() {
-    if keys.isTerminal && isatty(1) != 0 { out("\r\u{1B}[2K") }
+    if keys.isTerminal && Terminal.isTerminal(1) { out("\r\u{1B}[2K") }
   }
 }

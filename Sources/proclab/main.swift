@@ -10,7 +10,7 @@ if arguments.count > 1 && arguments[1] == Lab.modeArgument {
 // subcommand, so neither --help, the completions nor the generated manual list it.
 if arguments.count == 2 && arguments[1] == "__man" {
   Output.out(ManualPage.sections())
-  exit(0)
+  ThisProcess.exit(0)
 }
 // What shells killed with SIGKILL left behind (their PIDs are in the names).
 Leftovers.sweep()

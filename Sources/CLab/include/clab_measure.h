@@ -18,7 +18,7 @@ enum { CLAB_COST_THREAD = 0, CLAB_COST_FORK = 1, CLAB_COST_SPAWN = 2 };
 /// calls _exit(0) at once; posix_spawn(path, {path}, environ) with no attributes.
 /// out[i] gets each sample's nanoseconds; children[i] (if not NULL) the child's PID.
 /// Returns `count`, or -errno at the first failure (-ENOEXEC: the spawned
-/// program did not exit 0).
+/// program did not exit 0; -EINTR: Ctrl-C was pressed, checked between samples).
 int clab_cost_loop(int kind, const char *path, int count, int64_t *out, int32_t *children);
 
 /// The partner of a context-switch ping-pong: reads a byte from `in`, sums its

@@ -24,7 +24,7 @@ public enum ExerciseLibrary {
   /// `Package.swift`, walking up from the running binary (`swift run proclab` in a clone)
   /// or in the current directory; `<prefix>/share/proclab/exercises` beside an installed binary.
   public static func courseDirectory() -> String? {
-    if let env = getenv("PROCLAB_EXERCISES"), env.pointee != 0 { return String(cString: env) }
+    if let env = Environment.nonEmpty("PROCLAB_EXERCISES") { return env }
     func isCourse(_ dir: String) -> Bool {
       LearnerFiles.exists(dir + "/exercises/README.md") && LearnerFiles.exists(dir + "/Package.swift")
     }

@@ -118,10 +118,5 @@ public enum LessonLibrary {
   }
 
   /// The running binary, from /proc/self/exe (the test bundle's is used in tests).
-  static func executablePath() -> String? {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, 4095)
-    guard n > 0 else { return nil }
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  }
+  static func executablePath() -> String? { ThisProcess.executablePath }
 }

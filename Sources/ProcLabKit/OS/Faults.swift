@@ -192,9 +192,9 @@ public enum GoSignal {
 
 /// Worker threads of a lab child that wait, each blocked in read(2) on a pipe
 /// of its own, until one is told to fault. The others stay blocked (state S).
+// why: every stored property is set in init and only read afterwards, except
+// `orders`, which only the creating thread touches (order, release).
 public final class FaultThreads: @unchecked Sendable {
-  // why: every stored property is set in init and only read afterwards, except
-  // `orders`, which only the creating thread touches (order, release).
   /// The workers' TIDs: worker 1 first.
   public let tids: [Int32]
   /// Each worker's stack size (pthread_getattr_np).

@@ -45,3 +45,10 @@ extension Duration {
   public var milliseconds: Double { Double(nanoseconds) / 1e6 }
   public var microseconds: Double { Double(nanoseconds) / 1e3 }
 }
+
+/// The calendar clock, for timestamps a person reads (a recording's start), never for
+/// measuring: it jumps when the clock is set.
+public enum WallClock {
+  /// The corresponding call is `time(NULL)`: whole seconds since 1970-01-01 UTC.
+  public static var secondsSinceEpoch: Int { Int(time(nil)) }
+}

@@ -135,7 +135,7 @@ public enum StateFile {
   /// Moves an unreadable file aside as `PATH.corrupt-EPOCH` (then `-2`, `-3`…): link(2) never
   /// replaces an existing name, so a second set-aside in the same second keeps the first.
   /// Returns the new name, or nil if it could not be moved.
-  public static func setAside(_ path: String, now: Int = Int(time(nil))) -> String? {
+  public static func setAside(_ path: String, now: Int = WallClock.secondsSinceEpoch) -> String? {
     for attempt in 1...100 {
       let aside = path + ".corrupt-\(now)" + (attempt == 1 ? "" : "-\(attempt)")
       if link(path, aside) == 0 {

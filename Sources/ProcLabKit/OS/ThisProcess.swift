@@ -10,6 +10,10 @@ public enum ThisProcess {
     return pid
   }
 
+  /// getpid(2) with no trace entry: for a report naming the shell, which is not one of the
+  /// experiment's calls.
+  public static var untracedID: Int32 { getpid() }
+
   /// getppid(2)
   public static var parent: Int32 {
     let start = MonotonicClock.nanoseconds()

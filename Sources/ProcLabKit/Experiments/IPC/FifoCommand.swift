@@ -26,7 +26,7 @@ enum FifoCommand {
     r.line(
       "fifo: mkfifo \(r.note(dir, .text))/request and …/answer (mode 0600, in a directory made by mkdtemp)")
     r.line(
-      "  the shell \(r.pid(getpid())) opened them by name after fork: writes request fd \(r.count(Int(t.parentSendFD))), "
+      "  the shell \(r.pid(ThisProcess.untracedID)) opened them by name after fork: writes request fd \(r.count(Int(t.parentSendFD))), "
         + "reads answer fd \(r.count(Int(t.parentReceiveFD))); child \(r.pid(t.child)) opened them by name too"
     )
     IPCReporting.describe(t, in: r)

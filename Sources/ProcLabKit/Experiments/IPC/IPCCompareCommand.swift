@@ -48,7 +48,7 @@ enum IPCCompareCommand {
     session.progress("ipc compare", fraction: 1)
     let r = Report()
     r.line(
-      "ipc compare: shell \(r.pid(getpid())) ⇄ a new forked child per mechanism, \(r.count(rounds)) round trips of 64 B and \(Units.bytes(bytes)) one way each"
+      "ipc compare: shell \(r.pid(ThisProcess.untracedID)) ⇄ a new forked child per mechanism, \(r.count(rounds)) round trips of 64 B and \(Units.bytes(bytes)) one way each"
     )
     r.line("round-trip latency (lower is better):")
     var latency = BarChart()

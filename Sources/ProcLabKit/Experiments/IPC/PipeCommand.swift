@@ -69,7 +69,9 @@ enum PipeCommand {
   static func transfer(bytes: Int, rounds: Int) throws -> Report {
     let t = try IPCTransfer.run(.pipe, bytes: bytes, rounds: rounds, message: 64)
     let r = Report()
-    r.line("pipe: shell \(r.pid(getpid())) ⇄ child \(r.pid(t.child)) through two pipes (one per direction)")
+    r.line(
+      "pipe: shell \(r.pid(ThisProcess.untracedID)) ⇄ child \(r.pid(t.child)) through two pipes (one per direction)"
+    )
     r.line(
       "  request pipe: the shell writes fd \(r.count(Int(t.parentSendFD))), the child reads fd \(r.count(Int(t.childReceiveFD)))"
     )

@@ -62,7 +62,7 @@ enum PipePipelineReport {
     if let after = p.endOfFileAfterClose { r.fact("eof_after_close_ns", Int(after.nanoseconds)) }
     r.fact("writer_status", p.writerStatus.json)
     r.fact("reader_status", p.readerStatus.json)
-    let shellHeld = p.writeEndHolders.contains { $0.pid == getpid() }
+    let shellHeld = p.writeEndHolders.contains { $0.pid == ThisProcess.untracedID }
     if p.stalled {
       r.explain(
         "b never saw end of file while a write end was still open somewhere"

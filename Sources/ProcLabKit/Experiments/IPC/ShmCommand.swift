@@ -61,7 +61,7 @@ enum ShmCommand {
     let r = Report()
     let flag = s.privateMapping ? "MAP_PRIVATE" : "MAP_SHARED"
     r.line(
-      "shm_open(\(r.note(name, .word))): mapped \(flag) by the shell \(r.pid(getpid())) at \(r.addr(s.parentAddress))"
+      "shm_open(\(r.note(name, .word))): mapped \(flag) by the shell \(r.pid(ThisProcess.untracedID)) at \(r.addr(s.parentAddress))"
     )
     r.line(
       "  child \(r.pid(s.child)) opened it by name and mapped it twice: at \(r.addr(s.childAddress)) and at \(r.addr(s.childSecondAddress))"

@@ -115,7 +115,7 @@ enum SignalCommand {
           ? "has \(name)" : "does NOT have \(name) (the kernel left it out)")
     }
     r.line("\(name): child \(r.pid(s.child)) \(setup)")
-    r.line("  kill(\(r.pid(s.child)), \(name)) from the shell \(r.pid(getpid()))")
+    r.line("  kill(\(r.pid(s.child)), \(name)) from the shell \(r.pid(ThisProcess.untracedID))")
     if s.handlerRan { r.line("  the child's handler ran and reported \(name) through its pipe") }
     switch s.afterSend {
     case .ended(let st): r.line("  the child was \(st)")

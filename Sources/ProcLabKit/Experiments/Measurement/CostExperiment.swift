@@ -26,7 +26,7 @@ struct CostMeasurement {
 enum CostExperiment {
   /// The program spawned for the `exec` row.
   static var truePath: String? {
-    ["/bin/true", "/usr/bin/true"].first { access($0, X_OK) == 0 }
+    ["/bin/true", "/usr/bin/true"].first { FileSystem.isExecutable($0) }
   }
 
   static func run(iterations: Int, session: Session) throws -> CostMeasurement {

@@ -23,7 +23,7 @@ enum CostReport {
 
   static func report(_ m: CostMeasurement) -> Report {
     let r = Report()
-    let me = getpid()
+    let me = ThisProcess.untracedID
     let copied = AddressSpace.forkCopiedResident(me)
     let shell = Parent(
       pid: me, mappings: AddressSpace.mappingCount(), rss: ProcFS.residentBytes(me) ?? 0,
