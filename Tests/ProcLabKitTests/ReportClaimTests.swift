@@ -1,0 +1,182 @@
+import XCTest
+
+@testable import ProcLabKit
+
+/// A claim drawn from a measurement is made only when the measurement supports it: each test
+/// feeds a report numbers that do not support a claim (the claim must be absent) and numbers
+/// that do (the claim must be there).
+final class ReportClaimTests: XCTestCase {
+  /// Everything a report explains, short and full, as one string.
+  func explained(_ r: Report) -> String {
+    (r.explanation.short + r.explanation.full).joined(separator: " ")
+  }
+
+  // MARK: race
+
+  func track(_ tid: Int32, _ slices: [(UInt64, UInt64, Int)]) -> WorkerTrack {
+    WorkerTrack(label: "t", tid: tid, slices: slices.map { Slice(start: $0.0, end: $0.1, cpu: $0.2) })
+  }
+
+  /// Two threads one after the other on CPU 0, or side by side on CPUs 0 and 1.
+  func raceTracks(together: Bool) -> [WorkerTrack] {
+    together
+      ? [track(1, [(0, 1_000_000, 0)]), track(2, [(0, 1_000_000, 1)])]
+      : [track(1, [(0, 1_000_000, 0)]), track(2, [(1_000_000, 2_000_000, 0)])]
+  }
+
+  func raceResult(_ v: RaceCommand.Variant, wall: UInt64, lost: Int = 0, together: Bool = false)
+    -> RaceExperiment.Result
+  {
+    RaceExperiment.Result(
+      variant: v, got: 2_000_000 - lost, expected: 2_000_000, tracks: raceTracks(together: together),
+      wall: wall)
+  }
+
+  func testRaceSaysCorrectnessCostsTimeOnlyForAVariantThatTookLonger() {
+    let fasterAtomic = explained(
+      RaceReport.render(
+        [
+          raceResult(.unsafe, wall: 10_000_000), raceResult(.mutex, wall: 40_000_000),
+          raceResult(.atomic, wall: 6_000_000),
+        ], threads: 2, iterations: 1_000_000))
+    XCTAssertTrue(fasterAtomic.contains("mutex took 4.0×"), fasterAtomic)
+    XCTAssertFalse(fasterAtomic.contains("atomic took 0.6× as long."), fasterAtomic)
+    XCTAssertTrue(
+      fasterAtomic.contains(
+        "atomic took 0.6× as long as the unprotected loop: this run does not show it costing time"),
+      fasterAtomic)
+    XCTAssertFalse(fasterAtomic.contains("Correctness costs time"), fasterAtomic)
+
+    let bothFaster = explained(
+      RaceReport.render(
+        [
+          raceResult(.unsafe, wall: 10_000_000), raceResult(.mutex, wall: 9_000_000),
+          raceResult(.atomic, wall: 6_000_000),
+        ], threads: 2, iterations: 1_000_000))
+    XCTAssertFalse(bothFaster.contains("Correctness cost"), bothFaster)
+    XCTAssertTrue(bothFaster.contains("does not show them costing time"), bothFaster)
+  }
+
+  func testRaceSaysTheCacheLineMovedOnlyWhenTheThreadsRanOnTwoCPUsAtOnce() {
+    let oneCPU = explained(
+      RaceReport.render(
+        [
+          raceResult(.unsafe, wall: 10_000_000, lost: 5), raceResult(.mutex, wall: 40_000_000),
+          raceResult(.atomic, wall: 20_000_000),
+        ], threads: 2, iterations: 1_000_000))
+    XCTAssertFalse(oneCPU.contains("cache line also moved"), oneCPU)
+    XCTAssertFalse(oneCPU.contains("take turns owning"), oneCPU)
+    XCTAssertFalse(oneCPU.contains("at the same instant on different CPUs for"), oneCPU)
+    XCTAssertTrue(oneCPU.contains("this run cannot show the cache line moving between cores"), oneCPU)
+
+    let twoCPUs = explained(
+      RaceReport.render(
+        [
+          raceResult(.unsafe, wall: 10_000_000, lost: 5, together: true),
+          raceResult(.mutex, wall: 40_000_000, together: true),
+          raceResult(.atomic, wall: 20_000_000, together: true),
+        ],
+        threads: 2, iterations: 1_000_000))
+    XCTAssertTrue(
+      twoCPUs.contains("The mutex and atomic threads ran at the same instant on different CPUs"), twoCPUs)
+    XCTAssertFalse(twoCPUs.contains("cannot show the cache line"), twoCPUs)
+    XCTAssertTrue(twoCPUs.contains("at the same instant on different CPUs for at least"), twoCPUs)
+  }
+
+  // MARK: counter
+
+  func bench(
+    _ mode: CounterBench.Mode, threads: Int, wallMs: Double, increments: Int = 1_000_000,
+    together: Double = 0.9,
+    padded: Bool = true
+  ) -> CounterBench.Result {
+    CounterBench.Result(
+      mode: mode, threads: threads, padded: padded, increments: increments,
+      seenBeforeFlush: threads * increments, total: threads * increments, wall: Int(wallMs * 1e6),
+      slowestThread: Int(wallMs * 1e6), addresses: [], together: together)
+  }
+
+  func counter(
+    _ mode: CounterCommand.Mode, _ runs: [CounterBench.Result], cpus: Int = 2,
+    packed: CounterBench.Result? = nil, padded: CounterBench.Result? = nil
+  ) -> String {
+    explained(
+      CounterReport.render(
+        CounterExperiment.Result(
+          mode: mode, threshold: 1024, increments: 1_000_000, runs: runs, packed: packed, padded: padded,
+          cpus: cpus, lineSize: 64)))
+  }
+
+  func testCounterSaysThreadsScaleOnlyWithinWhatTheCPUsAllow() {
+    // 1 → 2 threads at the same time each: twice the throughput, on 2 CPUs.
+    let scales = counter(
+      .perThread, [bench(.perThread, threads: 1, wallMs: 2), bench(.perThread, threads: 2, wallMs: 2.2)])
+    XCTAssertTrue(scales.contains("so more threads counted faster"), scales)
+    // 0.6×: slower with more threads.
+    let slower = counter(
+      .perThread, [bench(.perThread, threads: 1, wallMs: 2), bench(.perThread, threads: 2, wallMs: 6.6)])
+    XCTAssertFalse(slower.contains("counted faster ("), slower)
+    XCTAssertFalse(slower.contains("scale"), slower)
+    XCTAssertTrue(slower.contains("too short or too disturbed to judge"), slower)
+    // 5×, impossible on 2 CPUs: a disturbed 1-thread run, not parallelism.
+    let impossible = counter(
+      .sloppy, [bench(.sloppy, threads: 1, wallMs: 20), bench(.sloppy, threads: 2, wallMs: 8)])
+    XCTAssertFalse(impossible.contains("counted faster"), impossible)
+    XCTAssertTrue(impossible.contains("more than the 2 CPUs this process may use can give"), impossible)
+    // One CPU: 2 threads can at best take turns.
+    let oneCPU = counter(
+      .perThread, [bench(.perThread, threads: 1, wallMs: 2), bench(.perThread, threads: 2, wallMs: 4)],
+      cpus: 1)
+    XCTAssertFalse(oneCPU.contains("counted faster ("), oneCPU)
+    XCTAssertTrue(oneCPU.contains("the threads can only take turns"), oneCPU)
+  }
+
+  func testCounterOverviewCallsAWayFasterOnlyWhenItWas() {
+    let usual = counter(
+      .overview,
+      [
+        bench(.exact, threads: 2, wallMs: 27), bench(.sloppy, threads: 2, wallMs: 3),
+        bench(.perThread, threads: 2, wallMs: 1),
+      ])
+    XCTAssertTrue(
+      usual.contains("the sloppy one was 9.0× as fast and the per-thread one was 27× as fast"), usual)
+    // The audit's run: per-thread 106 ms against an exact 21 ms.
+    let upside = counter(
+      .overview,
+      [
+        bench(.exact, threads: 2, wallMs: 21), bench(.sloppy, threads: 2, wallMs: 7.15),
+        bench(.perThread, threads: 2, wallMs: 106),
+      ])
+    XCTAssertTrue(upside.contains("the sloppy one was 2.9× as fast."), upside)
+    XCTAssertFalse(upside.contains("per-thread one was"), upside)
+    XCTAssertTrue(upside.contains("does not show the per-thread counter faster"), upside)
+  }
+
+  func testCounterNamesFalseSharingOnlyWhenPackedWasSlowerWhileTheThreadsOverlapped() {
+    let runs = [bench(.perThread, threads: 1, wallMs: 10), bench(.perThread, threads: 2, wallMs: 11)]
+    let shown = counter(
+      .perThread, runs, packed: bench(.perThread, threads: 2, wallMs: 30, together: 0.9, padded: false),
+      padded: bench(.perThread, threads: 2, wallMs: 15, together: 0.9))
+    XCTAssertTrue(shown.contains("False sharing: "), shown)
+    let apart = counter(
+      .perThread, runs, packed: bench(.perThread, threads: 2, wallMs: 43, together: 0.29, padded: false),
+      padded: bench(.perThread, threads: 2, wallMs: 28.6, together: 0.66))
+    XCTAssertFalse(apart.contains("False sharing"), apart)
+    XCTAssertTrue(apart.contains("cannot tell false sharing from other load"), apart)
+    let same = counter(
+      .perThread, runs, packed: bench(.perThread, threads: 2, wallMs: 18.2, together: 0.66, padded: false),
+      padded: bench(.perThread, threads: 2, wallMs: 18.4, together: 0.77))
+    XCTAssertFalse(same.contains("markedly slower"), same)
+    XCTAssertTrue(same.contains("this run does not show false sharing"), same)
+  }
+
+  func testCounterSaysTheLineSizeTheKernelReportsAndHedgesThe128Bytes() {
+    XCTAssertTrue(CounterReport.more(lineSize: 64).contains("lines of 64 bytes on this machine"))
+    XCTAssertFalse(CounterReport.more(lineSize: 64).contains("128 bytes here, because CPUs"))
+    XCTAssertTrue(CounterReport.more(lineSize: 64).contains("some CPUs (Intel's"))
+    // The kernel's figure is the real one on this machine.
+    let line = MachineCPU.cacheLineSize()
+    XCTAssertNotNil(line)
+    XCTAssertEqual(line, Int(sysconf(Int32(_SC_LEVEL1_DCACHE_LINESIZE))))
+  }
+}
