@@ -179,4 +179,87 @@ final class ReportClaimTests: XCTestCase {
     XCTAssertNotNil(line)
     XCTAssertEqual(line, Int(sysconf(Int32(_SC_LEVEL1_DCACHE_LINESIZE))))
   }
+
+  // MARK: pipe --interleave
+
+  func testPipeInterleaveCountsCutsAndCutRecordsApart() {
+    let run = InterleaveResult(
+      record: 262_144, records: 8, writers: [1, 2], bytesRead: 4 << 20, reads: 70, cuts: 44, cutRecords: 9,
+      bytesPerLetter: [2 << 20, 2 << 20], statuses: [])
+    let text = PipePipelineReport.cutText(run, r: Report())
+    XCTAssertEqual(text, "44 cuts by the other writer, in 9 of 16 records")
+    XCTAssertFalse(text.contains("44 records"))
+    var none = run
+    none.cuts = 0
+    none.cutRecords = 0
+    XCTAssertEqual(PipePipelineReport.cutText(none, r: Report()), "no record cut by the other writer")
+  }
+
+  // MARK: cost, the cold column
+
+  func costMeasurement(warmThreadUs: Double, coldThreadUs: Double, faultsCold: Double, faultsWarm: Double)
+    -> CostMeasurement
+  {
+    let ways: [CreationCost.Way] = [.thread, .forkSmall, .forkShell, .spawnTiny, .spawnTrue]
+    func samples(_ us: Double) -> Samples {
+      var s = Samples()
+      for _ in 0..<10 { s.add(us * 1000) }
+      return s
+    }
+    let warmUs: [CreationCost.Way: Double] = [
+      .thread: warmThreadUs, .forkSmall: 130, .forkShell: 300, .spawnTiny: 130, .spawnTrue: 550,
+    ]
+    var cold = warmUs.mapValues { samples($0) }
+    cold[.thread] = samples(coldThreadUs)
+    return CostMeasurement(
+      ways: ways, warm: warmUs.mapValues { samples($0) }, cold: cold, iterations: 50, blocks: 2,
+      warmupPerBlock: 2, coldRounds: 10, tinySize: 1000, execPath: "/bin/true", forker: SmallForker.Size(),
+      forkerPID: 1, elapsed: .seconds(1), threadFaultsWarm: faultsWarm, threadFaultsCold: faultsCold,
+      coldThreadAfter: [.spawnTrue, .spawnTiny], coldThreadSinceShellFork: 3)
+  }
+
+  func testCostSaysWhatCameBeforeAColdThreadAndNeverThatItRanRightAfterAFork() {
+    let text = CostReport.coldSentence(
+      costMeasurement(warmThreadUs: 12, coldThreadUs: 27, faultsCold: 4.2, faultsWarm: 0.01))
+    XCTAssertTrue(
+      text.contains("right after a posix_spawn (a fork of this shell at most 3 samples before)"), text)
+    XCTAssertFalse(text.contains("runs right after a fork"), text)
+    XCTAssertTrue(text.contains("4.2 minor page faults per sample against 0.01"), text)
+    XCTAssertTrue(text.contains("this run does not measure"), text)
+  }
+
+  func testCostTiesTheColdFigureToFaultsOnlyWhenThereWereExtraFaults() {
+    let noFaults = CostReport.coldSentence(
+      costMeasurement(warmThreadUs: 12, coldThreadUs: 27, faultsCold: 0.1, faultsWarm: 0.1))
+    XCTAssertFalse(noFaults.contains("copy-on-write"), noFaults)
+    XCTAssertTrue(noFaults.contains("came without extra page faults"), noFaults)
+    let noPenalty = CostReport.coldSentence(
+      costMeasurement(warmThreadUs: 12, coldThreadUs: 12.5, faultsCold: 4, faultsWarm: 0.1))
+    XCTAssertFalse(noPenalty.contains("copy-on-write"), noPenalty)
+    XCTAssertTrue(noPenalty.contains("no cold penalty"), noPenalty)
+  }
+
+  /// The general claim behind the cold column: after a fork, the parent's first write to each of
+  /// its private pages is a page fault, even once the child has gone; without a fork, none is.
+  func testAfterAForkTheParentsFirstWriteToEachPageFaultsEvenOnceTheChildHasGone() throws {
+    let pages = 64
+    let size = pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
+    defer { buffer.deallocate() }
+    // RUSAGE_THREAD (1): this thread only, not the test runner's other threads.
+    func faultsWritingEveryPage() -> Int {
+      var before = rusage()
+      getrusage(__rusage_who_t(1), &before)
+      for p in stride(from: 0, to: size, by: Int(sysconf(Int32(_SC_PAGESIZE)))) {
+        buffer.storeBytes(of: UInt8(truncatingIfNeeded: p), toByteOffset: p, as: UInt8.self)
+      }
+      var after = rusage()
+      getrusage(__rusage_who_t(1), &after)
+      return after.ru_minflt - before.ru_minflt
+    }
+    _ = faultsWritingEveryPage()  // the pages are now resident and writable
+    XCTAssertLessThan(faultsWritingEveryPage(), pages / 4, "written pages do not fault again")
+    _ = try CreationCost.loop(.fork, count: 1)  // fork, the child _exits, waitpid reaps it
+    XCTAssertGreaterThanOrEqual(faultsWritingEveryPage(), pages, "every page faulted once after the fork")
+  }
 }
