@@ -262,4 +262,66 @@ final class ReportClaimTests: XCTestCase {
     _ = try CreationCost.loop(.fork, count: 1)  // fork, the child _exits, waitpid reaps it
     XCTAssertGreaterThanOrEqual(faultsWritingEveryPage(), pages, "every page faulted once after the fork")
   }
+
+  // MARK: lock --impl
+
+  func lockResult(_ impl: LockBench.Implementation, turns: Int, cpuMs: Double) -> LockBench.Result {
+    let worker = LockBench.Worker(
+      tid: 1, turns: turns / 8, longestWait: 1_000_000, totalWait: 2_000_000, cpu: Int(cpuMs * 1e6 / 8),
+      wall: 50_000_000, voluntary: 10, involuntary: 10)
+    return LockBench.Result(
+      implementation: impl, fence: true, workers: Array(repeating: worker, count: 8), violations: 0,
+      turns: turns,
+      counter: turns, wall: 50_000_000)
+  }
+
+  func lockExplained(spinnerCpuMs: Double, mutexCpuMs: Double) -> String {
+    let r = Report()
+    LockImplReport.explain(
+      [
+        lockResult(.tas, turns: 10_000, cpuMs: spinnerCpuMs),
+        lockResult(.mutex, turns: 10_000, cpuMs: mutexCpuMs),
+      ],
+      threads: 8, r: r, cpus: 2)
+    return explained(r)
+  }
+
+  func testLockSaysSpinnersBurnTheirSliceOnlyWhenTheySpentMoreCPUPerTurn() {
+    let spinningCostMore = lockExplained(spinnerCpuMs: 90, mutexCpuMs: 20)
+    XCTAssertTrue(spinningCostMore.contains("a spinner burns its time slice"), spinningCostMore)
+    let spinningCheaper = lockExplained(spinnerCpuMs: 20, mutexCpuMs: 20)
+    XCTAssertFalse(spinningCheaper.contains("a spinner burns its time slice"), spinningCheaper)
+    XCTAssertTrue(
+      spinningCheaper.contains("This run does not show spinning costing more CPU per turn"), spinningCheaper)
+  }
+
+  func testLockSaysPlainLoadsAndStoresCanBuildALockWithFences() {
+    let text = lockExplained(spinnerCpuMs: 90, mutexCpuMs: 20)
+    XCTAssertFalse(text.contains("Every lock needs an instruction"), text)
+    XCTAssertTrue(text.contains("only with fences on today's CPUs (Peterson's algorithm needs mfence"), text)
+  }
+
+  // MARK: zombies, explain
+
+  /// What `explain zombie` and `ps` say of a zombie, on a real one: /proc/PID/status still says
+  /// `Threads: 1`, its memory is gone (no VmRSS line) and it holds no descriptor.
+  func testAZombieKeepsOneTaskButNoMemoryAndNoDescriptors() throws {
+    let pid = try Fork.sleeper(hold: .milliseconds(1))
+    defer { Children.killAndReap(pid) }
+    XCTAssertNotNil(try Wait.endedWithoutReaping(pid, timeout: .seconds(10)))
+    let status = try XCTUnwrap(ProcFS.read("/proc/\(pid)/status"))
+    XCTAssertTrue(status.contains("State:\tZ"), status)
+    XCTAssertTrue(status.contains("Threads:\t1\n"), status)
+    XCTAssertFalse(status.contains("VmRSS"), status)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"), [])
+    let zombie = Topics.text(for: "zombie")!.joined()
+    XCTAssertFalse(zombie.contains("process table,"), zombie)
+    XCTAssertTrue(zombie.contains("task_struct"), zombie)
+  }
+
+  func testExplainThreadBoundsParallelismByTheAffinityMask() {
+    let thread = Topics.text(for: "thread")!.joined()
+    XCTAssertFalse(thread.contains("so they run at the same time on several cores"), thread)
+    XCTAssertTrue(thread.contains("affinity mask"), thread)
+  }
 }
