@@ -324,4 +324,21 @@ final class ReportClaimTests: XCTestCase {
     XCTAssertFalse(thread.contains("so they run at the same time on several cores"), thread)
     XCTAssertTrue(thread.contains("affinity mask"), thread)
   }
+
+  // MARK: CPU split
+
+  func testACPUSideNoTickCaughtIsNotZeroNanoseconds() {
+    let split = ProcessWords.split(user: .milliseconds(310), system: .zero)
+    XCTAssertFalse(split.contains("0 ns"), split)
+    XCTAssertTrue(split.contains("sys not caught by any clock tick"), split)
+    let share = ProcessWords.kernelShare(user: .milliseconds(310), system: .zero)
+    XCTAssertFalse(share.contains("0.0%"), share)
+    XCTAssertTrue(share.contains("little kernel time, not none"), share)
+    XCTAssertEqual(
+      ProcessWords.kernelShare(user: .milliseconds(75), system: .milliseconds(25)),
+      "25.0% of it in the kernel")
+    XCTAssertEqual(
+      ProcessWords.split(user: .milliseconds(75), system: .milliseconds(25)), "75.0 ms user + 25.0 ms sys CPU"
+    )
+  }
 }
