@@ -341,4 +341,58 @@ final class ReportClaimTests: XCTestCase {
       ProcessWords.split(user: .milliseconds(75), system: .milliseconds(25)), "75.0 ms user + 25.0 ms sys CPU"
     )
   }
+
+  // MARK: lock, the longest wait
+
+  func testLockCallsItsLongestWaitASingleWaitNotTheTotalInTheTable() {
+    let ms: UInt64 = 1_000_000
+    // t1 waits 36.7 ms, then 35.1 ms: 71.8 ms in the "waited" column, 36.7 ms the longest single wait.
+    let t1 = SyncWorker(
+      tid: 11, writer: false,
+      turns: [
+        SyncTurn(
+          requested: 0, acquired: 36_700_000, released: 76_700_000, waitSwitches: 1, refusals: 0, inside: 1),
+        SyncTurn(
+          requested: 80 * ms, acquired: 115_100_000, released: 155_100_000, waitSwitches: 1, refusals: 0,
+          inside: 1),
+      ], voluntary: 2, involuntary: 0)
+    let t2 = SyncWorker(
+      tid: 12, writer: false,
+      turns: [
+        SyncTurn(requested: 0, acquired: 0, released: 36_700_000, waitSwitches: 0, refusals: 0, inside: 1)
+      ],
+      voluntary: 0, involuntary: 0)
+    let result = SyncTurnsResult(
+      workers: [t1, t2], maxInside: 1, maxReaders: 0, writerOverlaps: 0, interrupted: false, timedOut: false,
+      childrenReaped: 0, start: 0, end: 155 * ms)
+    let text = explained(
+      LockTurnsReport.render(
+        result, threads: 2, hold: .milliseconds(40), rounds: 1, tryLock: false, processes: false))
+    XCTAssertTrue(text.contains("longest single wait 36.7 ms"), text)
+    XCTAssertFalse(text.contains("(longest 36.7 ms)"), text)
+  }
+
+  // MARK: bugs --atomicity
+
+  func testBugsDoesNotReportZeroChecksAsACountWhenTheCrashCameBeforeAnyReport() {
+    let run = BugsExperiment.Run(
+      labPID: 100, status: .signaled(SIGSEGV, coreDumped: false), elapsed: .milliseconds(1), progress: nil,
+      result: nil)
+    let early = BugsReport.crashText(run, checks: 0, toggles: 0, elapsed: .microseconds(112), r: Report())
+    XCTAssertFalse(early.contains("counted 0 checks"), early)
+    XCTAssertTrue(early.contains("before its first progress report"), early)
+    let later = BugsReport.crashText(
+      run, checks: 95_558, toggles: 4_576_842, elapsed: .milliseconds(33), r: Report())
+    XCTAssertTrue(later.contains("counted 95,558 checks and 4,576,842 clears"), later)
+  }
+
+  func testBugsNamesNoThreadZero() {
+    var o = BugsCommand.Options()
+    o.bug = .atomicity
+    let run = BugsExperiment.Run(
+      labPID: 100, status: .signaled(SIGSEGV, coreDumped: false), elapsed: .milliseconds(1), progress: nil,
+      result: nil)
+    let first = BugsReport.render(run, options: o).lines.first ?? ""
+    XCTAssertFalse(first.contains("thread 0"), first)
+  }
 }
