@@ -395,4 +395,20 @@ final class ReportClaimTests: XCTestCase {
     let first = BugsReport.render(run, options: o).lines.first ?? ""
     XCTAssertFalse(first.contains("thread 0"), first)
   }
+
+  // MARK: pipe, the bulk rate
+
+  func testPipeExplainsTheMedianRateAndCallsARoundTripWakingOnlyWhenCopyingIsSmall() {
+    let mib = Double(1 << 20)
+    let text = PipeCommand.bulkSentence(
+      bytes: 1 << 20, rates: [1700 * mib, 48 * mib, 1173 * mib, 1554 * mib, 148 * mib],
+      roundTrip: .microseconds(7), message: 64)
+    XCTAssertTrue(text.contains("the median rate was 1173 MiB/s (48–1700)"), text)
+    XCTAssertTrue(text.contains("is mostly waking the sleeping reader twice"), text)
+    // A round trip hardly longer than copying its bytes at the bulk rate: no claim about waking.
+    let slow = PipeCommand.bulkSentence(
+      bytes: 1 << 20, rates: [10 * mib], roundTrip: .microseconds(20), message: 64)
+    XCTAssertFalse(slow.contains("mostly waking"), slow)
+    XCTAssertTrue(slow.contains("this run does not show what dominates it"), slow)
+  }
 }
