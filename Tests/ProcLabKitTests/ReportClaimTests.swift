@@ -411,4 +411,104 @@ final class ReportClaimTests: XCTestCase {
     XCTAssertFalse(slow.contains("mostly waking"), slow)
     XCTAssertTrue(slow.contains("this run does not show what dominates it"), slow)
   }
+
+  // MARK: signal --merge
+
+  func testSignalMergeSaysARealTimeSignalIsQueuedBesidesItsBit() {
+    let text = SignalDeliveryReport.mergeSentence(
+      standard: "SIGUSR1", sent: 5, standardDelivered: 1, realtimeDelivered: 5, inOrder: true,
+      order: [1, 2, 3, 4, 5])
+    XCTAssertTrue(text.contains("so 5 sends of SIGUSR1 gave 1 delivery"), text)
+    XCTAssertTrue(text.contains("queued besides its bit"), text)
+    // Two deliveries (the child unblocked in between, say): no "changes nothing ... gave 1".
+    let two = SignalDeliveryReport.mergeSentence(
+      standard: "SIGUSR1", sent: 5, standardDelivered: 2, realtimeDelivered: 5, inOrder: true,
+      order: [1, 2, 3, 4, 5])
+    XCTAssertFalse(two.contains("changes nothing"), two)
+    XCTAssertTrue(two.contains("gave 2 deliveries"), two)
+  }
+
+  // MARK: parallel
+
+  /// A run of `workers` workers, each with turns of `turnMs` back to back on CPU `cpu` (or CPUs
+  /// 0 and 1 side by side), lasting `wallMs`.
+  func parallelRun(workers: Int, wallMs: Double, cpuMs: Double, turnMs: Double, sideBySide: Bool = false)
+    -> ParallelExperiment.Run
+  {
+    let wall = UInt64(wallMs * 1e6)
+    let turn = UInt64(turnMs * 1e6)
+    let tracks = (0..<workers).map { w in
+      var slices: [Slice] = []
+      var t = sideBySide ? 0 : UInt64(w) * turn
+      while t + turn <= wall {
+        slices.append(Slice(start: t, end: t + turn, cpu: sideBySide ? w % 2 : 0))
+        t += sideBySide ? turn : UInt64(workers) * turn
+      }
+      return WorkerTrack(label: "w", tid: Int32(100 + w), slices: slices)
+    }
+    return ParallelExperiment.Run(
+      workers: workers, wall: wall, cpu: UInt64(cpuMs * 1e6), checksum: 0, tracks: tracks, pids: [],
+      handoffs: Int(wallMs / turnMs))
+  }
+
+  func parallel(_ runs: [ParallelExperiment.Run], gil: Bool, allowed: [Int] = [0, 1]) -> String {
+    let r = Report()
+    ParallelReport.explain(
+      ParallelExperiment.Result(
+        runs: runs, kind: "thread", processes: false, gil: gil, workMS: 400, units: 1, perUnit: 1,
+        onlineCPUs: 2,
+        allowedCPUs: allowed), r: r)
+    return explained(r)
+  }
+
+  func testParallelGilSaysTheTimelineShowsTurnsOnlyWhenATurnSpansColumns() {
+    // 400 ms over 48 columns is 8.3 ms a column; turns of 5 ms cannot show.
+    let fine = parallel(
+      [
+        parallelRun(workers: 1, wallMs: 400, cpuMs: 400, turnMs: 5),
+        parallelRun(workers: 2, wallMs: 400, cpuMs: 400, turnMs: 5),
+      ],
+      gil: true)
+    XCTAssertFalse(fine.contains("the timeline shows the threads taking turns"), fine)
+    XCTAssertTrue(fine.contains("cannot show the turns"), fine)
+    // 40 ms of work over 48 columns: 0.8 ms a column, and 5 ms turns span several.
+    let coarse = parallel(
+      [
+        parallelRun(workers: 1, wallMs: 40, cpuMs: 40, turnMs: 5),
+        parallelRun(workers: 2, wallMs: 40, cpuMs: 40, turnMs: 5),
+      ],
+      gil: true)
+    XCTAssertTrue(coarse.contains("the timeline shows the threads taking turns"), coarse)
+  }
+
+  func testParallelGilDoesNotExplainASpeedupOneLockCannotGive() {
+    let text = parallel(
+      [
+        parallelRun(workers: 1, wallMs: 760, cpuMs: 400, turnMs: 5),
+        parallelRun(workers: 2, wallMs: 400, cpuMs: 400, turnMs: 5),
+      ],
+      gil: true)
+    XCTAssertTrue(text.contains("more than one lock allows"), text)
+  }
+
+  func testParallelNeverCallsASlowdownFaster() {
+    let slower = parallel(
+      [
+        parallelRun(workers: 1, wallMs: 360, cpuMs: 360, turnMs: 5),
+        parallelRun(workers: 2, wallMs: 400, cpuMs: 400, turnMs: 5, sideBySide: true),
+      ],
+      gil: false)
+    XCTAssertFalse(slower.contains("0.9× faster"), slower)
+    XCTAssertTrue(slower.contains("were only 0.9× as fast as one"), slower)
+    // Faster, but with twice the CPU time: not "stayed about the same".
+    let dearer = parallel(
+      [
+        parallelRun(workers: 1, wallMs: 400, cpuMs: 400, turnMs: 5),
+        parallelRun(workers: 2, wallMs: 200, cpuMs: 800, turnMs: 5, sideBySide: true),
+      ],
+      gil: false)
+    XCTAssertTrue(dearer.contains("2.0× faster than one"), dearer)
+    XCTAssertFalse(dearer.contains("stayed about the same"), dearer)
+    XCTAssertTrue(dearer.contains("the total CPU time was 2.0× that of one worker"), dearer)
+  }
 }
