@@ -10,11 +10,12 @@
 extension StringProtocol {
   /// Without blanks at either end: spaces, tabs and the other Unicode spaces
   /// (Foundation's `.whitespaces`); with `newlines: true`, line breaks too
-  /// (`.whitespacesAndNewlines`). Inner blanks stay.
-  public func trimmed(newlines: Bool = false) -> String {
+  /// (`.whitespacesAndNewlines`); with `blanks: false, newlines: true`, line breaks
+  /// only (`.newlines`: a diff's indentation stays). Inner blanks stay.
+  public func trimmed(blanks: Bool = true, newlines: Bool = false) -> String {
     let scalars = unicodeScalars
     let isBlank = { (s: Unicode.Scalar) in
-      TextCharacters.isBlank(s) || (newlines && TextCharacters.isLineBreak(s))
+      (blanks && TextCharacters.isBlank(s)) || (newlines && TextCharacters.isLineBreak(s))
     }
     guard let first = scalars.firstIndex(where: { !isBlank($0) }) else { return "" }
     let last = scalars.lastIndex(where: { !isBlank($0) })!
