@@ -78,7 +78,7 @@ enum Topics {
   static func text(for topic: String) -> [String]? {
     let key = topic.lowercased()
     return entries.first {
-      $0.0 == key || $0.0 + "s" == key || $0.0.replacingOccurrences(of: "-", with: " ") == key
+      $0.0 == key || $0.0 + "s" == key || $0.0.replacing("-", with: " ") == key
     }?.1
   }
 }
