@@ -133,6 +133,28 @@ final class ProcessExperimentTests: XCTestCase {
     XCTAssertTrue(nothing.lines.first?.contains("nothing to wait for") ?? false)
   }
 
+  /// `wait PID` reports that child only, not the others the shell reaped meanwhile (they stay
+  /// for `wait`), and a child the shell already reaped is reported, not refused.
+  func testWaitForOnePidReportsOnlyThatChild() throws {
+    let held = pids(run("spawn 2 --hold 0.2"))
+    let zombie = try XCTUnwrap(pids(run("spawn --no-reap")).first)
+    usleep(600_000)
+    run("ps")  // between commands the shell reaps the held children, which have ended
+    for pid in held { XCTAssertFalse(processExists(pid), "\(pid) was reaped by the shell") }
+    let one = run("wait \(zombie)")
+    XCTAssertTrue(one.succeeded, one.error ?? "")
+    XCTAssertEqual(one.lines.first, "reaped 1 child with wait4:")
+    let reaped = (one.facts["reaped"]?.arrayValue ?? []).compactMap { $0["pid"]?.intValue }
+    XCTAssertEqual(reaped, [Int(zombie)])
+    let earlier = run("wait \(held[0])")
+    XCTAssertTrue(earlier.succeeded, earlier.error ?? "")
+    XCTAssertEqual(
+      (earlier.facts["reaped"]?.arrayValue ?? []).compactMap { $0["pid"]?.intValue }, [Int(held[0])])
+    let rest = run("wait")
+    XCTAssertEqual(
+      (rest.facts["reaped"]?.arrayValue ?? []).compactMap { $0["pid"]?.intValue }, [Int(held[1])])
+  }
+
   func testCtrlCStopsWaitAndKeepsTheChildren() throws {
     let children = pids(run("spawn --hold 30"))
     let pid = try XCTUnwrap(children.first)
