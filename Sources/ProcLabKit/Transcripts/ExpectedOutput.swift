@@ -53,10 +53,10 @@ public struct ExpectedOutput: Sendable {
     for (offset, raw) in lines.enumerated() {
       let lineNumber = firstLine + offset
       let trimmed = LinePattern.trimTrailing(raw)
-      let bare = trimmed.trimmingCharacters(in: .whitespaces)
+      let bare = trimmed.trimmed()
       if bare.hasPrefix("~~~") {
         if block == nil {
-          guard bare.lowercased().replacingOccurrences(of: " ", with: "") == "~~~anyorder" else {
+          guard bare.lowercased().replacing(" ", with: "") == "~~~anyorder" else {
             throw TranscriptError(
               file: file, line: lineNumber, column: 1,
               message:
@@ -125,7 +125,7 @@ public struct ExpectedOutput: Sendable {
         if let earlier = capturedAt[name] {
           let column =
             1
-            + (trimmed.range(of: p.source).map {
+            + (trimmed.firstRange(of: p.source).map {
               trimmed.distance(from: trimmed.startIndex, to: $0.lowerBound)
             } ?? 0)
           throw TranscriptError(

@@ -202,7 +202,7 @@ struct CrashReport {
       for line in o.run?.lastOutput ?? [] { r.line("  " + r.note(line, .text)) }
       return
     }
-    let lines = report.lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    let lines = report.lines.filter { !$0.trimmed().isEmpty }
     r.line(
       "crash report by the Swift backtracer (\(r.count(lines.count)) lines, \(r.note(Units.bytes(report.bytes), .text)); first lines, then deleted with its private directory):"
     )

@@ -81,7 +81,7 @@ enum Topics {
   private static func entry(_ topic: String) -> (String, [String])? {
     let key = topic.lowercased()
     return entries.first {
-      $0.0 == key || $0.0 + "s" == key || $0.0.replacingOccurrences(of: "-", with: " ") == key
+      $0.0 == key || $0.0 + "s" == key || $0.0.replacing("-", with: " ") == key
     }
   }
 }
