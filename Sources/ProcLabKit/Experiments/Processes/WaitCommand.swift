@@ -51,14 +51,15 @@ enum WaitCommand {
     var only: Int32?
     if case .pid(let pid) = options.target {
       only = pid
-      if let c = session.children.child(pid) {
-        targets = [c]
-      } else if session.children.recentlyReaped.contains(where: { $0.pid == pid }) {
-        // It ended and the shell reaped it between commands: its status is the answer.
-        targets = []
-      } else {
+      if let gone = session.children.recentlyReaped.last(where: { $0.pid == pid }) {
+        throw UsageError(
+          "wait: \(pid) has already ended (\(gone.status)) and the shell reaped it between commands; nothing to wait for"
+        )
+      }
+      guard let c = session.children.child(pid) else {
         throw UsageError("wait: \(pid) is not a child this shell holds; \(KillCommand.heldList(session))")
       }
+      targets = [c]
     }
     let observation = try WaitExperiment(targets: targets, only: only).run(session)
     return WaitReport(observation).build()
