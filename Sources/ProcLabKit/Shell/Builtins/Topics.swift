@@ -75,10 +75,13 @@ enum Topics {
     ),
   ]
   static var names: [String] { entries.map(\.0) }
-  static func text(for topic: String) -> [String]? {
+  static func text(for topic: String) -> [String]? { entry(topic)?.1 }
+  /// The topic's own name for any spelling `explain` accepts (`signals` → `signal`).
+  static func name(for topic: String) -> String? { entry(topic)?.0 }
+  private static func entry(_ topic: String) -> (String, [String])? {
     let key = topic.lowercased()
     return entries.first {
       $0.0 == key || $0.0 + "s" == key || $0.0.replacing("-", with: " ") == key
-    }?.1
+    }
   }
 }
