@@ -10,18 +10,19 @@ import PackageDescription
 /// `libNAME.a` in the toolchain's `usr/lib/swift_static/linux/`.
 ///
 /// `-static-stdlib` links the Swift runtime from there, and every `import` leaves an autolink
-/// entry in the object file (`import Foundation` brings -lFoundation, -lFoundationEssentials,
-/// -lFoundationInternationalization, -lswiftDispatch, -ldispatch, -lBlocksRuntime). What
-/// Foundation itself uses through implementation-only imports leaves no such entry, and unlike a
-/// shared library (whose DT_NEEDED names its own dependencies) an archive records none: those
-/// four are named here.
+/// entry in the object file (`import FoundationEssentials`, in ProgressStore.swift and in
+/// argument-parser, brings -lFoundationEssentials). What FoundationEssentials itself uses through
+/// implementation-only imports leaves no such entry, and unlike a shared library (whose
+/// DT_NEEDED names its own dependencies) an archive records none: those two are named here.
+///
+/// proclab imports no full `Foundation` (ProcLabKitTests/NoFoundationTests guards it), so
+/// neither `Foundation`, `FoundationInternationalization`, `CoreFoundation` nor `_FoundationICU`
+/// (ICU's locale, calendar and formatting data: most of what the binary used to weigh) is linked.
 ///
 /// If the toolchain lacks one (renamed or dropped by an update), proclab is linked dynamically
 /// instead of failing with "unable to find library", and Tests/ProcLabKitTests/StaticLinkingTests
 /// fails naming the missing file (it also checks the built proclab loads no Swift shared library).
 let foundationInternals = [
-  "CoreFoundation",  // swift-corelibs-foundation's C core (run loops, CFString, URL parsing)
-  "_FoundationICU",  // ICU and its data, behind locales, calendars and formatting
   "_FoundationCShims",  // small C helpers of FoundationEssentials (system calls, platform facts)
   "_FoundationCollections",  // the collection types swift-foundation uses inside
 ]
@@ -76,9 +77,9 @@ let package = Package(
         "proclab-forker",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      // The Swift runtime and Foundation linked into the binary: proclab starts in about half the
-      // time (no dynamic loading and relocating of libswiftCore, Foundation, ICU) and is a smaller
-      // parent for fork (see BENCHMARKS.md).
+      // The Swift runtime and FoundationEssentials linked into the binary: proclab starts in about
+      // half the time (no dynamic loading and relocating of libswiftCore and Foundation) and is a
+      // smaller parent for fork (see BENCHMARKS.md).
       //
       // -use-ld=lld: the toolchain's own linker (swift.org Linux toolchains ship ld.lld). The
       // default, gold, prints glibc's link-time warning for mktemp(3), which the static

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Glibc
 import ProcLabKit
 
@@ -70,7 +69,7 @@ struct CheckFiles: ParsableCommand {
       throw ExitCode(CheckReport.exitStatus(results))
     }
     let format = options.json ? .json : self.format
-    let env = ProcessInfo.processInfo.environment
+    let env = Environment.current()
     Style.enabled = format == .text && !options.noColor && env["NO_COLOR"] == nil && Terminal.isTerminal(1)
     let (files, missing) = FileCheckers.files(in: paths)
     var results = missing.map {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Glibc
 import ProcLabKit
 
@@ -58,9 +57,7 @@ struct ReplayFile: ParsableCommand {
   }
 
   func run() throws {
-    guard let data = FileManager.default.contents(atPath: file),
-      let text = String(data: data, encoding: .utf8)
-    else {
+    guard let text = Paths.readText(file) else {
       Output.err("proclab: cannot read \(Printable.word(file))\n")
       throw ExitCode(2)
     }
@@ -97,7 +94,7 @@ struct ReplayFile: ParsableCommand {
     Interrupt.install()
     Interrupt.installTermination()
     Interrupt.ignoreBrokenPipe()
-    let env = ProcessInfo.processInfo.environment
+    let env = Environment.current()
     let color = !options.noColor && env["NO_COLOR"] == nil && Terminal.isTerminal(1) && env["TERM"] != "dumb"
     let session = Session.forFile(allowExec: options.allowExec, color: color)
     session.settings.trace = options.trace

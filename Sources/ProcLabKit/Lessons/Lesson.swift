@@ -1,5 +1,3 @@
-import Foundation
-
 /// A lesson: front matter, an introduction, steps (one command each) and a
 /// closing summary that quotes the learner's own numbers.
 ///
@@ -140,10 +138,10 @@ public enum LessonText {
   ) -> String {
     var out = ""
     var rest = Substring(text)
-    while let open = rest.range(of: "{{") {
+    while let open = rest.firstRange(of: "{{") {
       out += rest[..<open.lowerBound]
       let after = rest[open.upperBound...]
-      guard let close = after.range(of: "}}") else {
+      guard let close = after.firstRange(of: "}}") else {
         out += rest[open.lowerBound...]
         return out
       }
@@ -182,7 +180,7 @@ public enum LessonText {
           let name =
             inner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
             ?? ""
-          found.append((name.trimmingCharacters(in: .whitespaces), inner.contains(":"), i + 1))
+          found.append((name.trimmed(), inner.contains(":"), i + 1))
           i = j + 2
           continue
         }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Plays a lesson as a learner would: types each step's command in a fresh
 /// session, in order, and checks that every step passes (a course author's CI).
 public enum LessonChecker {
@@ -135,7 +133,7 @@ public struct LessonFileChecker: FileChecker {
     let start = MonotonicClock.nanoseconds()
     func elapsed() -> Double { Double(MonotonicClock.nanoseconds() - start) / 1e9 }
     // A folder's README and drafts/ are not lessons (the shell does not load them either).
-    let name = (file as NSString).lastPathComponent.lowercased()
+    let name = Paths.lastComponent(file).lowercased()
     if name == "readme.md" || file.contains("/drafts/") || file.hasPrefix("drafts/") {
       return FileCheckResult(file: file, status: .passed, report: "", steps: 0, seconds: elapsed())
     }

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// A course: every lesson file of a directory that loaded, in order, and the
@@ -20,7 +19,7 @@ public struct Course: Sendable {
     let lowered = name.lowercased()
     if let exact = lessons.first(where: { $0.id == lowered }) { return exact }
     let fileMatch = lessons.first {
-      URL(fileURLWithPath: $0.file).deletingPathExtension().lastPathComponent == lowered
+      Paths.lastComponent(Paths.deletingExtension($0.file)) == lowered
     }
     if let fileMatch { return fileMatch }
     let prefixed = lessons.filter { $0.id.hasPrefix(lowered) }
@@ -37,7 +36,7 @@ public struct Course: Sendable {
 public enum LessonLibrary {
   /// The lesson files of a directory: `*.md` except README.md; sub-folders (drafts/) are skipped.
   public static func files(in directory: String) -> [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    let names = Paths.entries(directory) ?? []
     return names.filter { $0.hasSuffix(".md") && $0.lowercased() != "readme.md" }.sorted().map {
       directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0
     }
@@ -45,10 +44,10 @@ public enum LessonLibrary {
 
   /// Reads one lesson file.
   public static func load(file: String) -> Result<Lesson, LessonError> {
-    guard let data = FileManager.default.contents(atPath: file) else {
+    guard let data = Paths.readFile(file) else {
       return .failure(LessonError(file: file, line: 1, column: 1, message: "cannot read the file"))
     }
-    guard let text = String(data: data, encoding: .utf8) else {
+    guard let text = String(validating: data, as: UTF8.self) else {
       return .failure(LessonError(file: file, line: 1, column: 1, message: "the file is not UTF-8 text"))
     }
     do { return .success(try LessonParser.parse(text, file: file)) } catch let e as LessonError {
@@ -87,32 +86,24 @@ public enum LessonLibrary {
   /// 4. `<prefix>/share/proclab/lessons` for a binary installed in `<prefix>/bin`.
   public static func locate(explicit: String? = nil) -> String? {
     if let explicit { return explicit }
-    let env = ProcessInfo.processInfo.environment
-    if let dir = env["PROCLAB_LESSONS"], !dir.isEmpty { return dir }
-    let fm = FileManager.default
-    func isDirectory(_ path: String) -> Bool {
-      var d: ObjCBool = false
-      return fm.fileExists(atPath: path, isDirectory: &d) && d.boolValue
-    }
+    if let dir = Environment.nonEmpty("PROCLAB_LESSONS") { return dir }
     let exe = executablePath()
     if let exe {
-      var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-      while dir.path != "/" && !dir.path.isEmpty {
-        if isDirectory(dir.path + "/lessons") && fm.fileExists(atPath: dir.path + "/Package.swift") {
-          return dir.path + "/lessons"
+      var dir = Paths.deletingLastComponent(exe)
+      while dir != "/" && !dir.isEmpty {
+        if Paths.isDirectory(dir + "/lessons") && Paths.exists(dir + "/Package.swift") {
+          return dir + "/lessons"
         }
-        dir.deleteLastPathComponent()
+        dir = Paths.deletingLastComponent(dir)
       }
     }
-    let cwd = fm.currentDirectoryPath
-    if isDirectory(cwd + "/lessons") && fm.fileExists(atPath: cwd + "/Package.swift") {
+    let cwd = Paths.currentDirectory()
+    if Paths.isDirectory(cwd + "/lessons") && Paths.exists(cwd + "/Package.swift") {
       return cwd + "/lessons"
     }
     if let exe {
-      let share =
-        URL(fileURLWithPath: exe).deletingLastPathComponent().deletingLastPathComponent().path
-        + "/share/proclab/lessons"
-      if isDirectory(share) { return share }
+      let share = Paths.deletingLastComponent(Paths.deletingLastComponent(exe)) + "/share/proclab/lessons"
+      if Paths.isDirectory(share) { return share }
     }
     return nil
   }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where a learner is in each lesson, saved between runs in
 /// `$XDG_STATE_HOME/proclab/progress.json` (see `StateDirectory` for the file policy).

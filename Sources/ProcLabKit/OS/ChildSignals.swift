@@ -20,7 +20,7 @@ public struct SignalDispositions: Sendable, Equatable {
     var fields: [String: String] = [:]
     for line in text.split(separator: "\n") {
       guard let colon = line.firstIndex(of: ":") else { continue }
-      fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+      fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmed()
     }
     func mask(_ key: String) -> UInt64 { UInt64(fields[key] ?? "", radix: 16) ?? 0 }
     return SignalDispositions(

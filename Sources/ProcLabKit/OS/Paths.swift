@@ -27,6 +27,14 @@ public enum Paths {
     return String(name[name.index(after: dot)...])
   }
 
+  /// `"lessons/05-cost.md"` → `"lessons/05-cost"`: the path without its last component's
+  /// extension (and trailing slashes; a doubled slash inside stays, which NSString would fold).
+  public static func deletingExtension(_ path: String) -> String {
+    let ext = pathExtension(path)
+    if ext.isEmpty { return withoutTrailingSlashes(path) }
+    return String(withoutTrailingSlashes(path).dropLast(ext.count + 1))
+  }
+
   /// `appending("/a/", "b")` → `"/a/b"`, `appending("", "b")` → `"b"`.
   public static func appending(_ path: String, _ component: String) -> String {
     if path.isEmpty { return component }
@@ -65,8 +73,9 @@ public enum Paths {
     return found
   }
 
-  /// The names in one directory, sorted, without `.` and `..`.
-  static func entries(_ path: String) -> [String]? {
+  /// The names in one directory, sorted, without `.` and `..` (`contentsOfDirectory(atPath:)`);
+  /// nil if `path` is no readable directory. The corresponding calls are `opendir(3)`/`readdir(3)`.
+  public static func entries(_ path: String) -> [String]? {
     guard let dir = opendir(path) else { return nil }
     defer { closedir(dir) }
     var names: [String] = []
@@ -77,6 +86,44 @@ public enum Paths {
       if name != "." && name != ".." { names.append(name) }
     }
     return names.sorted()
+  }
+
+  /// Creates `path` and every missing parent (`mkdir -p`, mode 0777 less the umask, as
+  /// `createDirectory(atPath:withIntermediateDirectories: true)` did); true when a directory
+  /// is there at the end. The corresponding call is `mkdir(2)` (EEXIST is no failure).
+  @discardableResult
+  public static func makeDirectories(_ path: String) -> Bool {
+    if path.isEmpty { return false }
+    var built = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+      built += "/" + part
+      if mkdir(built, 0o777) != 0 && errno != EEXIST { return false }
+    }
+    return isDirectory(path)
+  }
+
+  /// A whole file's bytes (`FileManager.contents(atPath:)`), or nil if it cannot be read (a
+  /// directory, no permission, nothing there). The corresponding calls are `open(2)`, `read(2)`
+  /// until end of file (retried after EINTR) and `close(2)`.
+  public static func readFile(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { return nil }
+      if n == 0 { return bytes }
+      bytes += buffer[0..<n]
+    }
+  }
+
+  /// A whole UTF-8 text file, or nil if it cannot be read or is not UTF-8
+  /// (`String(contentsOfFile:encoding: .utf8)`).
+  public static func readText(_ path: String) -> String? {
+    readFile(path).flatMap { String(validating: $0, as: UTF8.self) }
   }
 
   /// `$HOME`, or the home directory the password database gives the real user

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// Where proclab keeps what lasts between runs (history, lesson progress),
@@ -16,9 +15,8 @@ import Glibc
 /// - an unreadable file is set aside under a name no other set-aside file has.
 public enum StateDirectory {
   public static var path: String {
-    let env = ProcessInfo.processInfo.environment
-    if let xdg = env["XDG_STATE_HOME"], xdg.hasPrefix("/") { return xdg + "/proclab" }
-    let home = env["HOME"] ?? NSHomeDirectory()
+    if let xdg = Environment.value("XDG_STATE_HOME"), xdg.hasPrefix("/") { return xdg + "/proclab" }
+    let home = Environment.value("HOME") ?? Paths.homeDirectory(environment: [:])
     return home + "/.local/state/proclab"
   }
 
@@ -27,10 +25,7 @@ public enum StateDirectory {
 
   /// Creates `directory` (and its parents) if needed; false if it cannot be written (access(2)).
   public static func ensure(directory: String) -> Bool {
-    do {
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    } catch { return false }
-    return access(directory, W_OK) == 0
+    Paths.makeDirectories(directory) && access(directory, W_OK) == 0
   }
 
   /// Writes a file atomically: a temporary file in the same directory, fsync, then rename(2),
@@ -153,9 +148,7 @@ public enum StateFile {
   public static func sweepTemporaryFiles(of path: String) -> [String] {
     let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
     let base = String(path[(path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex)...])
-    guard
-      let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)
-    else { return [] }
+    guard let names = Paths.entries(directory.isEmpty ? "." : directory) else { return [] }
     var removed: [String] = []
     for name in names where name.hasPrefix(base + ".tmp.") {
       guard let pid = Int32(name.dropFirst(base.count + 5)), pid > 0 else { continue }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Horizontal bars for comparing a few measurements:
 /// ```

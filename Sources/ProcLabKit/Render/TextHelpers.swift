@@ -1,20 +1,22 @@
 /// Text operations the shell needs, on the standard library alone: what
-/// `trimmingCharacters(in:)` did from Foundation, which is the one reason many files
-/// imported it. (Foundation's international part, ICU and its data, is most of the
-/// binary's size; see the packaging notes in BENCHMARKS.md.)
+/// `trimmingCharacters(in:)` did from Foundation, which proclab no longer links
+/// (its international part, ICU and its data, was most of the binary's size; see
+/// "Size" in PACKAGING.md).
 ///
 /// The rest of Foundation's string API has a standard-library spelling already:
 /// `replacingOccurrences(of:with:)` is `replacing(_:with:)`, `range(of:)` is
 /// `firstRange(of:)`, `components(separatedBy:)` is
-/// `split(separator:omittingEmptySubsequences: false)`, `NSRegularExpression` is `Regex`.
+/// `split(separator:omittingEmptySubsequences: false)`; `NSRegularExpression` is `Regex`
+/// where no look-behind is needed (`UnnotedValues` shows how without one).
 extension StringProtocol {
   /// Without blanks at either end: spaces, tabs and the other Unicode spaces
   /// (Foundation's `.whitespaces`); with `newlines: true`, line breaks too
-  /// (`.whitespacesAndNewlines`). Inner blanks stay.
-  public func trimmed(newlines: Bool = false) -> String {
+  /// (`.whitespacesAndNewlines`); with `blanks: false, newlines: true`, line breaks
+  /// only (`.newlines`: a diff's indentation stays). Inner blanks stay.
+  public func trimmed(blanks: Bool = true, newlines: Bool = false) -> String {
     let scalars = unicodeScalars
     let isBlank = { (s: Unicode.Scalar) in
-      TextCharacters.isBlank(s) || (newlines && TextCharacters.isLineBreak(s))
+      (blanks && TextCharacters.isBlank(s)) || (newlines && TextCharacters.isLineBreak(s))
     }
     guard let first = scalars.firstIndex(where: { !isBlank($0) }) else { return "" }
     let last = scalars.lastIndex(where: { !isBlank($0) })!

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A JSON value whose objects keep the order their keys were added in, so
 /// `--json` output reads in the same order as the terminal output.
 public enum JSON: Sendable, Equatable {
@@ -25,7 +23,7 @@ public enum JSON: Sendable, Equatable {
     case .int(let i): out += String(i)
     case .double(let d):
       if d.isFinite {
-        out += d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : String(d)
+        out += d == d.rounded() && abs(d) < 1e15 ? NumberFormat.fixed(d, digits: 1) : String(d)
       } else {
         out += "null"
       }
@@ -59,7 +57,7 @@ public enum JSON: Sendable, Equatable {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       case _ where scalar.value < 0x20:
-        out += String(format: "\\u%04x", scalar.value)
+        out += "\\u" + NumberFormat.hex(scalar.value, width: 4)
       default: out.unicodeScalars.append(scalar)
       }
     }

@@ -64,6 +64,6 @@ public enum WordSplitter {
   public static func quote(_ word: String) -> String {
     let safe = !word.isEmpty && word.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=,+@%{}".contains($0) }
     if safe { return word }
-    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    return "'" + word.replacing("'", with: "'\\''") + "'"
   }
 }

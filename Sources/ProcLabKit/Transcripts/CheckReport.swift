@@ -1,5 +1,3 @@
-import Foundation
-
 /// How `check` prints its verdicts: text for people, one JSON document or JUnit
 /// XML for CI (a test suite per file, a test case per command).
 public enum CheckReport {
@@ -61,7 +59,7 @@ public enum CheckReport {
 
   /// The files of a document (what a checker child hands back to `check --jobs`).
   public static func parseDocument(_ text: String) -> [FileCheckResult]? {
-    guard let j = JSON.parse(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+    guard let j = JSON.parse(text.trimmed(newlines: true)),
       case .array(let files)? = j["files"]
     else { return nil }
     return files.compactMap(parse)
@@ -94,7 +92,8 @@ public enum CheckReport {
   public static func text(_ r: FileCheckResult) -> String {
     let time = Units.duration(seconds: r.seconds)
     let diff =
-      r.diff.isEmpty ? "" : "\n" + truncated(r.diff, limit: 4 * reportLimit).trimmingCharacters(in: .newlines)
+      r.diff.isEmpty
+      ? "" : "\n" + truncated(r.diff, limit: 4 * reportLimit).trimmed(blanks: false, newlines: true)
     switch r.status {
     case .passed:
       return Style.green("PASS") + " \(r.file) (\(Units.plural(r.steps, "command")), \(time))"
@@ -197,7 +196,7 @@ public enum CheckReport {
     return out
   }
 
-  static func seconds(_ s: Double) -> String { String(format: "%.3f", s) }
+  static func seconds(_ s: Double) -> String { NumberFormat.fixed(s, digits: 3) }
 
   static func escape(_ s: String) -> String {
     var out = ""

@@ -5,13 +5,13 @@ public struct CommandPattern: Sendable {
   let pattern: LinePattern
 
   public init(_ text: String, file: String, line: Int) throws {
-    self.text = LinePattern.trimTrailing(text).trimmingCharacters(in: .whitespaces)
+    self.text = LinePattern.trimTrailing(text).trimmed()
     pattern = try LinePattern(self.text, file: file, line: line, column: 1 + ("proclab> ".count))
   }
 
   /// Whether a typed command fits (lessons): on success `captures` gains the values it captured.
   public func matches(_ typed: String, captures: inout Captures) -> Bool {
-    let typed = LinePattern.trimTrailing(typed).trimmingCharacters(in: .whitespaces)
+    let typed = LinePattern.trimTrailing(typed).trimmed()
     switch pattern.match(typed, captures: captures) {
     case .success(let next):
       captures = next
@@ -88,7 +88,7 @@ public struct Transcript: Sendable {
       guard let c = current else { return }
       var expected = c.expected
       // Blank lines between a step's output and the next narration are layout, not output.
-      while let last = expected.last, last.trimmingCharacters(in: .whitespaces).isEmpty {
+      while let last = expected.last, last.trimmed().isEmpty {
         expected.removeLast()
       }
       let output = try ExpectedOutput(lines: expected, file: file, firstLine: c.expectedStart)
@@ -115,10 +115,10 @@ public struct Transcript: Sendable {
     for (offset, raw) in lines.enumerated() {
       let lineNumber = firstLine + offset
       let line = LinePattern.trimTrailing(raw)
-      if line.hasPrefix(prompt) || line == prompt.trimmingCharacters(in: .whitespaces) {
+      if line.hasPrefix(prompt) || line == prompt.trimmed() {
         try close()
         let commandText = String(line.dropFirst(min(line.count, prompt.count)))
-        if commandText.trimmingCharacters(in: .whitespaces).isEmpty {
+        if commandText.trimmed().isEmpty {
           throw TranscriptError(
             file: file, line: lineNumber, column: prompt.count + 1,
             message: "expected a command after 'proclab> '")
@@ -136,7 +136,7 @@ public struct Transcript: Sendable {
             throw TranscriptError(
               file: file, line: lineNumber,
               column: prompt.count + 1
-                + (commandText.range(of: p.source).map {
+                + (commandText.firstRange(of: p.source).map {
                   commandText.distance(from: commandText.startIndex, to: $0.lowerBound)
                 } ?? 0),
               message: "\(p.source) refers to \(n), which no earlier output captures")
@@ -159,7 +159,7 @@ public struct Transcript: Sendable {
       }
       if current != nil {
         current!.expected.append(line)
-      } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+      } else if !line.trimmed().isEmpty {
         throw TranscriptError(
           file: file, line: lineNumber, column: 1,
           message:

@@ -1,5 +1,3 @@
-import Foundation
-
 /// How `proclab check` treats the files it checks.
 public struct CheckOptions: Sendable {
   /// Let the file run external programs (`spawn --exec`): only from the command line.
@@ -94,14 +92,14 @@ public enum FileCheckers {
   public static let all: [any FileChecker] = [TranscriptFileChecker(), LessonFileChecker()]
 
   public static func checker(for path: String) -> (any FileChecker)? {
-    let ext = (path as NSString).pathExtension.lowercased()
+    let ext = Paths.pathExtension(path).lowercased()
     return all.first { $0.fileExtensions.contains(ext) }
   }
 
   /// Why a file is not one check runs, or nil: a folder's README.md and drafts/ are
   /// notes for authors (the shell does not load them as lessons either).
   public static func skipReason(for path: String) -> String? {
-    let name = (path as NSString).lastPathComponent.lowercased()
+    let name = Paths.lastComponent(path).lowercased()
     if name == "readme.md" || name == "readme.txt" { return "a README, not a lesson or transcript" }
     if path.contains("/drafts/") || path.hasPrefix("drafts/") { return "in drafts/, which check leaves out" }
     return nil
@@ -113,19 +111,18 @@ public enum FileCheckers {
     var files: [String] = []
     var missing: [String] = []
     for path in paths {
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      guard Paths.exists(path) else {
         missing.append(path)
         continue
       }
-      if !isDirectory.boolValue {
+      if !Paths.isDirectory(path) {
         files.append(path)
         continue
       }
-      let found = (FileManager.default.subpaths(atPath: path) ?? []).filter {
+      let found = (Paths.subpaths(path) ?? []).filter {
         checker(for: $0) != nil && skipReason(for: $0) == nil
       }.sorted()
-      files += found.map { (path as NSString).appendingPathComponent($0) }
+      files += found.map { Paths.appending(path, $0) }
     }
     return (files, missing)
   }
@@ -142,9 +139,7 @@ public enum FileCheckers {
         file: file, status: .unreadable, report: "\(file): not a file check knows (\(known))", steps: 0,
         seconds: 0)
     }
-    guard let data = FileManager.default.contents(atPath: file),
-      let text = String(data: data, encoding: .utf8)
-    else {
+    guard let text = Paths.readText(file) else {
       return FileCheckResult(
         file: file, status: .unreadable, report: "\(file): cannot be read (missing, unreadable or not UTF-8)",
         steps: 0, seconds: 0)
@@ -162,7 +157,7 @@ extension Session {
     let session = Session(settings: settings)
     session.allowExec = allowExec
     session.isInteractive = false
-    session.strict = ProcessInfo.processInfo.environment["PROCLAB_STRICT"] == "1"
+    session.strict = Environment.value("PROCLAB_STRICT") == "1"
     session.takeBaseline()
     return session
   }

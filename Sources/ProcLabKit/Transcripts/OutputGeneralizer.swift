@@ -1,5 +1,3 @@
-import Foundation
-
 /// Turns one outcome's output lines into expected lines, from what the command
 /// said about its values (`Outcome.variables`, `Outcome.unorderedRuns`):
 ///
@@ -174,7 +172,7 @@ struct OutputGeneralizer {
         }
         // A small count's noun follows it into the plural or out of it (`1 voluntary switch`,
         // `2 voluntary switches`): both forms are accepted.
-        if kind == .int, let n = Int(c.value.replacingOccurrences(of: ",", with: "")), (0...3).contains(n),
+        if kind == .int, let n = Int(c.value.replacing(",", with: "")), (0...3).contains(n),
           let (forms, end) = OutputGeneralizer.nounForms(after: c.end, in: line, count: n),
           !claims.contains(where: { $0.start > c.start && $0.start < end })
         {
@@ -251,7 +249,7 @@ struct OutputGeneralizer {
         skipped = true
         continue
       }
-      if !number.isEmpty, let r = line.text.range(of: number) {
+      if !number.isEmpty, let r = line.text.firstRange(of: number) {
         var text = line.text
         text.replaceSubrange(r, with: "{{:int}}")
         out.append(GeneralizedLine(text: text, block: line.block))
@@ -267,28 +265,24 @@ struct OutputGeneralizer {
   /// and decimal numbers vary between runs, so they become anonymous placeholders.
   /// Whole numbers stay: they are mostly counts the learner asked for.
   static func generalizeUnnoted(_ line: String) -> String {
-    let pattern =
-      #"\\\{\{|\{\{.*?\}\}|(?<![\w.{])-?\d+(?:\.\d+)? ?(?:ns|µs|us|ms|s)(?![\w])|(?<![\w.{])-?\d+\.\d+(?![\w]|\.\d)|(?<![\w.{])\d+(?:\.\d+)?(?=×)|(?<![\w.{,])\d{7,}(?![\w.,])"#
-    guard let regex = try? NSRegularExpression(pattern: pattern) else { return line }
-    let ns = line as NSString
     var out = ""
-    var last = 0
-    for m in regex.matches(in: line, range: NSRange(location: 0, length: ns.length)) {
-      let text = ns.substring(with: m.range)
-      out += ns.substring(with: NSRange(location: last, length: m.range.location - last))
+    var last = line.startIndex
+    for m in UnnotedValues.ranges(in: line) {
+      let text = line[m]
+      out += line[last..<m.lowerBound]
       if text.hasPrefix("{{") || text.hasPrefix("\\{{") {
         out += text
       } else if text.allSatisfy({ $0.isASCII && $0.isNumber }) {
         // Seven digits or more, not noted: a random suffix or a large measured number.
         out += "{{:int}}"
-      } else if ValueScanner.durationSeconds(text, requireUnit: true) != nil {
+      } else if ValueScanner.durationSeconds(String(text), requireUnit: true) != nil {
         out += "{{:duration}}"
       } else {
         out += "{{:float}}"
       }
-      last = m.range.location + m.range.length
+      last = m.upperBound
     }
-    return out + ns.substring(from: last)
+    return out + line[last...]
   }
 
   /// Bars and timelines (`█████▏`, `··111111░░██`) are drawn from measurements: each is one word.

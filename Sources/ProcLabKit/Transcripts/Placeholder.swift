@@ -1,5 +1,3 @@
-import Foundation
-
 /// One `{{…}}` in a transcript: a capture (`{{A:pid}}`), a back-reference
 /// (`{{A}}`), or an anonymous value (`{{:duration <50ms}}`), with an optional
 /// numeric constraint.
@@ -33,7 +31,7 @@ struct Placeholder: Sendable, Equatable {
       TranscriptError(file: file, line: line, column: column, message: message)
     }
     let source = "{{" + inner + "}}"
-    let trimmed = inner.trimmingCharacters(in: .whitespaces)
+    let trimmed = inner.trimmed()
     guard let colon = trimmed.firstIndex(of: ":") else {
       guard isName(trimmed) else {
         throw fail(
@@ -43,7 +41,7 @@ struct Placeholder: Sendable, Equatable {
       return Placeholder(role: .reference(trimmed), kind: nil, constraint: nil, source: source)
     }
     let name = String(trimmed[..<colon])
-    let spec = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    let spec = trimmed[trimmed.index(after: colon)...].trimmed()
     if !name.isEmpty && !isName(name) {
       throw fail(
         "placeholder name '\(Printable.word(name))' must be letters, digits or _ (starting with a letter or _)"
@@ -65,7 +63,7 @@ struct Placeholder: Sendable, Equatable {
         "unknown placeholder kind '\(Printable.word(kindWord))' in \(Printable.word(source)); kinds: "
           + Variable.Kind.allCases.map(\.rawValue).joined(separator: ", "))
     }
-    let constraintText = spec.dropFirst(kindWord.count).trimmingCharacters(in: .whitespaces)
+    let constraintText = spec.dropFirst(kindWord.count).trimmed()
     var placeholder = Placeholder(
       role: name.isEmpty ? .anonymous : .capture(name), kind: kind, constraint: nil, source: source)
     if constraintText.isEmpty { return placeholder }
@@ -78,7 +76,7 @@ struct Placeholder: Sendable, Equatable {
       }
     case .word, .text:
       let choices = constraintText.split(separator: "|", omittingEmptySubsequences: false).map {
-        $0.trimmingCharacters(in: .whitespaces)
+        $0.trimmed()
       }
       if choices.contains(where: \.isEmpty) {
         throw fail(
@@ -122,7 +120,7 @@ struct Constraint: Sendable, Equatable {
 
   static func parse(_ text: String, kind: Variable.Kind) throws -> Constraint {
     func number(_ s: Substring) throws -> Double {
-      let s = s.trimmingCharacters(in: .whitespaces)
+      let s = s.trimmed()
       if kind == .duration {
         guard let d = ValueScanner.durationSeconds(s, requireUnit: true) else {
           throw ConstraintSyntax(text: "expected a duration with a unit (50ms, 1.5 s, 12 µs), found '\(s)'")
@@ -140,11 +138,11 @@ struct Constraint: Sendable, Equatable {
       return x
     }
     var c = Constraint(source: text)
-    if let range = text.range(of: "..") {
+    if let range = text.firstRange(of: "..") {
       let lo = text[..<range.lowerBound]
       let hi = text[range.upperBound...]
-      if !lo.trimmingCharacters(in: .whitespaces).isEmpty { c.lower = try number(lo) }
-      if !hi.trimmingCharacters(in: .whitespaces).isEmpty { c.upper = try number(hi) }
+      if !lo.trimmed().isEmpty { c.lower = try number(lo) }
+      if !hi.trimmed().isEmpty { c.upper = try number(hi) }
       if c.lower == nil && c.upper == nil { throw ConstraintSyntax(text: "a range needs a bound: 1..4") }
       if let l = c.lower, let u = c.upper, l > u {
         throw ConstraintSyntax(text: "the range \(text) is empty (lower bound above upper)")
@@ -258,6 +256,18 @@ enum ValueScanner {
   }
 
   static let durationUnits: [[Character]] = ["ns", "µs", "us", "ms", "s", "min"].map(Array.init)
+  static let sizeUnits: [[Character]] = ["B", "KiB", "MiB", "GiB", "TiB"].map(Array.init)
+
+  /// The unit (of a duration or a size) that starts at `start` and ends a word there, if any.
+  static func unit(in s: [Character], at start: Int) -> [Character]? {
+    for unit in durationUnits + sizeUnits where start + unit.count <= s.count {
+      let end = start + unit.count
+      if s[start..<end].elementsEqual(unit) && (end == s.count || !(s[end].isLetter || s[end].isNumber)) {
+        return unit
+      }
+    }
+    return nil
+  }
 
   /// The ends of `choices` found at `start`, longest first (a word's choice must end the word).
   static func choiceEnds(_ choices: [String], kind: Variable.Kind, in s: [Character], from start: Int)
@@ -296,15 +306,15 @@ enum ValueScanner {
   static func numericValue(_ text: String, kind: Variable.Kind) -> Double? {
     kind == .duration
       ? durationSeconds(text, requireUnit: true)
-      : Double(text.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "%", with: ""))
+      : Double(text.replacing(",", with: "").replacing("%", with: ""))
   }
 
   /// `12.4 µs`, `50ms`, `1.5 s`, `412 ns` in seconds.
   static func durationSeconds(_ text: String, requireUnit: Bool) -> Double? {
-    let t = text.trimmingCharacters(in: .whitespaces)
+    let t = text.trimmed()
     let numberPart = t.prefix { $0.isNumber || $0 == "." || $0 == "-" }
     guard let x = Double(numberPart) else { return nil }
-    let unit = t.dropFirst(numberPart.count).trimmingCharacters(in: .whitespaces)
+    let unit = t.dropFirst(numberPart.count).trimmed()
     switch unit {
     case "ns": return x / 1e9
     case "µs", "us": return x / 1e6

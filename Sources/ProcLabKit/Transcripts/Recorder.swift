@@ -164,7 +164,7 @@ public final class Recorder {
   public func know(_ captures: Captures) { names.know(captures) }
 
   /// A literal `{{` in output is written `\{{`.
-  static func escape(_ s: String) -> String { s.replacingOccurrences(of: "{{", with: "\\{{") }
+  static func escape(_ s: String) -> String { s.replacing("{{", with: "\\{{") }
 }
 
 /// One line of generalized output; lines of one unordered run share a block number.

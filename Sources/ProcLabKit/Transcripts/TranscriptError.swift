@@ -39,10 +39,10 @@ public struct Captures: Sendable, Hashable {
     guard command.contains("{{") else { return command }
     var out = ""
     var rest = Substring(command)
-    while let open = rest.range(of: "{{") {
+    while let open = rest.firstRange(of: "{{") {
       out += rest[..<open.lowerBound]
       let after = rest[open.upperBound...]
-      if let close = after.range(of: "}}") {
+      if let close = after.firstRange(of: "}}") {
         let name = String(after[..<close.lowerBound])
         if let value = values[name] {
           out += value

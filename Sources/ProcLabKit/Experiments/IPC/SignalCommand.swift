@@ -126,7 +126,7 @@ enum SignalCommand {
     }
     if disposition == .block, case .alive = s.afterSend {
       r.line(
-        "  /proc/\(r.pid(s.child))/status while blocked: ShdPnd \(String(format: "%016llx", s.sharedPending)) "
+        "  /proc/\(r.pid(s.child))/status while blocked: ShdPnd \(NumberFormat.hex(s.sharedPending, width: 16)) "
           + (SignalResult.has(s.sharedPending | s.signalPending, sig)
             ? "— \(name) is pending" : "— nothing pending"))
       switch s.afterUnblock {
@@ -159,7 +159,7 @@ enum SignalCommand {
     }
     if disposition == .block {
       r.fact("pending_while_blocked", SignalResult.has(s.sharedPending | s.signalPending, sig))
-      r.fact("shdpnd", String(format: "%016llx", s.sharedPending))
+      r.fact("shdpnd", NumberFormat.hex(s.sharedPending, width: 16))
       switch s.afterUnblock {
       case .ended?: r.fact("after_unblock", "terminated")
       case .alive?: r.fact("after_unblock", "alive")
