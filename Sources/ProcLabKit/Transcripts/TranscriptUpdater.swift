@@ -23,43 +23,27 @@ enum TranscriptUpdater {
     -> StepUpdate
   {
     let expected = step.expected
-    let actual = result.actual
-    let before = result.capturesBefore
-    let keepAll = StepUpdate(lines: expected.lines, captures: nil, problems: [])
     let budget = MatchBudget(steps: 20 * MatchBudget.defaultSteps)
-
-    // How each output line would be written new.
-    let names = RecordedNames()
-    names.know(before)
-    names.reserve(expected.capturedNames)
-    let generalizer = OutputGeneralizer(names: names, historyBeforeStart: 0)
-    var plans: [OutputGeneralizer.Plan] = []
-    var mapping: [(plan: Int, line: Int)] = []
-    for outcome in result.outcomes {
-      let plan = generalizer.plan(outcome, shown: Recorder.rendered(outcome, settings: settings))
-      for k in plan.shown.indices { mapping.append((plans.count, k)) }
-      plans.append(plan)
+    guard let found = locate(expected, in: result.actual, captures: result.capturesBefore, budget: budget)
+    else {
+      return StepUpdate(
+        lines: expected.lines, captures: nil,
+        problems: ["line \(step.line): \(budget.message ?? "too large to update"); left as written"])
     }
-    let mapped =
-      mapping.count >= actual.count
-      && actual.indices.allSatisfy { j in
-        let (p, k) = mapping[j]
-        return LinePattern.trimTrailing(Style.stripped(plans[p].shown[k])) == actual[j]
-      }
-    func newLine(_ j: Int, _ captures: Captures) -> GeneralizedLine {
-      guard mapped else { return GeneralizedLine(text: plain(actual[j]), block: nil) }
-      names.know(captures)
-      let (p, k) = mapping[j]
-      return GeneralizedLine(
-        text: generalizer.write(plans[p], line: k), block: plans[p].blocks[k].map { p * 10_000 + $0 })
-    }
-    let errorLines = Set(
-      result.outcomes.compactMap { o -> String? in
-        guard !o.succeeded, let e = o.error else { return nil }
-        return LinePattern.trimTrailing(Style.stripped(e).split(separator: "\n").first.map(String.init) ?? "")
-      })
+    let newLines = NewLines(result: result, settings: settings, expected: expected)
+    let (out, problems) = rewrite(
+      expected, actual: result.actual, found: found, before: result.capturesBefore, newLines: newLines,
+      budget: budget)
+    return verify(out, problems: problems, step: step, result: result)
+  }
 
-    // Where each written line or block still matches (earliest first, in order).
+  /// Where each written line or block still matches (earliest first, in order), and the
+  /// captures after it; nil when the match budget ran out.
+  static func locate(
+    _ expected: ExpectedOutput, in actual: [String], captures before: Captures, budget: MatchBudget
+  )
+    -> (positions: [Int?], capturesAfter: [Captures])?
+  {
     var positions = [Int?](repeating: nil, count: expected.elements.count)
     var capturesAfter = [Captures](repeating: before, count: expected.elements.count)
     var captures = before
@@ -94,26 +78,31 @@ enum TranscriptUpdater {
         }
       }
       capturesAfter[e] = captures
-      if budget.stop != nil {
-        return StepUpdate(
-          lines: expected.lines, captures: nil,
-          problems: ["line \(step.line): \(budget.message ?? "too large to update"); left as written"])
-      }
+      if budget.stop != nil { return nil }
     }
 
-    // The new lines: kept lines in place, new lines in the gaps between them.
+    return (positions, capturesAfter)
+  }
+
+  /// The new lines: kept lines in place, new lines in the gaps between them; and the lines
+  /// left as written, with why.
+  static func rewrite(
+    _ expected: ExpectedOutput, actual: [String], found: (positions: [Int?], capturesAfter: [Captures]),
+    before: Captures, newLines: NewLines, budget: MatchBudget
+  ) -> (lines: [String], problems: [String]) {
+    let (positions, capturesAfter) = found
     var out: [String] = []
     var problems: [String] = []
     var gapLines: [GeneralizedLine] = []
     var pendingSkip = false
-    cursor = 0
-    captures = before
+    var cursor = 0
+    var captures = before
     func gap(upTo end: Int) {
       let rows = cursor..<max(cursor, end)
-      let showsError = rows.contains { errorLines.contains(actual[$0]) }
+      let showsError = rows.contains { newLines.errorLines.contains(actual[$0]) }
       if pendingSkip { out.append(ExpectedOutput.skipMarker) }
       if !rows.isEmpty && (!pendingSkip || showsError) {
-        gapLines = rows.map { newLine($0, captures) }
+        gapLines = rows.map { newLines.line($0, captures) }
         out += GeneralizedLine.written(gapLines)
       }
       cursor = max(cursor, end)
@@ -187,7 +176,19 @@ enum TranscriptUpdater {
       out.append(expected.lines[marker - expected.firstLine])
     }
 
-    // The new lines must parse and (unless a line was left) match the output.
+    return (out, problems)
+  }
+
+  /// The new lines must parse and (unless a line was left) match the output.
+  static func verify(
+    _ out: [String], problems: [String], step: Transcript.Step, result: TranscriptPlayer.StepResult
+  )
+    -> StepUpdate
+  {
+    let expected = step.expected
+    let actual = result.actual
+    let before = result.capturesBefore
+    let keepAll = StepUpdate(lines: expected.lines, captures: nil, problems: [])
     guard let parsed = try? ExpectedOutput(lines: out, file: expected.file, firstLine: expected.firstLine)
     else {
       return StepUpdate(
@@ -210,6 +211,52 @@ enum TranscriptUpdater {
       return StepUpdate(lines: out, captures: nil, problems: [problem.report])
     }
     return StepUpdate(lines: out, captures: c, problems: [])
+  }
+
+  /// How each output line would be written new, as the recorder writes it.
+  struct NewLines {
+    let actual: [String]
+    let names = RecordedNames()
+    let generalizer: OutputGeneralizer
+    var plans: [OutputGeneralizer.Plan] = []
+    var mapping: [(plan: Int, line: Int)] = []
+    /// Whether the plans' shown lines are the output lines one for one (else each is written plain).
+    var mapped = false
+    /// The first line of each failing command's error: shown even where a `...` covers it.
+    let errorLines: Set<String>
+
+    init(result: TranscriptPlayer.StepResult, settings: Settings, expected: ExpectedOutput) {
+      actual = result.actual
+      names.know(result.capturesBefore)
+      names.reserve(expected.capturedNames)
+      generalizer = OutputGeneralizer(names: names, historyBeforeStart: 0)
+      for outcome in result.outcomes {
+        let plan = generalizer.plan(outcome, shown: Recorder.rendered(outcome, settings: settings))
+        for k in plan.shown.indices { mapping.append((plans.count, k)) }
+        plans.append(plan)
+      }
+      let (plans, mapping, actual) = (plans, mapping, actual)
+      mapped =
+        mapping.count >= actual.count
+        && actual.indices.allSatisfy { j in
+          let (p, k) = mapping[j]
+          return LinePattern.trimTrailing(Style.stripped(plans[p].shown[k])) == actual[j]
+        }
+      errorLines = Set(
+        result.outcomes.compactMap { o -> String? in
+          guard !o.succeeded, let e = o.error else { return nil }
+          return LinePattern.trimTrailing(
+            Style.stripped(e).split(separator: "\n").first.map(String.init) ?? "")
+        })
+    }
+
+    func line(_ j: Int, _ captures: Captures) -> GeneralizedLine {
+      guard mapped else { return GeneralizedLine(text: plain(actual[j]), block: nil) }
+      names.know(captures)
+      let (p, k) = mapping[j]
+      return GeneralizedLine(
+        text: generalizer.write(plans[p], line: k), block: plans[p].blocks[k].map { p * 10_000 + $0 })
+    }
   }
 
   /// An unordered block on its own, to find where it still matches.
