@@ -36,7 +36,14 @@ public enum Interrupt {
     signal == SIGINT || signal == 0 ? "Ctrl-C" : Signals.name(signal)
   }
 
-  /// signal(SIGPIPE, SIG_IGN): a write to a closed pipe (`proclab … | head`) fails
-  /// with EPIPE instead of killing the shell.
-  public static func ignoreBrokenPipe() { _ = Glibc.signal(SIGPIPE, SIG_IGN) }
+  /// sigaction(SIGPIPE, SIG_IGN): a write to a closed pipe (`proclab … | head`) fails
+  /// with EPIPE instead of killing the shell. A refusal (the kernel refuses only a bad
+  /// signal number) is said on standard error, and the shell goes on.
+  public static func ignoreBrokenPipe() {
+    var action = sigaction()  // zeroed: an empty mask, no flags
+    action.__sigaction_handler.sa_handler = SIG_IGN
+    do { _ = try systemCall("sigaction") { sigaction(SIGPIPE, &action, nil) } } catch {
+      Output.err("proclab: \(error); a write to a closed pipe will end the shell\n")
+    }
+  }
 }
