@@ -142,33 +142,6 @@ long clab_fault(int kind, int code, volatile char *truncated_page, int report_ev
   return -1;
 }
 
-// ---- allocation ----
-
-// Volatile so the optimizer cannot pair up malloc and free and remove both.
-static void *volatile chain;
-
-long clab_exhaust_memory(size_t block, long max_blocks, int *error) {
-  long count = 0;
-  *error = 0;
-  chain = NULL;
-  while (count < max_blocks) {
-    void *p = malloc(block);
-    if (p == NULL) {
-      *error = errno;
-      break;
-    }
-    *(void **)p = chain; // touches one page of the block, no more
-    chain = p;
-    count++;
-  }
-  while (chain != NULL) {
-    void *next = *(void **)chain;
-    free(chain);
-    chain = next;
-  }
-  return count;
-}
-
 // ---- a fault the thread survives: a handler that jumps back ----
 
 static __thread sigjmp_buf *escape;

@@ -32,13 +32,6 @@ unsigned long clab_fault_segv_address(void);
 /// on standard error (0: never).
 long clab_fault(int kind, int code, volatile char *truncated_page, int report_every);
 
-// ---- allocation under an address-space limit ----
-
-/// Allocates `block`-byte blocks with malloc until it returns NULL or
-/// `max_blocks` are held, then frees them all. Returns how many succeeded;
-/// `*error` is the errno malloc left (ENOMEM) or 0.
-long clab_exhaust_memory(size_t block, long max_blocks, int *error);
-
 // ---- a fault the thread survives ----
 
 /// The handler Faults.survive installs (on an alternate stack, SA_ONSTACK |

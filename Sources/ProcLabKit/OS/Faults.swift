@@ -85,7 +85,23 @@ public enum Faults {
   public static func exhaustMemory(block: Int, maxBlocks: Int) -> (blocks: Int, errno: Int32) {
     let start = MonotonicClock.nanoseconds()
     var error: Int32 = 0
-    let n = clab_exhaust_memory(block, maxBlocks, &error)
+    var n = 0
+    // Each block holds the address of the one before: every block is written to (one page
+    // of it touched) and reachable, so no allocation can be optimized away.
+    var chain: UnsafeMutableRawPointer? = nil
+    while n < maxBlocks {
+      guard let p = malloc(block) else {
+        error = errno
+        break
+      }
+      p.storeBytes(of: chain, as: UnsafeMutableRawPointer?.self)
+      chain = p
+      n += 1
+    }
+    while let p = chain {
+      chain = p.load(as: UnsafeMutableRawPointer?.self)
+      free(p)
+    }
     Trace.record(
       "malloc", "\(Units.bytes(block)) × up to \(maxBlocks)",
       result: "\(n) blocks, then \(error == 0 ? "stopped" : "NULL " + SystemError.name(of: error))",
