@@ -92,15 +92,8 @@ public enum IPCTransfer {
       defer { child.stop() }
       try channel.connect(to: child)
 
-      let pattern = UnsafeMutableRawBufferPointer.allocate(byteCount: patternSize + chunk, alignment: 8)
+      let pattern = makePattern(byteCount: patternSize + chunk)
       defer { pattern.deallocate() }
-      var x: UInt64 = 0x9E37_79B9_7F4A_7C15
-      for i in 0..<pattern.count {
-        x ^= x << 13
-        x ^= x >> 7
-        x ^= x << 17
-        pattern[i] = UInt8(truncatingIfNeeded: x)
-      }
       let buffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: max(chunk, message, 64 * 1024), alignment: 8)
       defer { buffer.deallocate() }
@@ -145,32 +138,15 @@ public enum IPCTransfer {
         sent += n
         sends += 1
       }
-      var answer = clab_transfer_answer()
+      let answer = try receiveAnswer(through: channel, from: child, buffer: buffer)
       let answerSize = MemoryLayout<clab_transfer_answer>.size
-      var got = 0
-      while got < answerSize {
-        let n = try channel.receive(into: buffer, from: child)
-        withUnsafeMutableBytes(of: &answer) { a in
-          let take = min(n, answerSize - got)
-          a.baseAddress!.advanced(by: got).copyMemory(from: buffer.baseAddress!, byteCount: take)
-        }
-        got += n
-      }
       let bulk = MonotonicClock.since(bulkStart)
       Trace.record(
         "send", "\(sends) sends of up to \(chunk) B, then the child's \(answerSize)-byte answer",
         result: "\(sent) B", since: bulkStart)
 
       // The shell's own checksum of what it sent, outside the timed part.
-      var checksum = IPCChecksum()
-      var left = sent
-      var i = 0
-      while left > 0 {
-        let n = min(chunk, left)
-        checksum.add(UnsafeRawBufferPointer(rebasing: pattern[((i * 4099) % patternSize)...].prefix(n)))
-        left -= n
-        i += 1
-      }
+      let checksum = checksumOfSent(sent, chunk: chunk, pattern: pattern)
       let status = child.finish()
       let parentFDs = (channel.parentSend, channel.parentReceive, childFDs.0, childFDs.1)
       channel.close()
@@ -178,13 +154,62 @@ public enum IPCTransfer {
       return IPCTransferResult(
         mechanism: mechanism, child: child.pid, parentSendFD: parentFDs.0, parentReceiveFD: parentFDs.1,
         childReceiveFD: parentFDs.2, childSendFD: parentFDs.3, chunk: chunk, bytesSent: sent,
-        bytesReceived: Int(answer.received), childReads: Int(answer.reads), sentChecksum: checksum.value,
+        bytesReceived: Int(answer.received), childReads: Int(answer.reads), sentChecksum: checksum,
         receivedChecksum: answer.checksum, rounds: rounds, message: message, echoMismatches: mismatches,
         roundTripAverage: .nanoseconds(rounds > 0 ? total / Int64(rounds) : 0),
         roundTripMin: .nanoseconds(rounds > 0 ? fastest : 0), roundTripMax: .nanoseconds(slowest), bulk: bulk,
         names: channel.names, namesLeft: channel.namesLeft().count, directory: fifo?.directory,
         leftInDirectory: leftInDirectory, status: status)
     }
+  }
+}
+
+extension IPCTransfer {
+  /// Bytes from a xorshift generator: what the bulk phase sends, never all one value, so a
+  /// byte lost, doubled or reordered changes the checksum. The caller deallocates it.
+  static func makePattern(byteCount: Int) -> UnsafeMutableRawBufferPointer {
+    let pattern = UnsafeMutableRawBufferPointer.allocate(byteCount: byteCount, alignment: 8)
+    var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+    for i in 0..<pattern.count {
+      x ^= x << 13
+      x ^= x >> 7
+      x ^= x << 17
+      pattern[i] = UInt8(truncatingIfNeeded: x)
+    }
+    return pattern
+  }
+
+  /// The child's clab_transfer_answer, which may come in pieces on a byte stream.
+  static func receiveAnswer(
+    through channel: TransferChannel, from child: IPCChild, buffer: UnsafeMutableRawBufferPointer
+  ) throws -> clab_transfer_answer {
+    var answer = clab_transfer_answer()
+    let answerSize = MemoryLayout<clab_transfer_answer>.size
+    var got = 0
+    while got < answerSize {
+      let n = try channel.receive(into: buffer, from: child)
+      withUnsafeMutableBytes(of: &answer) { a in
+        let take = min(n, answerSize - got)
+        a.baseAddress!.advanced(by: got).copyMemory(from: buffer.baseAddress!, byteCount: take)
+      }
+      got += n
+    }
+    return answer
+  }
+
+  /// The shell's own checksum of the `sent` bytes, chunk by chunk as the bulk phase sent
+  /// them (outside the timed part).
+  static func checksumOfSent(_ sent: Int, chunk: Int, pattern: UnsafeMutableRawBufferPointer) -> UInt64 {
+    var checksum = IPCChecksum()
+    var left = sent
+    var i = 0
+    while left > 0 {
+      let n = min(chunk, left)
+      checksum.add(UnsafeRawBufferPointer(rebasing: pattern[((i * 4099) % patternSize)...].prefix(n)))
+      left -= n
+      i += 1
+    }
+    return checksum.value
   }
 }
 
