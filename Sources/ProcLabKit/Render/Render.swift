@@ -32,7 +32,7 @@ public enum Render {
       if let block = tables.first(where: { $0.start == i && $0.count > 0 }),
         block.start + block.count <= lines.count
       {
-        out += block.table.lines(fitting: width)
+        out += block.lines(fitting: width)
         i += block.count
         continue
       }

@@ -3,9 +3,12 @@
 /// - A line keeps its own spacing where it is not broken; at a break the
 ///   spaces go and the next line starts at the continuation indent.
 /// - A code span (`` `spawn 2 --hold 60` ``) is one unbreakable word, so a
-///   command the learner should type is never split across two lines.
+///   command the learner should type is never split across two lines; nor is a
+///   number split from its unit (`264 ms`, `16.0 MiB`).
+/// - A line laid out as a term and its text (`  --hold SECONDS   children sleep…`,
+///   `  cause       the store…`) goes on under the text, in its column.
 /// - Colour escapes take no columns; a word longer than a whole line (a path,
-///   a long number list) is the only thing ever cut mid-word.
+///   a long number list) is the only thing ever cut mid-word, after a `/` or `,` where it can.
 public enum TextWrap {
   /// Wraps each line; lines that fit are returned as they are.
   public static func wrap(_ lines: [String], width: Int?) -> [String] {
@@ -18,7 +21,7 @@ public enum TextWrap {
   /// (`- `, `→ `, `A) `), so a bullet's text stays aligned.
   public static func wrap(_ line: String, width: Int?, continuation: String? = nil) -> [String] {
     guard let width, Style.width(line) > width else { return [line] }
-    let hanging = continuation ?? hangingIndent(of: line)
+    let hanging = continuation ?? hangingIndent(of: line, width: width)
     let indentWidth = min(Style.width(hanging), width / 2)
     let pieces = tokens(line)
     var out: [String] = []
@@ -60,11 +63,15 @@ public enum TextWrap {
     return out.map { $0.trimmingTrailingSpaces() }
   }
 
-  /// The indentation that continues a line: leading spaces, then a list marker's width.
-  static func hangingIndent(of line: String) -> String {
+  /// The indentation that continues a line: leading spaces, then a list marker's width,
+  /// or the column of a term's text (`termColumn`).
+  static func hangingIndent(of line: String, width: Int = .max) -> String {
     let plain = Style.stripped(line)
     let lead = plain.prefix { $0 == " " }
     let rest = plain.dropFirst(lead.count)
+    if let column = termColumn(plain), column <= width / 2 {
+      return String(repeating: " ", count: column)
+    }
     for marker in ["- ", "* ", "• ", "→ ", "· ", "✓ ", "✗ ", "> "] where rest.hasPrefix(marker) {
       return String(lead) + String(repeating: " ", count: marker.count)
     }
@@ -76,8 +83,79 @@ public enum TextWrap {
     return String(lead)
   }
 
-  /// The words of a line, each with the spaces before it; a code span is one word.
+  /// Where the text of an indented `term  text` line starts: the line begins with spaces, a
+  /// term of a few words (single spaces), then two or more spaces and the text. Nil otherwise.
+  static func termColumn(_ plain: String) -> Int? {
+    let chars = Array(plain)
+    var i = 0
+    while i < chars.count && chars[i] == " " { i += 1 }
+    guard i > 0, i < chars.count else { return nil }
+    var column = i
+    while i < chars.count {
+      if chars[i] == " " && i + 1 < chars.count && chars[i + 1] == " " {
+        var j = i
+        while j < chars.count && chars[j] == " " { j += 1 }
+        guard j < chars.count else { return nil }
+        return column + (j - i)
+      }
+      column += DisplayWidth.columns(String(chars[i]))
+      i += 1
+    }
+    return nil
+  }
+
+  /// The words of a line, each with the spaces before it; a code span is one word, and a
+  /// number keeps its unit (`264 ms` is one word).
   static func tokens(_ line: String) -> [(gap: String, word: String)] {
+    var out: [(gap: String, word: String)] = []
+    for piece in rawTokens(line) {
+      if let last = out.last, piece.gap == " ",
+        (isUnit(piece.word) && endsWithDigit(last.word))
+          || (namesNumber(last.word) && startsWithDigit(piece.word))
+      {
+        out[out.count - 1].word = last.word + piece.gap + piece.word
+      } else {
+        out.append(piece)
+      }
+    }
+    // A short number ending the line stays with the word before it (`exited 0`, `holds 0`).
+    if out.count > 1, let last = out.last, last.gap == " ", Style.width(last.word) <= 3,
+      Style.stripped(last.word).allSatisfy({ $0.isNumber || ".,;)".contains($0) })
+    {
+      out.removeLast()
+      out[out.count - 1].word += last.gap + last.word
+    }
+    return out
+  }
+
+  /// Units that follow a number in proclab's output (`Units`), with any punctuation after them.
+  static let units: Set<String> = [
+    "ns", "µs", "us", "ms", "s", "min", "h", "B", "KiB", "MiB", "GiB", "TiB", "kB", "KB", "MB", "GB",
+    "%", "B/s", "KiB/s", "MiB/s", "GiB/s", "M/s", "ops/s", "bytes", "cores", "core", "×",
+  ]
+
+  static func isUnit(_ word: String) -> Bool {
+    let plain = Style.stripped(word)
+    let core = plain.prefix { !",;:.)]}".contains($0) }
+    return units.contains(String(core))
+  }
+
+  /// Words a number belongs to (`pid 4711`, `fd 3`), kept on one line with it.
+  static func namesNumber(_ word: String) -> Bool {
+    let plain = Style.stripped(word).drop { $0 == "(" || $0 == "[" }
+    return ["pid", "PID", "tid", "TID", "fd"].contains(String(plain))
+  }
+
+  static func startsWithDigit(_ word: String) -> Bool {
+    Style.stripped(word).first?.isNumber ?? false
+  }
+
+  static func endsWithDigit(_ word: String) -> Bool {
+    Style.stripped(word).last?.isNumber ?? false
+  }
+
+  /// The words of a line as written, each with the spaces before it; a code span is one word.
+  static func rawTokens(_ line: String) -> [(gap: String, word: String)] {
     var out: [(gap: String, word: String)] = []
     var gap = ""
     var word = ""
@@ -110,12 +188,14 @@ public enum TextWrap {
     return out
   }
 
-  /// The first `columns` visible characters of a word and the rest (escapes stay with their text).
+  /// At most `columns` visible columns of a word and the rest (escapes stay with their text).
+  /// The cut comes after the last `/`, `,` or `|` that leaves at least half the room used,
+  /// so a path breaks between its parts where it can.
   static func split(_ word: String, columns: Int) -> (String, String) {
-    var head = ""
     var count = 0
     var inEscape = false
     var index = word.startIndex
+    var lastSeparator: String.Index?
     while index < word.endIndex {
       let ch = word[index]
       if inEscape {
@@ -123,12 +203,14 @@ public enum TextWrap {
       } else if ch == "\u{1B}" {
         inEscape = true
       } else {
-        if count == columns { break }
-        count += 1
+        let w = DisplayWidth.columns(String(ch))
+        if count + w > columns && count > 0 { break }
+        count += w
+        if "/,|".contains(ch) && count * 2 >= columns { lastSeparator = word.index(after: index) }
       }
-      head.append(ch)
       index = word.index(after: index)
     }
-    return (head, String(word[index...]))
+    if index < word.endIndex, let cut = lastSeparator { index = cut }
+    return (String(word[..<index]), String(word[index...]))
   }
 }
