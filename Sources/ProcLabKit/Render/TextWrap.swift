@@ -31,7 +31,9 @@ public enum TextWrap {
     for piece in pieces {
       let wordWidth = Style.width(piece.word)
       let gapWidth = startsLine ? 0 : piece.gap.count
-      if !startsLine && currentWidth + gapWidth + wordWidth > width {
+      // A word that will be cut anyway (wider than a whole line) starts here if some room is left.
+      let cutAnyway = wordWidth > width - indentWidth && width - currentWidth - gapWidth >= 8
+      if !startsLine && currentWidth + gapWidth + wordWidth > width && !cutAnyway {
         out.append(current)
         current = String(hanging.prefix(indentWidth))
         currentWidth = indentWidth
