@@ -4,7 +4,8 @@
 ///   spaces go and the next line starts at the continuation indent.
 /// - A code span (`` `spawn 2 --hold 60` ``) is one unbreakable word, so a
 ///   command the learner should type is never split across two lines; nor is a
-///   number split from its unit (`264 ms`, `16.0 MiB`).
+///   number split from its unit (`264 ms`, `16.0 MiB`) or from what it counts
+///   (`2 voluntary switches`), nor `pid`/`fd` from its number.
 /// - A line laid out as a term and its text (`  --hold SECONDS   children sleep…`,
 ///   `  cause       the store…`) goes on under the text, in its column.
 /// - Colour escapes take no columns; a word longer than a whole line (a path,
@@ -51,7 +52,7 @@ public enum TextWrap {
       var word = piece.word
       while currentWidth + Style.width(word) > width && Style.width(word) > width - indentWidth {
         let room = max(1, width - currentWidth)
-        let (head, tail) = split(word, columns: room)
+        let (head, tail) = split(word, columns: room, anySeparator: currentWidth > indentWidth)
         out.append(current + head)
         current = String(hanging.prefix(indentWidth))
         currentWidth = indentWidth
@@ -106,14 +107,16 @@ public enum TextWrap {
     return nil
   }
 
-  /// The words of a line, each with the spaces before it; a code span is one word, and a
-  /// number keeps its unit (`264 ms` is one word).
+  /// The words of a line, each with the spaces before it; a code span is one word, a
+  /// number keeps its unit (`264 ms` is one word) and the word it counts, and `pid`/`fd`
+  /// keep their number.
   static func tokens(_ line: String) -> [(gap: String, word: String)] {
     var out: [(gap: String, word: String)] = []
     for piece in rawTokens(line) {
       if let last = out.last, piece.gap == " ",
         (isUnit(piece.word) && endsWithDigit(last.word))
           || (namesNumber(last.word) && startsWithDigit(piece.word))
+          || (isCount(last.word) && startsWithLetter(piece.word))
       {
         out[out.count - 1].word = last.word + piece.gap + piece.word
       } else {
@@ -146,6 +149,18 @@ public enum TextWrap {
   static func namesNumber(_ word: String) -> Bool {
     let plain = Style.stripped(word).drop { $0 == "(" || $0 == "[" }
     return ["pid", "PID", "tid", "TID", "fd"].contains(String(plain))
+  }
+
+  /// A bare number (`2`, `20,000`, `(3`) counts the word after it (`2 voluntary switches`,
+  /// `sent 6 messages`): a line never ends on it when the text goes on.
+  static func isCount(_ word: String) -> Bool {
+    let plain = Style.stripped(word).drop { $0 == "(" }
+    guard let first = plain.first, first.isNumber, let last = plain.last, last.isNumber else { return false }
+    return plain.count <= 12 && plain.allSatisfy { $0.isNumber || $0 == "," || $0 == "." }
+  }
+
+  static func startsWithLetter(_ word: String) -> Bool {
+    Style.stripped(word).first?.isLetter ?? false
   }
 
   static func startsWithDigit(_ word: String) -> Bool {
@@ -191,9 +206,10 @@ public enum TextWrap {
   }
 
   /// At most `columns` visible columns of a word and the rest (escapes stay with their text).
-  /// The cut comes after the last `/`, `,` or `|` that leaves at least half the room used,
-  /// so a path breaks between its parts where it can.
-  static func split(_ word: String, columns: Int) -> (String, String) {
+  /// The cut comes after the last `/`, `,` or `|` that leaves at least a quarter of the room
+  /// used (any one, with `anySeparator`: the word began after other text on its line), so a
+  /// path breaks between its parts where it can.
+  static func split(_ word: String, columns: Int, anySeparator: Bool = false) -> (String, String) {
     var count = 0
     var inEscape = false
     var index = word.startIndex
@@ -208,7 +224,9 @@ public enum TextWrap {
         let w = DisplayWidth.columns(String(ch))
         if count + w > columns && count > 0 { break }
         count += w
-        if "/,|".contains(ch) && count * 2 >= columns { lastSeparator = word.index(after: index) }
+        if "/,|".contains(ch) && (anySeparator ? count >= 2 : count * 4 >= columns) {
+          lastSeparator = word.index(after: index)
+        }
       }
       index = word.index(after: index)
     }
