@@ -92,6 +92,22 @@ final class WrapRuleTests: XCTestCase {
     XCTAssertTrue(arrow.dropFirst().allSatisfy { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }, "\(arrow)")
   }
 
+  func testAnOptionStaysWithItsValueInAUsageLine() {
+    let usage =
+      "usage: lock [--threads N] [--hold MS] [--rounds R] [--try] [--processes] [--impl KIND] [--no-fence]"
+    for width in 30...90 {
+      let lines = TextWrap.wrap(usage, width: width, continuation: "            ")
+      XCTAssertTrue(lines.allSatisfy { Style.width($0) <= width }, "width \(width): \(lines)")
+      for line in lines {
+        let opens = line.filter { $0 == "[" }.count
+        XCTAssertEqual(opens, line.filter { $0 == "]" }.count, "a group broken at width \(width): \(lines)")
+      }
+    }
+    XCTAssertEqual(
+      TextWrap.wrap("  --turns T    turns to hand out in all (100…10000000, default 200000)", width: 60),
+      ["  --turns T    turns to hand out in all (100…10000000,", "               default 200000)"])
+  }
+
   func testALongPathBreaksAfterASlash() {
     let path = "/tmp/proclab-test-state/proclab/lessons/progress-of-lesson-01.json"
     let lines = TextWrap.wrap("saved in " + path, width: 30)

@@ -112,7 +112,7 @@ public enum TextWrap {
   /// keep their number.
   static func tokens(_ line: String) -> [(gap: String, word: String)] {
     var out: [(gap: String, word: String)] = []
-    for piece in rawTokens(line) {
+    for piece in bracketGroups(rawTokens(line)) {
       if let last = out.last, piece.gap == " ",
         (isUnit(piece.word) && endsWithDigit(last.word))
           || (namesNumber(last.word) && startsWithDigit(piece.word))
@@ -133,6 +133,33 @@ public enum TextWrap {
     return out
   }
 
+  /// A short bracketed group of a usage line (`[--impl KIND]`, `[--exec PROGRAM ARGS...]`)
+  /// is one word: an option stays with its value.
+  static func bracketGroups(_ raw: [(gap: String, word: String)]) -> [(gap: String, word: String)] {
+    var out: [(gap: String, word: String)] = []
+    var i = 0
+    while i < raw.count {
+      var piece = raw[i]
+      if Style.stripped(piece.word).hasPrefix("["), !piece.word.contains("]") {
+        var j = i + 1
+        var group = piece.word
+        while j < raw.count, raw[j].gap == " ", Style.width(group) < maxGroup {
+          group += raw[j].gap + raw[j].word
+          if raw[j].word.contains("]") { break }
+          j += 1
+        }
+        if j < raw.count, group.contains("]"), Style.width(group) <= maxGroup {
+          piece.word = group
+          i = j
+        }
+      }
+      out.append(piece)
+      i += 1
+    }
+    return out
+  }
+  static let maxGroup = 32
+
   /// Units that follow a number in proclab's output (`Units`), with any punctuation after them.
   static let units: Set<String> = [
     "ns", "µs", "us", "ms", "s", "min", "h", "B", "KiB", "MiB", "GiB", "TiB", "kB", "KB", "MB", "GB",
@@ -145,10 +172,10 @@ public enum TextWrap {
     return units.contains(String(core))
   }
 
-  /// Words a number belongs to (`pid 4711`, `fd 3`), kept on one line with it.
+  /// Words a number belongs to (`pid 4711`, `fd 3`, `default 20`), kept on one line with it.
   static func namesNumber(_ word: String) -> Bool {
     let plain = Style.stripped(word).drop { $0 == "(" || $0 == "[" }
-    return ["pid", "PID", "tid", "TID", "fd"].contains(String(plain))
+    return ["pid", "PID", "tid", "TID", "fd", "default"].contains(String(plain))
   }
 
   /// A bare number (`2`, `20,000`, `(3`) counts the word after it (`2 voluntary switches`,
