@@ -114,7 +114,7 @@ final class LayoutEndToEndTests: XCTestCase {
     terminal.feed(shell.screen)
     XCTAssertEqual(terminal.overflows, [], "lines the terminal had to wrap")
     for problem in Self.problems(terminal.lines, columns: Self.columns) { XCTFail(problem) }
-    let interrupted = terminal.lines.filter { $0.contains("interrupted") }
+    let interrupted = terminal.lines.filter { $0.contains("interrupted (Ctrl-C)") }
     XCTAssertEqual(interrupted.count, 1, terminal.lines.suffix(40).joined(separator: "\n"))
     XCTAssertTrue(
       interrupted.allSatisfy { $0.hasPrefix("io: interrupted") },
