@@ -96,6 +96,7 @@ struct ReplayFile: ParsableCommand {
     Interrupt.ignoreBrokenPipe()
     let env = Environment.current()
     let color = !options.noColor && env["NO_COLOR"] == nil && Terminal.isTerminal(1) && env["TERM"] != "dumb"
+    Layout.showFitted(columns: TerminalSize.columns(fd: 1))  // tables fitted as shown, matched as recorded
     let session = Session.forFile(allowExec: options.allowExec, color: color)
     session.settings.trace = options.trace
     if options.strict { session.strict = true }

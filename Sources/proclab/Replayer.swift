@@ -139,7 +139,11 @@ final class Replayer {
   /// (a file must not clear the screen or set the title), and a marker in the cast.
   func caption(_ lines: [String]) {
     guard !lines.isEmpty else { return }
-    for line in lines { out(Style.cyan("# " + Printable.line(line)) + "\n") }
+    // One paragraph per caption, wrapped to the terminal (the file's own line breaks are
+    // its author's terminal's, not this one's).
+    let paragraph = "# " + lines.map(Printable.line).joined(separator: " ")
+    let wrapped = TextWrap.wrap(paragraph, width: TerminalSize.columns(fd: 1), continuation: "# ")
+    for part in wrapped { out(Style.cyan(part) + "\n") }
     cast?.marker(lines.map(Printable.line).joined(separator: " "))
   }
 
@@ -165,10 +169,7 @@ final class Replayer {
     let result = player.run(
       step: index,
       echo: {
-        self.out(
-          TextWrap.wrap(
-            $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), width: width
-          ).joined(separator: "\n") + "\n")
+        self.out(Render.shown($0, width: width) + "\n")
       })
     lastRun = index
     if check, let m = result.mismatch {

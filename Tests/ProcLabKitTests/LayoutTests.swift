@@ -91,7 +91,12 @@ final class LayoutTests: XCTestCase {
     let text = Render.outcome(withTables, explain: .short, color: false, width: 60)
     let lines = text.split(separator: "\n").map(String.init)
     XCTAssertTrue(lines.allSatisfy { $0.count <= 60 }, text)
-    XCTAssertTrue(lines.contains { $0.hasPrefix("    switches 1030 (558 + 472)") }, text)
+    // The last column, text, wraps within its own column rather than moving under the row.
+    let row = lines.firstIndex { $0.hasPrefix("  threads  2.71 µs     1030 (558 + 472)") }
+    XCTAssertNotNil(row, text)
+    if let row {
+      XCTAssertEqual(lines[row + 1], String(repeating: " ", count: 23) + "counted by the kernel", text)
+    }
     XCTAssertTrue(lines.contains { $0.hasPrefix("→ An explanation") })
     XCTAssertTrue(lines.contains { $0.hasPrefix("  An explanation") || $0.hasPrefix("  goes on") }, text)
     // The lines lessons and transcripts match keep the table's natural width.

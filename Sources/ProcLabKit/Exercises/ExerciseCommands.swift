@@ -22,7 +22,7 @@ enum ExerciseCommands {
         "best": .int(entry?.best ?? 0), "passed": .bool(entry?.passed ?? false), "started": .bool(written),
       ])
     }
-    r.lines(t.lines)
+    r.table(t)
     r.line("start one with `exercise NAME`; check it with `verify NAME`")
     r.fact("exercises", JSON.array(facts))
     r.explain(

@@ -30,7 +30,8 @@ extension LessonEngine {
       return out
     }
     var t = Table([])
-    t.stackable = [4, 2]
+    // At 80 columns the title goes under its row; number, name, bar and status stay side by side.
+    t.stackable = [2]
     var done = 0
     for (i, lesson) in course.lessons.enumerated() {
       let missing = course.missingCommands(lesson, registry: registry)

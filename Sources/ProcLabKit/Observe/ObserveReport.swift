@@ -138,7 +138,7 @@ struct ObserveReport {
       }
     }
     r.line("over time:")
-    r.lines(t.lines)
+    r.timeline(t)
   }
 
   private func calls() {
@@ -205,7 +205,8 @@ struct ObserveReport {
       ])
     }
     r.line("threads:")
-    r.lines(t.lines.map { "  " + $0 })
+    t.indent = "    "
+    r.table(t)
     if !showAll && shown.count > 16 {
       r.line("  … \(shown.count - 16) more threads (observe --all lists them)")
     }

@@ -75,11 +75,48 @@ enum TraceRender {
           ))
       }
     }
-    // Fitted to the terminal: a long line goes on under its own text, a little further in.
+    // Fitted to the terminal: a long call goes on under its first argument, other lines
+    // under their own text, a little further in.
     return out.flatMap { line in
-      let indent = String(line.prefix { $0 == " " })
-      return TextWrap.wrap(line, width: width, continuation: indent + "    ")
+      TextWrap.wrap(line, width: width, continuation: continuation(of: line, width: width ?? .max))
     }.joined(separator: "\n")
+  }
+
+  /// Where a wrapped trace line goes on: under the first argument of the call it shows
+  /// (`mmap(` → the column after the parenthesis), else two columns into its text. The text
+  /// starts after the indentation, a `└ ` marker, `[tid N] ` and `in PID: `.
+  static func continuation(of line: String, width: Int) -> String {
+    let plain = Array(Style.stripped(line))
+    var i = plain.prefix { $0 == " " }.count
+    func skip(_ prefix: String) {
+      let p = Array(prefix)
+      if plain.count >= i + p.count, Array(plain[i..<(i + p.count)]) == p { i += p.count }
+    }
+    func skipBracketed(open: Character, close: String) {
+      guard i < plain.count, plain[i] == open, let end = plain[i...].firstIndex(of: close.first!) else {
+        return
+      }
+      i = end + 1
+      while i < plain.count && plain[i] == " " { i += 1 }
+    }
+    skip("└ ")
+    skipBracketed(open: "[", close: "]")
+    if plain.count > i + 3, plain[i] == "i", plain[i + 1] == "n", plain[i + 2] == " ",
+      let colon = plain[i...].firstIndex(of: ":"), plain[(i + 3)..<colon].allSatisfy(\.isNumber)
+    {
+      i = colon + 1
+      while i < plain.count && plain[i] == " " { i += 1 }
+    }
+    var column = DisplayWidth.columns(String(plain[..<min(i, plain.count)]))
+    let name = plain[i...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+    if !name.isEmpty, i + name.count < plain.count, plain[i + name.count] == "(",
+      column + name.count + 1 <= width / 2
+    {
+      column += name.count + 1
+    } else {
+      column += 2
+    }
+    return String(repeating: " ", count: column)
   }
 
   /// Whether a library call is just the system call of that name (open is openat since glibc 2.26).

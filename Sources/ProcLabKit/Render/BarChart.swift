@@ -5,8 +5,8 @@ import Glibc
 /// thread       ▏██                      21.3 µs
 /// fork         ▏████████████           480 µs
 /// ```
-public struct BarChart {
-  public struct Bar {
+public struct BarChart: Sendable {
+  public struct Bar: Sendable {
     public var label: String
     public var value: Double
     public var text: String
@@ -25,7 +25,21 @@ public struct BarChart {
     bars.append(Bar(label: label, value: value, text: text))
   }
 
-  public var lines: [String] {
+  /// The chart at its natural width (what lessons and transcripts match).
+  public var lines: [String] { lines(barWidth: width) }
+
+  /// The chart as it fits `width` columns: shorter bars (never under 8 columns), the
+  /// labels and figures whole. Nil: its natural width.
+  public func lines(fitting columns: Int?) -> [String] {
+    guard let columns else { return lines }
+    let labelWidth = bars.map { Style.width($0.label) }.max() ?? 0
+    let textWidth = bars.map { Style.width($0.text) }.max() ?? 0
+    let room = columns - 2 - labelWidth - 1 - 1 - textWidth
+    let fitted = lines(barWidth: max(8, min(width, room)))
+    return TextWrap.wrap(fitted, width: columns)
+  }
+
+  func lines(barWidth width: Int) -> [String] {
     let labelWidth = bars.map { Style.width($0.label) }.max() ?? 0
     let maxValue = bars.map(\.value).max() ?? 0
     let minPositive = bars.map(\.value).filter { $0 > 0 }.min() ?? 1

@@ -29,4 +29,15 @@ public enum Layout {
 
   /// Below this, wrapping does more harm than good: a 10-column terminal gets 20-column lines.
   static let minimum = 20
+
+  /// Replay: a command's output is matched at its natural width but shown fitted to the
+  /// terminal, tables adapted as the shell adapts them. Set once (`showFitted`); then
+  /// `Render.outcome` at the natural width also keeps the fitted text of what it rendered,
+  /// and `Render.shown` hands that to whoever shows it.
+  public static func showFitted(columns: Int?) { displayColumns.store(columns ?? -1, ordering: .relaxed) }
+  private static let displayColumns = Atomic<Int>(-1)
+  static var displayWidth: Int? {
+    let c = displayColumns.load(ordering: .relaxed)
+    return c > 0 ? max(minimum, c) : nil
+  }
 }

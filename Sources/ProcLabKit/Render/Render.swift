@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Turns outcomes and traces into terminal text.
 public enum Render {
   /// Facts first, then the explanation at the chosen level; errors as one line.
@@ -8,6 +10,28 @@ public enum Render {
   public static func outcome(
     _ o: Outcome, explain: Settings.ExplainLevel, color: Bool, width: Int? = Layout.width
   ) -> String {
+    if width == nil, let shownWidth = Layout.displayWidth {
+      let natural = laidOut(o, explain: explain, color: color, width: nil)
+      lastShown.withLock { $0 = (natural, laidOut(o, explain: explain, color: color, width: shownWidth)) }
+      return natural
+    }
+    return laidOut(o, explain: explain, color: color, width: width)
+  }
+
+  /// Text as a person should see it at `width`: the fitted form of the outcome just rendered
+  /// at its natural width (`Layout.showFitted`), else every line wrapped at word boundaries.
+  public static func shown(_ text: String, width: Int?) -> String {
+    if let (natural, fitted) = lastShown.withLock({ $0 }), natural == text {
+      return fitted
+    }
+    return TextWrap.wrap(
+      text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), width: width
+    )
+    .joined(separator: "\n")
+  }
+  private static let lastShown = Mutex<(String, String)?>(nil)
+
+  static func laidOut(_ o: Outcome, explain: Settings.ExplainLevel, color: Bool, width: Int?) -> String {
     Style.enabled = color
     var out = fit(o.lines, tables: o.tables, width: width)
     if let error = o.error { out += TextWrap.wrap(Style.red(error), width: width, continuation: "  ") }
@@ -32,7 +56,7 @@ public enum Render {
       if let block = tables.first(where: { $0.start == i && $0.count > 0 }),
         block.start + block.count <= lines.count
       {
-        out += block.table.lines(fitting: width)
+        out += block.lines(fitting: width)
         i += block.count
         continue
       }

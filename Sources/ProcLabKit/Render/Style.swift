@@ -36,8 +36,8 @@ public enum Style {
     return out
   }
 
-  /// Display width: characters, not counting escapes.
-  public static func width(_ s: String) -> Int { stripped(s).count }
+  /// Display width in terminal columns: escapes take none, wide characters two (`DisplayWidth`).
+  public static func width(_ s: String) -> Int { DisplayWidth.columns(s) }
 
   public static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
     let w = Style.width(s)

@@ -1,9 +1,11 @@
 /// Aligned columns: a header and rows, numbers right-aligned.
 ///
 /// A table too wide for the terminal adapts instead of wrapping (`lines(fitting:)`):
-/// first its headings shorten (`short`), then columns move under their row,
-/// one at a time (`stackable`, or the widest first), each moved cell labelled
-/// with its short heading. Only if that is still too wide are lines wrapped.
+/// first its headings shorten (`short`); then its columns close up to one space apart
+/// (when that is enough to fit); then a last column of text (a state, a
+/// command line) wraps within its own column, if that leaves it room; then columns
+/// move under their row, one at a time (`stackable`, or the widest first), each moved
+/// cell labelled with its short heading. Only if that is still too wide are lines wrapped.
 /// A command opts in with one line: `report.table(t)` instead of `report.lines(t.lines)`.
 public struct Table: Sendable {
   public var headers: [String]
@@ -16,6 +18,8 @@ public struct Table: Sendable {
   public var short: [Int: String] = [:]
   /// Columns that may move under their row, in the order they should; nil: the widest first.
   public var stackable: [Int]?
+  /// Whether a last column of text may wrap within its column before any column moves.
+  public var wrapsLastColumn = true
 
   public init(_ headers: [String], rightAligned: Set<Int> = []) {
     self.headers = headers
@@ -40,6 +44,9 @@ public struct Table: Sendable {
     let all = Array(0..<columnCount)
     let shortened = render(headers: shortHeaders, columns: all, stacked: [])
     if Table.widest(shortened) <= width { return shortened }
+    let tight = render(headers: shortHeaders, columns: all, stacked: [], gap: " ")
+    if Table.widest(tight) <= width { return tight }
+    if let wrapped = wrappingLastColumn(headers: shortHeaders, width: width) { return wrapped }
     var moved: [Int] = []
     var best = shortened
     for column in stackOrder() {
@@ -49,6 +56,42 @@ public struct Table: Sendable {
       if Table.widest(best) <= width { return best }
     }
     return TextWrap.wrap(best, width: width)
+  }
+
+  /// The table with its last column (left-aligned text) wrapped within that column, when the
+  /// other columns fit and leave it at least 20 columns.
+  func wrappingLastColumn(headers: [String], width: Int) -> [String]? {
+    let last = columnCount - 1
+    guard last > 0, !rightAligned.contains(last), wrapsLastColumn else { return nil }
+    let all = Array(0..<columnCount)
+    let widths = columnWidths(all, headers: headers)
+    let before = Style.width(indent) + (0..<last).reduce(0) { $0 + widths[$1]! + 2 }
+    let room = width - before
+    guard room >= min(20, widths[last]!) else { return nil }
+    var narrowed = self
+    narrowed.headers = headers
+    var continuations: [[String]] = []
+    func cut(_ row: [String]) -> [String] {
+      guard last < row.count else {
+        continuations.append([])
+        return row
+      }
+      let pieces = TextWrap.wrap(row[last], width: room, continuation: "")
+      continuations.append(Array(pieces.dropFirst()))
+      var r = row
+      r[last] = pieces.first ?? ""
+      return r
+    }
+    if !headers.isEmpty { narrowed.headers = cut(headers) }
+    narrowed.rows = rows.map(cut)
+    let drawn = narrowed.render(headers: narrowed.headers, columns: all, stacked: [])
+    let pad = String(repeating: " ", count: before)
+    var out: [String] = []
+    for (line, more) in zip(drawn, continuations) {
+      out.append(line)
+      out += more.map { pad + $0 }
+    }
+    return out
   }
 
   /// Which columns move first: as declared, or the widest (never the first, which names the row).
@@ -76,7 +119,9 @@ public struct Table: Sendable {
 
   /// The rows with `columns` side by side, and the `stacked` cells of each row on a line beneath it.
   /// The moved cells share one line when it fits `width`, else each has its own.
-  func render(headers: [String], columns: [Int], stacked: [Int], width: Int? = nil) -> [String] {
+  func render(headers: [String], columns: [Int], stacked: [Int], width: Int? = nil, gap: String = "  ")
+    -> [String]
+  {
     let widths = columnWidths(columns, headers: headers)
     func line(_ row: [String], header: Bool) -> String {
       var cells: [String] = []
@@ -88,7 +133,7 @@ public struct Table: Sendable {
           ? Style.pad(cell, widths[i]!, right: true) : (last ? cell : Style.pad(cell, widths[i]!))
         cells.append(header ? Style.dim(padded) : padded)
       }
-      return indent + cells.joined(separator: "  ").trimmingTrailingSpaces()
+      return indent + cells.joined(separator: gap).trimmingTrailingSpaces()
     }
     var out: [String] = []
     if !headers.isEmpty { out.append(line(headers, header: true)) }
@@ -111,17 +156,46 @@ public struct Table: Sendable {
   }
 }
 
-/// A table inside a command's output lines, so the output can be laid out
-/// again for a narrower terminal while the lines themselves (what lessons,
-/// transcripts and `--json` read) stay at the table's natural width.
+/// A table, bar chart or timeline inside a command's output lines, so the output can be
+/// laid out again for a narrower terminal while the lines themselves (what lessons,
+/// transcripts and `--json` read) stay at their natural width.
 public struct TableBlock: Sendable {
-  /// Index of the table's first line in the output lines.
+  /// What the block draws, each able to fit a width.
+  public enum Content: Sendable {
+    case table(Table)
+    case bars(BarChart)
+    case timeline(Timeline)
+    /// One line of prose whose wrapped lines go on under a column of its own
+    /// (`usage: lock [--threads N] …` continues under the first option).
+    case prose(String, continuation: String)
+  }
+  /// Index of the block's first line in the output lines.
   public var start: Int
   public var count: Int
-  public var table: Table
+  public var content: Content
   public init(start: Int, count: Int, table: Table) {
+    self.init(start: start, count: count, content: .table(table))
+  }
+  public init(start: Int, count: Int, content: Content) {
     self.start = start
     self.count = count
-    self.table = table
+    self.content = content
+  }
+
+  /// The table, if the block is one.
+  public var table: Table? {
+    if case .table(let t) = content { return t }
+    return nil
+  }
+
+  /// The block as it fits `width` columns (nil: its natural width).
+  public func lines(fitting width: Int?) -> [String] {
+    switch content {
+    case .table(let t): return t.lines(fitting: width)
+    case .bars(let c): return c.lines(fitting: width)
+    case .timeline(let t): return t.lines(fitting: width)
+    case .prose(let line, let continuation):
+      return TextWrap.wrap(line, width: width, continuation: continuation)
+    }
   }
 }

@@ -5,7 +5,7 @@
 /// t2 41236 ░░░░████░░░░
 ///          0 ms     12 ms
 /// ```
-public struct Timeline {
+public struct Timeline: Sendable {
   public struct Interval: Sendable {
     public var start: UInt64
     public var end: UInt64
@@ -16,7 +16,7 @@ public struct Timeline {
       self.mark = mark
     }
   }
-  public struct Row {
+  public struct Row: Sendable {
     public var label: String
     public var intervals: [Interval]
   }
@@ -31,7 +31,19 @@ public struct Timeline {
     rows.append(Row(label: label, intervals: intervals))
   }
 
-  public var lines: [String] {
+  /// The timeline at its natural width (what lessons and transcripts match).
+  public var lines: [String] { lines(cells: width) }
+
+  /// The timeline as it fits `columns`: fewer cells (never under 16), so each stands for
+  /// more time; the labels stay whole. Nil: its natural width.
+  public func lines(fitting columns: Int?) -> [String] {
+    guard let columns else { return lines }
+    let labelWidth = rows.map { Style.width($0.label) }.max() ?? 0
+    let fitted = lines(cells: max(16, min(width, columns - 3 - labelWidth)))
+    return TextWrap.wrap(fitted, width: columns)
+  }
+
+  func lines(cells width: Int) -> [String] {
     let all = rows.flatMap(\.intervals)
     guard let t0 = all.map(\.start).min(), let t1 = all.map(\.end).max(), t1 > t0 else {
       return rows.map { "  \($0.label)" }

@@ -20,11 +20,35 @@ public final class Report {
   public init() {}
 
   public func line(_ text: String = "") { lines.append(text) }
+  /// A line that, wrapped on a narrow terminal, goes on under `continuation` (spaces).
+  public func line(_ text: String, continuation: String) {
+    tables.append(TableBlock(start: lines.count, count: 1, content: .prose(text, continuation: continuation)))
+    lines.append(text)
+  }
   public func lines(_ more: [String]) { lines.append(contentsOf: more) }
   /// A table that adapts to a narrow terminal (shorter headings, columns moved under their row).
-  public func table(_ t: Table) {
+  /// With `rowsInAnyOrder`, its rows (not the heading) are a run whose order varies (`linesInAnyOrder`).
+  public func table(_ t: Table, rowsInAnyOrder: Bool = false) {
     let rendered = t.lines
     tables.append(TableBlock(start: lines.count, count: rendered.count, table: t))
+    let heading = t.headers.isEmpty ? 0 : 1
+    lines.append(contentsOf: rendered.prefix(heading))
+    if rowsInAnyOrder {
+      linesInAnyOrder(Array(rendered.dropFirst(heading)))
+    } else {
+      lines.append(contentsOf: rendered.dropFirst(heading))
+    }
+  }
+  /// A bar chart whose bars shorten on a narrow terminal (labels and figures stay whole).
+  public func chart(_ c: BarChart) {
+    let rendered = c.lines
+    tables.append(TableBlock(start: lines.count, count: rendered.count, content: .bars(c)))
+    lines.append(contentsOf: rendered)
+  }
+  /// A timeline that takes fewer columns on a narrow terminal (each column then stands for more time).
+  public func timeline(_ t: Timeline) {
+    let rendered = t.lines
+    tables.append(TableBlock(start: lines.count, count: rendered.count, content: .timeline(t)))
     lines.append(contentsOf: rendered)
   }
 

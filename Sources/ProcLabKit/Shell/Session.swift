@@ -170,6 +170,9 @@ public final class Session {
         input: input, command: command.name, succeeded: false, error: "\(command.name): \(error)")
     }
     traceWindow.close(into: &outcome)
+    // A command stopped by Ctrl-C (or failing) mid-way leaves its progress line: erase it
+    // before the message, so the message starts at the left edge of a clean line.
+    if progressShown { progressDone() }
     // A stop that arrived while the command ran (even one it finished despite) ends its line.
     if outcome.stopSignal == nil && Interrupt.isRequested { outcome.stopSignal = Interrupt.signal }
     Interrupt.clear()
@@ -214,16 +217,28 @@ public final class Session {
   }
 
   /// Shows progress of a long command on a terminal (`race: 40%`), erased afterwards.
+  /// The line stays within the terminal (a line that reached its last column would wrap, and
+  /// `\r` would then rewrite only its second half).
   public func progress(_ label: String, fraction: Double) {
     guard let sink = progressSink else { return }
-    let width = 20
+    let percent = " \(Int(max(0, min(1, fraction) * 100)))%"
+    let room = (Layout.width ?? 80) - 1 - Style.width(label) - 3 - Style.width(percent)
+    let width = max(0, min(20, room))
     let filled = Int((max(0, min(1, fraction)) * Double(width)).rounded())
-    sink(
-      "\r\u{1B}[2K\(label) [" + String(repeating: "█", count: filled)
-        + String(repeating: "·", count: width - filled)
-        + "] \(Int(fraction * 100))%")
+    let text =
+      width >= 4
+      ? "\(label) [" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        + "]" + percent
+      : TextWrap.split(label + percent, columns: max(1, (Layout.width ?? 80) - 1)).0
+    progressShown = true
+    sink("\r\u{1B}[2K" + text)
   }
-  public func progressDone() { progressSink?("\r\u{1B}[2K") }
+  public func progressDone() {
+    progressShown = false
+    progressSink?("\r\u{1B}[2K")
+  }
+  /// A progress line is on the screen (erased before anything else is printed).
+  private var progressShown = false
 
   /// What `cleanUp` ended.
   public struct Released: Sendable, Equatable {
@@ -271,7 +286,7 @@ public final class Session {
       }
     }
     lines.append("Bye.")
-    return lines
+    return TextWrap.wrap(lines, width: Layout.width)
   }
 
   /// `~/.local/state/…` for a path under $HOME, escaped for the terminal.

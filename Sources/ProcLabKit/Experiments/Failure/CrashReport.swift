@@ -34,7 +34,7 @@ struct CrashReport {
     memoryRow(&t)
     t.add(["core dump", coreVerdict])
     t.add(["the shell", shellRow])
-    r.lines(t.lines)
+    r.table(t)
     threadBlock()
     siblingBlock()
     backtraceBlock()
@@ -158,7 +158,7 @@ struct CrashReport {
       }
       t.add([r.tid(tid), role, "present", o.tidsLeft.contains(tid) ? "STILL THERE" : "gone"])
     }
-    r.lines(t.lines)
+    r.table(t)
     r.line(
       "  /proc/\(r.pid(o.pid))/task \(o.processGone ? "no longer exists" : "still exists"): \(o.tidsLeft.isEmpty ? "every thread ended with the process" : "\(o.tidsLeft.count) thread(s) remain")"
     )
@@ -185,7 +185,7 @@ struct CrashReport {
         end + (s.goneAfterCleanup ? ", reaped" : ", NOT reaped"),
       ])
     }
-    r.lines(t.lines)
+    r.table(t)
   }
 
   private func backtraceBlock() {
@@ -206,7 +206,10 @@ struct CrashReport {
     r.line(
       "crash report by the Swift backtracer (\(r.count(lines.count)) lines, \(r.note(Units.bytes(report.bytes), .text)); first lines, then deleted with its private directory):"
     )
-    for line in lines.prefix(Self.backtraceLines) { r.line("  │ " + r.note(line, .text)) }
+    // A long frame goes on inside the gutter, a little further in than the frame numbers.
+    for line in lines.prefix(Self.backtraceLines) {
+      r.line("  │ " + r.note(line, .text), continuation: "  │           ")
+    }
     if lines.count > Self.backtraceLines { r.line("  │ …") }
   }
 

@@ -47,7 +47,7 @@ extension CrashReport {
     if let words = lastWords { t.add(["last words", "\"\(r.note(words, .text))\""]) }
     lifeRow(&t)
     t.add(["the shell", shellRow])
-    r.lines(t.lines)
+    r.table(t)
     let before = o.tidsBefore
     let gone = before.filter { !after.contains($0) }
     r.line()

@@ -57,14 +57,14 @@ enum IPCCompareCommand {
         label, t.roundTripAverage.seconds,
         "\(r.duration(t.roundTripAverage)) (fastest \(r.duration(t.roundTripMin)))")
     }
-    r.lines(latency.lines)
+    r.chart(latency)
     r.line("throughput (higher is better):")
     var throughput = BarChart()
     for (label, t) in results {
       let mib = IPCReporting.mibPerSecond(t.throughput)
       throughput.add(label, mib, "\(r.number(mib, digits: 0)) MiB/s")
     }
-    r.lines(throughput.lines)
+    r.chart(throughput)
     for (label, t) in results {
       r.line(
         "  \(label): \(r.count(t.bytesReceived)) B arrived in \(r.count(t.childReads)) receives of up to \(Units.bytes(t.chunk)), "

@@ -83,7 +83,7 @@ enum SignalDeliveryReport {
           who.joined(separator: ", "),
         ])
     }
-    r.lines(t.lines)
+    r.table(t)
     r.fact("signal", name)
     r.fact("count", count)
     r.fact(

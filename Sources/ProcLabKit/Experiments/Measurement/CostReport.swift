@@ -57,7 +57,7 @@ enum CostReport {
     for way in m.ways {
       chart.add(way.rawValue, m.warm[way]!.median, Units.duration(seconds: m.warm[way]!.median / 1e9))
     }
-    r.lines(chart.lines)
+    r.chart(chart)
     r.line("  (bar lengths on a logarithmic scale: each row can be many times the one above)")
     r.line()
 

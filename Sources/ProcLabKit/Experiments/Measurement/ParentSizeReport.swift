@@ -109,7 +109,7 @@ enum ParentSizeReport {
         r.ns(s.spawn.median),
       ])
     }
-    r.lines(t.lines)
+    r.table(t)
     r.line(
       "  (medians; +SIZE: private memory added and written; untouched: mapped, never written, not resident)")
     r.line()
@@ -120,7 +120,7 @@ enum ParentSizeReport {
         "\(String(repeating: " ", count: s.label.count)) spawn", s.spawn.median,
         Units.duration(seconds: s.spawn.median / 1e9))
     }
-    r.lines(chart.lines)
+    r.chart(chart)
     r.line("  (logarithmic: each step of ×4 in memory is one step to the right)")
 
     // From the first grown step: the helper as started has had no time to warm up its caches.

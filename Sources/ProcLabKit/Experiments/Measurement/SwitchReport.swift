@@ -45,7 +45,7 @@ extension SwitchCommand {
     for p in m.partners {
       chart.add(name(p), m.rows[p]!.samples.median, Units.duration(seconds: m.rows[p]!.samples.median / 1e9))
     }
-    r.lines(chart.lines)
+    r.chart(chart)
 
     r.fact("iterations", m.iterations)
     r.fact("batch", m.batch)
@@ -181,7 +181,7 @@ enum WorkingSetReport {
       row.append(r.ns(m.rows[.none]!.samples.median))
       t.add(row)
     }
-    r.lines(t.lines)
+    r.table(t)
     r.line(
       "  alone = per switch (half a round trip) minus the same pipe calls and reads in one thread, warm (lmbench's lat_ctx -s)"
     )
@@ -195,7 +195,7 @@ enum WorkingSetReport {
           Units.duration(seconds: (m.alone(p) ?? 0) / 1e9))
       }
     }
-    r.lines(chart.lines)
+    r.chart(chart)
     r.fact(
       "sizes",
       JSON.array(

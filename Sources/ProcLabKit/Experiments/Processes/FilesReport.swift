@@ -41,7 +41,7 @@ enum FilesReport {
         "in_parent": .bool(inParent), "after_close": .bool(afterClose), "after_exec": .bool(exec),
       ])
     }
-    r.lines(table.lines)
+    r.table(table)
     let samePID = t.execPID == t.child
     let positions =
       t.parentOffset == t.childOffset
@@ -90,7 +90,7 @@ enum FilesReport {
     var t = Table(["STEP", "OFFSET"], rightAligned: [1])
     for step in o.sharedSteps { t.add([step.who, r.count(step.offset)]) }
     t.indent = "  "
-    r.lines(t.lines)
+    r.table(t)
     r.line("  content: \(r.note(shown(o.sharedContent), .text)) (nothing overwritten)")
     r.line(
       "separate.txt: the parent opened it and wrote \"parent\\n\" (its offset: 7); the child opened it itself:"

@@ -64,7 +64,7 @@ enum MemoryCommand {
       String(view.after),
     ])
     t.add(["parent (this shell)", r.pid(me), r.addr(address), String(original), "-", String(parentNow)])
-    r.lines(t.lines)
+    r.table(t)
     r.line("child's mapping at that address: \(r.note(childMapping ?? "not found", .text))")
     if let kernelChild, let kernelParent {
       r.line(
@@ -144,7 +144,7 @@ enum MemoryCommand {
       String(view.after),
     ])
     t.add(["main thread", r.pid(me), r.tid(mainTID), r.addr(address), String(original), "-", String(mainNow)])
-    r.lines(t.lines)
+    r.table(t)
     r.line(
       "the thread was joined (pthread_join): \(Units.plural(ProcFS.threads(of: me).count, "thread")) left in this process"
     )

@@ -56,7 +56,7 @@ enum PsCommand {
         zombie ? "\(n.label) <defunct>" : n.label,
       ])
     }
-    r.lines(table.lines)
+    r.table(table)
     // Threads the shell keeps (thread --hold) are tasks of this process: list them too.
     let tasks = ProcFS.threads(of: me)
     if tasks.count > 1 {
@@ -70,9 +70,7 @@ enum PsCommand {
       }
       threadTable.indent = "    "
       // /proc lists tasks by TID, and TIDs wrap around pid_max: the rows may come in any order.
-      let rows = threadTable.lines
-      r.lines(Array(rows.prefix(1)))
-      r.linesInAnyOrder(Array(rows.dropFirst()))
+      r.table(threadTable, rowsInAnyOrder: true)
       r.fact("shell_threads", tasks.map(Int.init))
     }
     let states = Set(nodes.map(\.stat.state)).sorted()

@@ -20,7 +20,7 @@ struct SpawnReport {
     r.line(
       "\(how) created \(Units.plural(count, "process", "processes")) in \(r.duration(o.creation))\(count > 1 ? " (\(r.duration(each)) each)" : ""): \(plan.label)"
     )
-    r.lines(table().lines)
+    r.table(table())
     heldMemoryLine()
     totals()
     programOutput()
@@ -65,6 +65,7 @@ struct SpawnReport {
         ])
       }
     }
+    table.short = [2: "CREATED"]
     return table
   }
 

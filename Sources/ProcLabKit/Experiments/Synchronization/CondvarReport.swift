@@ -31,7 +31,7 @@ enum CondvarReport {
         r.count(w["wakeups"]?.intValue ?? 0), consumer ? r.count(w["empty_wakeups"]?.intValue ?? 0) : "",
       ])
     }
-    r.lines(t.lines)
+    r.table(t)
     r.line(
       "produced \(r.count(v("produced"))), consumed \(r.count(v("consumed"))), consumed twice \(r.count(v("duplicates"))), never consumed \(r.count(v("missing"))), taken from an empty buffer \(r.count(v("underflows")))"
     )

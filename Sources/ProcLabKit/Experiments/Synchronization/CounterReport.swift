@@ -39,7 +39,8 @@ enum CounterReport {
         r.note(ThreadWork.grouped(run.total), .int),
       ])
     }
-    r.lines(t.lines)
+    t.short = [3: "seen"]
+    r.table(t)
     r.line(
       "global counter seen: what a reader of the shared counter saw when every thread had finished counting")
     r.line("each row: the median of \(CounterExperiment.tableRounds) runs, made in alternating rounds")

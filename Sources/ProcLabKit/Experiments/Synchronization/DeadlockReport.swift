@@ -19,7 +19,7 @@ enum DeadlockReport {
     r.line(
       "lab child \(r.pid(run.pid)): two threads, two pthread mutexes A and B; \(orderText), \(r.duration(.milliseconds(pauseMS))) pause in between"
     )
-    r.lines(timeline(states, end: watchdogAt, tids: tids, report: r))
+    if let t = timeline(states, end: watchdogAt, tids: tids, report: r) { r.timeline(t) }
     r.fact("mode", modeName)
     r.fact("lab_pid", run.pid)
     r.fact("tids", tids.map { Int($0) })
@@ -114,9 +114,9 @@ enum DeadlockReport {
   }
 
   /// One row per thread and lock: █ held, ░ waiting for it.
-  static func timeline(_ states: [LockStateRecord], end: UInt64, tids: [Int32], report r: Report) -> [String]
+  static func timeline(_ states: [LockStateRecord], end: UInt64, tids: [Int32], report r: Report) -> Timeline?
   {
-    guard let first = states.first else { return [] }
+    guard let first = states.first else { return nil }
     var t = Timeline(width: 44)
     for thread in 0..<2 {
       for lock in 0..<2 {
@@ -147,7 +147,7 @@ enum DeadlockReport {
       }
     }
     t.legend = [("█", "holds"), ("░", "waits for"), ("·", "neither")]
-    return t.lines
+    return t
   }
 }
 /// What the lock wrappers recorded at one moment, as the shell receives it.

@@ -43,7 +43,8 @@ enum LockImplReport {
         r.count(w.voluntary), r.count(w.involuntary),
       ])
     }
-    r.lines(t.lines)
+    t.short = [3: "max wait", 7: "preempt"]
+    r.table(t)
     r.line(
       "\(name(res)): \(r.note(ThreadWork.grouped(res.turns), .int)) turns in \(r.duration(.nanoseconds(Int64(res.wall)))); violations \(r.count(res.violations)); counter \(r.note(ThreadWork.grouped(res.counter), .int)) of \(ThreadWork.grouped(res.turns))"
     )
@@ -61,7 +62,8 @@ enum LockImplReport {
         r.note(perTurn(res), .duration), r.count(res.workers.reduce(0) { $0 + $1.voluntary }),
       ])
     }
-    r.lines(t.lines)
+    t.short = [5: "max wait"]
+    r.table(t)
     r.line(
       "turns each: the fewest and the most turns one thread got; CPU/turn: CPU time of all threads ÷ turns")
   }

@@ -21,8 +21,8 @@ enum LockTurnsReport {
       ? "one PTHREAD_PROCESS_SHARED mutex in a MAP_SHARED mapping (\(r.count(n)) forked processes)"
       : "one pthread mutex (\(r.count(n)) threads)"
     r.line("\(r.count(n * rounds)) turns in \(place), \(how), each holding it \(r.duration(hold))")
-    r.lines(view.timeline(report: r))
-    r.lines(view.table(report: r, showRefusals: tryLock))
+    r.timeline(view.timeline(report: r))
+    r.table(view.table(report: r, showRefusals: tryLock))
     let overlaps = SyncTurnsView.overlaps(view.heldIntervals)
     let elapsed = Duration.ns(result.end &- result.start)
     r.line(

@@ -3,7 +3,7 @@
 enum MeetingReport {
   typealias Result = MeetingExperiment.Result
 
-  static func timeline(_ res: Result, r: Report, label: (Int) -> String) -> [String] {
+  static func timeline(_ res: Result, r: Report, label: (Int) -> String) -> Timeline {
     var t = Timeline(width: 48)
     for (i, visits) in res.visits.enumerated() {
       var intervals: [Timeline.Interval] = []
@@ -19,7 +19,7 @@ enum MeetingReport {
       t.add("main", [.init(start: res.start, end: max(joined, res.start + 1), mark: "░")])
     }
     t.legend = [("▒", "working"), ("░", "waiting"), ("·", "done")]
-    return t.lines
+    return t
   }
 
   static func visitFacts(_ res: Result, into r: Report) {
@@ -47,7 +47,7 @@ enum MeetingReport {
       ? "pthread_barrier_wait"
       : "a barrier built from a counter, a mutex and two turnstile semaphores"
     r.line("\(r.count(res.threads)) threads meet \(r.count(res.rounds)) times at \(how)")
-    r.lines(timeline(res, r: r) { "t\($0 + 1)" })
+    r.timeline(timeline(res, r: r) { "t\($0 + 1)" })
     var t = Table(
       ["round", "first arrived", "last arrived", "first left", "went on early"], rightAligned: [1, 2, 3, 4])
     for round in 0..<res.rounds {
@@ -60,7 +60,7 @@ enum MeetingReport {
         r.duration(.ns((departures.min() ?? 0) &- res.start)), r.count(departures.filter { $0 < last }.count),
       ])
     }
-    r.lines(t.lines)
+    r.table(t)
     visitFacts(res, into: r)
     r.fact("pthread", res.kind == .pthreadBarrier)
     let short =
@@ -83,7 +83,7 @@ enum MeetingReport {
     r.line(
       "two threads, two semaphores at 0: each posts its own ('I have arrived') and waits on the other's, \(r.count(res.rounds)) time\(res.rounds == 1 ? "" : "s")"
     )
-    r.lines(timeline(res, r: r) { "t\($0 + 1)" })
+    r.timeline(timeline(res, r: r) { "t\($0 + 1)" })
     visitFacts(res, into: r)
     r.explain(
       res.leftEarly == 0
@@ -100,7 +100,7 @@ enum MeetingReport {
     r.line(
       "the main thread starts \(r.count(res.threads)) workers and calls sem_wait \(res.threads) times on one semaphore at 0; each worker posts it when done"
     )
-    r.lines(timeline(res, r: r) { "w\($0 + 1)" })
+    r.timeline(timeline(res, r: r) { "w\($0 + 1)" })
     let lastPost = res.visits.map { $0[0].arrived }.max() ?? 0
     let joined = res.joined ?? 0
     r.line(

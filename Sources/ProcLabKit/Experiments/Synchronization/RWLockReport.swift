@@ -13,11 +13,10 @@ enum RWLockReport {
     r.line(
       "\(Units.plural(readers, "reader")) and \(Units.plural(writers, "writer")), \(r.count(options.rounds)) turns each in one pthread rwlock (rdlock / wrlock, prefer \(options.prefer.rawValue)), \(r.duration(hold)) per turn"
     )
-    r.lines(
-      view.timeline(report: r, held: "▓", mark: { $0.writer ? "█" : "▓" }).map {
-        $0.replacing("▓ inside", with: "▓ reading  █ writing")
-      })
-    r.lines(view.table(report: r, role: { $0.writer ? "writer" : "reader" }))
+    var timeline = view.timeline(report: r, held: "▓", mark: { $0.writer ? "█" : "▓" })
+    timeline.legend = [("▓", "reading"), ("█", "writing")] + timeline.legend.dropFirst()
+    r.timeline(timeline)
+    r.table(view.table(report: r, role: { $0.writer ? "writer" : "reader" }))
     let readTurns = result.workers.filter { !$0.writer }.flatMap(\.turns).map { ($0.acquired, $0.released) }
     let writeTurns = result.workers.filter(\.writer).flatMap(\.turns).map { ($0.acquired, $0.released) }
     let maxReaders = SyncTurnsView.maxConcurrent(readTurns)
@@ -99,7 +98,8 @@ enum RWLockReport {
         row.starved ? "after readers stopped" : "while readers came",
       ])
     }
-    r.lines(t.lines)
+    t.short = [1: "waited"]
+    r.table(t)
     r.line("new readers: reader turns that began after the writer asked")
     var kinds = JSONObject()
     for row in rows {

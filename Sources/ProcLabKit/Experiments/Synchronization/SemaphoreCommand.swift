@@ -87,8 +87,8 @@ enum SemaphoreCommand {
     r.line(
       "\(r.count(n * rounds)) entries by \(r.count(n)) threads through a semaphore of \(r.count(k)) permits (sem_init, sem_wait, sem_post), each inside \(r.duration(hold))"
     )
-    r.lines(view.timeline(report: r))
-    r.lines(view.table(report: r))
+    r.timeline(view.timeline(report: r))
+    r.table(view.table(report: r))
     let observed = SyncTurnsView.maxConcurrent(view.heldIntervals)
     let elapsed = Duration.ns(result.end &- result.start)
     r.line(

@@ -40,7 +40,7 @@ struct SyncTurnsView {
   /// A worker's TID, or its PID when the workers are processes.
   func id(_ w: SyncWorker, _ r: Report) -> String { noun == "process" ? r.pid(w.tid) : r.tid(w.tid) }
 
-  func timeline(report r: Report, held: Character = "█", mark: ((SyncWorker) -> Character)? = nil) -> [String]
+  func timeline(report r: Report, held: Character = "█", mark: ((SyncWorker) -> Character)? = nil) -> Timeline
   {
     var t = Timeline(width: 48)
     for (i, w) in result.workers.enumerated() {
@@ -55,16 +55,15 @@ struct SyncTurnsView {
       t.add("\(noun.prefix(1))\(i + 1) \(id(w, r))", intervals)
     }
     t.legend = [(held, "inside"), ("░", "waiting"), ("·", "elsewhere")]
-    return t.lines
+    return t
   }
 
-  func table(report r: Report, role: ((SyncWorker) -> String)? = nil, showRefusals: Bool = false) -> [String]
-  {
+  func table(report r: Report, role: ((SyncWorker) -> String)? = nil, showRefusals: Bool = false) -> Table {
     var headers = [noun, noun == "process" ? "pid" : "tid"]
     if role != nil { headers.append("role") }
     headers += ["turns", "waited", "held", "switches while waiting"]
     if showRefusals { headers.append("refused") }
-    var t = Table(headers, rightAligned: Set(2..<(headers.count)))
+    var t = Table(headers, rightAligned: Set((role == nil ? 2 : 3)..<(headers.count)))
     for (i, w) in result.workers.enumerated() {
       var row = ["\(noun.prefix(1))\(i + 1)", id(w, r)]
       if let role { row.append(role(w)) }
@@ -78,7 +77,8 @@ struct SyncTurnsView {
       if showRefusals { row.append(r.count(w.turns.reduce(0) { $0 + $1.refusals })) }
       t.add(row)
     }
-    return t.lines
+    t.short = [headers.count - (showRefusals ? 2 : 1): "switches"]
+    return t
   }
 
   /// The facts every turn-taking command reports for --json.

@@ -27,10 +27,11 @@ enum IOReport {
       ])
       chart.add(res.mode.rawValue, Double(res.wall), Units.duration(seconds: Double(res.wall) / 1e9))
     }
-    r.lines(t.lines)
+    t.short = [1: "wall", 3: "CPU", 6: "addr space +"]
+    r.table(t)
     if results.count > 1 {
       r.line("wall time:")
-      r.lines(chart.lines)
+      r.chart(chart)
     }
     for res in results {
       r.line("\(res.mode.rawValue) (\(res.mode.how)): who waited when")
@@ -41,7 +42,8 @@ enum IOReport {
           [Timeline.Interval(start: task.asked, end: max(task.answered, task.asked + 1), mark: "░")])
       }
       tl.legend = [("░", "waiting for its reply"), ("·", "not started or done")]
-      r.lines(tl.lines + ThreadWork.moreRows(res.tasks.count))
+      r.timeline(tl)
+      r.lines(ThreadWork.moreRows(res.tasks.count))
     }
     let fileReady = RegularFileReadiness.pollsReadyAtOnce()
     if let fileReady {
@@ -130,7 +132,8 @@ enum IOReport {
         r.note(Units.bytes(res.virtualGrowth), .text),
       ])
     }
-    r.lines(t.lines)
+    t.short = [4: "threads", 6: "addr space +"]
+    r.table(t)
     r.fact("wait_ms", waitMS)
     r.fact(
       "rows",

@@ -34,19 +34,19 @@ enum ParallelReport {
         "\(run.workers) \(run.workers == 1 ? res.kind : kinds)", Double(run.wall),
         Units.duration(seconds: Double(run.wall) / 1e9))
     }
-    r.lines(t.lines)
+    t.short = [1: "wall", 2: "CPU", 4: "CPUs", 5: "others"]
+    r.table(t)
     r.line("wall time:")
-    r.lines(chart.lines)
+    r.chart(chart)
     let last = runs[runs.count - 1]
     let lockedThreads = res.gil && !res.processes
     if last.workers > 1 {
       r.line(
         "who ran when with \(last.workers) \(kinds)\(lockedThreads ? " (drawn only while holding the global lock)" : ""):"
       )
-      r.lines(
-        ThreadWork.timeline(
-          last.tracks, r: r, idleLegend: lockedThreads ? "waiting for the lock" : "not computing",
-          processes: res.processes))
+      ThreadWork.timeline(
+        last.tracks, r: r, idleLegend: lockedThreads ? "waiting for the lock" : "not computing",
+        processes: res.processes)
     }
     let checksumsEqual = Set(runs.map(\.checksum)).count == 1
     r.line(

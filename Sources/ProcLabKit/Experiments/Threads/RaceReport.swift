@@ -33,15 +33,15 @@ enum RaceReport {
       ])
       chart.add(res.variant.rawValue, Double(res.wall), Units.duration(seconds: Double(res.wall) / 1e9))
     }
-    r.lines(t.lines)
+    r.table(t)
     if results.count > 1 {
       r.line("time each variant took:")
-      r.lines(chart.lines)
+      r.chart(chart)
     }
     for res in results where n > 1 {
       r.line(
         "\(res.variant.rawValue): when each thread was in its loop, and on which CPU (\(res.variant.how))")
-      r.lines(ThreadWork.timeline(res.tracks, r: r, idleLegend: "not in the loop"))
+      ThreadWork.timeline(res.tracks, r: r, idleLegend: "not in the loop")
     }
     facts(results, threads: n, iterations: m, into: r)
     explain(results, threads: n, iterations: m, r: r)
@@ -181,7 +181,7 @@ enum RaceReport {
         "\(step.counter)",
       ])
     }
-    r.lines(t.lines)
+    r.table(t)
     r.line(
       "\(s.increments) increments, counter \(s.counter): \(s.lost == 0 ? "nothing lost" : "\(s.lost) update\(s.lost == 1 ? "" : "s") lost")"
     )

@@ -36,7 +36,7 @@ enum ThreadWork {
 
   static func timeline(
     _ tracks: [WorkerTrack], r: Report, idleLegend: String = "not running", processes: Bool = false
-  ) -> [String] {
+  ) {
     var t = Timeline(width: timelineColumns)
     for track in tracks.prefix(maxRows) {
       t.add(
@@ -45,7 +45,8 @@ enum ThreadWork {
       )
     }
     t.legend = [("0", "…9 = the CPU it ran on"), ("·", idleLegend)]
-    return t.lines + moreRows(tracks.count)
+    r.timeline(t)
+    r.lines(moreRows(tracks.count))
   }
 
   /// `  … and 52 more` under a timeline that shows only the first rows.

@@ -65,7 +65,7 @@ enum HelpCommand {
     r.line(Style.bold(area.title) + (area.title == area.rawValue ? "" : " (\(area.rawValue))"))
     var t = Table([])
     for c in commands { t.add([c.name, c.summary]) }
-    r.lines(t.lines)
+    r.table(t)
     r.line("Type 'help COMMAND' for a command's options and examples.")
     r.fact("area", area.rawValue)
     r.fact("commands", JSON.array(commands.map { .string($0.name) }))
@@ -75,16 +75,18 @@ enum HelpCommand {
   /// One command: what it does, its usage line, its options with ranges and defaults, examples.
   static func commandHelp(_ c: Command) -> Report {
     let r = Report()
-    r.line(
-      Style.bold(c.name) + (c.aliases.isEmpty ? "" : " (also: \(c.aliases.joined(separator: ", ")))")
-        + " — \(c.summary)")
-    r.line("usage: \(c.usage)")
+    let title =
+      Style.bold(c.name) + (c.aliases.isEmpty ? "" : " (also: \(c.aliases.joined(separator: ", ")))") + " — "
+    r.line(title + c.summary, continuation: String(repeating: " ", count: Style.width(title)))
+    // A wrapped usage line goes on under the command's first option.
+    let usageHead = "usage: \(c.usage.prefix { $0 != " " }) "
+    r.line("usage: \(c.usage)", continuation: String(repeating: " ", count: Style.width(usageHead)))
     let rows = c.options.flatMap(\.rows)
     if !rows.isEmpty {
       r.line("options:")
       var t = Table([])
       for row in rows { t.add([row.label, row.help]) }
-      r.lines(t.lines)
+      r.table(t)
     }
     if !c.examples.isEmpty {
       r.line("examples:")

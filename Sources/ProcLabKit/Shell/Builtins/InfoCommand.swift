@@ -29,7 +29,7 @@ enum InfoCommand {
     t.add(["CPU cores", "\(r.count(cores)) online"])
     t.add(["kernel", "\(kernel.system) \(r.note(kernel.release, .word)) \(kernel.machine)"])
     t.add(["children", "\(held) held by this shell"])
-    r.lines(t.lines)
+    r.table(t)
 
     r.fact("pid", me)
     r.fact("ppid", parent)
