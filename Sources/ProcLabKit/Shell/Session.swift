@@ -39,6 +39,9 @@ public final class Session {
   public internal(set) var recorder: Recorder?
   /// True while a transcript or a lesson's own command is being played: `record` refuses to start.
   public var isPlayingFile = false
+  /// True while commands come from a file (`proclab run FILE`), even with `--allow-record`:
+  /// `record FILE --force` is refused (the person typed no overwrite).
+  public var commandsFromFile = false
   /// Lesson names for completion (the lesson engine sets it).
   public var lessonNames: () -> [String] = { [] }
   /// The shell's descriptors and threads before any command, which strict mode checks against.

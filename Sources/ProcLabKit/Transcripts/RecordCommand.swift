@@ -58,6 +58,13 @@ enum RecordCommand {
         "record: cannot start recording from a file of commands (a transcript, lesson or 'proclab run' file); type it at the prompt, or pass --allow-record to 'proclab run'"
       )
     }
+    // A file of commands may start a recording (--allow-record) but never overwrite one: the
+    // person who ran it typed no --force.
+    if options.force && (session.commandsFromFile || session.isPlayingFile) {
+      throw UsageError(
+        "record: --force is refused in commands read from a file (a file never overwrites one); record to a new name, or type 'record FILE --force' at the prompt"
+      )
+    }
     if let recorder = Recorder.active(in: session) {
       throw UsageError(
         "record: already recording to \(Printable.word(recorder.path)); type 'record stop' first")

@@ -98,7 +98,9 @@ public final class Recorder {
     words.map(WordSplitter.quote).joined(separator: " ") == outcome.input
   }
 
-  /// The lines an outcome showed, as the terminal had them (without colour).
+  /// The lines an outcome showed, as the terminal had them, without colour: a table's dim
+  /// headings and a chart's cyan bars are styled as the report is built (`Style.enabled` is
+  /// the session's), and a recording is plain text whatever the terminal was.
   static func rendered(_ outcome: Outcome, settings: Settings) -> [String] {
     // Unwrapped: the terminal's width is the recording's, not the check's (which reads the
     // logical lines); a wrapped line would be two expected lines only one width gives.
@@ -108,7 +110,7 @@ public final class Recorder {
     if settings.trace && !outcome.trace.isEmpty {
       shown += Render.trace(outcome.trace, color: false, width: nil).split(separator: "\n").map(String.init)
     }
-    return shown
+    return shown.map(Style.stripped)
   }
 
   /// How many of an outcome's shown lines are its trace (`set trace on`): the calls a command

@@ -77,9 +77,12 @@ struct SpawnReport {
   private func totals() {
     guard ranToEnd, !usages.isEmpty else { return }
     let switches = usages.reduce(0) { $0 + $1.voluntarySwitches }
-    let cpu =
+    // Whether the split is shown depends on the clock ticks the children used: one varying text.
+    let cpu = r.note(
       splitsMeaningful
-      ? "\(r.duration(user)) user + \(r.duration(sys)) sys CPU" : "\(r.duration(user + sys)) CPU"
+        ? "\(Units.duration(user)) user + \(Units.duration(sys)) sys CPU"
+        : "\(Units.duration(user + sys)) CPU",
+      .text)
     let shellPeak = o.shellPeak.map { " (this shell's VmHWM: \(r.note(Units.bytes($0), .text)))" } ?? ""
     r.line(
       "total: \(cpu), highest MAX RSS \(r.note(Units.bytes(peak), .text))\(shellPeak), \(r.count(switches, "voluntary switch", "voluntary switches"))"
