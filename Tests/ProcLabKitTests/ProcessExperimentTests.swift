@@ -133,6 +133,31 @@ final class ProcessExperimentTests: XCTestCase {
     XCTAssertTrue(nothing.lines.first?.contains("nothing to wait for") ?? false)
   }
 
+  /// `wait PID` reports that child only, not the others the shell reaped meanwhile (they stay
+  /// for `wait`); a child the shell already reaped is refused with how it ended.
+  func testWaitForOnePidReportsOnlyThatChild() throws {
+    let held = pids(run("spawn 2 --hold 0.2"))
+    let zombie = try XCTUnwrap(pids(run("spawn --no-reap")).first)
+    usleep(600_000)
+    run("ps")  // between commands the shell reaps the held children, which have ended
+    for pid in held { XCTAssertFalse(processExists(pid), "\(pid) was reaped by the shell") }
+    let one = run("wait \(zombie)")
+    XCTAssertTrue(one.succeeded, one.error ?? "")
+    XCTAssertEqual(one.lines.first, "reaped 1 child with wait4:")
+    let reaped = (one.facts["reaped"]?.arrayValue ?? []).compactMap { $0["pid"]?.intValue }
+    XCTAssertEqual(reaped, [Int(zombie)])
+    let earlier = session.execute(line: "wait \(held[0])").last!
+    XCTAssertFalse(earlier.succeeded)
+    XCTAssertEqual(
+      earlier.error,
+      "wait: \(held[0]) has already ended (exited 0) and the shell reaped it between commands; nothing to wait for"
+    )
+    let rest = run("wait")
+    XCTAssertEqual(
+      Set((rest.facts["reaped"]?.arrayValue ?? []).compactMap { $0["pid"]?.intValue }),
+      Set(held.map(Int.init)))
+  }
+
   func testCtrlCStopsWaitAndKeepsTheChildren() throws {
     let children = pids(run("spawn --hold 30"))
     let pid = try XCTUnwrap(children.first)

@@ -67,6 +67,28 @@ final class StepCommandTests: XCTestCase {
     XCTAssertEqual(kill.displayCommand(captures), "kill 4121 STOP")
   }
 
+  /// learner 9: a topic's plural is the topic; a default the machine decides counts when it
+  /// equals the step's value; the shell's `kill -15 PID` is pointed at `kill PID 15`.
+  func testEquivalentsThatOnlyTheCommandKnows() throws {
+    let explain = try step("explain signal")
+    XCTAssertTrue(explain.accepts("explain signals").fits)
+    XCTAssertTrue(explain.accepts("explain Signal").fits)
+    XCTAssertFalse(explain.accepts("explain zombie").fits)
+    let parallel = try step("parallel --threads 2")
+    let cpus = max(2, Threads.allowedCPUs().count)
+    XCTAssertEqual(
+      parallel.accepts("parallel --work 400").fits, cpus == 2, "the default is \(cpus) threads here")
+    XCTAssertEqual(parallel.accepts("parallel").fits, cpus == 2)
+    XCTAssertFalse(parallel.accepts("parallel --processes 2").fits)
+    let kill = try step("kill 4121")
+    let shellStyle = kill.accepts("kill -15 4121")
+    XCTAssertFalse(shellStyle.fits)
+    XCTAssertTrue(
+      shellStyle.reason?.hasSuffix("did you mean `kill 4121 15`?") ?? false, shellStyle.reason ?? "")
+    let named = kill.accepts("kill -STOP 4121")
+    XCTAssertTrue(named.reason?.hasSuffix("did you mean `kill 4121 STOP`?") ?? false, named.reason ?? "")
+  }
+
   func testAFreeOptionAcceptsAnyValueOrNone() throws {
     let race = try step("race", "<!-- free: --iterations -->")
     XCTAssertTrue(race.accepts("race").fits, "the step says `race` runs all three")

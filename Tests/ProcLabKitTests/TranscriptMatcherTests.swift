@@ -126,6 +126,41 @@ final class TranscriptMatcherTests: XCTestCase {
       actual.range(of: "threads")!.lowerBound.utf16Offset(in: actual))
   }
 
+  /// learner 3: a text capture before a table's next column holds its whole value, unit and all.
+  func testATextValueIsNeverCutFromItsUnit() throws {
+    var c = Captures()
+    XCTAssertNil(
+      try matches(
+        [
+          "   1000  threads  {{t:duration}}  {{rss:text}}  {{vm:text}}",
+          "  {{Z:pid}}  {{cpu:text}}  {{:text}}",
+        ],
+        ["   1000  threads     372 ms    8.7 MiB         7.79 GiB", "  4121  4.25 ms  25.8 MiB"], &c))
+    XCTAssertEqual(c["rss"], "8.7 MiB")
+    XCTAssertEqual(c["vm"], "7.79 GiB")
+    XCTAssertEqual(c["cpu"], "4.25 ms")
+    // A pattern that writes the unit itself still takes the number alone.
+    XCTAssertNil(try matches(["took {{n:text}} ms and {{b:text}} KiB"], ["took 12 ms and 4.0 KiB"], &c))
+    XCTAssertEqual(c["n"], "12")
+    XCTAssertEqual(c["b"], "4.0")
+    // A number followed by a word that is no unit ends where the pattern says.
+    XCTAssertNil(try matches(["{{k:text}} {{w:word}}"], ["7 msgs"], &c))
+    XCTAssertEqual(c["k"], "7")
+  }
+
+  /// For a learner: the expected line where the match stopped, values filled in, `…` for the rest.
+  func testAMismatchCarriesTheExpectedLineInPlainWords() throws {
+    var c = Captures()
+    c["B"] = "4122"
+    let m = try matches(
+      ["{{B}} stopped by SIGSTOP{{:text}}", "{{n:int}} left"], ["4122 was already stopped (state T)"], &c)!
+    XCTAssertEqual(m.expectedLine, "4122 stopped by SIGSTOP…")
+    XCTAssertEqual(m.actualLine, "4122 was already stopped (state T)")
+    let short = try matches(["first", "{{n:int}} {{:word}} left"], ["first"], &c)!
+    XCTAssertEqual(short.expectedLine, "… … left")
+    XCTAssertNil(short.actualLine)
+  }
+
   func testParseErrorsNameFileLineAndColumn() {
     func error(_ text: String) -> TranscriptError? {
       do {

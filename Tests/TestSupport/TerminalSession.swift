@@ -54,13 +54,16 @@ public final class TerminalSession {
   public var mark: String.Index { screen.endIndex }
 
   /// Reads whatever the shell printed within `seconds`.
-  public func pump(_ seconds: Double) {
+  @discardableResult
+  public func pump(_ seconds: Double) -> Int {
     var entry = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
     if poll(&entry, 1, Int32(seconds * 1000)) > 0 {
       var buffer = [UInt8](repeating: 0, count: 4096)
       let n = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, 4096) }
       if n > 0 { screen += String(decoding: buffer[0..<n], as: UTF8.self) }
+      return max(0, n)
     }
+    return 0
   }
 
   /// Waits for the shell to exit and returns how it ended.
@@ -71,6 +74,8 @@ public final class TerminalSession {
       var status: Int32 = 0
       if waitpid(pid, &status, WNOHANG) == pid {
         reaped = TerminationStatus(waitStatus: status)
+        // What it wrote just before exiting may still sit in the terminal's buffer.
+        while pump(0.05) > 0 {}
         return reaped
       }
     }

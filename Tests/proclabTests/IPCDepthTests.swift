@@ -44,6 +44,11 @@ final class IPCDepthTests: XCTestCase {
       XCTAssertEqual(
         f["small"]?["bytes_per_writer"]?.arrayValue?.compactMap(\.intValue), [4096 * 256, 4096 * 256])
       largeCuts = f["large"]?["cuts"]?.intValue ?? 0
+      // A record is cut once or more: the records cut are at least one and at most the cuts,
+      // and never more than the 16 records written.
+      let cutRecords = f["large"]?["cut_records"]?.intValue ?? -1
+      XCTAssertLessThanOrEqual(cutRecords, min(largeCuts, 16))
+      XCTAssertEqual(cutRecords > 0, largeCuts > 0)
       XCTAssertEqual(f["large"]?["bytes_read"]?.intValue, 2 * 8 * 64 * 4096)
     }
     XCTAssertGreaterThan(largeCuts, 0, "records bigger than the pipe were cut by the other writer")

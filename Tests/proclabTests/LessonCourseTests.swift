@@ -46,6 +46,20 @@ final class LessonCourseTests: XCTestCase {
     XCTAssertFalse(run.stdout.contains("FAIL"), run.stdout)
   }
 
+  /// Both READMEs say how many lessons there are: the number of lesson files.
+  func testTheReadmesCountEveryLesson() throws {
+    let n = LessonLibrary.load(directory: Self.lessonsDirectory).lessons.count
+    let words = [
+      "Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven",
+      "Twelve",
+      "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen", "Twenty",
+    ]
+    let course = try String(contentsOfFile: Self.lessonsDirectory + "/README.md", encoding: .utf8)
+    XCTAssertTrue(course.contains("\(words[min(n, 20)]) lessons, each"), "lessons/README.md: \(n) lessons")
+    let readme = try String(contentsOfFile: Self.lessonsDirectory + "/../README.md", encoding: .utf8)
+    XCTAssertTrue(readme.contains("the course: \(n) lessons"), "README.md: \(n) lessons")
+  }
+
   func testCheckFailsALessonWhoseOutputNoLongerMatches() throws {
     try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     let text = try String(contentsOfFile: Self.lessonsDirectory + "/01-process.md", encoding: .utf8)

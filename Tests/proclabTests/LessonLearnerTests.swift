@@ -72,7 +72,38 @@ extension LessonLearnerTests {
     XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
     for n in 1...3 { XCTAssertTrue(run.stdout.contains("✓ step \(n)/8 passed"), run.stdout) }
     XCTAssertTrue(run.stdout.contains("├─"), "the other children were listed too: \(run.stdout)")
+    // The zombie's CPU time is captured with its unit (not `4.25` of `4.25 ms`).
+    XCTAssertNotNil(
+      run.stdout.range(of: #"zcpu = [0-9.]+ (ns|µs|ms|s)(,|$|\n)"#, options: .regularExpression), run.stdout)
     XCTAssertLessThan(Date().timeIntervalSince(start), 30, "wait PID did not wait for the sleepers")
+  }
+}
+
+extension LessonLearnerTests {
+  /// learner 1, 3: lesson 1 in one sitting, every command typed as shown. `ps` measures the
+  /// children's RSS again: that replaces step 3's figure without un-passing it, and the summary
+  /// keeps every point, sizes whole with their units.
+  func testLessonOneInOneSittingKeepsEveryPointOfItsSummary() throws {
+    let run = ProcLabBinary.run(
+      [
+        "-c",
+        "lesson process; info; next; explain process; next; b; spawn 2 --hold 60; next; ps; next; spawn 3; next;"
+          + " set trace on; next; spawn --fork; next",
+        "--lessons", LessonCourseTests.lessonsDirectory,
+      ], environment: ["XDG_STATE_HOME": state, "NO_COLOR": "1"], timeout: 60)
+    XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+    for n in 1...7 { XCTAssertTrue(run.stdout.contains("✓ step \(n)/7 passed"), run.stdout) }
+    XCTAssertFalse(run.stdout.contains("changed values"), run.stdout)
+    XCTAssertFalse(run.stdout.contains("left out"), run.stdout)
+    XCTAssertTrue(run.stdout.contains("- You created processes"), run.stdout)
+    let resident = try XCTUnwrap(run.stdout.range(of: "had about "))
+    let size = run.stdout[resident.upperBound...].prefix { $0 != "\n" }
+    XCTAssertTrue(
+      size.range(
+        of: #"^[0-9.]+ (B|KiB|MiB|GiB) resident, [0-9.]+ (B|KiB|MiB|GiB) of it"#, options: .regularExpression)
+        != nil, String(size))
+    // Markdown emphasis is rendered, not shown raw.
+    XCTAssertTrue(run.stdout.contains("the process that asked for the new one"), run.stdout)
   }
 }
 
@@ -131,6 +162,7 @@ final class Learner {
       return ""
     }
     checkWidth(out, after: line)
+    checkNoInternals(out, after: line)
     lastOutput = out.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: " ")
     return out
   }
@@ -143,6 +175,17 @@ final class Learner {
       if visible.count > LessonLearnerTests.columns {
         fail("after '\(line)', a line of \(visible.count) columns: \(visible)")
       }
+    }
+  }
+
+  /// The lesson file's inner workings never reach the learner: no placeholders, no dump of the
+  /// captured values; and a step is never "not what the lesson expects" once it has passed.
+  func checkNoInternals(_ text: String, after line: String) {
+    for inside in ["{{", "captured so far:", "expected output:"] where text.contains(inside) {
+      fail("after '\(line)', the learner saw '\(inside)'")
+    }
+    if text.contains("passed already (this run") && text.contains("✗ step") {
+      fail("after '\(line)', a passed step was called a failure")
     }
   }
 

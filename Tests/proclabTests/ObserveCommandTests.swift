@@ -31,6 +31,15 @@ final class ObserveCommandTests: XCTestCase {
     }
     """
 
+  static let nowait = """
+    #include <unistd.h>
+    int main(void) {
+      for (int i = 0; i < 3; i++) if (fork() == 0) { usleep(1000); _exit(0); }
+      usleep(20000);
+      return 0;
+    }
+    """
+
   static let threads = """
     #include <pthread.h>
     #include <stdio.h>
@@ -141,6 +150,35 @@ final class ObserveCommandTests: XCTestCase {
     XCTAssertTrue(text.contains("was never reaped by"), text)
     XCTAssertTrue(text.contains("│ read 11 bytes"), "the program's output is marked as its own")
     XCTAssertTrue(text.contains("5 /dev/null — openat in"), text)
+  }
+
+  /// Learner 11: one clock reading per event (the tree's "clone at" and "exited at" are the
+  /// times the call list shows for clone and exit_group), and the zombies of one parent in one sentence.
+  func testTreeAndCallListAgreeOnTimesAndZombiesOfOneParentAreOneSentence() throws {
+    let path = try build("nowait", Self.nowait)
+    _ = try observe(path)  // skips where ptrace is not permitted
+    let text = ProcLabBinary.text("observe \(path)").stdout
+    let lines = text.split(separator: "\n").map(String.init)
+    let nodes = lines.filter { $0.contains("─ ") && $0.contains("clone at") }
+    let children = nodes.compactMap { $0.firstMatch(of: /─ ([0-9]+)\s/).flatMap { Int($0.1) } }
+    XCTAssertEqual(children.count, 3, text)
+    for (pid, node) in zip(children, nodes) {
+      let created = try XCTUnwrap(node.firstMatch(of: /clone at ([0-9.]+ [mµn]?s)/)?.1, node)
+      XCTAssertTrue(
+        lines.contains { $0.trimmed().hasPrefix("\(created)  clone(") && $0.hasSuffix("= \(pid)") },
+        "clone of \(pid) at \(created) in the call list:\n\(text)")
+      let exited = try XCTUnwrap(node.firstMatch(of: /exited 0 at ([0-9.]+ [mµn]?s)/)?.1, node)
+      // The child's own list: its heading, then its calls up to the next heading.
+      let heading = try XCTUnwrap(
+        lines.firstIndex { $0.hasPrefix("  \(pid) ") && $0.contains("calls") }, text)
+      let own = lines[(heading + 1)...].prefix { $0.hasPrefix("      ") }
+      XCTAssertTrue(
+        own.contains { $0.trimmed() == "\(exited)  exit_group(0)" }, "exit of \(pid) at \(exited):\n\(text)")
+    }
+    let zombies = lines.filter { $0.contains("never reaped by") }
+    XCTAssertEqual(zombies.count, 1, text)
+    XCTAssertTrue(
+      zombies.first?.contains("children \(children[0]), \(children[1]) and \(children[2])") == true, text)
   }
 
   func testThreadsAreSeenWithTheirOwnTIDsAndMatchStrace() throws {

@@ -81,6 +81,18 @@ final class ProcessCommandTests: XCTestCase {
     XCTAssertFalse(text.contains("accounted to it alone"), text)
   }
 
+  /// Audit 17: a forked child's MAX RSS counts the resident pages in its own page tables, and
+  /// fork copies entries only for mappings that hold private pages: far below the shell's peak.
+  func testMaxRSSOfAForkedChildIsBelowTheShellsBecauseForkCopiesNoFileMappingEntries() throws {
+    let o = outcomes("spawn --fork 1")
+    let f = try XCTUnwrap(o.first?["facts"])
+    let maxRSS = try XCTUnwrap(f["children"]?.arrayValue?.first?["usage"]?["max_rss_bytes"]?.intValue)
+    let shellPeak = try XCTUnwrap(f["shell_peak_rss_bytes"]?.intValue)
+    XCTAssertLessThan(Double(maxRSS), 0.8 * Double(shellPeak), "the child starts without the file pages")
+    let text = (o.first?["explanation"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ")
+    XCTAssertFalse(text.contains("every page the child had mapped"), text)
+  }
+
   /// Issue 16: most of a held lab child's resident memory is pages shared with other
   /// processes (the proclab binary and libraries), per /proc/PID/smaps_rollup.
   func testAHeldChildsResidentMemoryIsMostlySharedPages() throws {

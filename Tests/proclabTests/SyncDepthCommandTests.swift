@@ -123,6 +123,12 @@ final class SyncDepthCommandTests: XCTestCase {
       if f["crashed"]?.boolValue == true {
         crashed = true
         XCTAssertEqual(f["signal"]?.stringValue, "SIGSEGV", "a NULL read ends the whole process")
+        // The threads are named by their real TIDs even when the crash came first (learner 8).
+        let user = f["user_tid"]?.intValue ?? 0
+        let other = f["other_tid"]?.intValue ?? 0
+        XCTAssertGreaterThan(user, f["lab_pid"]?.intValue ?? 0, "the user thread's TID")
+        XCTAssertGreaterThan(other, f["lab_pid"]?.intValue ?? 0, "the clearing thread's TID")
+        XCTAssertNotEqual(user, other)
         break
       }
     }

@@ -20,7 +20,8 @@ public final class ChildTable {
   public init() {}
 
   public func add(_ pid: Int32, label: String, keepZombie: Bool = false) {
-    children.append(Child(pid: pid, label: label, created: MonotonicClock.nanoseconds(), keepZombie: keepZombie))
+    children.append(
+      Child(pid: pid, label: label, created: MonotonicClock.nanoseconds(), keepZombie: keepZombie))
   }
 
   public func contains(_ pid: Int32) -> Bool { children.contains { $0.pid == pid } }
@@ -44,10 +45,16 @@ public final class ChildTable {
     return reaped
   }
 
-  /// Takes the list of children the shell reaped on its own since the last call.
-  public func takeRecentlyReaped() -> [ReapedChild] {
-    defer { recentlyReaped = [] }
-    return recentlyReaped
+  /// Takes the list of children the shell reaped on its own since the last call; with `pid`,
+  /// only that child's entry (the others stay for a later `wait`).
+  public func takeRecentlyReaped(pid: Int32? = nil) -> [ReapedChild] {
+    guard let pid else {
+      defer { recentlyReaped = [] }
+      return recentlyReaped
+    }
+    let taken = recentlyReaped.filter { $0.pid == pid }
+    recentlyReaped.removeAll { $0.pid == pid }
+    return taken
   }
 
   /// Ends every child (SIGKILL to its process group) and reaps it: on quit,

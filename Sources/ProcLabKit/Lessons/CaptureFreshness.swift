@@ -5,9 +5,11 @@
 /// lesson marks the PIDs of an earlier shell stale (including that shell's own
 /// PID), and a step that needs a stale value asks the learner to run the step
 /// that captures it again. Measurements (durations, counts) stay true as
-/// history. When a step is run again and a value changes, the other steps that
-/// used the old value are no longer passed and their own values go stale, so a
-/// summary never says a zombie was reaped while `ps` still shows it.
+/// history. When a step is run again and a process value changes (a new PID),
+/// the other steps that used the old one are no longer passed and their own
+/// values go stale, so a summary never says a zombie was reaped while `ps`
+/// still shows it. A measurement taken again (an RSS, a duration, a count)
+/// simply replaces the older one: it varies by nature and contradicts nothing.
 enum CaptureFreshness {
   static func namesProcess(_ kind: Variable.Kind?) -> Bool { kind == .pid || kind == .tid }
 
@@ -50,7 +52,11 @@ enum CaptureFreshness {
     var changed: Set<String> = []
     for name in taken {
       guard let value = captures[name] else { continue }
-      if let old = progress.captures[name], old != value { changed.insert(name) }
+      // Only a new identity breaks what other steps did: a size or a duration measured again
+      // is simply the newer measurement (step 4's RSS is not step 3's, and need not be).
+      if let old = progress.captures[name], old != value, namesProcess(lesson.kind(of: name)) {
+        changed.insert(name)
+      }
       progress.captures[name] = value
       progress.capturedIn[name] = ProgressStore.shellToken
     }

@@ -38,6 +38,7 @@ extension LessonEngine {
           + "this step asks for `\(wanted)`; `\(Printable.line(outcome.input))` does not fit it\(reason)."
       ] + (redoAdvice(for: a.step.commandReferences).map { ["  First: " + $0] } ?? freedomLine(a))
     case .failed(let error):
+      if a.passed { return alreadyPassed(a) }
       return [
         Style.yellow("✗ step \(n): ") + "that is the step's command, but it failed: \(Printable.line(error))",
         "  "
@@ -45,17 +46,51 @@ extension LessonEngine {
             ?? "Fix what the error says and run it again, or type 'hint'."),
       ]
     case .mismatch(let m):
+      if a.passed { return alreadyPassed(a) }
       var out = [
         Style.yellow("✗ step \(n): ")
-          + "that is the step's command, but its output is not what the lesson expects:"
+          + "that is the step's command, but its output is not what the lesson expects."
       ]
-      out += m.report.split(separator: "\n").map { "  " + Printable.line(String($0)) }
+      out += LessonEngine.difference(m)
       out.append(
         "  "
-          + (redoAdvice(for: referencedNames(a))
+          + (redoAdvice(for: referencedNames(a), endedCounts: false)
             ?? "Run it again (results vary between runs), or type 'hint' or 'skip'."))
       return out
     }
+  }
+
+  /// A step that passed already and is run again with another result: nothing is lost.
+  func alreadyPassed(_ a: Active) -> [String] {
+    let n = a.progress.step + 1
+    let then =
+      n < a.lesson.steps.count ? "type 'next' for step \(n + 1)" : "type 'next' for the summary"
+    return [
+      Style.dim(
+        "· step \(n)/\(a.lesson.steps.count) passed already (this run's output differs, which changes nothing): \(then)."
+      )
+    ]
+  }
+
+  /// Where the output parted from the lesson's, in the learner's terms: the expected line with
+  /// the values known filled in (`…` for the rest) and the line found instead. Never the
+  /// lesson file's placeholders, line numbers or captures.
+  static func difference(_ m: Mismatch) -> [String] {
+    var out: [String] = []
+    if let expected = m.expectedLine {
+      out.append("  The lesson expects a line like:")
+      out.append("    " + Printable.line(expected))
+      if let actual = m.actualLine {
+        out.append("  Your output has there:")
+        out.append("    " + Printable.line(actual))
+      } else {
+        out.append("  Your output ended before it.")
+      }
+    } else if let actual = m.actualLine {
+      out.append("  Your output goes on where the lesson's ends:")
+      out.append("    " + Printable.line(actual))
+    }
+    return out
   }
 
   func referencedNames(_ a: Active) -> [String] { a.step.commandReferences + a.step.outputReferences }
@@ -157,10 +192,8 @@ extension LessonEngine {
       switch check(o, a) {
       case .passed(let c): captures = c
       case .mismatch(let m):
-        out.append(
-          Style.yellow("note: ")
-            + "the output differed from the lesson's (\(Printable.line(String(m.report.split(separator: "\n").first ?? ""))))"
-        )
+        out.append(Style.yellow("note: ") + "the output differed from the lesson's:")
+        out += LessonEngine.difference(m)
       case .failed(let e): out.append(Style.yellow("note: ") + "the command failed: \(Printable.line(e))")
       default: break
       }

@@ -16,7 +16,7 @@ extension LessonEngine {
       } else {
         out.append(
           Style.dim(
-            "  Type the letter (A–\(p.letter(p.choices.count - 1))) or `answer B` first, then run the command."
+            "  Type your letter (A–\(p.letter(p.choices.count - 1))) first, then run the command."
           ))
       }
     }
@@ -38,11 +38,14 @@ extension LessonEngine {
 
   /// When some of `names` are stale, missing or name processes that have ended: which step to
   /// run again, and how to get there. Nil when every value is there and true.
-  func redoAdvice(for names: [String]) -> String? {
+  /// `endedCounts` false: after the step's own command ran (it may be what ended the process).
+  func redoAdvice(for names: [String], endedCounts: Bool = true) -> String? {
     guard let a = active else { return nil }
     let missing = names.filter { a.captures[$0] == nil }
-    let ended = CaptureFreshness.ended(
-      names.filter { a.captures[$0] != nil }, captures: a.captures, lesson: a.lesson)
+    let ended =
+      endedCounts
+      ? CaptureFreshness.ended(names.filter { a.captures[$0] != nil }, captures: a.captures, lesson: a.lesson)
+      : []
     guard let name = (missing + ended).first else { return nil }
     let value = a.progress.captures[name].map { " (\($0))" } ?? ""
     let why =
@@ -70,8 +73,10 @@ extension LessonEngine {
     }
   }
 
-  /// Markdown made terminal-friendly: `**bold**` as bold, everything else as written.
+  /// Markdown made terminal-friendly: `**bold**` as bold, `*emphasis*` in italics (plain
+  /// without colours), everything else as written.
   func render(_ line: String) -> String {
+    let line = LessonText.emphasis(line) { Style.wrap($0, "3") }
     let parts = line.split(separator: "**", omittingEmptySubsequences: false).map(String.init)
     guard parts.count >= 3, parts.count % 2 == 1 else { return line }
     return parts.enumerated().map { $0.offset % 2 == 1 ? Style.bold($0.element) : $0.element }.joined()
@@ -90,7 +95,9 @@ extension LessonEngine {
     let none = hints.isEmpty ? "This step has no hints." : "No more hints."
     if let redo = redoAdvice(for: a.step.commandReferences) { return ["\(none) First: \(redo)"] }
     let run = Printable.line(a.step.displayCommand(a.captures))
-    return ["\(none) Type exactly: \(run)   (or 'skip' to have it run for you)"]
+    return [
+      "\(none) This step's command is `\(run)` (any spelling with the same meaning works), or 'skip' runs it for you."
+    ]
   }
 
   /// The last step passed: the summary in the learner's own numbers. A point that would
@@ -109,15 +116,7 @@ extension LessonEngine {
         left.formUnion(unknown)
       }
     }
-    if !left.isEmpty {
-      let steps = Set(left.compactMap { CaptureFreshness.source(of: $0, in: a.lesson)?.index }).sorted()
-      out.append(
-        Style.dim(
-          "(Some points are left out: they would quote values from an earlier shell or an earlier run, "
-            + "not this one (\(left.sorted().joined(separator: ", "))). Run step\(steps.count == 1 ? "" : "s") "
-            + steps.map { String($0 + 1) }.joined(separator: ", ")
-            + " again to see them: 'restart' starts over.)"))
-    }
+    if !left.isEmpty { out.append(Style.dim(leftOutNote(left, a))) }
     active!.progress.done = true
     save()
     active = nil
@@ -128,9 +127,48 @@ extension LessonEngine {
       let next = course.lessons[index + 1]
       out.append("Next: lesson \(index + 2), '\(next.title)' — type `lesson \(index + 2)`.")
     } else {
-      out.append("That was the last lesson of the course. 'lessons' shows them all.")
+      out.append(courseEnd(after: a.lesson.id))
     }
     return out
+  }
+
+  /// Why summary points were left out, in this session's own terms: values from an earlier
+  /// shell, values a later run replaced (a new child's PID), or values never captured.
+  func leftOutNote(_ left: Set<String>, _ a: Active) -> String {
+    var earlier: [String] = []
+    var replaced: [String] = []
+    var missing: [String] = []
+    for name in left.sorted() {
+      if a.progress.captures[name] == nil {
+        missing.append(name)
+      } else if a.progress.capturedIn[name] != ProgressStore.shellToken {
+        earlier.append(name)
+      } else {
+        replaced.append(name)
+      }
+    }
+    var why: [String] = []
+    if !earlier.isEmpty { why.append("\(LessonText.list(earlier)) came from an earlier shell") }
+    if !replaced.isEmpty {
+      why.append("\(LessonText.list(replaced)) described processes a later step replaced")
+    }
+    if !missing.isEmpty { why.append("\(LessonText.list(missing)) could not be read") }
+    let steps = Set(left.compactMap { CaptureFreshness.source(of: $0, in: a.lesson)?.index }).sorted()
+    return "(Some points are left out: " + why.joined(separator: "; ") + ". Run step"
+      + (steps.count == 1 ? " " : "s ") + steps.map { String($0 + 1) }.joined(separator: ", ")
+      + " again to see them, or 'restart' to start over.)"
+  }
+
+  /// After the last lesson: the end of the course only when every lesson is done.
+  func courseEnd(after id: String) -> String {
+    let open = course.lessons.enumerated().filter {
+      $0.element.id != id && store[$0.element.id]?.done != true
+    }
+    guard !open.isEmpty else { return "That was the last lesson of the course. 'lessons' shows them all." }
+    let numbers = open.map { String($0.offset + 1) }
+    return "That was the last lesson in the list; lesson\(numbers.count == 1 ? "" : "s") "
+      + LessonText.list(numbers) + " \(numbers.count == 1 ? "is" : "are") not done yet: "
+      + "`lesson \(numbers[0])` starts \(numbers.count == 1 ? "it" : "the first")."
   }
 }
 
@@ -170,6 +208,47 @@ extension LessonText {
       last = .plain
     }
     return out
+  }
+
+  /// `*word*` (one star on each side, outside code spans) replaced by `style(word)`; list
+  /// markers (`* item`), `**bold**` and a lone `2 * 3` stay as written.
+  static func emphasis(_ line: String, _ style: (String) -> String) -> String {
+    let c = Array(line)
+    var out = ""
+    var i = 0
+    var inCode = false
+    func star(_ k: Int) -> Bool { k >= 0 && k < c.count && c[k] == "*" }
+    while i < c.count {
+      let ch = c[i]
+      if ch == "`" { inCode.toggle() }
+      let opens =
+        !inCode && ch == "*" && !star(i - 1) && !star(i + 1) && i + 1 < c.count && !c[i + 1].isWhitespace
+        && (i == 0 || !(c[i - 1].isLetter || c[i - 1].isNumber))
+      if opens {
+        var j = i + 2
+        while j < c.count && c[j] != "`" {
+          if c[j] == "*" && !star(j + 1) && !star(j - 1) && !c[j - 1].isWhitespace
+            && (j + 1 == c.count || !(c[j + 1].isLetter || c[j + 1].isNumber))
+          {
+            break
+          }
+          j += 1
+        }
+        if j < c.count && c[j] == "*" {
+          out += style(String(c[(i + 1)..<j]))
+          i = j + 1
+          continue
+        }
+      }
+      out.append(ch)
+      i += 1
+    }
+    return out
+  }
+
+  /// `a`, `a and b`, `a, b and c`.
+  static func list(_ items: [String]) -> String {
+    items.count <= 1 ? items.joined() : items.dropLast().joined(separator: ", ") + " and " + items.last!
   }
 
   /// `- item`, `* item`, `1. item`.

@@ -38,6 +38,9 @@ public struct InterleaveResult: Sendable {
   public var reads: Int
   /// Places where one writer's record was cut by the other's bytes.
   public var cuts: Int
+  /// Records (of both writers together) that were cut at least once: a record bigger than the
+  /// pipe can be cut several times.
+  public var cutRecords: Int
   public var bytesPerLetter: [Int]
   public var statuses: [TerminationStatus]
 }
@@ -144,6 +147,7 @@ extension IPCPipes {
       var offset = [0, 0]  // bytes into the current record of each writer
       var perLetter = [0, 0]
       var cuts = 0
+      var cutRecords = Set<[Int]>()  // [writer, record number]
       var total = 0
       var reads = 0
       let start = MonotonicClock.nanoseconds()
@@ -156,7 +160,10 @@ extension IPCPipes {
         while i < n {
           if buffer[i] != current {
             // The other writer's bytes begin: a cut if the current record is unfinished.
-            if let k = letters.firstIndex(of: current), offset[k] != 0 { cuts += 1 }
+            if let k = letters.firstIndex(of: current), offset[k] != 0 {
+              cuts += 1
+              cutRecords.insert([k, perLetter[k] / record])
+            }
             current = buffer[i]
           }
           // Where the run of this letter ends: memchr for the other letter.
@@ -175,7 +182,7 @@ extension IPCPipes {
         since: start)
       return InterleaveResult(
         record: record, records: records, writers: writers.map(\.pid), bytesRead: total, reads: reads,
-        cuts: cuts,
+        cuts: cuts, cutRecords: cutRecords.count,
         bytesPerLetter: perLetter, statuses: writers.map { $0.finish() })
     }
   }

@@ -61,8 +61,9 @@ public enum Leftovers {
   public static func sweep(_ kinds: [Kind] = kinds) -> [String] {
     let start = MonotonicClock.nanoseconds()
     var removed: [String] = []
+    var listings = Listings()
     for kind in kinds {
-      for (path, pid) in listed(kind) where !isAlive(pid) && isOurs(path) {
+      for (path, pid) in listed(kind, in: &listings) where !isAlive(pid) && isOurs(path) {
         if kind.remove(path) { removed.append("\(kind.what) \(path) of shell \(pid), which no longer runs") }
       }
     }
@@ -74,7 +75,22 @@ public enum Leftovers {
   /// What carries `pid` in its name right now (one line each): after a command,
   /// the shell's own should be none.
   public static func owned(by pid: Int32) -> [String] {
-    kinds.flatMap { kind in listed(kind).filter { $0.pid == pid }.map { "\(kind.what) \($0.path)" } }
+    var listings = Listings()
+    return kinds.flatMap { kind in
+      listed(kind, in: &listings).filter { $0.pid == pid }.map { "\(kind.what) \($0.path)" }
+    }
+  }
+
+  /// Each directory read once per sweep: several kinds live in TMPDIR, which may hold
+  /// thousands of entries, and this runs at every start and after every strict command.
+  struct Listings {
+    var byDirectory: [String: [String]] = [:]
+    mutating func names(in directory: String) -> [String] {
+      if let names = byDirectory[directory] { return names }
+      let names = (ProcFS.list(directory) ?? []).filter { $0.hasPrefix("proclab-") }
+      byDirectory[directory] = names
+      return names
+    }
   }
 
   /// The PID after the prefix: `proclab-fifo-1234-x8Ab` → 1234.
@@ -85,9 +101,9 @@ public enum Leftovers {
     return Int32(digits).flatMap { $0 > 0 ? $0 : nil }
   }
 
-  static func listed(_ kind: Kind) -> [(path: String, pid: Int32)] {
+  static func listed(_ kind: Kind, in listings: inout Listings) -> [(path: String, pid: Int32)] {
     let dir = kind.directory()
-    return (ProcFS.list(dir) ?? []).compactMap { name in
+    return listings.names(in: dir).compactMap { name in
       owner(of: name, prefix: kind.prefix).map { ("\(dir)/\(name)", $0) }
     }
   }

@@ -20,4 +20,13 @@ public enum MachineCPU {
     func d(_ ticks: Int64) -> Duration { .nanoseconds(ticks * 1_000_000_000 / hz) }
     return Sample(busy: d(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]), idle: d(v[3] + v[4]))
   }
+
+  /// The cache line size of CPU 0's first cache, as the kernel reports it in
+  /// /sys/devices/system/cpu/cpu0/cache/index0/coherency_line_size (nil where it does not).
+  public static func cacheLineSize() -> Int? {
+    guard let text = ProcFS.read("/sys/devices/system/cpu/cpu0/cache/index0/coherency_line_size"),
+      let n = Int(text.trimmed(newlines: true)), n > 0
+    else { return nil }
+    return n
+  }
 }

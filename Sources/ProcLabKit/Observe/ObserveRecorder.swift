@@ -40,6 +40,8 @@ final class ObserveRecorder: PtraceListener {
   private var loading = Set<Int32>()
   private var heapBase: [Int32: UInt64] = [:]
   private var snapshotted = Set<Int32>()
+  /// When each process called exit_group: its exit time, the same clock reading the call list shows.
+  private var exitCallAt: [Int32: UInt64] = [:]
   /// The program's calls before its own execve (the start-up stop) are not its own.
   private var rootStarted = false
 
@@ -75,6 +77,7 @@ final class ObserveRecorder: PtraceListener {
     if c.number >= 0 && Int(c.number) < counts.count && c.call.native { counts[Int(c.number)] += 1 }
     countsByProcess[c.pid, default: [:]][c.call.native ? c.number : -1, default: 0] += 1
     threads[c.tid]?.calls += 1
+    if c.number == Sys.exitGroup && exitCallAt[c.pid] == nil { exitCallAt[c.pid] = rel(c.call.entry) }
 
     if loading.contains(c.pid) {
       if isStartup(c) {
@@ -173,7 +176,9 @@ final class ObserveRecorder: PtraceListener {
     case .killed(let sig, let core): processes[pid]?.exit = .signaled(sig, coreDumped: core)
     default: break
     }
-    processes[pid]?.exitedAt = rel(at)
+    // One clock reading per event: a process that called exit_group exited when the call list
+    // says it did; one ended by a signal, when the tracer saw it end.
+    processes[pid]?.exitedAt = exitCallAt[pid] ?? rel(at)
     // The tracer is the program's parent, and the parent of every orphan it adopted
     // (it is a subreaper): this same wait collected the status.
     if pid == root || processes[pid]?.parentAtExit == observer, processes[pid]?.reapedBy == nil {

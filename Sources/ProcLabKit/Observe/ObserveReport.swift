@@ -285,6 +285,30 @@ struct ObserveReport {
 
   // MARK: explanations
 
+  /// `child 13700 was never reaped by 13697: …`, or for several children of one parent
+  /// reaped by the same process, one sentence naming them all with the span of their exits.
+  func zombieSentence(parent: Int32, reaper: Int32?, _ children: [ObservedProcess]) -> String {
+    let exits = children.compactMap(\.exitedAt).sorted()
+    let until =
+      run.process(parent)?.exitedAt.map { "until \(parent) exited at \(at($0))" } ?? "to the end of the trace"
+    let one = children.count == 1
+    let who =
+      one
+      ? "child \(children[0].pid)"
+      : "children \(children.dropLast().map { String($0.pid) }.joined(separator: ", ")) and \(children.last!.pid)"
+    let when =
+      one || exits.first == exits.last
+      ? "from \(at(exits.first ?? 0))"
+      : "from their exits (\(at(exits.first ?? 0)) to \(at(exits.last ?? 0)))"
+    let reaped =
+      reaper == run.observer
+      ? "proclab, which adopted \(one ? "it" : "them") (a subreaper, as init would), reaped \(one ? "it" : "them")"
+      : reaper.map { "\(one ? "it was" : "they were") reaped by \($0)" }
+        ?? "no one reaped \(one ? "it" : "them")"
+    return
+      "\(who) \(one ? "was" : "were") never reaped by \(parent): \(one ? "it stayed a zombie" : "they stayed zombies") \(when) \(until); then \(reaped)."
+  }
+
   private func explain() {
     for p in run.processes where p.pid != run.root {
       if let e = p.execs.first, p.createdAt <= e.at {
@@ -295,19 +319,24 @@ struct ObserveReport {
         break
       }
     }
+    // Zombies left by one parent and reaped by the same process are told in one sentence.
+    var zombies: [(parent: Int32, reaper: Int32?, children: [ObservedProcess])] = []
     for p in unreaped {
       guard let exited = p.exitedAt else { continue }
       if let orphaned = p.orphanedAt, orphaned < exited {
         r.explain(
           "\(p.pid) outlived its parent \(p.parent), which exited at \(at(orphaned)): the orphan was re-parented to \(p.parentAtExit == run.observer ? "proclab, a subreaper (without one, init, PID 1, adopts orphans)" : "\(p.parentAtExit.map(String.init) ?? "init")"), which reaped it when it ended."
         )
-      } else if let parent = run.process(p.parent) {
-        let until =
-          parent.exitedAt.map { "until \(p.parent) exited at \(at($0))" } ?? "to the end of the trace"
-        r.explain(
-          "child \(p.pid) was never reaped by \(p.parent): it stayed a zombie from \(at(exited)) \(until); then \(p.reapedBy == run.observer ? "proclab, which adopted it (a subreaper, as init would), reaped it" : "it was reaped by \(p.reapedBy.map(String.init) ?? "no one")")."
-        )
+      } else if run.process(p.parent) != nil {
+        if let i = zombies.firstIndex(where: { $0.parent == p.parent && $0.reaper == p.reapedBy }) {
+          zombies[i].children.append(p)
+        } else {
+          zombies.append((p.parent, p.reapedBy, [p]))
+        }
       }
+    }
+    for group in zombies {
+      r.explain(zombieSentence(parent: group.parent, reaper: group.reaper, group.children))
     }
     if let crashed = run.processes.first(where: { $0.exit?.signal != nil }), let sig = crashed.exit?.signal {
       let signal = run.signals.last { $0.pid == crashed.pid && $0.signal == sig }

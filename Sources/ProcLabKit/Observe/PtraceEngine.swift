@@ -232,8 +232,10 @@ final class PtraceEngine {
           }
         }
         let via = tracees[tid]?.call.map { SyscallNames.name(Int($0.number)) } ?? "\(event)"
+        // Created when the creating call was made: the time the call list shows for it.
         listener.created(
-          child: child, childPID: childPID, by: tid, parentPID: pid, via: via, flags: flags, at: now)
+          child: child, childPID: childPID, by: tid, parentPID: pid, via: via, flags: flags,
+          at: tracees[tid]?.call?.entry ?? now)
       }
     case .exec:
       // A thread other than the leader that calls execve takes over the leader's TID.

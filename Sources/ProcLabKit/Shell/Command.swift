@@ -48,7 +48,7 @@ public struct Command: Sendable {
       options: declarations.map(OptionSummary.init), examples: examples
     ) { words in
       let typed: Options = try OptionParser.parse(words, command: name)
-      return Invocation(parsed: ParsedCommand.of(typed, command: name)) { try run(typed, $0) }
+      return Invocation(parsed: ParsedCommand.of(typed.effective, command: name)) { try run(typed, $0) }
     }
   }
 

@@ -85,7 +85,20 @@ public final class Session {
     for (index, words) in commands.enumerated() {
       // A stop that came between two commands (while the last one's output was printed).
       if index > 0, Interrupt.isRequested {
-        sayNotRun(notRun(after: index - 1), signal: Interrupt.signal)
+        let rest = notRun(after: index - 1)
+        if settings.json {
+          // JSON readers get one object for the stop too: which signal, and what did not run.
+          var o = Outcome(
+            input: rest.first ?? "", command: words.first ?? "", succeeded: false,
+            error: "stopped by \(Signals.name(Interrupt.signal)) before it ran")
+          o.stopSignal = Interrupt.signal
+          o.notRun = rest
+          present(o)
+          outcomes.append(o)
+          anyFailed = true
+        } else {
+          sayNotRun(rest, signal: Interrupt.signal)
+        }
         break
       }
       var o = run(words: words)

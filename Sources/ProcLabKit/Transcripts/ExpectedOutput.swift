@@ -283,7 +283,9 @@ public struct ExpectedOutput: Sendable {
       let mark: String = n == a.actualIndex ? "  > " : "    "
       out.append(mark + "| " + ExpectedOutput.cut(actual[n]))
     }
-    return Mismatch(report: out.joined(separator: "\n"), line: fileLine)
+    return Mismatch(
+      report: out.joined(separator: "\n"), line: fileLine, expectedLine: a.pattern?.shown(with: a.captures),
+      actualLine: a.actualIndex < actual.count ? actual[a.actualIndex] : nil)
   }
 
   /// One cause for a text mismatch: an output line the transcript does not have, or an
@@ -339,8 +341,15 @@ public struct ExpectedOutput: Sendable {
 public struct Mismatch: Sendable, Error {
   public let report: String
   public let line: Int
-  public init(report: String, line: Int) {
+  /// For a learner, who never sees the file: the expected line where the match stopped, with
+  /// the values known then filled in and other placeholders as `…` (nil: no line was expected).
+  public var expectedLine: String?
+  /// The output line found there (nil: the output had ended).
+  public var actualLine: String?
+  public init(report: String, line: Int, expectedLine: String? = nil, actualLine: String? = nil) {
     self.report = report
     self.line = line
+    self.expectedLine = expectedLine
+    self.actualLine = actualLine
   }
 }

@@ -89,6 +89,7 @@ final class LineMatcher {
       let end = stack[f].ends[stack[f].next]
       stack[f].next += 1
       let k = stack[f].k
+      if splitsUnit(k, from: start, to: end) { continue }
       var next = stack[f].captures
       var spans = stack[f].spans
       if case .placeholder(let p) = pattern.segments[k], let kind = p.kind,
@@ -111,6 +112,23 @@ final class LineMatcher {
       if let done = enter(k + 1, end, next, spans, &stack) { return done }
     }
     return nil
+  }
+
+  /// A text value never ends between a number and its unit (`8.7` of `8.7 MiB`, `4.25` of
+  /// `4.25 ms`), so a capture before a table's next column holds the whole value; unless the
+  /// pattern writes that unit itself next (`{{:text}} ms`).
+  private func splitsUnit(_ k: Int, from start: Int, to end: Int) -> Bool {
+    guard case .placeholder(let p) = pattern.segments[k], p.kind == .text, p.choices == nil,
+      end > start, end + 1 < s.count, s[end] == " ", s[end - 1].isASCII, s[end - 1].isNumber,
+      let unit = ValueScanner.unit(in: s, at: end + 1)
+    else { return false }
+    let segments = pattern.segments
+    if k + 2 < segments.count, case .spaces = segments[k + 1], case .literal(let text) = segments[k + 2],
+      text.starts(with: unit)
+    {
+      return false
+    }
+    return true
   }
 
   private func remember(failed frame: Frame) {

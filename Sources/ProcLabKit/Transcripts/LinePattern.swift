@@ -206,6 +206,27 @@ struct LinePattern: Sendable, Equatable {
     return out
   }
 
+  /// The line as a reader should see it: known values filled in, every other placeholder as
+  /// `…`, runs of spaces as written (for a learner, who never sees `{{…}}`).
+  func shown(with captures: Captures) -> String {
+    var out = ""
+    for segment in segments {
+      switch segment {
+      case .literal(let chars): out += String(chars)
+      case .spaces(let run): out += run
+      case .placeholder(let p):
+        if case .reference(let name) = p.role, let value = captures[name] {
+          out += value
+        } else if let choices = p.choices, choices.count == 1 {
+          out += choices[0]
+        } else if !out.hasSuffix("…") {
+          out += "…"
+        }
+      }
+    }
+    return out
+  }
+
   static func article(_ kind: Variable.Kind) -> String {
     switch kind {
     case .int: "a whole number"

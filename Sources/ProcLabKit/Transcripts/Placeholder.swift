@@ -256,6 +256,18 @@ enum ValueScanner {
   }
 
   static let durationUnits: [[Character]] = ["ns", "µs", "us", "ms", "s", "min"].map(Array.init)
+  static let sizeUnits: [[Character]] = ["B", "KiB", "MiB", "GiB", "TiB"].map(Array.init)
+
+  /// The unit (of a duration or a size) that starts at `start` and ends a word there, if any.
+  static func unit(in s: [Character], at start: Int) -> [Character]? {
+    for unit in durationUnits + sizeUnits where start + unit.count <= s.count {
+      let end = start + unit.count
+      if s[start..<end].elementsEqual(unit) && (end == s.count || !(s[end].isLetter || s[end].isNumber)) {
+        return unit
+      }
+    }
+    return nil
+  }
 
   /// The ends of `choices` found at `start`, longest first (a word's choice must end the word).
   static func choiceEnds(_ choices: [String], kind: Variable.Kind, in s: [Character], from start: Int)

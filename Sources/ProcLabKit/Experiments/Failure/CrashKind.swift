@@ -74,7 +74,10 @@ enum CrashKind: String, CaseIterable, Sendable {
     case .bus:
       "the mapping was still there but the file had no byte behind the page any more; the kernel cannot fill the page, so it sent SIGBUS"
     case .stack:
-      "each call pushed a frame until the stack reached its limit (\(threadStack.map { "thread stack \($0)" } ?? "RLIMIT_STACK \(stackLimit ?? "?")")); the next frame touched the guard gap and the page fault became SIGSEGV"
+      threadStack.map {
+        "each call pushed a frame until the thread's stack (\($0)) was full; the next frame touched the guard page below it and the page fault became SIGSEGV"
+      }
+        ?? "each call pushed a frame until the stack reached RLIMIT_STACK (\(stackLimit ?? "?")); the kernel refused to grow the stack past that limit, and the page fault became SIGSEGV"
     case .kill:
       "the shell sent SIGKILL with kill(2); the kernel ends the process without running any of its code"
     case .exit:

@@ -371,8 +371,8 @@ struct CrashReport {
       short = "Only process \(o.pid) ended: the kernel delivered \(sig) to it alone."
       short +=
         o.siblings.isEmpty
-        ? " The shell kept running: a process has its own address space, so another's fault cannot reach it."
-        : " The shell and \(aliveSiblings) of \(o.siblings.count) siblings kept running: each process has its own address space, so one's fault cannot reach another."
+        ? " The shell kept running: the default action of \(sig) ends only the thread group it was delivered to, and the shell is another thread group."
+        : " The shell and \(aliveSiblings) of \(o.siblings.count) siblings kept running: the default action of \(sig) ends only the thread group it was delivered to, and each of them is another thread group."
     } else if kind == .oom {
       let limit = Units.bytes(o.ready["address_space_limit"]?.intValue ?? 0)
       short =

@@ -15,7 +15,7 @@ enum SignalDeliveryReport {
       // Both signals stay blocked until every send is done: the pending mask, one delivery of the
       // standard signal and every real-time one in order are the same on every run.
       "  while blocked: ShdPnd \(r.fixed(IPCReporting.hex(m.sharedPending)))"
-        + (both ? " — one bit for each: pending, not counted" : ""))
+        + (both ? " — one bit per signal: pending, not how many" : ""))
     r.line(
       "  unblocked: \(std) delivered \(m.standardDelivered) time\(m.standardDelivered == 1 ? "" : "s")"
     )
@@ -33,16 +33,32 @@ enum SignalDeliveryReport {
     r.fact("shdpnd", IPCReporting.hex(m.sharedPending))
     let inOrder = m.realtimeOrder == Array(1...m.sent)
     r.explain(
-      "A standard signal is one bit in a mask: sent again while it is pending, it changes nothing, so \(m.sent) sends "
-        + "of \(std) gave \(m.standardDelivered) delivery. A real-time signal is queued: each sigqueue() added an "
-        + "entry with its value, and \(m.realtimeDelivered) of \(m.sent) were delivered"
-        + (inOrder ? ", in the order sent." : " (order: \(m.realtimeOrder))."),
+      mergeSentence(
+        standard: std, sent: m.sent, standardDelivered: m.standardDelivered,
+        realtimeDelivered: m.realtimeDelivered,
+        inOrder: inOrder, order: m.realtimeOrder),
       more:
         "So a standard signal says \"this happened at least once\", never how often: to count events, use a pipe, "
         + "a semaphore or a real-time signal. The real-time queue is limited (RLIMIT_SIGPENDING, per user). "
         + "glibc keeps the first real-time signals for its own threads, so SIGRTMIN is \(m.realtime) here, not 32."
     )
     return r
+  }
+
+  /// The ShdPnd bit is all a standard signal has, so repeats merge; a real-time signal also has a
+  /// queue entry per send. Said of this run only as far as its deliveries show it.
+  static func mergeSentence(
+    standard std: String, sent: Int, standardDelivered: Int, realtimeDelivered: Int, inOrder: Bool,
+    order: [Int]
+  ) -> String {
+    let standardPart =
+      standardDelivered == 1 && sent > 1
+      ? "A pending standard signal is one bit in the pending set: sent again while it is pending, it changes nothing, so \(sent) sends of \(std) gave 1 delivery."
+      : "\(sent) sends of \(std) gave \(standardDelivered) deliver\(standardDelivered == 1 ? "y" : "ies"): a pending standard signal is one bit in the pending set, so sends while it is pending merge."
+    let realtimePart =
+      "A real-time signal is queued besides its bit: each sigqueue() added an entry with its value, and \(realtimeDelivered) of \(sent) were delivered"
+      + (inOrder ? ", in the order sent." : " (order: \(order)).")
+    return standardPart + " " + realtimePart
   }
 
   static func threads(_ sig: Int32, count: Int) throws -> Report {

@@ -21,6 +21,10 @@ struct CostMeasurement {
   /// Minor page faults per thread sample in the warm loops and in the cold rounds.
   var threadFaultsWarm: Double
   var threadFaultsCold: Double
+  /// The kinds that came right before a cold thread sample, and how many samples before a cold
+  /// thread sample the last fork of this shell came, at most (1: right before; nil: none came).
+  var coldThreadAfter: [CreationCost.Way] = []
+  var coldThreadSinceShellFork: Int?
 }
 
 enum CostExperiment {
@@ -80,13 +84,23 @@ enum CostExperiment {
         session.progress("cost", fraction: done / steps)
       }
     }
+    var previous: CreationCost.Way?
+    var sinceShellFork: Int?  // samples since the last fork of this shell in the cold rounds
+    var threadAfter: [CreationCost.Way] = []
+    var mostSinceShellFork: Int?
     for i in 0..<coldRounds {
       try Interrupt.check()
       for k in ways.indices {
         let way = ways[(i + k) % ways.count]
+        if way == .thread {
+          if let previous, !threadAfter.contains(previous) { threadAfter.append(previous) }
+          if let since = sinceShellFork { mostSinceShellFork = max(mostSinceShellFork ?? 0, since + 1) }
+        }
         let before = way == .thread ? CreationCost.minorFaults() : 0
         cold[way]!.add(Double(try loop(way, 1)[0]))
         if way == .thread { faults.cold += CreationCost.minorFaults() - before }
+        sinceShellFork = way == .forkShell ? 0 : sinceShellFork.map { $0 + 1 }
+        previous = way
       }
       done += 1
       if i % 5 == 0 { session.progress("cost", fraction: done / steps) }
@@ -97,6 +111,7 @@ enum CostExperiment {
       forkerPID: forker.pid,
       elapsed: MonotonicClock.since(started),
       threadFaultsWarm: Double(faults.warm) / Double(max(1, faults.warmSamples)),
-      threadFaultsCold: Double(faults.cold) / Double(coldRounds))
+      threadFaultsCold: Double(faults.cold) / Double(coldRounds), coldThreadAfter: threadAfter,
+      coldThreadSinceShellFork: mostSinceShellFork)
   }
 }

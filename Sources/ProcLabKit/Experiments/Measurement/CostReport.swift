@@ -120,6 +120,8 @@ enum CostReport {
     if let tiny = m.tinySize { r.fact("tiny_program_bytes", tiny) }
     r.fact("thread_minor_faults_warm", m.threadFaultsWarm)
     r.fact("thread_minor_faults_cold", m.threadFaultsCold)
+    r.fact("cold_thread_after", m.coldThreadAfter.map(\.rawValue))
+    if let since = m.coldThreadSinceShellFork { r.fact("cold_thread_since_shell_fork", since) }
     r.fact("elapsed_ns", Int(m.elapsed.nanoseconds))
     explain(r, m, shell: shell, forker: forker)
     return r
@@ -144,8 +146,10 @@ enum CostReport {
         + "this shell \(x(big, thread))). The machine may be very busy; try `cost --iterations 2000`."
     }
     if let exec = m.warm[.spawnTrue]?.median {
+      let most = m.ways.allSatisfy { m.warm[$0]!.median <= exec }
       short +=
-        " Running a program cost most: posix_spawn of \(m.execPath ?? "/bin/true") until it ended took \(d(exec)), \(x(exec, thread)) a thread."
+        (most ? " Running a program cost most: posix" : " Posix")
+        + "_spawn of \(m.execPath ?? "/bin/true") until it ended took \(d(exec)), \(x(exec, thread)) a thread."
     }
     var more: [String] = []
     let privateText = { (p: Parent) in p.privateResident.map { ", \(Units.bytes($0)) of it private" } ?? "" }
@@ -173,15 +177,7 @@ enum CostReport {
             + "waitpid returns; the kernel's part of exec is in both rows.")
       }
     }
-    let coldThread = m.cold[.thread]!.median
-    more.append(
-      "Each figure is the median of warm samples: every kind ran in its own loop, as lmbench's lat_proc and "
-        + "stress-ng time it, with the kinds taking turns block by block so a busy machine slows all alike. The cold "
-        + "column times one of each kind in turn instead: a thread then cost \(d(coldThread)) "
-        + "(\(x(coldThread, thread)) its warm figure) and took \(Units.fixed(m.threadFaultsCold, digits: 1)) minor page "
-        + "faults per sample against \(Units.fixed(m.threadFaultsWarm, digits: 2)) in its warm loop: after each fork the "
-        + "shell's private pages are write-protected for copy-on-write, and the first write to each one afterwards "
-        + "is a page fault, even once the child has gone.")
+    more.append(coldSentence(m))
     let noisy = m.ways.filter { m.warm[$0]!.percentile(0.9) > 3 * m.warm[$0]!.median }
     if !noisy.isEmpty {
       more.append(
@@ -189,5 +185,47 @@ enum CostReport {
           + "\(noisy.map(\.rawValue).joined(separator: ", ")); the medians are still fair.")
     }
     r.explain(short, more: more.joined(separator: " "))
+  }
+  /// The cold column: what the run measured (the figure, the faults, what came before each cold
+  /// thread sample) and the copy-on-write fact; it does not say how much of the difference the
+  /// faults cause, which the run does not measure.
+  static func coldSentence(_ m: CostMeasurement) -> String {
+    func d(_ ns: Double) -> String { Units.duration(seconds: ns / 1e9) }
+    let warm = m.warm[.thread]!.median
+    let cold = m.cold[.thread]!.median
+    let names: [CreationCost.Way: String] = [
+      .thread: "a thread", .forkSmall: "a fork of the small process", .forkShell: "a fork of this shell",
+      .spawnTiny: "a posix_spawn", .spawnTrue: "a posix_spawn",
+    ]
+    let after = m.coldThreadAfter.compactMap { names[$0] }.reduce(into: [String]()) {
+      if !$0.contains($1) { $0.append($1) }
+    }
+    var text =
+      "Each figure is the median of warm samples: every kind ran in its own loop, as lmbench's lat_proc and "
+      + "stress-ng time it, with the kinds taking turns block by block so a busy machine slows all alike. The cold "
+      + "column times one of each kind in turn instead"
+    if !after.isEmpty {
+      text += ", so each thread sample came right after \(after.joined(separator: " or "))"
+      if let since = m.coldThreadSinceShellFork {
+        text +=
+          since == 1
+          ? " (a fork of this shell right before)" : " (a fork of this shell at most \(since) samples before)"
+      }
+    }
+    text += ": a thread then cost \(d(cold)) (\(Units.ratio(cold / max(warm, 1))) its warm figure)"
+    text +=
+      " and took \(Units.fixed(m.threadFaultsCold, digits: 1)) minor page faults per sample against \(Units.fixed(m.threadFaultsWarm, digits: 2)) in its warm loop"
+    if cold > warm * 1.2 && m.threadFaultsCold > m.threadFaultsWarm + 0.5 {
+      text +=
+        ". A fork write-protects the parent's private pages for copy-on-write, and the first write to each one "
+        + "afterwards is a page fault, even once the child has gone; how much of the \(d(cold - warm)) difference "
+        + "such faults make, and how much other traces of the other kinds' work (caches, TLB) do, this run does not "
+        + "measure (timing one such fault would show it)."
+    } else if cold > warm * 1.2 {
+      text += ": the extra time came without extra page faults, and this run does not show where it went."
+    } else {
+      text += ": this run shows no cold penalty for a thread."
+    }
+    return text
   }
 }

@@ -15,6 +15,14 @@ enum KillCommand {
         .positional("signal", \.signal, "SIGNAL", "the signal to send, by name or number"),
       ]
     }
+
+    /// The shell's own `kill -15 PID` (or `kill -STOP PID`): here the signal comes after the PID.
+    static func suggestion(for words: [String], command: String) -> String? {
+      guard words.count == 2, words[0].hasPrefix("-"), Int32(words[1]) != nil,
+        SignalValue.parse(String(words[0].dropFirst())) != nil
+      else { return nil }
+      return "\(command) \(words[1]) \(words[0].dropFirst())"
+    }
   }
 
   static let command = Command(

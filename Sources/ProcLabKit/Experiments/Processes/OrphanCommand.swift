@@ -55,7 +55,7 @@ enum OrphanCommand {
       r.explain(
         "When \(middle) exited, its child \(grand) became an orphan; the kernel gave it a new parent — the nearest ancestor marked as a child subreaper, \(sub) — which then reaped it, so no zombie was left.",
         more:
-          "Without a subreaper the orphan goes to PID 1 (init), whose job includes reaping adopted children. proclab makes a lab child the subreaper, not the shell, because the setting lasts for the life of the process."
+          "Without a subreaper the orphan goes to PID 1 of its PID namespace (init), whose job includes reaping adopted children. proclab makes a lab child the subreaper, not the shell, because the setting stays until prctl clears it, and the shell would meanwhile adopt every orphaned descendant of every command."
       )
     } else {
       r.explain(

@@ -37,14 +37,41 @@ enum ProcessWords {
   /// split is sampled at the clock tick and means nothing below a few ticks.
   static func cpu(_ u: ResourceUsage) -> String {
     u.splitIsMeaningful
-      ? "\(Units.duration(u.userTime)) user + \(Units.duration(u.systemTime)) sys CPU"
+      ? split(user: u.userTime, system: u.systemTime)
       : "\(Units.duration(u.cpuTime)) CPU (too short to split into user and sys)"
+  }
+
+  /// `41.2 ms user + 12.0 ms sys CPU`; a side no clock tick caught is not "0 ns" (the
+  /// kernel's sampling saw none of it, which is not the same as none happening).
+  static func split(
+    user: Duration, system: Duration, format: (Duration) -> String = { Units.duration($0) }
+  ) -> String {
+    if system == .zero { return "\(format(user)) user CPU, sys not caught by any clock tick" }
+    if user == .zero { return "\(format(system)) sys CPU, user not caught by any clock tick" }
+    return "\(format(user)) user + \(format(system)) sys CPU"
   }
 
   /// A table cell: `4.13 ms`, or `41.0 ms (74% user)` when the split means something.
   static func cpuCell(_ u: ResourceUsage) -> String {
     guard u.splitIsMeaningful else { return Units.duration(u.cpuTime) }
+    if u.systemTime == .zero || u.userTime == .zero {
+      return "\(Units.duration(u.cpuTime)) (no tick in \(u.systemTime == .zero ? "sys" : "user"))"
+    }
     return "\(Units.duration(u.cpuTime)) (\(Units.percent(u.userTime.seconds / u.cpuTime.seconds)) user)"
+  }
+
+  /// How much of the CPU time was in the kernel, or that no clock tick caught it there.
+  static func kernelShare(user: Duration, system: Duration) -> String {
+    let cpu = user + system
+    if system == .zero {
+      return
+        "no clock tick caught it in the kernel, which means little kernel time, not none (the split is sampled at each tick)"
+    }
+    if user == .zero {
+      return
+        "no clock tick caught it in user space, which means little user time, not none (the split is sampled at each tick)"
+    }
+    return "\(Units.percent(system.seconds / cpu.seconds)) of it in the kernel"
   }
 
   /// Why a short CPU time is not split, for explanations.

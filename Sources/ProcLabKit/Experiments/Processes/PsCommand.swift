@@ -143,7 +143,7 @@ enum PsCommand {
         "Read from /proc just now: \(parts.joined(separator: ", ")); every PPID in the tree is the process that created it.",
         more: zombies.isEmpty
           ? "A process's state letter comes from /proc/PID/stat; S means it sleeps in the kernel waiting for something (here: a timer)."
-          : "A zombie has no memory and no threads left (RSS and THREADS show -), but the kernel keeps its PID and exit status until the parent calls wait. `wait` reaps them."
+          : "A zombie's memory and open files are freed and it runs no code, so RSS and THREADS show - (its /proc/PID/status still says Threads: 1, the record the kernel keeps); the kernel keeps its PID and exit status until the parent calls wait. `wait` reaps them."
       )
     }
     return r

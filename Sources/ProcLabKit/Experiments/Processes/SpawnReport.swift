@@ -80,7 +80,7 @@ struct SpawnReport {
     // Whether the split is shown depends on the clock ticks the children used: one varying text.
     let cpu = r.note(
       splitsMeaningful
-        ? "\(Units.duration(user)) user + \(Units.duration(sys)) sys CPU"
+        ? ProcessWords.split(user: user, system: sys, format: { Units.duration($0) })
         : "\(Units.duration(user + sys)) CPU",
       .text)
     let shellPeak = o.shellPeak.map { " (this shell's VmHWM: \(r.note(Units.bytes($0), .text)))" } ?? ""
@@ -192,7 +192,7 @@ struct SpawnReport {
       let cpu = user + sys
       if splitsMeaningful {
         r.explain(
-          "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all, \(Units.percent(sys.seconds / cpu.seconds)) of it in the kernel."
+          "Reaped with wait4, which also returned what each used: \(Units.duration(cpu)) CPU in all, \(ProcessWords.kernelShare(user: user, system: sys))."
         )
       } else {
         r.explain(
@@ -223,7 +223,7 @@ struct SpawnReport {
     switch plan.method {
     case .fork:
       why =
-        "at fork the kernel copies the page-table entries of the shell's private pages into the child (shared copy-on-write), and RSS counts mapped pages whoever else maps them"
+        "at fork the kernel copies the page-table entries of the shell's private pages into the child (shared copy-on-write), and RSS counts the resident pages in a process's page tables, whoever else maps them"
     case .posixSpawn, .exec:
       why =
         "glibc's posix_spawn runs the child in the shell's own address space (clone with CLONE_VM|CLONE_VFORK) until execve, and the kernel carries that address space's high-water mark into ru_maxrss"
@@ -234,8 +234,10 @@ struct SpawnReport {
       )
     } else {
       r.explainMore(
-        "MAX RSS (ru_maxrss from wait4) is the child's resident high-water mark, \(Units.bytes(peak)) at most; it counts every page the child had mapped, including pages shared with other processes (the program file and its libraries)."
-      )
+        "MAX RSS (ru_maxrss from wait4) is the child's resident high-water mark, \(Units.bytes(peak)) at most: the resident pages in its page tables at the peak, including pages shared with other processes (the program file and its libraries)."
+          + (plan.method == .fork
+            ? " fork copies page-table entries only for mappings that hold private pages (the others fault back in when touched), so a forked child starts below the shell's RSS."
+            : ""))
     }
   }
 

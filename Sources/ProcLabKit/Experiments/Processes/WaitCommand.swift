@@ -48,13 +48,20 @@ enum WaitCommand {
 
   static func run(_ options: Options, _ session: Session) throws -> Report {
     var targets = session.children.children.sorted { $0.created < $1.created }
+    var only: Int32?
     if case .pid(let pid) = options.target {
+      only = pid
+      if let gone = session.children.recentlyReaped.last(where: { $0.pid == pid }) {
+        throw UsageError(
+          "wait: \(pid) has already ended (\(gone.status)) and the shell reaped it between commands; nothing to wait for"
+        )
+      }
       guard let c = session.children.child(pid) else {
         throw UsageError("wait: \(pid) is not a child this shell holds; \(KillCommand.heldList(session))")
       }
       targets = [c]
     }
-    let observation = try WaitExperiment(targets: targets).run(session)
+    let observation = try WaitExperiment(targets: targets, only: only).run(session)
     return WaitReport(observation).build()
   }
 }
@@ -87,11 +94,14 @@ struct WaitExperiment {
   }
 
   let targets: [ChildTable.Child]
+  /// `wait PID`: only that child is reported, not others the shell happened to reap meanwhile.
+  var only: Int32? = nil
 
   func run(_ session: Session) throws -> Observation {
     var o = Observation()
-    // Children the shell reaped by itself since the last command are part of the answer.
-    o.reaped = session.children.takeRecentlyReaped().map {
+    // Children the shell reaped by itself since the last command are part of the answer
+    // (of `wait PID`, only that one's).
+    o.reaped = session.children.takeRecentlyReaped(pid: only).map {
       Reaped(pid: $0.pid, before: nil, waited: nil, status: $0.status, usage: $0.usage)
     }
     guard !targets.isEmpty else {

@@ -47,9 +47,31 @@ enum BugsExperiment {
     }
     b.pointee.shared = SyncMemory.field(b, \.record)
     b.pointee.budget = Int64(request["checks"]?.intValue ?? 2_000_000)
+    // A start gate: each thread records its TID, and the shell is told both before either
+    // starts racing, so that even a crash in the first microseconds names real threads.
+    let gate = SharedCounter()
     var threads = WorkerThreads()
-    try threads.start("user") { clab_bug_check_then_use(memory.pointer) }
-    try threads.start("clearer") { clab_bug_clear_and_set(memory.pointer) }
+    try threads.start("user") {
+      SharedInt32.store(memory.field(\.user_tid), Threads.currentTID())
+      clab_spin_barrier(gate.pointer, 3)
+      clab_bug_check_then_use(memory.pointer)
+    }
+    try threads.start("clearer") {
+      SharedInt32.store(memory.field(\.other_tid), Threads.currentTID())
+      clab_spin_barrier(gate.pointer, 3)
+      clab_bug_clear_and_set(memory.pointer)
+    }
+    while SharedInt32.load(memory.field(\.user_tid)) == 0 || SharedInt32.load(memory.field(\.other_tid)) == 0,
+      MonotonicClock.nanoseconds() < started + UInt64(limit.nanoseconds)
+    {
+      MonotonicClock.pause(.microseconds(100))
+    }
+    LabChild.announce([
+      "checks": .int(0), "toggles": .int(0), "user_tid": .int(Int(b.pointee.user_tid)),
+      "other_tid": .int(Int(b.pointee.other_tid)),
+      "elapsed_ns": .int(Int(MonotonicClock.nanoseconds() - started)),
+    ])
+    clab_spin_barrier(gate.pointer, 3)
     let end = started + UInt64(limit.nanoseconds)
     while SharedInt32.load(memory.field(\.stop)) == 0 && MonotonicClock.nanoseconds() < end {
       LabChild.announce([

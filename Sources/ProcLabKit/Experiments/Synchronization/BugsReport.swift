@@ -4,11 +4,15 @@ enum BugsReport {
     let r = Report()
     let p = run.result ?? run.progress ?? [:]
     func v(_ k: String) -> Int { p[k]?.intValue ?? 0 }
+    /// `thread 4242`, or `one thread` when the child died before it reported its threads.
+    func thread(_ k: String) -> String {
+      v(k) > 0 ? "thread \(r.tid(Int32(v(k))))" : k == "user_tid" ? "one thread" : "another"
+    }
     let elapsed = Duration.nanoseconds(Int64(v("elapsed_ns")))
     switch o.bug {
     case .atomicity:
       r.line(
-        "lab child \(r.pid(run.labPID)): thread \(r.tid(Int32(v("user_tid")))) does 'if (shared != NULL) use(shared->value)' \(ThreadWork.grouped(o.checks)) times; thread \(r.tid(Int32(v("other_tid")))) sets shared = NULL and back, again and again\(o.fixed ? "; both under one mutex" : "")"
+        "lab child \(r.pid(run.labPID)): \(thread("user_tid")) does 'if (shared != NULL) use(shared->value)' \(ThreadWork.grouped(o.checks)) times; \(thread("other_tid")) sets shared = NULL and back, again and again\(o.fixed ? "; both under one mutex" : "")"
       )
     case .order:
       r.line(
@@ -21,7 +25,8 @@ enum BugsReport {
     if run.crashed {
       what =
         o.bug == .atomicity
-        ? "the lab child was \(run.status); its last report, \(Units.duration(elapsed)) in, counted \(ThreadWork.grouped(v("checks"))) checks and \(ThreadWork.grouped(v("toggles"))) clears"
+        // The whole text is noted as varying below: nothing inside it is noted.
+        ? crashText(run, checks: v("checks"), toggles: v("toggles"), elapsed: elapsed)
         : "the lab child was \(run.status) in round \(max(1, v("round"))) of \(o.rounds)"
     } else if o.fixed {
       what =
@@ -47,6 +52,17 @@ enum BugsReport {
     }
     r.explain(explanation(run, o), more: more(o.bug))
     return r
+  }
+
+  /// What is known of the atomicity run that crashed: the counts of its last progress report, or,
+  /// when the crash came before any report counted a check, only that.
+  static func crashText(_ run: BugsExperiment.Run, checks: Int, toggles: Int, elapsed: Duration) -> String {
+    if checks == 0 && toggles == 0 {
+      return
+        "the lab child was \(run.status) before its first progress report after the start (one comes every 2 ms), so how many checks it made is not known"
+    }
+    return
+      "the lab child was \(run.status); its last report, \(Units.duration(elapsed)) in, counted \(ThreadWork.grouped(checks)) checks and \(ThreadWork.grouped(toggles)) clears"
   }
 
   static func explanation(_ run: BugsExperiment.Run, _ o: BugsCommand.Options) -> String {

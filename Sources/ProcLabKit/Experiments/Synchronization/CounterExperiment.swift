@@ -11,9 +11,16 @@ enum CounterExperiment {
     /// With --packed or --padded: both layouts at N threads, the median of alternating runs each.
     var packed: CounterBench.Result?
     var padded: CounterBench.Result?
+    /// The CPUs this process may run on (its affinity mask): the most that threads can speed it up.
+    var cpus: Int
+    /// The cache line size the kernel reports for CPU 0, when it does.
+    var lineSize: Int?
   }
 
   static let comparisonRounds = 5
+  /// Each table row is the median of this many runs, made in alternating rounds: one run of a
+  /// few milliseconds can be stretched several times over by one preemption.
+  static let tableRounds = 3
 
   static func counts(upTo n: Int) -> [Int] { ParallelExperiment.counts(upTo: n) }
 
@@ -21,7 +28,6 @@ enum CounterExperiment {
     let mode = o.effectiveMode
     let threshold = o.sloppy ?? 1024
     let padded = o.layout != .packed
-    var runs: [CounterBench.Result] = []
     // One run to warm up (fresh pages, cold caches), not counted.
     _ = try CounterBench.run(
       mode: .perThread, threads: 1, increments: min(o.effectiveIncrements, 200_000), threshold: 1,
@@ -31,20 +37,25 @@ enum CounterExperiment {
       return try CounterBench.run(
         mode: m, threads: k, increments: o.effectiveIncrements, threshold: threshold, padded: padded)
     }
+    let plan: [(CounterBench.Mode, Int)]
     switch mode {
     case .overview:
-      for (i, m) in [CounterBench.Mode.exact, .sloppy, .perThread].enumerated() {
-        session.progress("counter", fraction: Double(i) / 3)
-        runs.append(try one(m, n, padded: true))
-      }
+      plan = [CounterBench.Mode.exact, .sloppy, .perThread].map { ($0, n) }
     case .exact, .sloppy, .perThread:
       let m: CounterBench.Mode = mode == .exact ? .exact : mode == .sloppy ? .sloppy : .perThread
-      let sizes = counts(upTo: n)
-      for (i, k) in sizes.enumerated() {
-        session.progress("counter", fraction: Double(i) / Double(sizes.count))
-        runs.append(try one(m, k, padded: padded))
+      plan = counts(upTo: n).map { (m, $0) }
+    }
+    // Rounds over the whole plan, so that other programs' load falls on every row alike; each
+    // row keeps its median run.
+    var tries = [[CounterBench.Result]](repeating: [], count: plan.count)
+    for round in 0..<tableRounds {
+      for (i, (m, k)) in plan.enumerated() {
+        session.progress(
+          "counter", fraction: Double(round * plan.count + i) / Double(tableRounds * plan.count))
+        tries[i].append(try one(m, k, padded: mode == .overview ? true : padded))
       }
     }
+    let runs = tries.map { $0.sorted { $0.wall < $1.wall }[$0.count / 2] }
     // False sharing: the two layouts in alternating blocks, so that other programs' load falls on
     // both alike; the median run of each is kept (the fastest would favour runs in which the
     // threads happened not to count at the same time, and so did not share the line).
@@ -61,6 +72,6 @@ enum CounterExperiment {
     session.progressDone()
     return Result(
       mode: mode, threshold: threshold, increments: o.effectiveIncrements, runs: runs, packed: median[false],
-      padded: median[true])
+      padded: median[true], cpus: Threads.allowedCPUs().count, lineSize: MachineCPU.cacheLineSize())
   }
 }

@@ -49,6 +49,7 @@ enum CounterReport {
     r.lines(t.lines)
     r.line(
       "global counter seen: what a reader of the shared counter saw when every thread had finished counting")
+    r.line("each row: the median of \(CounterExperiment.tableRounds) runs, made in alternating rounds")
     if let packed = res.packed, let padded = res.padded {
       r.line(
         "median of \(CounterExperiment.comparisonRounds) alternating runs, the same \(packed.threads) threads, counters \(packed.addresses.count > 1 ? "\(packed.addresses[1] - packed.addresses[0]) bytes apart (packed)" : "packed"): \(r.duration(.nanoseconds(Int64(packed.wall)))); \(padded.addresses.count > 1 ? "\(padded.addresses[1] - padded.addresses[0]) bytes apart (padded)" : "padded"): \(r.duration(.nanoseconds(Int64(padded.wall))))"
@@ -78,7 +79,7 @@ enum CounterReport {
             "addresses": .array(run.addresses.map { .int(Int(bitPattern: $0)) }),
           ] as JSON
         }))
-    r.explain(explanation(res), more: more)
+    r.explain(explanation(res), more: more(lineSize: res.lineSize))
     return r
   }
 
@@ -92,34 +93,110 @@ enum CounterReport {
         ? "Every run counted every increment in the end."
         : "Surprise: some totals differ from threads × increments.")
     if res.mode == .overview, res.runs.count == 3 {
-      let (e, s, p) = (res.runs[0], res.runs[1], res.runs[2])
-      parts.append(
-        "The exact counter took \(Units.duration(.nanoseconds(Int64(e.wall)))): every increment takes the mutex, so the threads queue for it and its cache line moves between CPUs. The sloppy one took \(Units.duration(.nanoseconds(Int64(s.wall)))) and the per-thread one \(Units.duration(.nanoseconds(Int64(p.wall)))), but a reader of the sloppy global counter saw \(ThreadWork.grouped(s.seenBeforeFlush)) of \(ThreadWork.grouped(s.total)) when counting was over (it lags by up to threads × (S−1)), and per-thread counters must be summed to be read at all."
-      )
-    } else if let first = res.runs.first, let last = res.runs.last, res.runs.count > 1 {
-      let scale = rate(last) / max(1, rate(first))
-      parts.append(
-        "From 1 to \(last.threads) threads the throughput went from \(rateText(rate(first))) to \(rateText(rate(last))) (\(Units.ratio(scale)))"
-          + (first.mode == .exact
-            ? ": more threads only queue longer for one mutex."
-            : first.mode == .sloppy
-              ? ": threads touch the shared counter once every \(res.threshold) increments, so they scale; a reader sees up to threads × (S−1) less than the truth."
-              : ": each thread writes only its own counter, so they scale — if the counters do not share a cache line.")
-      )
+      parts.append(overviewSentence(res))
+    } else if res.runs.count > 1 {
+      parts.append(scalingSentence(res))
     }
     if let packed = res.packed, let padded = res.padded {
-      let ratio = Double(packed.wall) / Double(max(1, padded.wall))
-      parts.append(
-        ratio > 1.3
-          ? "False sharing: with the counters packed into one cache line the same work took \(Units.ratio(ratio)) as long. No counter is shared, but the line is: each write by one CPU invalidates the other CPUs' copies, and the line travels back and forth."
-          : packed.together < 0.5
-            ? "Packed and padded took about as long this time (\(Units.ratio(ratio))), but the threads counted at the same time for only \(Units.percent(packed.together)) of the packed run: false sharing needs them on different CPUs at once; on a busy machine, or with one CPU, they take turns and the line does not travel."
-            : "Packed and padded took about as long this time (\(Units.ratio(ratio))), although the threads' counting overlapped for \(Units.percent(packed.together)) of the run: overlapping in time is not the same as running on two CPUs at once (another program may have had one of them); on an idle machine the packed counters are markedly slower."
-      )
+      parts.append(falseSharingSentence(packed: packed, padded: padded))
     }
     return parts.joined(separator: " ")
   }
 
-  static let more =
-    "Caches move memory between CPUs in lines of 64 bytes; a CPU must own a line to write it. An exact shared counter makes every increment a transfer of that line (and a mutex adds its own line); approximate counters (per-CPU counters in the Linux kernel, OSTEP's sloppy counter) trade a bounded error for speed; per-thread counters are exact but must be summed to be read. Padding each to its own line (128 bytes here, because CPUs also prefetch the neighbouring line) removes false sharing."
+  /// One time is said to be shorter than another only when it is clearly shorter (this factor).
+  static let clearly = 1.2
+
+  /// The three ways compared: what each does (facts), and "faster" only where the times show it.
+  static func overviewSentence(_ res: CounterExperiment.Result) -> String {
+    let (e, s, p) = (res.runs[0], res.runs[1], res.runs[2])
+    func d(_ run: CounterBench.Result) -> String { Units.duration(.nanoseconds(Int64(run.wall))) }
+    var text =
+      "The exact counter took \(d(e)): every increment takes and releases the mutex. The sloppy one, which touches the shared counter once every \(res.threshold) increments, took \(d(s)); the per-thread one, which never does, took \(d(p))."
+    let faster = [("sloppy", s), ("per-thread", p)].filter { Double($0.1.wall) * clearly <= Double(e.wall) }
+    let notFaster = [("sloppy", s), ("per-thread", p)].filter { Double($0.1.wall) * clearly > Double(e.wall) }
+    if !faster.isEmpty {
+      text +=
+        " Compared with the exact counter, "
+        + faster.map {
+          "the \($0.0) one was \(Units.ratio(Double(e.wall) / Double(max(1, $0.1.wall)))) as fast"
+        }
+        .joined(separator: " and ") + "."
+    }
+    if !notFaster.isEmpty {
+      text +=
+        " This run does not show the \(notFaster.map(\.0).joined(separator: " or ")) counter faster than the exact one: the runs are too short or too disturbed to judge (--increments 10000000 would show it)."
+    }
+    text +=
+      " A reader of the sloppy global counter saw \(ThreadWork.grouped(s.seenBeforeFlush)) of \(ThreadWork.grouped(s.total)) when counting was over (it lags by up to threads × (S−1)), and per-thread counters must be summed to be read at all."
+    return text
+  }
+
+  /// From 1 to N threads: "scale" only when throughput grew clearly, and by no more than the CPUs
+  /// this process may use allow (with a little slack for noise): more than that is not parallelism
+  /// but a disturbed 1-thread run.
+  static func scalingSentence(_ res: CounterExperiment.Result) -> String {
+    guard let first = res.runs.first, let last = res.runs.last else { return "" }
+    let scale = rate(last) / max(1, rate(first))
+    let most = Double(min(last.threads, max(1, res.cpus)))
+    let head =
+      "From 1 to \(last.threads) threads the throughput went from \(rateText(rate(first))) to \(rateText(rate(last))) (\(Units.ratio(scale)))"
+    let cpus = "\(res.cpus) CPU\(res.cpus == 1 ? "" : "s")"
+    if scale > most * 1.15 {
+      return head
+        + ", more than the \(cpus) this process may use can give: the runs are too short or too disturbed to judge (--increments 10000000 would show it)."
+    }
+    switch first.mode {
+    case .exact:
+      return head
+        + (scale < clearly
+          ? ": more threads did not count faster: every increment takes the one mutex, so only one thread counts at a time."
+          : ". Every increment takes the one mutex; this run does not show the threads queueing for it.")
+    case .sloppy, .perThread:
+      let how =
+        first.mode == .sloppy
+        ? "threads touch the shared counter once every \(res.threshold) increments"
+        : "each thread writes only its own counter"
+      if scale >= clearly {
+        return head
+          + ": \(how), so more threads counted faster (at most \(Units.ratio(most)) is possible with \(last.threads) threads on the \(cpus) this process may use)"
+          + (first.mode == .sloppy
+            ? "; a reader sees up to threads × (S−1) less than the truth."
+            : " — if the counters do not share a cache line.")
+      }
+      return head
+        + ": \(how), yet more threads did not count faster here. With \(cpus) to use, "
+        + (res.cpus < 2
+          ? "the threads can only take turns."
+          : "the runs are too short or too disturbed to judge (--increments 10000000 would show it).")
+    }
+  }
+
+  /// False sharing is named only when the packed run took clearly longer and its threads counted
+  /// at the same time for most of it.
+  static func falseSharingSentence(packed: CounterBench.Result, padded: CounterBench.Result) -> String {
+    let ratio = Double(packed.wall) / Double(max(1, padded.wall))
+    let together = Units.percent(packed.together)
+    if ratio > 1.3 && packed.together >= 0.5 {
+      return
+        "False sharing: with the counters packed into one cache line the same work took \(Units.ratio(ratio)) as long, with the threads counting at the same time for \(together) of it. No counter is shared, but the line is: each write by one CPU invalidates the other CPUs' copies, and the line travels back and forth."
+    }
+    if ratio > 1.3 {
+      return
+        "Packed took \(Units.ratio(ratio)) as long as padded, but its threads counted at the same time for only \(together) of it: this run cannot tell false sharing from other load on the machine."
+    }
+    if packed.together < 0.5 {
+      return
+        "Packed and padded took about as long this time (\(Units.ratio(ratio))), but the threads counted at the same time for only \(together) of the packed run: false sharing needs them on different CPUs at once."
+    }
+    return
+      "Packed and padded took about as long this time (\(Units.ratio(ratio))), although the threads' counting overlapped for \(together) of the run: this run does not show false sharing. Overlapping in time is not the same as running on two CPUs at once (another program may have had one of them), and how much a shared line costs depends on the CPUs: runs on an idle machine would show it."
+  }
+
+  /// The second explanation; the line size is the one the kernel reported, when it did.
+  static func more(lineSize: Int?) -> String {
+    let lines =
+      lineSize.map { "lines of \($0) bytes on this machine" } ?? "lines (64 bytes on most x86-64 CPUs)"
+    return
+      "Caches move memory between CPUs in \(lines); a CPU must own a line to write it. An exact shared counter makes every increment a transfer of that line when threads on different CPUs take turns (and a mutex adds its own line); approximate counters (per-CPU counters in the Linux kernel, OSTEP's sloppy counter) trade a bounded error for speed; per-thread counters are exact but must be summed to be read. Padding puts each counter on its own line; proclab puts them 128 bytes apart because some CPUs (Intel's, with their adjacent-line prefetcher) fetch lines in pairs."
+  }
 }

@@ -120,9 +120,10 @@ enum LockImplReport {
     r.fact("locks", JSON.array(results.map(object)))
   }
 
-  static func explain(_ results: [Result], threads n: Int, r: Report) {
+  static func explain(
+    _ results: [Result], threads n: Int, r: Report, cpus: Int = Threads.allowedCPUs().count
+  ) {
     var parts: [String] = []
-    let cpus = Threads.allowedCPUs().count
     for res in results {
       let slept = res.workers.reduce(0) { $0 + $1.voluntary }
       switch res.implementation {
@@ -169,8 +170,13 @@ enum LockImplReport {
       let spinner = results.first(where: { $0.implementation == .tas || $0.implementation == .ticket }),
       let sleeper = results.first(where: { $0.implementation == .mutex })
     {
+      let spinning = Double(cpu(spinner)) / Double(max(1, spinner.turns))
+      let sleeping = Double(cpu(sleeper)) / Double(max(1, sleeper.turns))
       parts.append(
-        "With \(n) threads on \(cpus) CPUs, \(name(spinner)) spent \(perTurn(spinner)) of CPU per turn (\(Units.duration(.nanoseconds(Int64(cpu(spinner))))) in all, \(ThreadWork.grouped(spinner.turns)) turns in \(Units.duration(.nanoseconds(Int64(spinner.wall))))), the mutex \(perTurn(sleeper)) (\(Units.duration(.nanoseconds(Int64(cpu(sleeper))))), \(ThreadWork.grouped(sleeper.turns)) turns in \(Units.duration(.nanoseconds(Int64(sleeper.wall))))): a spinner burns its time slice while the holder waits for a CPU; a sleeper gives it back."
+        "With \(n) threads on \(cpus) CPUs, \(name(spinner)) spent \(perTurn(spinner)) of CPU per turn (\(Units.duration(.nanoseconds(Int64(cpu(spinner))))) in all, \(ThreadWork.grouped(spinner.turns)) turns in \(Units.duration(.nanoseconds(Int64(spinner.wall))))), the mutex \(perTurn(sleeper)) (\(Units.duration(.nanoseconds(Int64(cpu(sleeper))))), \(ThreadWork.grouped(sleeper.turns)) turns in \(Units.duration(.nanoseconds(Int64(sleeper.wall)))))"
+          + (spinning > 1.2 * sleeping
+            ? ": a spinner burns its time slice while the holder waits for a CPU; a sleeper gives it back."
+            : ". This run does not show spinning costing more CPU per turn than sleeping; another run, or more threads, would show whether it does.")
       )
     } else if n > cpus, let only = results.first, results.count == 1 {
       let busy = Double(cpu(only)) / Double(max(1, only.wall))
@@ -181,7 +187,7 @@ enum LockImplReport {
     r.explain(
       parts.joined(separator: " "),
       more:
-        "Every lock needs an instruction that reads and writes memory as one step (xchg, lock cmpxchg, lock xadd on x86): plain loads and stores cannot build a lock on today's CPUs without fences, as Peterson's algorithm shows. Spinning is cheap when the holder is running on another CPU and about to let go; it wastes whole time slices when it is not. So real locks (glibc's pthread_mutex, Linux's futex) spin little or not at all and then sleep in the kernel, and ticket-like queues (MCS, qspinlock in the kernel) give fairness without every waiter hammering one cache line. 'on CPU' is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID); 'off CPU' is the rest of its wall time, asleep or waiting for a CPU; 'slept' counts voluntary context switches and 'preempted' involuntary ones (getrusage RUSAGE_THREAD)."
+        "Practical locks use an atomic read-modify-write instruction, which reads and writes memory as one step (xchg, lock cmpxchg, lock xadd on x86). Plain loads and stores can build a lock too, but only with fences on today's CPUs (Peterson's algorithm needs mfence on x86: `lock --impl peterson --no-fence` can fail without it) and only for a fixed set of threads known in advance (Peterson's for two). Spinning is cheap when the holder is running on another CPU and about to let go; it wastes whole time slices when it is not. So real locks (glibc's pthread_mutex, Linux's futex) spin little or not at all and then sleep in the kernel, and ticket-like queues (MCS, qspinlock in the kernel) give fairness without every waiter hammering one cache line. 'on CPU' is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID); 'off CPU' is the rest of its wall time, asleep or waiting for a CPU; 'slept' counts voluntary context switches and 'preempted' involuntary ones (getrusage RUSAGE_THREAD)."
     )
   }
 }

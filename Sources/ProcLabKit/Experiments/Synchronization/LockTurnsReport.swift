@@ -49,10 +49,10 @@ enum LockTurnsReport {
       : "Surprise: \(r.count(overlaps)) holds overlapped in time — this should never happen with a mutex."
     if tryLock {
       short +=
-        " trylock never sleeps in the lock: it was refused \(r.count(view.refusals)) times, and each refusal cost a back-off sleep and another try; the longest wait was \(r.duration(.ns(view.longestWait)))."
+        " trylock never sleeps in the lock: it was refused \(r.count(view.refusals)) times, and each refusal cost a back-off sleep and another try; the longest single wait was \(r.duration(.ns(view.longestWait)))."
     } else if waiting > 0 {
       short +=
-        " \(r.count(waiting)) of \(view.nouns(n)) had to wait (longest \(r.duration(.ns(view.longestWait)))); \(r.count(view.sleepers.count)) of them slept in the kernel while waiting (voluntary context switches during pthread_mutex_lock: the futex wait)."
+        " \(r.count(waiting)) of \(view.nouns(n)) had to wait (longest single wait \(r.duration(.ns(view.longestWait)))); \(r.count(view.sleepers.count)) of them slept in the kernel while waiting (voluntary context switches during pthread_mutex_lock: the futex wait)."
     } else {
       short += " Nobody had to wait this time: the turns did not collide."
     }

@@ -114,7 +114,7 @@ enum SemaphoreCommand {
         "At most \(r.count(result.maxInside)) were inside at once, below the \(k) permits: the threads did not collide enough this time (try a longer --hold)."
     }
     short +=
-      " \(r.count(view.waiters.count)) threads waited for a permit (longest \(r.duration(.ns(view.longestWait)))), \(r.count(view.sleepers.count)) of them asleep in the kernel; \(n * rounds) entries of \(r.duration(hold)) took \(r.duration(elapsed)), about \(n * rounds) ÷ \(k) = \(Units.plain(Double(n * rounds) / Double(k))) holds back to back."
+      " \(r.count(view.waiters.count)) threads waited for a permit (longest single wait \(r.duration(.ns(view.longestWait)))), \(r.count(view.sleepers.count)) of them asleep in the kernel; \(n * rounds) entries of \(r.duration(hold)) took \(r.duration(elapsed)), about \(n * rounds) ÷ \(k) = \(Units.plain(Double(n * rounds) / Double(k))) holds back to back."
     r.explain(
       short,
       more:

@@ -28,6 +28,13 @@ enum ParallelCommand {
       }
     }
 
+    /// Without --threads or --processes, the threads it will start (for comparing by meaning).
+    var effective: Options {
+      var o = self
+      if threads == nil && processes == nil { o.threads = workers }
+      return o
+    }
+
     var usesProcesses: Bool { processes != nil }
     var workers: Int { processes ?? threads ?? max(2, Threads.allowedCPUs().count) }
   }

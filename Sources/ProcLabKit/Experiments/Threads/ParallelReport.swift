@@ -104,6 +104,26 @@ enum ParallelReport {
         }))
   }
 
+  /// `, while the total CPU time stayed about the same` only when it did (within 25%).
+  static func cpuTotal(_ base: ParallelExperiment.Run, _ last: ParallelExperiment.Run) -> String {
+    let ratio = Double(last.cpu) / Double(max(1, base.cpu))
+    return abs(ratio - 1) <= 0.25
+      ? ", while the total CPU time stayed about the same"
+      : "; the total CPU time was \(Units.ratio(ratio)) that of one worker"
+  }
+
+  /// Whether the timeline can show the global lock's turns: only when a turn spans at least two
+  /// of its columns. Otherwise the rows look solid and only the count of forced switches shows them.
+  static func turnsVisibility(_ run: ParallelExperiment.Run) -> String {
+    let turns = run.tracks.flatMap(\.slices).map { Double($0.end &- $0.start) }.sorted()
+    guard !turns.isEmpty else { return "" }
+    let turn = turns[turns.count / 2]
+    let column = Double(run.wall) / Double(ThreadWork.timelineColumns)
+    if turn >= 2 * column { return ", so the timeline shows the threads taking turns" }
+    return
+      ": each turn (about \(Units.duration(seconds: turn / 1e9))) is shorter than two columns of the timeline (one is \(Units.duration(seconds: column / 1e9))), so its rows look solid and cannot show the turns; the forced switches count them"
+  }
+
   static func explain(_ res: ParallelExperiment.Result, r: Report) {
     let runs = res.runs
     let base = runs[0]
@@ -124,7 +144,12 @@ enum ParallelReport {
       )
     } else if res.gil && !res.processes {
       parts.append(
-        "With one global lock only the thread holding it computes: \(k) threads were \(Units.ratio(s)) as fast as one, with \(Units.fixed(cpuRatio, digits: 1)) cores busy on average. A thread that wanted the lock waited until the holder had run one switch interval (5 ms) and handed it over (\(last.handoffs) forced switches), so the timeline shows the threads taking turns."
+        "With one global lock only the thread holding it computes: \(k) threads were \(Units.ratio(s)) as fast as one, with \(Units.fixed(cpuRatio, digits: 1)) cores busy on average"
+          + (s > 1.3
+            ? " — more than one lock allows, so the runs were disturbed and do not compare this time; run it again."
+            : ".")
+          + " A thread that wanted the lock waited until the holder had run one switch interval (5 ms) and handed it over (\(last.handoffs) forced switches)"
+          + turnsVisibility(last) + "."
       )
       parts.append(
         "CPython's global interpreter lock works like this for Python code (sys.getswitchinterval() is 0.005 s by default), which is why 'use multiprocessing for CPU-bound work' is Python advice: each process has its own interpreter and lock. CPython releases the lock in blocking I/O and in C extensions that ask for it (hashlib on large data, zlib, NumPy), which then run in parallel, and since 3.13 it has an optional free-threaded build without the lock."
@@ -133,17 +158,19 @@ enum ParallelReport {
       let expected = Double(min(k, allowed.count))
       if s >= 1.3 && usedCPUs.count >= 2 && together > 0.3 {
         parts.append(
-          "\(k) \(plural) finished the same work \(Units.ratio(s)) faster than one: for \(Units.percent(together)) of the time at least two of them computed at the same instant on different CPUs (CPUs \(usedCPUs.sorted().map(String.init).joined(separator: ",")); \(Units.fixed(cpuRatio, digits: 1)) cores busy on average), while the total CPU time stayed about the same."
+          "\(k) \(plural) finished the same work \(Units.ratio(s)) faster than one: for \(Units.percent(together)) of the time at least two of them computed at the same instant on different CPUs (CPUs \(usedCPUs.sorted().map(String.init).joined(separator: ",")); \(Units.fixed(cpuRatio, digits: 1)) cores busy on average)"
+            + cpuTotal(base, last) + "."
         )
       } else if s >= 1.3 {
         parts.append(
-          "\(k) \(plural) finished the same work \(Units.ratio(s)) faster than one (\(Units.fixed(cpuRatio, digits: 1)) cores busy on average), while the total CPU time stayed about the same."
+          "\(k) \(plural) finished the same work \(Units.ratio(s)) faster than one (\(Units.fixed(cpuRatio, digits: 1)) cores busy on average)"
+            + cpuTotal(base, last) + "."
         )
       } else {
         parts.append(
-          "Only \(Units.ratio(s)) faster with \(k) \(plural), less than the \(Units.ratio(expected)) the \(allowed.count) CPUs allow"
+          "\(k) \(plural) were only \(Units.ratio(s)) as fast as one, where the \(allowed.count) CPUs allow up to \(Units.ratio(expected))"
             + (usedCPUs.count < 2
-              ? ": every worker ran on CPU \(usedCPUs.sorted().map(String.init).joined(separator: ",")), taking turns."
+              ? ": the records show every worker on CPU \(usedCPUs.sorted().map(String.init).joined(separator: ",")) only, and one CPU runs one of them at a time."
               : "."))
       }
       if s < expected * 0.8 && last.othersCores > 0.3 {
@@ -158,7 +185,7 @@ enum ParallelReport {
     if !res.processes {
       parts.append(
         res.gil
-          ? "C and Swift have no such lock: their threads run CPU-bound work on every core (run 'parallel' without --gil)."
+          ? "C and Swift have no such lock: their threads can run CPU-bound work on every CPU the process may use (run 'parallel' without --gil)."
           : "C and Swift threads need no processes for this: there is no global lock, and threads share memory for free."
       )
     }

@@ -86,7 +86,7 @@ enum RaceReport {
         let when =
           together > 0
           ? "The threads were in their loops at the same instant on different CPUs for at least \(Units.duration(seconds: Double(together) / 1e9)), so one thread's load often came before the other's store: both stored the same value + 1, and one increment vanished."
-          : "The records show both loops on CPU \(cpus) only, taking turns (their loops overlapped in time for \(Units.duration(seconds: Double(overlap) / 1e9))): on one CPU an update is lost when a time slice ends between a thread's load and its store — the other thread's increments in the meantime are overwritten when it resumes and stores its stale value."
+          : "Their loops overlapped in time for \(Units.duration(seconds: Double(overlap) / 1e9)), but the records never show them on different CPUs at the same instant (CPU \(cpus) seen): on a shared CPU an update is lost when a time slice ends between a thread's load and its store — the other thread's increments in the meantime are overwritten when it resumes and stores its stale value."
         parts.append(
           "Without protection \(ThreadWork.grouped(racy.lost)) of \(ThreadWork.grouped(racy.expected)) updates were lost (\(Units.percent(Double(racy.lost) / Double(racy.expected)))). Each increment is three steps — load the counter, add 1, store it. \(when)"
         )
@@ -106,20 +106,65 @@ enum RaceReport {
           : "Surprise: \(res.variant.rawValue) lost \(res.lost) updates.")
     }
     if let racy = results.first(where: { $0.variant == .unsafe }), racy.wall > 0 {
-      let others = results.filter { $0.variant != .unsafe }.map {
-        "\($0.variant.rawValue) \(Units.ratio(Double($0.wall) / Double(racy.wall)))"
-      }
-      if !others.isEmpty {
-        parts.append(
-          "Correctness costs time: compared with the unprotected loop, \(others.joined(separator: ", ")) as long."
-        )
-      }
+      parts += costSentences(results, unprotected: racy)
     }
-    r.explain(
-      parts.joined(separator: " "),
-      more:
-        "A mutex makes the three steps one critical section: a thread that finds it locked sleeps on a futex until the holder unlocks, so the counter's cache line and the lock pass back and forth between cores. An atomic add does load-add-store as one indivisible instruction with a lock prefix (on x86-64, proclab's atomic loop is `lock xadd` in the debug build `swift run` makes and `lock incq` in an optimised build: `objdump -d` shows it); the cores still take turns owning the cache line, which is why even atomics are slower than the broken loop. The timeline marks each chunk of a few thousand increments with the CPU it ended on: it shows when both threads were inside their loops and on which CPUs, but not a thread being switched out inside a chunk, so two threads taking turns on one CPU look the same as running side by side. Try 'race --schedule' to choose the interleaving yourself."
-    )
+    r.explain(parts.joined(separator: " "), more: more(results, threads: n))
+  }
+
+  /// A protected variant is said to cost time only when it took clearly longer than the
+  /// unprotected loop in this run (1.2× or more); otherwise the run shows nothing about it.
+  static let clearlyLonger = 1.2
+
+  /// "Correctness costs time" only for the variants that took clearly longer; a variant that
+  /// was as fast or faster gets a neutral sentence saying what would show the cost.
+  static func costSentences(_ results: [Result], unprotected racy: Result) -> [String] {
+    let others = results.filter { $0.variant != .unsafe }.map {
+      (variant: $0.variant, ratio: Double($0.wall) / Double(racy.wall))
+    }
+    let longer = others.filter { $0.ratio >= clearlyLonger }
+    let notLonger = others.filter { $0.ratio < clearlyLonger }
+    var out: [String] = []
+    if !longer.isEmpty {
+      out.append(
+        "Correctness cost time here: compared with the unprotected loop, "
+          + longer.map { "\($0.variant.rawValue) took \(Units.ratio($0.ratio))" }.joined(separator: ", ")
+          + " as long.")
+    }
+    if !notLonger.isEmpty {
+      out.append(
+        notLonger.map { "\($0.variant.rawValue) took \(Units.ratio($0.ratio))" }.joined(separator: " and ")
+          + " as long as the unprotected loop: this run does not show \(notLonger.count == 1 ? "it" : "them") costing time (a longer run, --iterations \(ThreadWork.grouped(RaceCommand.Options().iterations)), would show whether \(notLonger.count == 1 ? "it does" : "they do"))."
+      )
+    }
+    return out
+  }
+
+  /// The second explanation: what a mutex and an atomic add do (true of glibc and x86-64), and
+  /// the cache line moving between cores only for a variant whose threads the records show
+  /// running at the same instant on different CPUs.
+  static func more(_ results: [Result], threads n: Int) -> String {
+    var text =
+      "A mutex makes the three steps one critical section: a thread that finds it locked sleeps on a futex until the holder unlocks. An atomic add does load-add-store as one indivisible instruction with a lock prefix (on x86-64, proclab's atomic loop is `lock xadd` in the debug build `swift run` makes and `lock incq` in an optimised build: `objdump -d` shows it)."
+    let protected = results.filter { $0.variant != .unsafe }
+    if n == 1 {
+      text +=
+        " With one thread there is no other core to share the counter with, so these times are what the lock and the locked instruction cost by themselves."
+    } else if !protected.isEmpty {
+      let together = protected.filter { ParallelExperiment.simultaneousOnDifferentCPUs($0.tracks) > 0 }
+      let apart = protected.filter { ParallelExperiment.simultaneousOnDifferentCPUs($0.tracks) == 0 }
+      if !together.isEmpty {
+        text +=
+          " The \(together.map(\.variant.rawValue).joined(separator: " and ")) threads ran at the same instant on different CPUs, so the counter's cache line also moved between the cores: each core must own it to write."
+      }
+      if !apart.isEmpty {
+        text +=
+          " The records never show the \(apart.map(\.variant.rawValue).joined(separator: " and ")) threads on different CPUs at the same instant, so this run cannot show the cache line moving between cores."
+      }
+      text += " `race --threads 1` shows what each costs with no second thread."
+    }
+    text +=
+      " The timeline marks each chunk of a few thousand increments with the CPU it ended on: it shows when both threads were inside their loops and on which CPUs, but not a thread being switched out inside a chunk, so two threads taking turns on one CPU look the same as running side by side. Try 'race --schedule' to choose the interleaving yourself."
+    return text
   }
 
   // MARK: the learner's schedule

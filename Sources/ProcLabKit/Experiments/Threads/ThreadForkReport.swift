@@ -30,7 +30,7 @@ enum ThreadForkReport {
       "The process had \(res.parentThreads) threads, but the forked child had \(res.childThreads): fork copies the whole address space and only the thread that called it."
     if res.childHung {
       short +=
-        " The mutex was copied too, locked, with its owner left behind: no thread in the child can ever unlock it, so the child's pthread_mutex_lock slept (in \(res.childWaitsIn.isEmpty ? "the kernel" : res.childWaitsIn)) until the watchdog killed it. The same happens with any lock held elsewhere at fork time, including malloc's and the Swift runtime's: that is why a child of a threaded process should only call async-signal-safe functions before exec."
+        " The mutex was copied too, locked, with its owner left behind: no thread in the child can ever unlock it, so the child's pthread_mutex_lock slept (in \(res.childWaitsIn.isEmpty ? "the kernel" : res.childWaitsIn)) until the watchdog killed it. The same happens with any lock another thread holds at fork time and nothing resets in the child (a library's, the Swift runtime's): that is why a child of a threaded process should only call async-signal-safe functions before exec."
     } else if res.atfork {
       short +=
         " With pthread_atfork, fork first ran the 'prepare' handler, which locked the mutex — waiting \(Units.duration(.nanoseconds(Int64(res.forkNanoseconds)))) for the holder to let go — so the copy was taken with the mutex in a known state, and the 'child' handler unlocked it: the child could lock it. That is what pthread_atfork is for: libraries take their locks before fork and release them on both sides."
@@ -41,7 +41,7 @@ enum ThreadForkReport {
     r.explain(
       short,
       more:
-        "POSIX says the child of a multithreaded process is a copy with a single thread and may only call async-signal-safe functions until it calls exec. glibc resets some of its own locks in the child (malloc's, for instance), but it cannot know about yours. The usual cures: fork before creating threads, exec right after fork (posix_spawn does both), or pthread_atfork handlers for the locks you own."
+        "POSIX says the child of a multithreaded process is a copy with a single thread and may only call async-signal-safe functions until it calls exec. glibc resets some of its own locks in the child (malloc's, for instance), but it cannot know about yours. The usual cures: fork before creating threads; exec right after fork, which posix_spawn does in one call (glibc's is clone(CLONE_VM|CLONE_VFORK), then execve in the child); or pthread_atfork handlers for the locks you own."
     )
     return r
   }

@@ -31,10 +31,13 @@ enum ThreadWork {
   /// A timeline with one row per worker; each slice is drawn with the digit of its CPU.
   static let maxRows = 12
 
+  /// Columns of a worker timeline: each column is the run's wall time ÷ this.
+  static let timelineColumns = 48
+
   static func timeline(
     _ tracks: [WorkerTrack], r: Report, idleLegend: String = "not running", processes: Bool = false
   ) -> [String] {
-    var t = Timeline(width: 48)
+    var t = Timeline(width: timelineColumns)
     for track in tracks.prefix(maxRows) {
       t.add(
         "\(track.label) \(processes ? r.pid(track.tid) : r.tid(track.tid))",

@@ -1,7 +1,17 @@
 /// `explain`: the last outcome's explanation in full, or a background topic.
 enum ExplainCommand {
+  /// A topic as the learner names it: `explain signals` means `explain signal`
+  /// (a lesson compares the two by meaning).
+  struct Topic: OptionValue {
+    let word: String
+    static func parse(_ word: String) -> Topic? { Topic(word: Topics.name(for: word) ?? word) }
+    static var expected: String { "a topic" }
+    var canonicalWord: String { word }
+    var json: JSON { .string(word) }
+  }
+
   struct Options: CommandOptions {
-    var topic: String?
+    var topic: Topic?
 
     static var declarations: [OptionDeclaration<Self>] {
       [
@@ -16,7 +26,7 @@ enum ExplainCommand {
     examples: ["explain", "explain zombie"], options: Options.self
   ) { options, session in
     let r = Report()
-    if let topic = options.topic {
+    if let topic = options.topic?.word {
       guard let text = Topics.text(for: topic) else {
         throw UsageError(
           "explain: no topic '\(Printable.word(topic))'; topics: \(Topics.names.joined(separator: ", "))")

@@ -10,19 +10,19 @@ enum Topics {
     (
       "thread",
       [
-        "A thread is one line of execution inside a process. Threads of a process share its address space, heap and open files, but each has its own stack and registers, and its own kernel thread ID (TID). The kernel schedules threads, so they run at the same time on several cores."
+        "A thread is one line of execution inside a process. Threads of a process share its address space, heap and open files, but each has its own stack and registers, and its own kernel thread ID (TID). The kernel schedules each thread on its own, so threads of one process can run at the same time on different CPUs, as many at once as the CPUs in the process's affinity mask (sched_getaffinity) allow."
       ]
     ),
     (
       "zombie",
       [
-        "A zombie is a child that has ended but whose parent has not yet collected its exit status with wait(). Its address space, threads and open files are already freed; what remains is its entry in the kernel's process table, a task_struct of a few KiB holding its PID, exit status and resource usage, until the parent waits. A zombie runs no code and uses no CPU, but it holds that kernel record and a PID: a parent that never waits leaks them."
+        "A zombie is a child that has ended but whose parent has not yet collected its exit status with wait(). Its address space and open files are already freed; what remains is its task_struct, a kernel record of a few KiB (see task_struct in /proc/slabinfo) that the kernel still finds by its PID, holding its exit status and resource usage until the parent waits. (Linux has no fixed process table: a PID leads to its task through a per-namespace lookup.) A zombie runs no code and uses no CPU, but it holds that kernel record and a PID: a parent that never waits leaks them."
       ]
     ),
     (
       "orphan",
       [
-        "An orphan is a process whose parent ended first. The kernel re-parents it to the nearest 'subreaper' ancestor, or to PID 1 (init), which reaps it when it ends."
+        "An orphan is a process whose parent ended first. The kernel re-parents it to the nearest 'subreaper' ancestor, or to PID 1 (init) of its PID namespace, which reaps it when it ends."
       ]
     ),
     (
@@ -75,10 +75,13 @@ enum Topics {
     ),
   ]
   static var names: [String] { entries.map(\.0) }
-  static func text(for topic: String) -> [String]? {
+  static func text(for topic: String) -> [String]? { entry(topic)?.1 }
+  /// The topic's own name for any spelling `explain` accepts (`signals` → `signal`).
+  static func name(for topic: String) -> String? { entry(topic)?.0 }
+  private static func entry(_ topic: String) -> (String, [String])? {
     let key = topic.lowercased()
     return entries.first {
       $0.0 == key || $0.0 + "s" == key || $0.0.replacing("-", with: " ") == key
-    }?.1
+    }
   }
 }

@@ -20,10 +20,19 @@ public protocol CommandOptions: Sendable {
   static var declarations: [OptionDeclaration<Self>] { get }
   /// Checks that concern several options at once (`--threads × --iterations`).
   func validate(command: String) throws
+  /// The options as the command will really use them: a default that depends on the machine
+  /// (`parallel`'s threads: the CPUs this process may use) filled in, so a lesson's
+  /// `parallel --threads 2` and a learner's `parallel` mean the same on a 2-CPU machine.
+  var effective: Self { get }
+  /// When the words do not parse: the line the learner probably meant (`kill -15 4121` →
+  /// `kill 4121 15`), added to the error as "did you mean …?".
+  static func suggestion(for words: [String], command: String) -> String?
 }
 
 extension CommandOptions {
   public func validate(command: String) throws {}
+  public var effective: Self { self }
+  public static func suggestion(for words: [String], command: String) -> String? { nil }
 }
 
 /// For commands that take nothing after their name.
