@@ -1,0 +1,45 @@
+import XCTest
+
+@testable import ProcLabKit
+
+/// What the recorder writes for a report's lines, from the report's own notes: values
+/// the command fixes stay literal, bounds are written as bounds, a chart's bars vary.
+final class TranscriptRecordingTests: XCTestCase {
+  /// The expected lines a recording writes for `r` (explanations shown, as by default).
+  func recorded(_ r: Report, command: String = "x") -> [String] {
+    var o = Outcome(
+      input: command, command: command, succeeded: true, lines: r.lines, variables: r.variables,
+      explanation: r.explanation)
+    o.unorderedRuns = r.unorderedRuns
+    let shown = Recorder.rendered(o, settings: Settings())
+    return OutputGeneralizer(names: RecordedNames(), historyBeforeStart: 0).generalize(o, shown: shown).map(
+      \.text)
+  }
+
+  func testAFixedValueStaysLiteralAndABoundIsWrittenAsTheBound() {
+    let r = Report()
+    r.line("slept \(r.fixed("20.0 ms")) then \(r.duration(.milliseconds(3)))")
+    r.line("at most \(r.bounded("3", .int, "1..4")) of 4")
+    let written = recorded(r)
+    XCTAssertEqual(written, ["slept 20.0 ms then {{:duration}}", "at most {{:int 1..4}} of 4"])
+  }
+
+  func testANoteMadeForTheExplanationLoosensNoLaterLine() {
+    let r = Report()
+    r.line("started")
+    r.explain("it counted \(r.count(7)) things")
+    r.line("holding 7 threads")
+    let written = recorded(r)
+    XCTAssertTrue(written.contains("holding 7 threads"), "\(written)")
+  }
+
+  func testColourIsStrippedFromWhatIsRecorded() {
+    Style.enabled = true
+    defer { Style.enabled = false }
+    let r = Report()
+    r.line(Style.dim("   PID  PARENT") + " " + Style.cyan("█████"))
+    XCTAssertTrue(r.lines[0].contains("\u{1B}["), "the report is styled")
+    let written = recorded(r)
+    XCTAssertFalse(written.joined().contains("\u{1B}"), "\(written)")
+  }
+}
