@@ -42,4 +42,25 @@ final class TranscriptRecordingTests: XCTestCase {
     let written = recorded(r)
     XCTAssertFalse(written.joined().contains("\u{1B}"), "\(written)")
   }
+
+  /// Finding 2: a bar chart's bars vary by nature; recorded with colour on (cyan bars), they
+  /// are written as placeholders, and the recording matches a run whose bars differ.
+  func testABarChartsBarsAreRecordedAsPlaceholders() throws {
+    func chart(_ a: Double, _ b: Double) -> Report {
+      let r = Report()
+      var c = BarChart()
+      c.add("no protection", a, r.duration(.microseconds(Int64(a))))
+      c.add("mutex", b, r.duration(.microseconds(Int64(b))))
+      r.lines(c.lines)
+      return r
+    }
+    Style.enabled = true
+    let written = recorded(chart(300, 1_900))
+    Style.enabled = false
+    XCTAssertFalse(written.joined().contains("█"), "\(written)")
+    var captures = Captures()
+    let expected = try ExpectedOutput(lines: written, file: "t.txt", firstLine: 1)
+    let other = chart(2_500, 40).lines.map(Style.stripped)
+    XCTAssertNil(expected.match(other, captures: &captures), "\(written) vs \(other)")
+  }
 }

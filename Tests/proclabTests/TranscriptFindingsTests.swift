@@ -156,4 +156,69 @@ final class TranscriptFindingsTests: XCTestCase {
     _ = ProcLabBinary.run(["run", "--allow-record", ok])
     XCTAssertTrue(read(fresh).contains("proclab> help record"), read(fresh))
   }
+
+  // MARK: 3, 7, 8 — --update never deletes, duplicates or loosens a written line
+
+  func testUpdateLeavesAChangedReferenceAsWrittenAndTheFileFails() {
+    let path = write(
+      "ref.txt",
+      """
+      proclab> thread 2
+      created 2 threads in {{:duration}} {{:text}}; all in process {{S:pid}}
+      /proc/{{S}}/task while they live: {{N:int}} tasks: {{:text}}
+      ...
+      proclab> thread 1
+      created 1 thread in {{:duration}} {{:text}}; all in process {{S}}
+      ...
+
+      """)
+    XCTAssertEqual(ProcLabBinary.run(["check", path]).status, 0, read(path))
+    let broken = read(path).replacingOccurrences(of: "all in process {{S}}\n", with: "all in process {{N}}\n")
+    _ = write("ref.txt", broken)
+    let update = ProcLabBinary.run(["check", "--update", path])
+    XCTAssertEqual(update.status, 1, update.stdout)
+    XCTAssertFalse(update.stdout.contains("PASS"), update.stdout)
+    XCTAssertTrue(update.stdout.contains("line 6 left as written"), update.stdout)
+    XCTAssertEqual(read(path), broken, "nothing deleted, nothing added")
+    XCTAssertEqual(ProcLabBinary.run(["check", path]).status, 1)
+  }
+
+  func testUpdateRewritesAChangedLineNextToASkipInsteadOfDroppingIt() {
+    let path = write(
+      "skip.txt",
+      """
+      proclab> spawn 3 --no-reap
+      ...
+      proclab> wait all
+      took back the kids{{:text}}
+      ...
+      → All 3 ended fine, in my own words.
+      ...
+
+      """)
+    let update = ProcLabBinary.run(["check", "--update", path])
+    XCTAssertEqual(update.status, 0, update.stdout)
+    XCTAssertTrue(update.stdout.contains("+++ \(path) (updated)"), "the diff is shown:\n" + update.stdout)
+    let after = read(path)
+    XCTAssertTrue(after.contains("proclab> wait all\nreaped 3 children"), after)
+    XCTAssertTrue(after.contains("\n...\n→ All 3 exited 0: "), "rewritten, not removed:\n" + after)
+    XCTAssertEqual(after.components(separatedBy: "\n").count, 8, after)
+    XCTAssertEqual(ProcLabBinary.run(["check", path]).status, 0, after)
+  }
+
+  func testUpdateRewritesAChangedUnorderedBlockInPlaceOnce() {
+    let path = scratch + "/block.txt"
+    _ = ProcLabBinary.run(["record", path], input: "spawn 3 --no-reap\nwait all\nhelp record\nrecord stop\n")
+    let recorded = read(path)
+    XCTAssertEqual(recorded.components(separatedBy: "~~~ any order").count, 2, recorded)
+    guard let row = recorded.range(of: "exited 0  {{:text}}") else { return XCTFail(recorded) }
+    let broken = recorded.replacingCharacters(in: row, with: "exited 1  {{:text}}")
+    _ = write("block.txt", broken)
+    XCTAssertEqual(ProcLabBinary.run(["check", path]).status, 1)
+    let update = ProcLabBinary.run(["check", "--update", path])
+    XCTAssertEqual(update.status, 0, update.stdout)
+    let after = read(path)
+    XCTAssertEqual(after, recorded, "the block is rewritten in place, once:\n" + update.stdout)
+    XCTAssertEqual(ProcLabBinary.run(["check", path]).status, 0, after)
+  }
 }

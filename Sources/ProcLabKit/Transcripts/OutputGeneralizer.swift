@@ -52,6 +52,22 @@ struct OutputGeneralizer {
     plan.isExplanation[j] ? ExpectedOutput.skipMarker : write(plan.chars[j], plan.claims[j])
   }
 
+  /// Line j as a person wrote it: an explanation line too (`--update` rewrites a hand-written
+  /// explanation line in place rather than dropping it), its PIDs, TIDs and addresses named.
+  func writeAsShown(_ plan: Plan, line j: Int) -> String {
+    guard plan.isExplanation[j] else { return write(plan, line: j) }
+    var claims: [Claim] = []
+    for (kind, values) in names.byKind {
+      for value in values.keys {
+        for r in Tokens.ranges(Array(value), in: plan.chars[j])
+        where !claims.contains(where: { $0.start < r.upperBound && r.lowerBound < $0.end }) {
+          claims.append(Claim(start: r.lowerBound, end: r.upperBound, kind: kind, value: value, named: true))
+        }
+      }
+    }
+    return write(plan.chars[j], claims)
+  }
+
   func plan(_ outcome: Outcome, shown: [String]) -> Plan {
     names.forgetAddresses()
     let chars = shown.map { Array(LinePattern.trimTrailing($0)) }
