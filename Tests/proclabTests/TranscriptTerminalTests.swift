@@ -40,6 +40,12 @@ final class TranscriptTerminalTests: XCTestCase {
     t.type("b")
     XCTAssertTrue(t.waitFor("[2/3 next: help spawn]", after: mark), t.screen)
     XCTAssertEqual(occurrences("proclab> help record", in: t.screen), 2, t.screen)
+    // Under its own caption (finding 11), and the next command's caption comes back.
+    let rerun = String(t.screen[mark...])
+    let one = try XCTUnwrap(rerun.range(of: "# One."), rerun)
+    let command = try XCTUnwrap(rerun.range(of: "proclab> help record"), rerun)
+    XCTAssertLessThan(one.lowerBound, command.lowerBound, rerun)
+    XCTAssertTrue(rerun[command.upperBound...].contains("# Two."), rerun)
     // s: the command is skipped, not run.
     mark = t.mark
     t.type("s")
@@ -102,6 +108,67 @@ final class TranscriptTerminalTests: XCTestCase {
     XCTAssertTrue(t.waitFor("[Enter or space goes on", after: mark), t.screen)
     t.type("q")
     XCTAssertEqual(t.waitForExit(), .exited(0), t.screen)
+  }
+
+  /// Finding 5: q while a command runs (wait all on 60 s children) stops it at once, cleans
+  /// up, and ends the replay with status 0; it does not wait for the command to end.
+  func testQDuringARunningCommandStopsItAndEndsTheReplay() throws {
+    let path = write(
+      "long.txt", "proclab> spawn 2 --hold 60\n...\nproclab> wait all\n...\nproclab> help record\n...\n")
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"])
+    XCTAssertTrue(t.waitFor("proclab> wait all"), t.screen)
+    var children: [Int32] = []
+    for _ in 0..<100 {
+      children = ProcFS.children(of: t.pid)
+      if children.count >= 2 { break }
+      usleep(20_000)
+    }
+    XCTAssertEqual(children.count, 2, "the held children are real")
+    t.pump(0.3)
+    let start = Date()
+    t.type("q")
+    XCTAssertEqual(t.waitForExit(timeout: 20), .exited(0), t.screen)
+    XCTAssertLessThan(Date().timeIntervalSince(start), 30, "not after the 60 s children")
+    XCTAssertTrue(t.screen.contains("replay ended (q)"), t.screen)
+    XCTAssertFalse(t.screen.contains("proclab> help record"), t.screen)
+    for pid in children { XCTAssertFalse(processExists(pid), "child \(pid) was cleaned up") }
+  }
+
+  /// Finding 5: space while a command runs pauses after it, before the next command.
+  func testSpaceDuringARunningCommandPausesAfterIt() throws {
+    let path = write(
+      "pause.txt", "proclab> spawn 1 --hold 1\n...\nproclab> wait all\n...\nproclab> help record\n...\n")
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"])
+    XCTAssertTrue(t.waitFor("proclab> wait all"), t.screen)
+    t.type(" ")
+    XCTAssertTrue(t.waitFor("[paused — space resumes"), t.screen)
+    XCTAssertTrue(t.screen.contains("reaped 1 child"), "paused after the command, not in it:\n" + t.screen)
+    let mark = t.mark
+    t.pump(0.5)
+    XCTAssertFalse(t.screen[mark...].contains("help record"), t.screen)
+    t.type(" ")
+    XCTAssertTrue(t.waitFor("proclab> help record", after: mark), t.screen)
+    XCTAssertEqual(t.waitForExit(), .exited(0), t.screen)
+  }
+
+  /// Findings 10 and 15: a pause while a command is being typed keeps what was typed, and
+  /// q then ends the replay on a line of its own.
+  func testPausingMidTypingKeepsTheCommandAndQuitEndsOnAFreshLine() throws {
+    let path = write("typing.txt", "proclab> help record\n...\n")
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0.5"])
+    XCTAssertTrue(t.waitFor("proclab> hel"), t.screen)
+    t.type(" ")
+    XCTAssertTrue(t.waitFor("[paused"), t.screen)
+    let mark = t.mark
+    t.type(" ")
+    // Resumed: the label's line is cleared and the prompt with the typed part comes back.
+    XCTAssertTrue(t.waitFor("\r\u{1B}[2K", after: mark), t.screen)
+    XCTAssertTrue(t.waitFor("proclab> hel", after: mark), "the half-typed command is back:\n" + t.screen)
+    t.type("q")
+    XCTAssertEqual(t.waitForExit(), .exited(0), t.screen)
+    let end = try XCTUnwrap(t.screen.range(of: "replay ended (q)", options: .backwards), t.screen)
+    let before = t.screen[..<end.lowerBound].replacingOccurrences(of: "\u{1B}[2m", with: "")
+    XCTAssertTrue(before.hasSuffix("\n") || before.hasSuffix("\r\n"), "on a fresh line:\n" + t.screen)
   }
 
   /// Issue 18, done when: a session with signals, zombies, thread lists, crashes and races,
