@@ -94,6 +94,7 @@ final class TranscriptFindingsTests: XCTestCase {
   func testValuesTheArgumentsOrTheExperimentFixAreRecordedLiterally() {
     let (path, text) = record([
       "signal USR1 --merge", "semaphore --permits 2", "spawn 3 --hold 60", "ps", "thread 3", "condvar",
+      "thread 1",
     ])
     for literal in [
       "the shell sent each 5 times\n",
@@ -105,6 +106,8 @@ final class TranscriptFindingsTests: XCTestCase {
       "created 3 threads in ",
       "joined all 3 in ",
       "consumed twice 0, never consumed 0",
+      // Finding 15: one thread is one thread.
+      "proclab> thread 1\ncreated 1 thread in ", "after the thread added 1", "joined it in ",
     ] {
       XCTAssertTrue(text.contains(literal), "'\(literal)' is literal in:\n" + text)
     }
@@ -220,5 +223,20 @@ final class TranscriptFindingsTests: XCTestCase {
     let after = read(path)
     XCTAssertEqual(after, recorded, "the block is rewritten in place, once:\n" + update.stdout)
     XCTAssertEqual(ProcLabBinary.run(["check", path]).status, 0, after)
+  }
+
+  // MARK: 15 — a recording without commands
+
+  func testARecordingWithoutCommandsLeavesNoFile() {
+    let piped = scratch + "/piped.txt"
+    let run = ProcLabBinary.run(["record", piped], input: "# only narration\n")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: piped), run.stdout)
+    XCTAssertTrue(run.stdout.contains("nothing recorded"), run.stdout)
+    let stopped = scratch + "/stopped.txt"
+    let stop = ProcLabBinary.run(["-c", "record \(stopped); record stop"])
+    XCTAssertFalse(FileManager.default.fileExists(atPath: stopped), stop.stdout)
+    let kept = scratch + "/kept.txt"
+    _ = ProcLabBinary.run(["record", kept], input: "help record\n")
+    XCTAssertEqual(ProcLabBinary.run(["check", kept]).status, 0, read(kept))
   }
 }

@@ -171,6 +171,17 @@ final class TranscriptTerminalTests: XCTestCase {
     XCTAssertTrue(before.hasSuffix("\n") || before.hasSuffix("\r\n"), "on a fresh line:\n" + t.screen)
   }
 
+  /// Finding 15: Ctrl-D straight after `record` leaves no empty file (a transcript needs a command).
+  func testCtrlDRightAfterRecordLeavesNoEmptyFile() throws {
+    let path = scratch + "/nothing.txt"
+    let t = try TerminalSession(arguments: ["record", path])
+    XCTAssertTrue(t.waitFor("proclab> "), t.screen)
+    t.type("\u{04}")
+    XCTAssertNotNil(t.waitForExit(), t.screen)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: path), "a 0-byte transcript was left")
+    XCTAssertTrue(t.screen.contains("nothing recorded"), t.screen)
+  }
+
   /// Issue 18, done when: a session with signals, zombies, thread lists, crashes and races,
   /// typed at a terminal at a person's pace, passes its own check 5 times out of 5. The
   /// terminal has colour on (the instructor's trial: styled headings and bars went into the

@@ -39,7 +39,12 @@ enum RecordCommand {
       guard let recorder = Recorder.active(in: session) else {
         throw UsageError("record: nothing is being recorded; start with 'record FILE'")
       }
-      try stop(recorder, session: session)
+      guard try stop(recorder, session: session) else {
+        r.line("nothing recorded: no command was run, so \(Printable.line(recorder.path)) was removed")
+        r.fact("file", recorder.path)
+        r.fact("commands", 0)
+        return r
+      }
       r.line("recorded \(Units.plural(recorder.steps, "command")) to \(Printable.line(recorder.path))")
       if let cast = recorder.cast {
         r.line("and the session as an asciicast to \(Printable.line(cast.path))")
@@ -113,12 +118,13 @@ enum RecordCommand {
     return r
   }
 
-  static func stop(_ recorder: Recorder, session: Session) throws {
+  /// Ends the recording; false when it recorded no command and its file was removed.
+  @discardableResult
+  static func stop(_ recorder: Recorder, session: Session) throws -> Bool {
     session.observers[.recorder] = nil
     session.recorder = nil
     recorder.finish(session: session)
-    try recorder.save()
-    try recorder.cast?.save()
+    return try recorder.saveAtEnd()
   }
 
   /// Refuses folders, missing folders, anything but a regular file, and an existing

@@ -154,6 +154,21 @@ public final class Recorder {
 
   public func save() throws { try StateDirectory.writeAtomically(text, to: path) }
 
+  /// Saves the transcript and the cast as the recording ends; one that recorded no command
+  /// (Ctrl-D or `record stop` at once) is removed instead, cast too: `check` refuses a
+  /// transcript without commands, so a valid file or none is left. True when saved.
+  @discardableResult
+  public func saveAtEnd() throws -> Bool {
+    guard steps == 0 else {
+      try save()
+      try cast?.save()
+      return true
+    }
+    _ = Leftovers.removeFile(path)
+    if let cast { _ = Leftovers.removeFile(cast.path) }
+    return false
+  }
+
   /// Narration typed since the cast last looked (`# …` lines in the history).
   func castNarration(_ session: Session) -> [String] {
     let history = session.history

@@ -24,7 +24,7 @@ enum ThreadReport {
     )
     r.table(table(res, r))
     r.line(
-      "shared heap variable at \(r.addr(res.sharedAddress)) in every thread: it holds \(res.sharedValue) after each of the \(n) threads added 1"
+      "shared heap variable at \(r.addr(res.sharedAddress)) in every thread: it holds \(res.sharedValue) after \(n == 1 ? "the thread" : "each of the \(n) threads") added 1"
     )
     let checks = Checks(res)
     facts(res, checks, meanCreate: meanCreate, into: r)
@@ -37,7 +37,7 @@ enum ThreadReport {
     } else if let after = res.after {
       let left = res.views.map(\.tid).filter { after.contains($0) }
       r.line(
-        "joined all \(n) in \(r.duration(res.joinTime ?? .zero)); /proc/\(r.pid(pid))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
+        "joined \(n == 1 ? "it" : "all \(n)") in \(r.duration(res.joinTime ?? .zero)); /proc/\(r.pid(pid))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
           + (left.isEmpty ? "" : " (still listed: \(left.map(String.init).joined(separator: ", ")))"))
       r.fact("tasks_after", after.map(Int.init))
     }
