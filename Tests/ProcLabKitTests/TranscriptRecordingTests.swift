@@ -63,4 +63,21 @@ final class TranscriptRecordingTests: XCTestCase {
     let other = chart(2_500, 40).lines.map(Style.stripped)
     XCTAssertNil(expected.match(other, captures: &captures), "\(written) vs \(other)")
   }
+
+  /// Finding 15: in an unordered block the caret stands where the closest line parts,
+  /// not at column 0 ("the line ends here" under the line's end).
+  func testAnUnorderedBlocksCaretIsWhereTheClosestLineParts() throws {
+    var c = Captures()
+    let e = try ExpectedOutput(
+      lines: ["~~~ any order", "alpha {{:int}} more", "beta {{:int}}", "~~~"], file: "t.txt", firstLine: 1)
+    let m = try XCTUnwrap(e.match(["alpha 1", "beta 2"], captures: &c))
+    let lines = m.report.split(separator: "\n").map(String.init)
+    let actual = try XCTUnwrap(lines.first { $0.contains("actual:") && $0.contains("alpha 1") }, m.report)
+    let caret = try XCTUnwrap(lines.first { $0.contains("^ in the unordered block") }, m.report)
+    let lineStart = try XCTUnwrap(actual.range(of: "alpha 1")).lowerBound
+    let caretAt = try XCTUnwrap(caret.firstIndex(of: "^"))
+    XCTAssertEqual(
+      caret.distance(from: caret.startIndex, to: caretAt),
+      actual.distance(from: actual.startIndex, to: lineStart) + "alpha 1".count, m.report)
+  }
 }
