@@ -239,4 +239,29 @@ final class TranscriptFindingsTests: XCTestCase {
     _ = ProcLabBinary.run(["record", kept], input: "help record\n")
     XCTAssertEqual(ProcLabBinary.run(["check", kept]).status, 0, read(kept))
   }
+
+  // MARK: 12 — a cast's timing
+
+  func testACastWritesATypedLineWhenItWasEnteredNotWhenItsOutputCame() throws {
+    let path = scratch + "/timed.txt"
+    let castPath = scratch + "/timed.cast"
+    let run = ProcLabBinary.run(
+      ["record", path, "--cast", castPath], input: "# Children.\nspawn 1 --hold 1\nwait all\nrecord stop\n")
+    XCTAssertTrue(run.stdout.contains("recorded 2 commands"), run.stdout)
+    var events: [(time: Double, kind: String, text: String)] = []
+    for line in read(castPath).split(separator: "\n").dropFirst() {
+      guard case .array(let e)? = JSON.parse(String(line)), e.count == 3 else { continue }
+      events.append((e[0].doubleValue ?? -1, e[1].stringValue ?? "", e[2].stringValue ?? ""))
+    }
+    func first(_ kind: String, _ text: String) throws -> Double {
+      try XCTUnwrap(
+        events.first { $0.kind == kind && $0.text.contains(text) }?.time, "\(kind) \(text): \(events)")
+    }
+    XCTAssertNotNil(try? first("i", "wait all\r"), "what was typed is an input event")
+    // `wait all` was typed before the child's 1 s hold ran out; its output came after it.
+    let typed = try first("o", "proclab> wait all")
+    let reaped = try first("o", "reaped 1 child")
+    XCTAssertGreaterThan(reaped - typed, 0.3, "\(events)")
+    XCTAssertLessThan(try first("m", "Children."), try first("o", "posix_spawn created"))
+  }
 }

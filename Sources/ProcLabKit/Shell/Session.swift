@@ -25,6 +25,9 @@ public final class Session {
   }
   /// Called after every command with its outcome (the lesson engine and the recorder listen here).
   public var observers: [Observer: (Session, Outcome) -> [String]] = [:]
+  /// Called with each line as it is entered, before it runs (`record --cast` writes a typed
+  /// line and narration at the moment they came, not when the command's output did).
+  public var lineObserver: ((String) -> Void)?
   /// Overrides the prompt (`proclab [race 3/7]> ` in a lesson).
   public var promptProvider: ((Session) -> String)?
   /// Set by `quit` and `exit`.
@@ -67,6 +70,7 @@ public final class Session {
     if trimmed.isEmpty { return [] }
     if history.last != trimmed { history.append(trimmed) }
     if history.count > 1000 { history.removeFirst(history.count - 1000) }
+    lineObserver?(trimmed)
     let commands: [[String]]
     do { commands = try WordSplitter.split(line) } catch {
       // A line that cannot be split runs nothing and fails like any command (exit status, `ok:false`).

@@ -90,11 +90,16 @@ enum RecordCommand {
     }
     recorder.start(session: session)
     session.recorder = recorder
+    if recorder.cast != nil {
+      session.lineObserver = { [weak recorder, unowned session] line in
+        recorder?.castLine(line, session: session)
+      }
+    }
     session.observers[.recorder] = { session, outcome in
       guard let recorder = Recorder.active(in: session) else { return [] }
       if outcome.command == "record" { return [] }
       if outcome.command == "quit" || outcome.command == "exit" {
-        try? stop(recorder, session: session)
+        _ = try? stop(recorder, session: session)
         return []
       }
       recorder.record(outcome, session: session)
@@ -104,6 +109,7 @@ enum RecordCommand {
         try recorder.cast?.save()
       } catch {
         session.observers[.recorder] = nil
+        session.lineObserver = nil
         session.recorder = nil
         return ["record: could not write \(Printable.line(recorder.path)): \(error); recording stopped"]
       }
@@ -122,6 +128,7 @@ enum RecordCommand {
   @discardableResult
   static func stop(_ recorder: Recorder, session: Session) throws -> Bool {
     session.observers[.recorder] = nil
+    session.lineObserver = nil
     session.recorder = nil
     recorder.finish(session: session)
     return try recorder.saveAtEnd()
@@ -179,16 +186,20 @@ extension Recorder {
     return recorder
   }
 
-  /// The cast sees what the terminal saw: the prompt and the command, then its output,
-  /// with the narration typed before it as a marker.
+  /// A line as it is entered (`Session.lineObserver`): narration as a marker, a command as
+  /// typed, each at its own moment; the command's output follows when it is done.
+  func castLine(_ line: String, session: Session) {
+    guard let cast else { return }
+    let words = (try? WordSplitter.split(line))?.first ?? []
+    if words.first == "record" { return }
+    cast.input(line + "\r")
+    cast.output(session.prompt + Printable.line(line) + "\n")
+    if line.hasPrefix("#") { cast.marker(String(line.dropFirst().drop { $0 == " " })) }
+  }
+
+  /// The cast sees what the terminal saw: after the command (written as it was entered), its output.
   func castOutcome(_ outcome: Outcome, session: Session) {
     guard let cast else { return }
-    let narration = castNarration(session)
-    if !narration.isEmpty {
-      for line in narration { cast.output(session.prompt + Printable.line(line) + "\n") }
-      cast.marker(narration.map { String($0.dropFirst().drop { $0 == " " }) }.joined(separator: " "))
-    }
-    cast.output(session.prompt + Printable.line(outcome.input) + "\n")
     let text = Render.outcome(outcome, explain: session.settings.explain, color: session.settings.color)
     if !text.isEmpty { cast.output(text + "\n") }
     Style.enabled = session.settings.color

@@ -24,8 +24,6 @@ public final class Recorder {
   private(set) var historyBeforeStart = 0
   /// The session's settings when the line being recorded ran (trace on or off).
   private var settingsAtRecord = Settings()
-  /// History entries the cast has seen (its narration markers).
-  private var castSeen = 0
   /// The outcomes of the line being recorded: a typed line may hold several commands (`spawn 2; ps`).
   private var group: Group?
 
@@ -41,7 +39,6 @@ public final class Recorder {
 
   /// Starts counting typed lines from now (narration is found in the session's history).
   public func start(session: Session) {
-    castSeen = session.history.count
     seenHistory = session.history.count
     lastHistoryEntry = session.history.last
     historyBeforeStart = session.history.count
@@ -167,14 +164,6 @@ public final class Recorder {
     _ = Leftovers.removeFile(path)
     if let cast { _ = Leftovers.removeFile(cast.path) }
     return false
-  }
-
-  /// Narration typed since the cast last looked (`# …` lines in the history).
-  func castNarration(_ session: Session) -> [String] {
-    let history = session.history
-    let fresh = history.count > castSeen ? Array(history[castSeen...]) : []
-    castSeen = history.count
-    return fresh.filter { $0.hasPrefix("#") }
   }
 
   /// Seeds names from captures a transcript already has (`--update` reuses them).
