@@ -188,14 +188,7 @@ final class Replayer {
     // Matched as logical lines; shown wrapped to the terminal, as the shell would show them.
     let width = TerminalSize.columns(fd: 1)
     let result = keys.whileCommandRuns {
-      player.run(
-        step: index,
-        echo: {
-          self.out(
-            TextWrap.wrap(
-              $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), width: width
-            ).joined(separator: "\n") + "\n")
-        })
+      player.run(step: index, echo: { self.out(self.fitted($0, width: width) + "\n") })
     }
     lastRun = index
     if check, let m = result.mismatch {
@@ -205,6 +198,21 @@ final class Replayer {
     }
     // Ctrl-C during the command (wait all, race) stops the command, and the replay with it.
     try checkStop()
+  }
+
+  /// What a command printed, fitted to the terminal as the shell would show it: an outcome's
+  /// tables adapt (shorter headings, columns moved under their row) rather than wrap; any
+  /// other text is wrapped. (The check matches the unfitted logical lines.)
+  private func fitted(_ text: String, width: Int?) -> String {
+    let s = session.settings
+    if !s.json, let o = session.lastOutcome, !o.tables.isEmpty,
+      text == Render.outcome(o, explain: s.explain, color: s.color, width: nil)
+    {
+      return Render.outcome(o, explain: s.explain, color: s.color, width: width)
+    }
+    return TextWrap.wrap(
+      text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), width: width
+    ).joined(separator: "\n")
   }
 
   /// Types a command a character at a time, about 12 a second at speed 1, a little uneven like a person.

@@ -182,6 +182,26 @@ final class TranscriptTerminalTests: XCTestCase {
     XCTAssertTrue(t.screen.contains("nothing recorded"), t.screen)
   }
 
+  /// Finding 9: in a replay, a table is fitted to the terminal as the shell fits it
+  /// (columns moved under their row), not wrapped.
+  func testReplayFitsTablesToTheTerminalAsTheShellDoes() throws {
+    let path = write("wide.txt", "proclab> thread 2\n...\n")
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"], columns: 70)
+    XCTAssertEqual(t.waitForExit(), .exited(0), t.screen)
+    let shell = ProcLabBinary.run(["-c", "thread 2"], environment: ["COLUMNS": "70"])
+    func heading(_ text: String) -> String? {
+      // The same headings (column widths follow the TIDs' digits).
+      text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n").map {
+        $0.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+      }
+      .first { $0.hasPrefix("thread name") }
+    }
+    let shellHeading = try XCTUnwrap(heading(shell.stdout), shell.stdout)
+    XCTAssertFalse(shellHeading.contains("stack pointer"), "the shell adapted it:\n" + shell.stdout)
+    XCTAssertEqual(heading(t.screen), shellHeading, t.screen)
+    XCTAssertTrue(t.screen.contains("\n    stack 0x"), "a column moved under its row:\n" + t.screen)
+  }
+
   /// Issue 18, done when: a session with signals, zombies, thread lists, crashes and races,
   /// typed at a terminal at a person's pace, passes its own check 5 times out of 5. The
   /// terminal has colour on (the instructor's trial: styled headings and bars went into the
