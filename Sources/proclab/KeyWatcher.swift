@@ -57,11 +57,12 @@ final class KeyWatcher: @unchecked Sendable {
           s.quitDuringCommand = true
           return true
         }
-        s.queue.append(key)
+        // Ctrl-D is a key at a terminal; a terminal that hung up says "end" on every read: once is enough.
+        if key != .end || s.queue.last != .end { s.queue.append(key) }
         return false
       }
       if quitNow { target.interrupt() }
-      if key == .end { return }
+      if key == .end { MonotonicClock.pause(.milliseconds(50)) }
     }
   }
 
