@@ -128,6 +128,7 @@ struct RunFile: ParsableCommand {
     session.allowExec = options.allowExec
     // Commands read from a file write nothing outside proclab's state unless allowed here.
     session.isPlayingFile = !allowRecord
+    session.commandsFromFile = true
     let status = ShellLoop.run(session: session, source: FileLines(fd: fd))
     if let recorder = Recorder.active(in: session) {
       recorder.finish(session: session)

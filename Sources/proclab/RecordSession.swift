@@ -36,16 +36,16 @@ struct RecordSession: ParsableCommand {
     let status = ShellLoop.run(session: session, source: source)
     if let recorder = Recorder.active(in: session) {
       recorder.finish(session: session)
-      do {
-        try recorder.save()
-        try recorder.cast?.save()
-      } catch {
-        Output.err("proclab: could not write \(file): \(error)\n")
+      let saved: Bool
+      do { saved = try recorder.saveAtEnd() } catch {
+        Output.err("proclab: could not write \(Printable.line(file)): \(error)\n")
         throw ExitCode(2)
       }
+      // Ctrl-D before any command: a transcript needs one, so none is left behind.
       Output.out(
-        "recorded \(Units.plural(recorder.steps, "command")) to \(file); check it with: proclab check \(file)\n"
-      )
+        saved
+          ? "recorded \(Units.plural(recorder.steps, "command")) to \(Printable.line(file)); check it with: proclab check \(Printable.line(file))\n"
+          : "nothing recorded: no command was run, so \(Printable.line(file)) was removed\n")
     }
     throw ExitCode(status)
   }

@@ -15,10 +15,13 @@ final class Replayer {
   let check: Bool
   let color: Bool
   let cast: CastWriter?
-  let keys = KeyboardInput(fd: 0)
+  let keys = KeyWatcher(input: KeyboardInput(fd: 0))
 
   private var mismatches: [String] = []
   private var lastRun: Int?
+  /// What is on the terminal's current line while a command is being typed (prompt and
+  /// the characters so far): a pause restores it, a quit ends it first.
+  private var lineInProgress = ""
   /// Ctrl-C presses before the replay started: any later one ends it.
   private let interruptsAtStart = Interrupt.count
 
@@ -60,7 +63,12 @@ final class Replayer {
     // A command clears the Ctrl-C flag as it starts; in a replay a Ctrl-C pressed just before a
     // command (the machine busy) must still stop it: the flag stays raised until the replay ends.
     Interrupt.setSticky(true)
+    // Keys are read on a thread of their own (q must reach a running command): the shell's
+    // baseline for its cleanup check is taken again with that thread in it.
+    keys.start()
+    session.takeBaseline()
     defer {
+      keys.stop()
       Interrupt.setSticky(false)
       Interrupt.clear()
       keys.restore()
@@ -84,7 +92,12 @@ final class Replayer {
           switch try waitForChoice(before: index) {
           case .run: break
           case .back:
-            if let previous = lastRun { try play(previous) }
+            // The previous command runs again under its own caption; the next one's comes
+            // back above its prompt.
+            if let previous = lastRun {
+              caption(transcript.steps[previous].narration)
+              try play(previous)
+            }
             continue
           case .skip:
             out(Style.dim("(skipped: \(Printable.line(transcript.steps[index].command.text)))") + "\n")
@@ -100,7 +113,10 @@ final class Replayer {
       }
       caption(transcript.trailingNarration)
     } catch Stop.quit {
-      out(Style.dim("replay ended (q); everything it started was cleaned up") + "\n")
+      endQuit()
+    } catch  where keys.quitDuringCommand && Interrupt.terminationSignal == 0 {
+      // q stopped the running command (as Ctrl-C would): the replay ends as a quit.
+      endQuit()
     } catch {
       out("\n" + Style.dim("replay stopped; everything it started was cleaned up") + "\n")
       status = Interrupt.terminationSignal != 0 ? 128 + Interrupt.terminationSignal : 130
@@ -118,6 +134,13 @@ final class Replayer {
       }
     }
     return status
+  }
+
+  private func endQuit() {
+    // On a line of its own, not after a half-typed command.
+    if !lineInProgress.isEmpty { out("\n") }
+    lineInProgress = ""
+    out(Style.dim("replay ended (q); everything it started was cleaned up") + "\n")
   }
 
   /// `--from N`: the commands before N run first, unseen, so that N finds what it needs.
@@ -161,16 +184,16 @@ final class Replayer {
       return
     }
     Style.enabled = color
-    out(Style.bold(session.prompt))
+    lineInProgress = Style.bold(session.prompt)
+    out(lineInProgress)
     try type(Printable.line(command))
     out("\n")
+    lineInProgress = ""
     // Matched as logical lines; shown wrapped to the terminal, as the shell would show them.
     let width = TerminalSize.columns(fd: 1)
-    let result = player.run(
-      step: index,
-      echo: {
-        self.out(Render.shown($0, width: width) + "\n")
-      })
+    let result = keys.whileCommandRuns {
+      player.run(step: index, echo: { self.out(Render.shown($0, width: width) + "\n") })
+    }
     lastRun = index
     if check, let m = result.mismatch {
       mismatches.append(
@@ -185,12 +208,14 @@ final class Replayer {
   private func type(_ command: String) throws {
     guard speed > 0 else {
       out(command)
+      lineInProgress += command
       try checkStop()
       return
     }
     var jitter: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(command.count)
     for ch in command {
       out(String(ch))
+      lineInProgress.append(ch)
       jitter = jitter &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
       let base = ch == " " ? 0.11 : 0.075
       try pause(seconds: (base + Double(jitter >> 58) / 64 * 0.05) / speed)
@@ -227,8 +252,14 @@ final class Replayer {
 
   private func pausedUntilSpace() throws {
     let label = Style.dim("[paused — space resumes · q quits]")
+    // Paused mid-typing: the label goes on a line of its own, and the half-typed command is
+    // shown again when the replay resumes (clearing the label's line must not wipe it).
+    if !lineInProgress.isEmpty && keys.isTerminal && isatty(1) != 0 { out("\r\u{1B}[2K") }
     showPrompt(label)
-    defer { clearPrompt() }
+    defer {
+      clearPrompt()
+      if keys.isTerminal && isatty(1) != 0 { out(lineInProgress) }
+    }
     while true {
       try checkStop()
       guard let key = keys.key(timeout: nil) else { continue }

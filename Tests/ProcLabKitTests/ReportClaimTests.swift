@@ -378,11 +378,11 @@ final class ReportClaimTests: XCTestCase {
     let run = BugsExperiment.Run(
       labPID: 100, status: .signaled(SIGSEGV, coreDumped: false), elapsed: .milliseconds(1), progress: nil,
       result: nil)
-    let early = BugsReport.crashText(run, checks: 0, toggles: 0, elapsed: .microseconds(112), r: Report())
+    let early = BugsReport.crashText(run, checks: 0, toggles: 0, elapsed: .microseconds(112))
     XCTAssertFalse(early.contains("counted 0 checks"), early)
     XCTAssertTrue(early.contains("before its first progress report"), early)
     let later = BugsReport.crashText(
-      run, checks: 95_558, toggles: 4_576_842, elapsed: .milliseconds(33), r: Report())
+      run, checks: 95_558, toggles: 4_576_842, elapsed: .milliseconds(33))
     XCTAssertTrue(later.contains("counted 95,558 checks and 4,576,842 clears"), later)
   }
 

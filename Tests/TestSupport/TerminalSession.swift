@@ -10,11 +10,15 @@ public final class TerminalSession {
   public private(set) var screen = ""
   private var reaped: TerminationStatus?
 
-  /// `columns`: the terminal's width (what the shell wraps its prose to).
-  public init(arguments: [String] = [], environment: [String: String] = [:], columns: Int = 100) throws {
+  /// `columns`: the terminal's width (what the shell wraps its prose to); `color`: leave
+  /// colour on, as at a person's terminal (tables' dim headings, cyan bars).
+  public init(
+    arguments: [String] = [], environment: [String: String] = [:], columns: Int = 100, color: Bool = false
+  ) throws {
     var env = ProcessInfo.processInfo.environment
     env["TERM"] = "xterm"
     env["NO_COLOR"] = "1"
+    if color { env.removeValue(forKey: "NO_COLOR") }
     env["INPUTRC"] = "/dev/null"
     env.removeValue(forKey: "PROCLAB_STRICT")
     env.removeValue(forKey: "COLUMNS")

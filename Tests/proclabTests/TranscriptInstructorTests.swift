@@ -204,8 +204,13 @@ final class TranscriptInstructorTests: XCTestCase {
     let refused = ProcLabBinary.run(["run", commands])
     XCTAssertEqual(read(victim), "precious\n", refused.stdout + refused.stderr)
     XCTAssertTrue(refused.stdout.contains("--allow-record"), refused.stdout)
+    // Allowed to record, a file still never overwrites (finding 16): only a new name is written.
     let allowed = ProcLabBinary.run(["run", "--allow-record", commands])
-    XCTAssertTrue(read(victim).contains("proclab> help record"), allowed.stdout + read(victim))
+    XCTAssertEqual(read(victim), "precious\n", allowed.stdout)
+    let fresh = scratch + "/fresh.txt"
+    let newName = write("new.txt", "record \(fresh)\n# recorded\nhelp record\nrecord stop\n")
+    let recorded = ProcLabBinary.run(["run", "--allow-record", newName])
+    XCTAssertTrue(read(fresh).contains("proclab> help record"), recorded.stdout + read(fresh))
 
     let fifo = scratch + "/fifo"
     XCTAssertEqual(mkfifo(fifo, 0o600), 0)

@@ -73,7 +73,8 @@ struct ObserveReport {
     let t = Units.plural(workers.count, "thread")
     let shown = run.program.map { Printable.word($0) }.joined(separator: " ")
     r.line(
-      "observe \(shown): \(p), \(t), \(Units.plural(run.totalCalls, "system call")) in \(r.duration(.nanoseconds(Int64(run.duration))))"
+      // How many calls a program makes varies a little (a retried read, a futex under contention).
+      "observe \(shown): \(p), \(t), \(r.count(run.totalCalls, "system call", "system calls")) in \(r.duration(.nanoseconds(Int64(run.duration))))"
     )
     if run.timedOut {
       r.line(

@@ -17,15 +17,26 @@ public final class Report {
   /// ended first): a recording writes them as an unordered block.
   public var unorderedRuns: [Range<Int>] = []
 
+  /// How many values had been noted when the last line was added: values noted after it that an
+  /// explanation then prints are the explanation's, not the next line's (see `explain`).
+  private var notedAtLastLine = 0
+
   public init() {}
 
-  public func line(_ text: String = "") { lines.append(text) }
+  public func line(_ text: String = "") {
+    lines.append(text)
+    notedAtLastLine = variables.count
+  }
   /// A line that, wrapped on a narrow terminal, goes on under `continuation` (spaces).
   public func line(_ text: String, continuation: String) {
     tables.append(TableBlock(start: lines.count, count: 1, content: .prose(text, continuation: continuation)))
     lines.append(text)
+    notedAtLastLine = variables.count
   }
-  public func lines(_ more: [String]) { lines.append(contentsOf: more) }
+  public func lines(_ more: [String]) {
+    lines.append(contentsOf: more)
+    notedAtLastLine = variables.count
+  }
   /// A table that adapts to a narrow terminal (shorter headings, columns moved under their row).
   /// With `rowsInAnyOrder`, its rows (not the heading) are a run whose order varies (`linesInAnyOrder`).
   public func table(_ t: Table, rowsInAnyOrder: Bool = false) {
@@ -38,18 +49,21 @@ public final class Report {
     } else {
       lines.append(contentsOf: rendered.dropFirst(heading))
     }
+    notedAtLastLine = variables.count
   }
   /// A bar chart whose bars shorten on a narrow terminal (labels and figures stay whole).
   public func chart(_ c: BarChart) {
     let rendered = c.lines
     tables.append(TableBlock(start: lines.count, count: rendered.count, content: .bars(c)))
     lines.append(contentsOf: rendered)
+    notedAtLastLine = variables.count
   }
   /// A timeline that takes fewer columns on a narrow terminal (each column then stands for more time).
   public func timeline(_ t: Timeline) {
     let rendered = t.lines
     tables.append(TableBlock(start: lines.count, count: rendered.count, content: .timeline(t)))
     lines.append(contentsOf: rendered)
+    notedAtLastLine = variables.count
   }
 
   /// Adds lines whose order varies from run to run (rows of children in the order they
@@ -57,6 +71,7 @@ public final class Report {
   public func linesInAnyOrder(_ more: [String]) {
     let start = lines.count
     lines.append(contentsOf: more)
+    notedAtLastLine = variables.count
     if more.count > 1 { unorderedRuns.append(start..<lines.count) }
   }
 
@@ -66,9 +81,22 @@ public final class Report {
   public func explain(_ short: String, more: String? = nil) {
     explanation.short.append(short)
     if let more { explanation.full.append(more) }
+    forgetNotes(printedIn: short + "\n" + (more ?? ""))
   }
   /// Extra paragraphs only shown with `set explain full` or `explain`.
-  public func explainMore(_ text: String) { explanation.full.append(text) }
+  public func explainMore(_ text: String) {
+    explanation.full.append(text)
+    forgetNotes(printedIn: text)
+  }
+
+  /// Values noted while building an explanation vary in it, not in any output line: a recording
+  /// writes explanations as `...`, and the note must not loosen the same value on a line
+  /// added later (`holding 3 threads` after an explanation that counted 3).
+  private func forgetNotes(printedIn text: String) {
+    guard variables.count > notedAtLastLine else { return }
+    let kept = variables[notedAtLastLine...].filter { !text.contains($0.text) }
+    variables.replaceSubrange(notedAtLastLine..., with: kept)
+  }
 
   // MARK: values that vary between runs
 
@@ -99,6 +127,25 @@ public final class Report {
     variables.append(Variable(text: text, kind: kind, line: lines.count, variation: .machine))
     return text
   }
+  /// A value the command's arguments or the experiment fix, printed where a recording would
+  /// otherwise loosen it as a measurement (`sleeps 20 s` for `--hold 20`, `exited 7`): it stays
+  /// literal, so the transcript checks it.
+  @discardableResult
+  public func fixed(_ text: String) -> String {
+    guard !text.isEmpty else { return text }
+    variables.append(Variable(text: text, kind: .text, line: lines.count, variation: .fixed))
+    return text
+  }
+
+  /// A value that varies between runs but always within a bound that holds on every Linux
+  /// run, not just usually (a buffer of 4 slots is never fuller than 4: `1..4`): a recording
+  /// writes the bound (`{{:int 1..4}}`), so the transcript checks what the lesson claims.
+  @discardableResult
+  public func bounded(_ text: String, _ kind: Variable.Kind, _ bound: String) -> String {
+    variables.append(Variable(text: text, kind: kind, line: lines.count, variation: .bounded(bound)))
+    return text
+  }
+
   public func pid(_ pid: Int32) -> String { note(String(pid), .pid) }
   public func tid(_ tid: Int32) -> String { note(String(tid), .tid) }
   public func addr(_ address: UInt) -> String { note(Units.address(address), .addr) }
@@ -129,6 +176,10 @@ public struct Variable: Sendable, Equatable {
     case oneOf([String])
     /// Fixed on one machine, different on another (a parent's name, a descriptor list).
     case machine
+    /// Fixed by the command (its arguments, the experiment): written literally.
+    case fixed
+    /// Varies, always within this bound (`1..4`, `>0`, `<0`).
+    case bounded(String)
   }
   public var text: String
   public var kind: Kind

@@ -25,6 +25,9 @@ public final class Session {
   }
   /// Called after every command with its outcome (the lesson engine and the recorder listen here).
   public var observers: [Observer: (Session, Outcome) -> [String]] = [:]
+  /// Called with each line as it is entered, before it runs (`record --cast` writes a typed
+  /// line and narration at the moment they came, not when the command's output did).
+  public var lineObserver: ((String) -> Void)?
   /// Overrides the prompt (`proclab [race 3/7]> ` in a lesson).
   public var promptProvider: ((Session) -> String)?
   /// Set by `quit` and `exit`.
@@ -39,6 +42,9 @@ public final class Session {
   public internal(set) var recorder: Recorder?
   /// True while a transcript or a lesson's own command is being played: `record` refuses to start.
   public var isPlayingFile = false
+  /// True while commands come from a file (`proclab run FILE`), even with `--allow-record`:
+  /// `record FILE --force` is refused (the person typed no overwrite).
+  public var commandsFromFile = false
   /// Lesson names for completion (the lesson engine sets it).
   public var lessonNames: () -> [String] = { [] }
   /// The shell's descriptors and threads before any command, which strict mode checks against.
@@ -64,6 +70,7 @@ public final class Session {
     if trimmed.isEmpty { return [] }
     if history.last != trimmed { history.append(trimmed) }
     if history.count > 1000 { history.removeFirst(history.count - 1000) }
+    lineObserver?(trimmed)
     let commands: [[String]]
     do { commands = try WordSplitter.split(line) } catch {
       // A line that cannot be split runs nothing and fails like any command (exit status, `ok:false`).

@@ -45,6 +45,12 @@ public final class CastWriter {
     events.append(JSON.array([.double(t), .string("o"), .string(terminal)]).serialized)
   }
 
+  /// What was typed, as the terminal received it (an `i` event: the line and its Enter).
+  public func input(_ text: String) {
+    let t = (now * 1e6).rounded() / 1e6
+    events.append(JSON.array([.double(t), .string("i"), .string(text)]).serialized)
+  }
+
   /// A marker (a chapter a player can jump to): the narration of the next command.
   public func marker(_ label: String) {
     let t = (now * 1e6).rounded() / 1e6

@@ -32,6 +32,7 @@ public enum CheckReport {
     o["updated"] = .bool(r.updated)
     o["report"] = .string(truncated(r.report))
     if !r.diff.isEmpty { o["diff"] = .string(truncated(r.diff, limit: 4 * reportLimit)) }
+    if r.dryRun { o["dry_run"] = .bool(true) }
     o["commands"] = .array(r.commands.map(json))
     return .object(o)
   }
@@ -81,10 +82,12 @@ public enum CheckReport {
             seconds: c["seconds"]?.doubleValue ?? 0, updated: c["updated"]?.boolValue ?? false))
       }
     }
-    return FileCheckResult(
+    var result = FileCheckResult(
       file: file, status: status, report: j["report"]?.stringValue ?? "", steps: j["steps"]?.intValue ?? 0,
       seconds: j["seconds"]?.doubleValue ?? 0, updated: j["updated"]?.boolValue ?? false, commands: commands,
       diff: j["diff"]?.stringValue ?? "")
+    result.dryRun = j["dry_run"]?.boolValue ?? false
+    return result
   }
 
   // MARK: text
@@ -99,8 +102,11 @@ public enum CheckReport {
       return Style.green("PASS") + " \(r.file) (\(Units.plural(r.steps, "command")), \(time))"
         + (r.updated ? " — updated" : "") + diff
     case .failed:
-      return Style.red("FAIL") + " \(r.file) (\(Units.plural(r.steps, "command")), \(time))"
-        + (r.updated ? " — partly updated" : "") + "\n" + truncated(r.report) + diff
+      let note =
+        !r.updated
+        ? "" : r.dryRun ? " — would be updated (--dry-run: the file is unchanged)" : " — partly updated"
+      return Style.red("FAIL") + " \(r.file) (\(Units.plural(r.steps, "command")), \(time))" + note + "\n"
+        + truncated(r.report) + diff
     case .unreadable:
       return Style.red("ERROR") + " " + truncated(r.report)
     case .skipped:

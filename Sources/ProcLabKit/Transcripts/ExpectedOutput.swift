@@ -234,7 +234,9 @@ public struct ExpectedOutput: Sendable {
         out.append(prefix + shownActual + "   (output line \(a.actualIndex + 1))")
         if a.column >= 0 && a.column <= ExpectedOutput.lineLimit {
           var pad = String(repeating: " ", count: prefix.count)
-          for ch in actual[a.actualIndex].prefix(a.column) { pad.append(ch == "\t" ? "\t" : " ") }
+          // Under the character where they part, as the line is shown (escapes are wider).
+          pad += String(
+            repeating: " ", count: Printable.line(String(actual[a.actualIndex].prefix(a.column))).count)
           out.append(pad + "^ " + message)
         } else {
           out.append("  at column \(a.column + 1): " + message)
@@ -312,9 +314,11 @@ public struct ExpectedOutput: Sendable {
   /// Output listings longer than this show the start and the part around the mismatch.
   static let listingLimit = 40
 
-  static func cut(_ line: String) -> String {
-    guard line.count > lineLimit else { return line }
-    return String(line.prefix(lineLimit)) + "… (\(line.count - lineLimit) more characters)"
+  /// A line as a report shows it: cut after `lineLimit` characters, control characters
+  /// escaped (a transcript's line must not clear the screen or set the title).
+  public static func cut(_ line: String) -> String {
+    guard line.count > lineLimit else { return Printable.line(line) }
+    return Printable.line(String(line.prefix(lineLimit))) + "… (\(line.count - lineLimit) more characters)"
   }
 
   /// Which lines of a listing to show: all when short, else the first few and those

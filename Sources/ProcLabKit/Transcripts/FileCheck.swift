@@ -62,6 +62,8 @@ public struct FileCheckResult: Sendable {
   public var commands: [CommandResult] = []
   /// With `--update`: what changed, as a unified diff.
   public var diff = ""
+  /// `--update --dry-run`: the diff is what would change; the file was left as it was.
+  public var dryRun = false
 
   public init(
     file: String, status: Status, report: String, steps: Int, seconds: Double, updated: Bool = false,
@@ -223,14 +225,25 @@ public struct TranscriptFileChecker: FileChecker {
         if update.lines != step.expected.lines {
           replacements.append((step.expected.firstLine, step.expected.lines.count, update.lines))
         }
-        if let captures = update.captures {
+        if let captures = update.captures, options.dryRun {
+          // Nothing was written: the file on disk still fails here, and says so.
+          player.adopt(captures)
+          let report =
+            "\(file):\(mismatch.line):1: output of 'proclab> \(ExpectedOutput.cut(shown))' (line \(step.line)) does not match; --update would rewrite it (see the diff)\n"
+            + mismatch.report
+          reports.append(report)
+          commands.append(
+            CommandResult(
+              line: step.line, command: written, status: .failed, report: report, seconds: result.seconds,
+              updated: true))
+        } else if let captures = update.captures {
           player.adopt(captures)
           commands.append(
             CommandResult(
               line: step.line, command: written, status: .passed, seconds: result.seconds, updated: true))
         } else {
           let report =
-            "\(file):\(step.line):1: output of 'proclab> \(Printable.line(shown))' could not be updated completely\n"
+            "\(file):\(step.line):1: output of 'proclab> \(ExpectedOutput.cut(shown))' could not be updated completely\n"
             + update.problems.map { "  " + $0 }.joined(separator: "\n")
           reports.append(report)
           commands.append(
@@ -240,7 +253,7 @@ public struct TranscriptFileChecker: FileChecker {
         continue
       }
       let report =
-        "\(file):\(mismatch.line):1: output of 'proclab> \(Printable.line(shown))' (line \(step.line)) does not match\n"
+        "\(file):\(mismatch.line):1: output of 'proclab> \(ExpectedOutput.cut(shown))' (line \(step.line)) does not match\n"
         + mismatch.report
       reports.append(report)
       commands.append(
@@ -273,8 +286,10 @@ public struct TranscriptFileChecker: FileChecker {
       }
     }
     let failed = commands.contains { $0.status != .passed } || !reports.isEmpty
-    return FileCheckResult(
+    var result = FileCheckResult(
       file: file, status: failed ? .failed : .passed, report: reports.joined(separator: "\n"),
       steps: transcript.steps.count, seconds: elapsed(), updated: updated, commands: commands, diff: diff)
+    result.dryRun = options.dryRun
+    return result
   }
 }

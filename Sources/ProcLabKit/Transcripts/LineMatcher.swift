@@ -228,7 +228,9 @@ final class LineMatcher {
     guard let best else {
       return LinePattern.Failure(column: 0, message: "no way to match this line", isValueProblem: false)
     }
-    return LinePattern.Failure(column: best.column, message: words(best), isValueProblem: best.isValueProblem)
+    // The message quotes the file's line and the output: shown escaped, like the lines themselves.
+    return LinePattern.Failure(
+      column: best.column, message: Printable.line(words(best)), isValueProblem: best.isValueProblem)
   }
 
   private func shown(from i: Int, count: Int) -> String {

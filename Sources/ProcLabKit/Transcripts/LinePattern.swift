@@ -52,7 +52,7 @@ struct LinePattern: Sendable, Equatable {
 
   /// Parses a line; `column` is the column of its first character in the file.
   init(_ text: String, file: String, line: Int, column: Int = 1) throws {
-    self.source = LinePattern.trimTrailing(text)
+    self.source = LinePattern.trimTrailing(LinePattern.withoutColour(text))
     self.line = line
     var segments: [Segment] = []
     let chars = Array(source)
@@ -142,6 +142,29 @@ struct LinePattern: Sendable, Equatable {
       }
     }
     return (names, slots, isLive)
+  }
+
+  /// The line without SGR colour sequences (`ESC [ 2 m` … `ESC [ 0 m`): output is compared
+  /// without them, so an expected line recorded with colour (an older recorder's) still
+  /// matches. Any other control character stays, to be matched and shown escaped.
+  static func withoutColour(_ s: String) -> String {
+    guard s.contains("\u{1B}[") else { return s }
+    let scalars = Array(s.unicodeScalars)
+    var out = String.UnicodeScalarView()
+    var i = 0
+    while i < scalars.count {
+      if scalars[i] == "\u{1B}", i + 1 < scalars.count, scalars[i + 1] == "[" {
+        var j = i + 2
+        while j < scalars.count, ("0"..."9").contains(scalars[j]) || scalars[j] == ";" { j += 1 }
+        if j < scalars.count, scalars[j] == "m" {
+          i = j + 1
+          continue
+        }
+      }
+      out.append(scalars[i])
+      i += 1
+    }
+    return String(out)
   }
 
   static func trimTrailing(_ s: String) -> String {

@@ -20,6 +20,10 @@ struct OutputGeneralizer {
     var value: String
     var choices: [String]?
     var named: Bool
+    /// Written literally (`Report.fixed`).
+    var fixed = false
+    /// `{{:int 1..4}}` (`Report.bounded`).
+    var bound: String?
   }
 
   /// Where each value of one outcome's lines is, before any line is written: `--update`
@@ -46,6 +50,22 @@ struct OutputGeneralizer {
   /// recording writes `...` where explanations were shown.)
   func write(_ plan: Plan, line j: Int) -> String {
     plan.isExplanation[j] ? ExpectedOutput.skipMarker : write(plan.chars[j], plan.claims[j])
+  }
+
+  /// Line j as a person wrote it: an explanation line too (`--update` rewrites a hand-written
+  /// explanation line in place rather than dropping it), its PIDs, TIDs and addresses named.
+  func writeAsShown(_ plan: Plan, line j: Int) -> String {
+    guard plan.isExplanation[j] else { return write(plan, line: j) }
+    var claims: [Claim] = []
+    for (kind, values) in names.byKind {
+      for value in values.keys {
+        for r in Tokens.ranges(Array(value), in: plan.chars[j])
+        where !claims.contains(where: { $0.start < r.upperBound && r.lowerBound < $0.end }) {
+          claims.append(Claim(start: r.lowerBound, end: r.upperBound, kind: kind, value: value, named: true))
+        }
+      }
+    }
+    return write(plan.chars[j], claims)
   }
 
   func plan(_ outcome: Outcome, shown: [String]) -> Plan {
@@ -75,17 +95,25 @@ struct OutputGeneralizer {
     // row by row), from the line it was noted for; a text (a list, a phrase) covers the values
     // inside it. Then PIDs, TIDs and addresses claim every free occurrence of themselves (a
     // value noted both as a PID and as a TID, the main thread's, is named as the PID).
-    let variables = outcome.variables.filter { !RecordedNames.namedKinds.contains($0.kind) }
     let named = outcome.variables.filter { RecordedNames.namedKinds.contains($0.kind) }.enumerated().sorted {
       ($0.element.kind == .pid ? 0 : 1, $0.offset) < ($1.element.kind == .pid ? 0 : 1, $1.offset)
     }.map(\.element)
+    // PIDs, TIDs and addresses take part in the pass (their cells move the cursor along a table's
+    // row, so the row's next note is looked for after them, not in the heading).
+    let pidValues = Set(outcome.variables.filter { $0.kind == .pid }.map(\.text)).union(
+      names.processValues.filter { $0.value == .pid }.keys)
     var cursor = (line: 0, column: 0)
     func claimOne(_ v: Variable) {
       let value = Array(v.text)
       var choices: [String]?
+      var bound: String?
       if case .oneOf(let list) = v.variation { choices = list }
+      if case .bounded(let b) = v.variation { bound = b }
       let from = startLine(v)
-      // From the cursor when it is at or past the note's line; else from the note's line; else anywhere.
+      // From the cursor when it is at or past the note's line; else from the note's line; else
+      // anywhere (a note made just after its line). A note made after the last line belongs to
+      // the explanation, which is written as `...`: it claims nothing.
+      guard from < reportEnd else { return }
       var starts: [(line: Int, column: Int)] = []
       if cursor.line >= from && cursor.line < reportEnd { starts.append(cursor) }
       starts.append((from, 0))
@@ -96,23 +124,27 @@ struct OutputGeneralizer {
           if let r = Tokens.ranges(value, in: chars[j]).first(where: {
             $0.lowerBound >= minColumn && free(j, $0)
           }) {
+            let isNamed = RecordedNames.namedKinds.contains(v.kind)
+            // The main thread's TID is the process's PID: named as the PID.
+            let kind = v.kind == .tid && pidValues.contains(v.text) ? .pid : v.kind
             claims[j].append(
               Claim(
-                start: r.lowerBound, end: r.upperBound, kind: v.kind, value: v.text, choices: choices,
-                named: false))
+                start: r.lowerBound, end: r.upperBound, kind: kind, value: v.text, choices: choices,
+                named: isNamed, fixed: v.variation == .fixed, bound: bound))
             cursor = (j, r.upperBound)
             return
           }
         }
       }
     }
-    for v in variables { claimOne(v) }
+    for v in outcome.variables { claimOne(v) }
     for v in named {
       let value = Array(v.text)
+      let kind = v.kind == .tid && pidValues.contains(v.text) ? .pid : v.kind
       for j in chars.indices where !isExplanation[j] {
         for r in Tokens.ranges(value, in: chars[j]) where free(j, r) {
           claims[j].append(
-            Claim(start: r.lowerBound, end: r.upperBound, kind: v.kind, value: v.text, named: true))
+            Claim(start: r.lowerBound, end: r.upperBound, kind: kind, value: v.text, named: true))
         }
       }
     }
@@ -141,19 +173,24 @@ struct OutputGeneralizer {
   }
 
   /// One line: literal text escaped, claimed values as placeholders (named in reading order).
+  /// Text between claims is loosened where it holds unnoted measurements and drawings
+  /// (`generalizeUnnoted`, `drawnAsWords`); a value the command called fixed is not.
   private func write(_ line: [Character], _ claims: [Claim]) -> String {
     var out = ""
     var at = 0
     var literal: [Character] = []
     func flushLiteral() {
-      out += Recorder.escape(String(literal))
+      out += OutputGeneralizer.generalizeUnnoted(
+        OutputGeneralizer.drawnAsWords(Recorder.escape(String(literal))))
       literal = []
     }
     // A value right after a literal `{` stays literal: `{{{:int}}` would read as a broken placeholder.
     for c in claims.sorted(by: { $0.start < $1.start }) where c.start == 0 || line[c.start - 1] != "{" {
       literal += line[at..<c.start]
       flushLiteral()
-      if c.named {
+      if c.fixed {
+        out += Recorder.escape(String(line[c.start..<c.end]))
+      } else if c.named {
         if let name = names.name(of: c.value, kind: c.kind) {
           out += "{{\(name)}}"
         } else {
@@ -165,7 +202,7 @@ struct OutputGeneralizer {
         // A value noted as a number with a unit of its own (`1.0×`): the number is the placeholder,
         // the rest stays literal; a value that is not of its kind at all becomes text.
         let (kind, length) = OutputGeneralizer.fit(Array(c.value), c.kind)
-        out += "{{:\(kind.rawValue)}}"
+        out += "{{:\(kind.rawValue)\(c.bound.map { " " + $0 } ?? "")}}"
         if length < c.end - c.start {
           at = c.start + length
           continue
@@ -185,9 +222,8 @@ struct OutputGeneralizer {
     }
     literal += line[at...]
     flushLiteral()
-    var text = OutputGeneralizer.generalizeUnnoted(OutputGeneralizer.drawnAsWords(out))
-    if OutputGeneralizer.markup.contains(where: { text.hasPrefix($0) }) { text = "\\" + text }
-    return text
+    if OutputGeneralizer.markup.contains(where: { out.hasPrefix($0) }) { out = "\\" + out }
+    return out
   }
 
   /// The singular and plural of the word after a count (` tasks` → tasks|task), and where
@@ -211,6 +247,8 @@ struct OutputGeneralizer {
     if let singular = irregular.first(where: { $0.value == word })?.key { return ([word, singular], end) }
     let sibilant = ["s", "x", "ch", "sh"].contains { word.hasSuffix($0) }
     if count == 1 {
+      // `1 reads`: a plural after 1 (a slip in the command's wording) takes the singular too.
+      if word.hasSuffix("s") && !word.hasSuffix("ss") { return ([word, String(word.dropLast())], end) }
       return ([word, word + (sibilant ? "es" : "s")], end)
     }
     guard word.hasSuffix("s") else { return nil }

@@ -171,7 +171,8 @@ final class OutputMatcher {
       case .failure(let row, let pattern, let failure):
         fail(
           .init(
-            element: e, actualIndex: row, column: 0,
+            // The caret goes where the closest expected line parts from this one.
+            element: e, actualIndex: row, column: failure.column,
             message:
               "in the unordered block, no remaining expected line matches this one (closest: \(failure.message))",
             pattern: pattern, captures: captures, afterSkip: afterSkip))

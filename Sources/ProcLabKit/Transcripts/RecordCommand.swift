@@ -39,7 +39,12 @@ enum RecordCommand {
       guard let recorder = Recorder.active(in: session) else {
         throw UsageError("record: nothing is being recorded; start with 'record FILE'")
       }
-      try stop(recorder, session: session)
+      guard try stop(recorder, session: session) else {
+        r.line("nothing recorded: no command was run, so \(Printable.line(recorder.path)) was removed")
+        r.fact("file", recorder.path)
+        r.fact("commands", 0)
+        return r
+      }
       r.line("recorded \(Units.plural(recorder.steps, "command")) to \(Printable.line(recorder.path))")
       if let cast = recorder.cast {
         r.line("and the session as an asciicast to \(Printable.line(cast.path))")
@@ -56,6 +61,13 @@ enum RecordCommand {
     if session.isPlayingFile {
       throw UsageError(
         "record: cannot start recording from a file of commands (a transcript, lesson or 'proclab run' file); type it at the prompt, or pass --allow-record to 'proclab run'"
+      )
+    }
+    // A file of commands may start a recording (--allow-record) but never overwrite one: the
+    // person who ran it typed no --force.
+    if options.force && (session.commandsFromFile || session.isPlayingFile) {
+      throw UsageError(
+        "record: --force is refused in commands read from a file (a file never overwrites one); record to a new name, or type 'record FILE --force' at the prompt"
       )
     }
     if let recorder = Recorder.active(in: session) {
@@ -78,11 +90,16 @@ enum RecordCommand {
     }
     recorder.start(session: session)
     session.recorder = recorder
+    if recorder.cast != nil {
+      session.lineObserver = { [weak recorder, unowned session] line in
+        recorder?.castLine(line, session: session)
+      }
+    }
     session.observers[.recorder] = { session, outcome in
       guard let recorder = Recorder.active(in: session) else { return [] }
       if outcome.command == "record" { return [] }
       if outcome.command == "quit" || outcome.command == "exit" {
-        try? stop(recorder, session: session)
+        _ = try? stop(recorder, session: session)
         return []
       }
       recorder.record(outcome, session: session)
@@ -92,6 +109,7 @@ enum RecordCommand {
         try recorder.cast?.save()
       } catch {
         session.observers[.recorder] = nil
+        session.lineObserver = nil
         session.recorder = nil
         return ["record: could not write \(Printable.line(recorder.path)): \(error); recording stopped"]
       }
@@ -106,12 +124,14 @@ enum RecordCommand {
     return r
   }
 
-  static func stop(_ recorder: Recorder, session: Session) throws {
+  /// Ends the recording; false when it recorded no command and its file was removed.
+  @discardableResult
+  static func stop(_ recorder: Recorder, session: Session) throws -> Bool {
     session.observers[.recorder] = nil
+    session.lineObserver = nil
     session.recorder = nil
     recorder.finish(session: session)
-    try recorder.save()
-    try recorder.cast?.save()
+    return try recorder.saveAtEnd()
   }
 
   /// Refuses folders, missing folders, anything but a regular file, and an existing
@@ -166,16 +186,20 @@ extension Recorder {
     return recorder
   }
 
-  /// The cast sees what the terminal saw: the prompt and the command, then its output,
-  /// with the narration typed before it as a marker.
+  /// A line as it is entered (`Session.lineObserver`): narration as a marker, a command as
+  /// typed, each at its own moment; the command's output follows when it is done.
+  func castLine(_ line: String, session: Session) {
+    guard let cast else { return }
+    let words = (try? WordSplitter.split(line))?.first ?? []
+    if words.first == "record" { return }
+    cast.input(line + "\r")
+    cast.output(session.prompt + Printable.line(line) + "\n")
+    if line.hasPrefix("#") { cast.marker(String(line.dropFirst().drop { $0 == " " })) }
+  }
+
+  /// The cast sees what the terminal saw: after the command (written as it was entered), its output.
   func castOutcome(_ outcome: Outcome, session: Session) {
     guard let cast else { return }
-    let narration = castNarration(session)
-    if !narration.isEmpty {
-      for line in narration { cast.output(session.prompt + Printable.line(line) + "\n") }
-      cast.marker(narration.map { String($0.dropFirst().drop { $0 == " " }) }.joined(separator: " "))
-    }
-    cast.output(session.prompt + Printable.line(outcome.input) + "\n")
     let text = Render.outcome(outcome, explain: session.settings.explain, color: session.settings.color)
     if !text.isEmpty { cast.output(text + "\n") }
     Style.enabled = session.settings.color

@@ -24,8 +24,6 @@ public final class Recorder {
   private(set) var historyBeforeStart = 0
   /// The session's settings when the line being recorded ran (trace on or off).
   private var settingsAtRecord = Settings()
-  /// History entries the cast has seen (its narration markers).
-  private var castSeen = 0
   /// The outcomes of the line being recorded: a typed line may hold several commands (`spawn 2; ps`).
   private var group: Group?
 
@@ -41,7 +39,6 @@ public final class Recorder {
 
   /// Starts counting typed lines from now (narration is found in the session's history).
   public func start(session: Session) {
-    castSeen = session.history.count
     seenHistory = session.history.count
     lastHistoryEntry = session.history.last
     historyBeforeStart = session.history.count
@@ -98,7 +95,9 @@ public final class Recorder {
     words.map(WordSplitter.quote).joined(separator: " ") == outcome.input
   }
 
-  /// The lines an outcome showed, as the terminal had them (without colour).
+  /// The lines an outcome showed, as the terminal had them, without colour: a table's dim
+  /// headings and a chart's cyan bars are styled as the report is built (`Style.enabled` is
+  /// the session's), and a recording is plain text whatever the terminal was.
   static func rendered(_ outcome: Outcome, settings: Settings) -> [String] {
     // Unwrapped: the terminal's width is the recording's, not the check's (which reads the
     // logical lines); a wrapped line would be two expected lines only one width gives.
@@ -108,7 +107,7 @@ public final class Recorder {
     if settings.trace && !outcome.trace.isEmpty {
       shown += Render.trace(outcome.trace, color: false, width: nil).split(separator: "\n").map(String.init)
     }
-    return shown
+    return shown.map(Style.stripped)
   }
 
   /// How many of an outcome's shown lines are its trace (`set trace on`): the calls a command
@@ -152,12 +151,19 @@ public final class Recorder {
 
   public func save() throws { try StateDirectory.writeAtomically(text, to: path) }
 
-  /// Narration typed since the cast last looked (`# …` lines in the history).
-  func castNarration(_ session: Session) -> [String] {
-    let history = session.history
-    let fresh = history.count > castSeen ? Array(history[castSeen...]) : []
-    castSeen = history.count
-    return fresh.filter { $0.hasPrefix("#") }
+  /// Saves the transcript and the cast as the recording ends; one that recorded no command
+  /// (Ctrl-D or `record stop` at once) is removed instead, cast too: `check` refuses a
+  /// transcript without commands, so a valid file or none is left. True when saved.
+  @discardableResult
+  public func saveAtEnd() throws -> Bool {
+    guard steps == 0 else {
+      try save()
+      try cast?.save()
+      return true
+    }
+    _ = Leftovers.removeFile(path)
+    if let cast { _ = Leftovers.removeFile(cast.path) }
+    return false
   }
 
   /// Seeds names from captures a transcript already has (`--update` reuses them).

@@ -53,7 +53,7 @@ public final class TranscriptPlayer {
       let missing = step.command.placeholders.filter { $0.name.map { captures[$0] == nil } ?? true }
       let cause = missing.compactMap { $0.name.flatMap { missingBecause[$0] } }.first
       var report =
-        "  the command '\(step.command.text)' needs \(missing.map(\.source).joined(separator: ", ")), which no earlier output captured"
+        "  the command '\(ExpectedOutput.cut(step.command.text))' needs \(missing.map(\.source).joined(separator: ", ")), which no earlier output captured"
       if let cause { report += " (the command on line \(cause) did not match, so it captured nothing)" }
       for name in step.expected.capturedNames where missingBecause[name] == nil {
         missingBecause[name] = cause ?? step.line
@@ -74,7 +74,7 @@ public final class TranscriptPlayer {
     let actual = TranscriptPlayer.lines(of: printed)
     var result = StepResult(
       index: index, command: line, actual: actual, mismatch: nil, outcomes: outcomes, capturesBefore: before)
-    switch step.expected.match(actual, captures: captures) {
+    switch TranscriptPlayer.match(step.expected, actual, outcomes: outcomes, captures: captures) {
     case .matched(let next, let coverage):
       if let problem = TranscriptPlayer.failureProblem(
         step, outcomes: outcomes, actual: actual, coverage: coverage)
@@ -107,6 +107,24 @@ public final class TranscriptPlayer {
     }
     result.seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
     return result
+  }
+
+  /// Matches a step's output. Under `[error]` the failing command's error lines need not be
+  /// written out (`[error]` alone expects a one-line error), though they may be.
+  static func match(_ expected: ExpectedOutput, _ actual: [String], outcomes: [Outcome], captures: Captures)
+    -> ExpectedOutput.MatchResult
+  {
+    let full = expected.match(actual, captures: captures)
+    guard case .mismatch = full, expected.expectsFailure else { return full }
+    let errorLines = Set(
+      outcomes.filter { !$0.succeeded }.compactMap(\.error).flatMap {
+        Style.stripped($0).split(separator: "\n").map { LinePattern.trimTrailing(String($0)) }
+      })
+    let rest = actual.filter { !errorLines.contains($0) }
+    guard rest.count < actual.count, case .matched(let c, _) = expected.match(rest, captures: captures) else {
+      return full
+    }
+    return .matched(c, coverage: actual.map { errorLines.contains($0) ? .skipped : .written })
   }
 
   /// A failing command matches only an expected failure: its error line written out, or

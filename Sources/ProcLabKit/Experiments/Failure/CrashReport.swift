@@ -106,15 +106,15 @@ struct CrashReport {
   func lifeRow(_ t: inout Table) {
     guard let run = o.run else { return }
     let u = run.usage
+    // Whether the split is shown depends on the clock ticks the child used: one varying text.
     let cpu =
       u.splitIsMeaningful
-      ? "CPU: \(r.duration(u.userTime)) user, \(r.duration(u.systemTime)) system"
-      : "CPU: \(r.duration(u.cpuTime)), too short to split into user and system"
+      ? "CPU: \(Units.duration(u.userTime)) user, \(Units.duration(u.systemTime)) system"
+      : "CPU: \(Units.duration(u.cpuTime)), too short to split into user and system"
     let after = kind == .kill ? "after SIGKILL" : "after the go signal"
-    t.add([
-      "lived",
-      "\(r.duration(run.elapsed)) from posix_spawn to wait4; ended \(r.duration(o.sinceGo)) \(after) (\(cpu))",
-    ])
+    let lived = r.duration(run.elapsed)
+    let ended = r.duration(o.sinceGo)
+    t.add(["lived", "\(lived) from posix_spawn to wait4; ended \(ended) \(after) (\(r.note(cpu, .text)))"])
   }
 
   private func memoryRow(_ t: inout Table) {
@@ -180,8 +180,10 @@ struct CrashReport {
         s.after.map { "\($0.state) \(ProcFS.meaning(ofState: $0.state).split(separator: " ").first ?? "")" }
         ?? "gone"
       let end = s.end.map { "\($0) (sent by the shell)" } ?? "?"
+      // A sibling sleeps or runs, as the scheduler has it; dead or a zombie would be the news.
+      let alive = ["S sleeping", "R running", "D waiting"]
       t.add([
-        r.pid(s.pid), r.note(before, .text), r.note(after, .text),
+        r.pid(s.pid), r.varying(before, among: alive), r.varying(after, among: alive),
         end + (s.goneAfterCleanup ? ", reaped" : ", NOT reaped"),
       ])
     }

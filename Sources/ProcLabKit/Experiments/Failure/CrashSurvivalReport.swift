@@ -52,7 +52,7 @@ extension CrashReport {
     let gone = before.filter { !after.contains($0) }
     r.line()
     r.line(
-      "threads of \(r.pid(o.pid)) after the fault (/proc/\(r.pid(o.pid))/task): \(r.count(after.count)) of \(before.count) listed before; \(gone.isEmpty ? "none ended" : "\(gone.count) ended")"
+      "threads of \(r.pid(o.pid)) after the fault (/proc/\(r.pid(o.pid))/task): \(after.count) of \(before.count) listed before; \(gone.isEmpty ? "none ended" : "\(gone.count) ended")"
     )
     siblingBlock()
     facts()

@@ -48,7 +48,7 @@ enum IPCCompareCommand {
     session.progress("ipc compare", fraction: 1)
     let r = Report()
     r.line(
-      "ipc compare: shell \(r.pid(ThisProcess.untracedID)) ⇄ a new forked child per mechanism, \(r.count(rounds)) round trips of 64 B and \(Units.bytes(bytes)) one way each"
+      "ipc compare: shell \(r.pid(ThisProcess.untracedID)) ⇄ a new forked child per mechanism, \(rounds) round trips of 64 B and \(r.fixed(Units.bytes(bytes))) one way each"
     )
     r.line("round-trip latency (lower is better):")
     var latency = BarChart()
@@ -67,7 +67,7 @@ enum IPCCompareCommand {
     r.chart(throughput)
     for (label, t) in results {
       r.line(
-        "  \(label): \(r.count(t.bytesReceived)) B arrived in \(r.count(t.childReads)) receives of up to \(Units.bytes(t.chunk)), "
+        "  \(label): \(t.bytesReceived) B arrived in \(r.count(t.childReads)) receives of up to \(r.fixed(Units.bytes(t.chunk))), "
           + (t.checksumsMatch ? "checksum equal" : "CHECKSUM DIFFERS")
           + "; child \(r.pid(t.child)) \(t.status)")
     }

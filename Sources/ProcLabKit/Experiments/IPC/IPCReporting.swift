@@ -17,13 +17,16 @@ enum IPCReporting {
           + (t.echoMismatches > 0
             ? ", \(t.echoMismatches) answers differed!" : ", every answer equal to its message"))
     }
+    // The bytes, the send size and the data (a fixed pseudo-random pattern) are the command's:
+    // what was sent, what arrived and both checksums are the same every run; how the kernel
+    // split the stream into reads is not.
     r.line(
-      "  bulk: \(Units.bytes(t.bytesSent)) to the child in sends of up to \(Units.bytes(t.chunk)); the child got "
-        + "\(r.count(t.bytesReceived)) B in \(r.count(t.childReads)) reads, in \(r.duration(t.bulk)) → "
+      "  bulk: \(r.fixed(Units.bytes(t.bytesSent))) to the child in sends of up to \(r.fixed(Units.bytes(t.chunk))); the child got "
+        + "\(t.bytesReceived) B in \(r.count(t.childReads, "read", "reads")), in \(r.duration(t.bulk)) → "
         + "\(r.number(mibPerSecond(t.throughput), digits: 0)) MiB/s")
     r.line(
-      "  checksum: sent \(r.note(hex(t.sentChecksum), .word)), child counted "
-        + "\(r.note(hex(t.receivedChecksum), .word))"
+      "  checksum: sent \(r.fixed(hex(t.sentChecksum))), child counted "
+        + "\(r.fixed(hex(t.receivedChecksum)))"
         + (t.checksumsMatch ? " — every byte arrived, in order" : " — MISMATCH"))
     r.fact("bytes_sent", t.bytesSent)
     r.fact("bytes_received", t.bytesReceived)

@@ -26,7 +26,8 @@ enum MqCommand {
     )
     r.line("  sent in this order, priorities: " + m.sentPriorities.map(String.init).joined(separator: ", "))
     r.line(
-      "  queued after the sender ended: \(r.count(m.queued)) messages (the queue, not the process, holds them)"
+      // The sender ended after its last mq_send: every message is still queued, every run.
+      "  queued after the sender ended: \(m.queued) messages (the queue, not the process, holds them)"
     )
     r.line("  the shell received, in this order:")
     for (i, msg) in m.received.enumerated() {

@@ -141,8 +141,8 @@ enum PipeCommand {
       "  nobody reading: non-blocking writes put \(r.count(f.filled)) B in the pipe in \(r.count(f.writeCalls)) calls, "
         + "then write() failed with \(f.refusal): the pipe is full")
     r.line(
-      "  a blocking write of \(Units.bytes(f.blockedBytes)) stalled \(r.duration(f.blocked)) — until the reader "
-        + "(child \(r.pid(f.child)), started after \(r.duration(f.readerDelay))) made room")
+      "  a blocking write of \(r.fixed(Units.bytes(f.blockedBytes))) stalled \(r.duration(f.blocked)) — until the reader "
+        + "(child \(r.pid(f.child)), started after \(r.fixed(Units.duration(f.readerDelay)))) made room")
     r.line(
       "  write end closed: the reader got \(r.count(f.readerTotal)) B in \(r.count(f.readerReads)) reads, then "
         + (f.readerSawEOF ? "read() returned 0 — end of file" : "no end of file (unexpected)"))

@@ -50,7 +50,7 @@ enum SignalDispositionReport {
     }
     if disposition == .block, case .alive = s.afterSend {
       r.line(
-        "  /proc/\(r.pid(s.child))/status while blocked: ShdPnd \(NumberFormat.hex(s.sharedPending, width: 16)) "
+        "  /proc/\(r.pid(s.child))/status while blocked: ShdPnd \(r.fixed(NumberFormat.hex(s.sharedPending, width: 16))) "
           + (SignalResult.has(s.sharedPending | s.signalPending, sig)
             ? "— \(name) is pending" : "— nothing pending"))
       switch s.afterUnblock {
@@ -66,7 +66,7 @@ enum SignalDispositionReport {
     r.line(
       "SIGCHLD: child \(r.pid(c.middle)) blocked SIGCHLD and forked \(r.pid(c.grandchild)), which exited 7; "
         + (c.received
-          ? "sigtimedwait took SIGCHLD after \(r.duration(c.waited)): from pid \(r.pid(c.senderPID)), \(c.codeName), status \(r.count(Int(c.exitStatus)))"
+          ? "sigtimedwait took SIGCHLD after \(r.duration(c.waited)): from pid \(r.pid(c.senderPID)), \(c.codeName), status \(c.exitStatus)"
           : "no SIGCHLD arrived within 3 s"))
 
   }

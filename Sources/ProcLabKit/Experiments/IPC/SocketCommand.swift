@@ -44,14 +44,22 @@ enum SocketCommand {
       )
       r.line(
         "  the shell sent 3 messages of \(sizes.map(String.init).joined(separator: ", ")) B; the child, reading only after all "
-          + "were sent, got \(r.count(b.readSizes.count)) read\(b.readSizes.count == 1 ? "" : "s") of "
-          + b.readSizes.map { r.count($0) }.joined(separator: ", ") + " B"
+          // A datagram socket keeps every message's boundary, on every run; a stream may split
+          // or join what was sent as its buffer has it.
+          + "were sent, got \(datagram ? String(b.readSizes.count) : r.count(b.readSizes.count)) read\(b.readSizes.count == 1 ? "" : "s") of "
+          + b.readSizes.map { datagram ? String($0) : r.count($0) }.joined(separator: ", ") + " B"
           + (b.readSizes == sizes ? " — the boundaries were kept" : " — the boundaries are gone"))
-      r.line("  the child's answer came back over the same socket: \(r.count(b.answerBytes)) B")
+      r.line("  the child's answer came back over the same socket: \(b.answerBytes) B")
       let sub = Report()
       IPCReporting.describe(t, in: sub)
+      // The sub-report's notes name its own lines: moved to where its lines land here.
+      let offset = r.lines.count
       r.lines(sub.lines)
-      r.variables.append(contentsOf: sub.variables)
+      r.variables += sub.variables.map { v in
+        var v = v
+        v.line = v.line.map { $0 + offset }
+        return v
+      }
       var facts = sub.facts
       facts["sent_sizes"] = sizes.json
       facts["read_sizes"] = b.readSizes.json

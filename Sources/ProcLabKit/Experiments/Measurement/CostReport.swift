@@ -33,7 +33,7 @@ enum CostReport {
       privateResident: m.forker.anonymousBytes)
 
     r.line(
-      "created and finished \(r.count(m.iterations)) of each kind, each kind in its own warm loop, in \(r.duration(m.elapsed)):"
+      "created and finished \(m.iterations) of each kind, each kind in its own warm loop, in \(r.duration(m.elapsed)):"
     )
     var t = Table(["row", "what one sample does", "median", "p10 – p90", "cold"], rightAligned: [2, 4])
     for way in m.ways {

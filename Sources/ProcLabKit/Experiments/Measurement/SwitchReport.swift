@@ -4,11 +4,11 @@ extension SwitchCommand {
     let r = Report()
     if let cpu = m.cpu {
       r.line(
-        "ping-pong over two pipes, \(r.count(m.iterations)) round trips per pair, all pinned to CPU \(r.count(Int(cpu))) (sched_setaffinity), in \(r.duration(m.elapsed)):"
+        "ping-pong over two pipes, \(m.iterations) round trips per pair, all pinned to CPU \(r.count(Int(cpu))) (sched_setaffinity), in \(r.duration(m.elapsed)):"
       )
     } else {
       r.line(
-        "ping-pong over two pipes, \(r.count(m.iterations)) round trips per pair, NOT pinned (sched_setaffinity failed: \(m.pinFailure ?? "?")), in \(r.duration(m.elapsed)):"
+        "ping-pong over two pipes, \(m.iterations) round trips per pair, NOT pinned (sched_setaffinity failed: \(m.pinFailure ?? "?")), in \(r.duration(m.elapsed)):"
       )
     }
     var t = Table(

@@ -45,13 +45,13 @@ enum FilesReport {
     let samePID = t.execPID == t.child
     let positions =
       t.parentOffset == t.childOffset
-      ? "pos \(r.count(t.parentOffset)) in both"
-      : "pos \(r.count(t.parentOffset)) and \(r.count(t.childOffset))"
+      ? "pos \(t.parentOffset) in both"
+      : "pos \(t.parentOffset) and \(t.childOffset)"
     r.line(
       "shared offset: parent wrote \(FilesExperiment.parentLine.utf8.count) B, child 6 B through fd \(t.closed); \(positions) (fdinfo)"
     )
     r.line(
-      "after close(\(t.closed)) in the child, the parent wrote \(FilesExperiment.parentAgain.utf8.count) B more; notes.txt: \(r.note(shown(t.content), .text))"
+      "after close(\(t.closed)) in the child, the parent wrote \(FilesExperiment.parentAgain.utf8.count) B more; notes.txt: \(shown(t.content))"
     )
     let found = t.afterExec.keys.filter { $0 <= 2 || !t.before.contains($0) }.sorted().map(String.init)
     r.line(
@@ -88,18 +88,20 @@ enum FilesReport {
     r.line(
       "shared.txt: opened once by the parent \(r.pid(o.parent)), then fork made child \(r.pid(o.child)):")
     var t = Table(["STEP", "OFFSET"], rightAligned: [1])
-    for step in o.sharedSteps { t.add([step.who, r.count(step.offset)]) }
+    // The steps run one after the other (the child waits for its turn): offsets and contents
+    // are the experiment's, the same every run.
+    for step in o.sharedSteps { t.add([step.who, String(step.offset)]) }
     t.indent = "  "
     r.table(t)
-    r.line("  content: \(r.note(shown(o.sharedContent), .text)) (nothing overwritten)")
+    r.line("  content: \(shown(o.sharedContent)) (nothing overwritten)")
     r.line(
       "separate.txt: the parent opened it and wrote \"parent\\n\" (its offset: 7); the child opened it itself:"
     )
     r.line(
-      "  after the child's \"child\\n\" at its own offset 0: \(r.note(shown(o.separateContent), .text)); the parent's offset is still \(r.count(o.separateParentOffset))"
+      "  after the child's \"child\\n\" at its own offset 0: \(shown(o.separateContent)); the parent's offset is still \(o.separateParentOffset)"
     )
     r.line(
-      "  after the parent wrote again at \(o.separateParentOffset): \(r.note(shown(o.separateFinal), .text))")
+      "  after the parent wrote again at \(o.separateParentOffset): \(shown(o.separateFinal))")
     let lost = !o.separateContent.hasPrefix(FilesExperiment.parentLine)
     r.fact("parent", o.parent)
     r.fact("child", o.child)

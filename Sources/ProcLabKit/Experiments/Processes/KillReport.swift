@@ -71,7 +71,7 @@ struct KillReport {
       r.line("\(r.pid(pid)) continued — state now \(r.varying(stateAfter, among: ["S", "R"]))")
     case .caught:
       r.line(
-        "\(r.pid(pid)) caught \(name) with its handler and still runs (state \(stateAfter); it woke up \(r.count(o.woke)) time(s) to run the handler)"
+        "\(r.pid(pid)) caught \(name) with its handler and still runs (state \(r.varying(stateAfter, among: ["S", "R"])); it woke up \(r.count(o.woke)) time(s) to run the handler)"
       )
     case .ignored:
       if o.wasStopped {
@@ -95,7 +95,7 @@ struct KillReport {
         r.line("\(r.pid(pid)) was not stopped, so \(name) changed nothing; it still runs")
       } else {
         r.line(
-          "sent \(name) to \(r.pid(pid)); no change seen within \(r.duration(o.elapsed)) (state \(stateAfter))"
+          "sent \(name) to \(r.pid(pid)); no change seen within \(r.duration(o.elapsed)) (state \(r.varying(stateAfter, among: ["S", "R"])))"
         )
       }
     }
@@ -106,14 +106,16 @@ struct KillReport {
     guard let after = o.after else { return }
     let names = after.pendingSignals.map(Signals.name).joined(separator: ", ")
     r.line(
-      "  /proc/\(r.pid(pid))/status: ShdPnd \(SignalDispositions.hex(after.sharedPending)) = \(names.isEmpty ? "none" : names)"
+      "  /proc/\(r.pid(pid))/status: ShdPnd \(r.fixed(SignalDispositions.hex(after.sharedPending))) = \(names.isEmpty ? "none" : names)"
     )
   }
 
   private func cpu(_ u: ResourceUsage) -> String {
-    u.splitIsMeaningful
-      ? "\(r.duration(u.userTime)) user + \(r.duration(u.systemTime)) sys CPU"
-      : "\(r.duration(u.cpuTime)) CPU (too short to split into user and sys)"
+    // Which form is shown depends on the clock ticks the child happened to use: one varying text.
+    r.note(
+      u.splitIsMeaningful
+        ? "\(Units.duration(u.userTime)) user + \(Units.duration(u.systemTime)) sys CPU"
+        : "\(Units.duration(u.cpuTime)) CPU (too short to split into user and sys)", .text)
   }
 
   // MARK: facts

@@ -45,15 +45,32 @@ enum PsCommand {
     let r = Report()
     var table = Table(["PID", "PPID", "S", "THREADS", "RSS", "COMMAND"], rightAligned: [1, 3, 4])
     let drawn = tree.lines
+    var varyingStates: [[Character]] = []
     for (i, n) in nodes.enumerated() {
       let pidText = i < drawn.count ? drawn[i] : String(n.stat.pid)
       // The tree prefix is drawing; only the PID varies.
       r.note(String(n.stat.pid), .pid)
       let zombie = n.stat.state == "Z"
+      // A held child sleeps until its hold runs out, then is a zombie until the shell reaps it
+      // after the next command: which one ps meets depends on how fast the commands came.
+      let timed = session.children.child(n.stat.pid).map { !$0.keepZombie } ?? false
+      let label = zombie ? "\(n.label) <defunct>" : n.label
+      if timed && "SRZ".contains(n.stat.state) {
+        varyingStates.append(["S", "R", "Z"])
+        table.add([
+          pidText, r.pid(n.stat.parent), r.varying(String(n.stat.state), among: ["S", "R", "Z"]),
+          r.note(zombie ? "-" : String(n.stat.threads), .word),
+          r.note(zombie ? "-" : Units.bytes(n.stat.residentBytes), .text),
+          r.varying(label, among: [n.label, "\(n.label) <defunct>"]),
+        ])
+        continue
+      }
+      varyingStates.append([n.stat.state])
       table.add([
         pidText, r.pid(n.stat.parent), String(n.stat.state), zombie ? "-" : r.count(n.stat.threads),
         zombie ? "-" : r.note(Units.bytes(n.stat.residentBytes), .text),
-        zombie ? "\(n.label) <defunct>" : n.label,
+        // The shell's and its children's labels are its own words (`sleeps 20 s` is --hold 20).
+        n.held || n.depth == 0 ? r.fixed(label) : label,
       ])
     }
     r.table(table)
@@ -74,7 +91,19 @@ enum PsCommand {
       r.fact("shell_threads", tasks.map(Int.init))
     }
     let states = Set(nodes.map(\.stat.state)).sorted()
-    r.line("  " + states.map { "\($0) = \(ProcFS.meaning(ofState: $0))" }.joined(separator: "; "))
+    func legend(_ states: [Character]) -> String {
+      states.map { "\($0) = \(ProcFS.meaning(ofState: $0))" }.joined(separator: "; ")
+    }
+    // Which letters the legend explains follows the rows' states: every set they could make.
+    var sets: Set<[Character]> = [[]]
+    for row in varyingStates where sets.count <= 64 {
+      sets = Set(sets.flatMap { set in row.map { Array(Set(set + [$0])).sorted() } })
+    }
+    if sets.count > 1 && sets.count <= 64 {
+      r.line("  " + r.varying(legend(states), among: sets.map(legend).sorted()))
+    } else {
+      r.line("  " + legend(states))
+    }
 
     let children = nodes.filter { $0.depth > 0 }
     let zombies = children.filter { $0.stat.state == "Z" }

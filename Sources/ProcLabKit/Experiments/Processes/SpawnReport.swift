@@ -78,10 +78,12 @@ struct SpawnReport {
   private func totals() {
     guard ranToEnd, !usages.isEmpty else { return }
     let switches = usages.reduce(0) { $0 + $1.voluntarySwitches }
-    let cpu =
+    // Whether the split is shown depends on the clock ticks the children used: one varying text.
+    let cpu = r.note(
       splitsMeaningful
-      ? ProcessWords.split(user: user, system: sys, format: { r.duration($0) })
-      : "\(r.duration(user + sys)) CPU"
+        ? ProcessWords.split(user: user, system: sys, format: { Units.duration($0) })
+        : "\(Units.duration(user + sys)) CPU",
+      .text)
     let shellPeak = o.shellPeak.map { " (this shell's VmHWM: \(r.note(Units.bytes($0), .text)))" } ?? ""
     r.line(
       "total: \(cpu), highest MAX RSS \(r.note(Units.bytes(peak), .text))\(shellPeak), \(r.count(switches, "voluntary switch", "voluntary switches"))"

@@ -72,6 +72,6 @@ enum CounterCommand {
   ) { options, session in
     let threads = options.threads ?? max(2, Threads.allowedCPUs().count)
     let result = try CounterExperiment.run(options, threads: threads, session: session)
-    return CounterReport.render(result)
+    return CounterReport.render(result, threadsFixed: options.threads != nil)
   }
 }

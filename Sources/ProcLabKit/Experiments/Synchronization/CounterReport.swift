@@ -20,12 +20,20 @@ enum CounterReport {
       : x >= 1e6 ? Units.fixed(x / 1e6, digits: 1) + " M/s" : Units.fixed(x / 1e3, digits: 0) + " k/s"
   }
 
-  static func render(_ res: CounterExperiment.Result) -> Report {
+  /// `threadsFixed`: --threads was given (the default is this machine's CPU count).
+  static func render(_ res: CounterExperiment.Result, threadsFixed: Bool = false) -> Report {
     let r = Report()
     let overview = res.mode == .overview
+    // Every way of counting ends with threads × increments, and what a reader saw before the
+    // last flush follows from them too: literal wherever the row's thread count is.
+    let countsFixed = !overview || threadsFixed
+    func counted(_ n: Int) -> String {
+      countsFixed ? ThreadWork.grouped(n) : r.note(ThreadWork.grouped(n), .int)
+    }
+    let threadCount = res.runs.first?.threads ?? 0
     r.line(
       overview
-        ? "\(r.count(res.runs.first?.threads ?? 0)) threads × \(ThreadWork.grouped(res.increments)) increments, three ways of counting"
+        ? "\(threadsFixed ? String(threadCount) : r.count(threadCount)) threads × \(ThreadWork.grouped(res.increments)) increments, three ways of counting"
         : "\(name(res.runs[0], threshold: res.threshold)): 1…\(res.runs.last?.threads ?? 1) threads × \(ThreadWork.grouped(res.increments)) increments each"
     )
     var t = Table(
@@ -35,8 +43,7 @@ enum CounterReport {
       t.add([
         overview ? name(run, threshold: res.threshold) : "\(run.threads)",
         r.duration(.nanoseconds(Int64(run.wall))),
-        r.note(rateText(rate(run)), .text), r.note(ThreadWork.grouped(run.seenBeforeFlush), .int),
-        r.note(ThreadWork.grouped(run.total), .int),
+        r.note(rateText(rate(run)), .text), counted(run.seenBeforeFlush), counted(run.total),
       ])
     }
     t.short = [3: "seen"]

@@ -17,7 +17,7 @@ enum DeadlockReport {
       : order == .trylock
         ? "t1 A then B, t2 B then A, second lock by trylock" : "t1 takes A then B, t2 takes B then A"
     r.line(
-      "lab child \(r.pid(run.pid)): two threads, two pthread mutexes A and B; \(orderText), \(r.duration(.milliseconds(pauseMS))) pause in between"
+      "lab child \(r.pid(run.pid)): two threads, two pthread mutexes A and B; \(orderText), \(r.fixed(Units.duration(.milliseconds(pauseMS)))) pause in between"
     )
     if let t = timeline(states, end: watchdogAt, tids: tids, report: r) { r.timeline(t) }
     r.fact("mode", modeName)
@@ -34,7 +34,7 @@ enum DeadlockReport {
       }
       let silence = Duration.nanoseconds(Int64(watchdogAt &- (last?.time ?? watchdogAt)))
       r.line(
-        "watchdog: no progress for \(r.duration(silence)) (timeout \(r.duration(.milliseconds(timeoutMS)))); lab child \(run.status), reaped"
+        "watchdog: no progress for \(r.duration(silence)) (timeout \(r.fixed(Units.duration(.milliseconds(timeoutMS))))); lab child \(run.status), reaped"
       )
       if named.isEmpty {
         r.line("stuck, but the recorded state shows no cycle (last state: \(last?.summary ?? "none"))")

@@ -46,7 +46,7 @@ enum MeetingReport {
       res.kind == .pthreadBarrier
       ? "pthread_barrier_wait"
       : "a barrier built from a counter, a mutex and two turnstile semaphores"
-    r.line("\(r.count(res.threads)) threads meet \(r.count(res.rounds)) times at \(how)")
+    r.line("\(res.threads) threads meet \(Units.plural(res.rounds, "time")) at \(how)")
     r.timeline(timeline(res, r: r) { "t\($0 + 1)" })
     var t = Table(
       ["round", "first arrived", "last arrived", "first left", "went on early"], rightAligned: [1, 2, 3, 4])
@@ -57,7 +57,9 @@ enum MeetingReport {
       t.add([
         "\(round + 1)", r.duration(.ns((arrivals.min() ?? 0) &- res.start)),
         r.duration(.ns(last &- res.start)),
-        r.duration(.ns((departures.min() ?? 0) &- res.start)), r.count(departures.filter { $0 < last }.count),
+        // A departure is timed after the wait returns, the last arrival before it began: with a
+        // working barrier none is earlier, on any run.
+        r.duration(.ns((departures.min() ?? 0) &- res.start)), String(departures.filter { $0 < last }.count),
       ])
     }
     r.table(t)
@@ -81,7 +83,7 @@ enum MeetingReport {
   static func renderRendezvous(_ res: Result) -> Report {
     let r = Report()
     r.line(
-      "two threads, two semaphores at 0: each posts its own ('I have arrived') and waits on the other's, \(r.count(res.rounds)) time\(res.rounds == 1 ? "" : "s")"
+      "two threads, two semaphores at 0: each posts its own ('I have arrived') and waits on the other's, \(res.rounds) time\(res.rounds == 1 ? "" : "s")"
     )
     r.timeline(timeline(res, r: r) { "t\($0 + 1)" })
     visitFacts(res, into: r)
@@ -98,7 +100,7 @@ enum MeetingReport {
   static func renderJoin(_ res: Result) -> Report {
     let r = Report()
     r.line(
-      "the main thread starts \(r.count(res.threads)) workers and calls sem_wait \(res.threads) times on one semaphore at 0; each worker posts it when done"
+      "the main thread starts \(res.threads) workers and calls sem_wait \(res.threads) times on one semaphore at 0; each worker posts it when done"
     )
     r.timeline(timeline(res, r: r) { "w\($0 + 1)" })
     let lastPost = res.visits.map { $0[0].arrived }.max() ?? 0

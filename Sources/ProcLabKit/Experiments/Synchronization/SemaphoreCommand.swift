@@ -85,14 +85,15 @@ enum SemaphoreCommand {
     let view = SyncTurnsView(result: result, noun: "thread")
     let r = Report()
     r.line(
-      "\(r.count(n * rounds)) entries by \(r.count(n)) threads through a semaphore of \(r.count(k)) permits (sem_init, sem_wait, sem_post), each inside \(r.duration(hold))"
+      "\(n * rounds) entries by \(n) threads through a semaphore of \(Units.plural(k, "permit")) (sem_init, sem_wait, sem_post), each inside \(r.fixed(Units.duration(hold)))"
     )
     r.timeline(view.timeline(report: r))
     r.table(view.table(report: r))
     let observed = SyncTurnsView.maxConcurrent(view.heldIntervals)
     let elapsed = Duration.ns(result.end &- result.start)
     r.line(
-      "most inside at once: \(r.count(result.maxInside)) (counted by an atomic counter inside the section), \(r.count(observed)) (from the timeline); permits \(r.count(k))"
+      // Never more than the permits (what a semaphore is for), never fewer than one: on every run.
+      "most inside at once: \(r.bounded(String(result.maxInside), .int, "1..\(k)")) (counted by an atomic counter inside the section), \(r.bounded(String(observed), .int, "1..\(k)")) (from the timeline); permits \(k)"
     )
     r.line("elapsed \(r.duration(elapsed)); waiting in total \(r.duration(.ns(view.totalWait)))")
     r.fact("permits", k)

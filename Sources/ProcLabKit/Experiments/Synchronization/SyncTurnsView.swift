@@ -70,7 +70,8 @@ struct SyncTurnsView {
       let waited = w.turns.reduce(0) { $0 + $1.waited }
       let held = w.turns.reduce(0) { $0 + $1.held }
       row += [
-        r.count(w.turns.count), r.duration(.nanoseconds(Int64(waited))),
+        // Every worker takes the turns it was given (--rounds).
+        String(w.turns.count), r.duration(.nanoseconds(Int64(waited))),
         r.duration(.nanoseconds(Int64(held))),
         r.count(w.turns.reduce(0) { $0 + $1.waitSwitches }),
       ]

@@ -7,7 +7,7 @@ enum IOReport {
   static func render(_ results: [Result], tasks k: Int, waitMS: Int, skipped: Mode?) -> Report {
     let r = Report()
     r.line(
-      "\(r.count(k)) task\(k == 1 ? "" : "s"), each waiting \(r.count(waitMS)) ms for a reply: an eventfd a server thread writes after sleeping (real kernel waits, no disk or network)"
+      "\(k) task\(k == 1 ? "" : "s"), each waiting \(waitMS) ms for a reply: an eventfd a server thread writes after sleeping (real kernel waits, no disk or network)"
     )
     if let skipped {
       r.line(
@@ -120,14 +120,14 @@ enum IOReport {
   static func renderSweep(_ rows: [Result], waitMS: Int) -> Report {
     let r = Report()
     r.line(
-      "tasks waiting \(r.count(waitMS)) ms each for an eventfd reply: one thread per task against one poll() thread"
+      "tasks waiting \(waitMS) ms each for an eventfd reply: one thread per task against one poll() thread"
     )
     var t = Table(
       ["tasks", "how", "wall time", "CPU time", "threads at once", "RSS +", "address space +"],
       rightAligned: [0, 2, 3, 4, 5, 6])
     for res in rows {
       t.add([
-        r.count(res.tasks.count), res.mode.rawValue, r.seconds(Double(res.wall) / 1e9), r.duration(res.cpu),
+        String(res.tasks.count), res.mode.rawValue, r.seconds(Double(res.wall) / 1e9), r.duration(res.cpu),
         r.count(res.peakThreads), r.note(Units.bytes(res.residentGrowth), .text),
         r.note(Units.bytes(res.virtualGrowth), .text),
       ])

@@ -17,7 +17,7 @@ enum ParallelReport {
         : ", each holding one global lock while computing (handed over every 5 ms)")
       : ""
     r.line(
-      "\(r.count(Int(res.units))) units of CPU work (about \(r.count(res.workMS)) ms on one core; \(r.seconds(res.perUnit / 1e9)) each), split over 1…\(n) \(n == 1 ? res.kind : kinds)\(lockText) on \(cpuWords(res, r))"
+      "\(r.count(Int(res.units))) units of CPU work (about \(res.workMS) ms on one core; \(r.seconds(res.perUnit / 1e9)) each), split over 1…\(n) \(n == 1 ? res.kind : kinds)\(lockText) on \(cpuWords(res, r))"
     )
     var t = Table(
       [kinds, "wall time", "CPU time", "speedup", "CPUs used", "other programs"],

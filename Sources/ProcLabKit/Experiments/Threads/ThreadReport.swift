@@ -10,11 +10,12 @@ enum ThreadReport {
     let each = res.createNanoseconds.map { Double($0) }
     let meanCreate = each.reduce(0, +) / Double(max(1, each.count))
     r.line(
-      "created \(n) threads in \(r.duration(res.createWall)) (pthread_create took \(r.seconds(meanCreate / 1e9)) each on average); all in process \(r.pid(pid))"
+      "created \(Units.plural(n, "thread")) in \(r.duration(res.createWall)) (pthread_create took \(r.seconds(meanCreate / 1e9)) each on average); all in process \(r.pid(pid))"
     )
     let ours = Set(res.views.map(\.tid))
+    // Not noted one by one: the list as a whole is the varying value (below).
     let taskWords = res.during.map { t -> String in
-      t == pid ? "\(r.tid(t)) (main)" : ours.contains(t) ? r.tid(t) : "\(r.tid(t)) (other)"
+      t == pid ? "\(t) (main)" : ours.contains(t) ? String(t) : "\(t) (other)"
     }
     r.line(
       // The list comes in TID order (which wraps around pid_max) and may hold other threads of
@@ -23,20 +24,20 @@ enum ThreadReport {
     )
     r.table(table(res, r))
     r.line(
-      "shared heap variable at \(r.addr(res.sharedAddress)) in every thread: it holds \(res.sharedValue) after each of the \(n) threads added 1"
+      "shared heap variable at \(r.addr(res.sharedAddress)) in every thread: it holds \(res.sharedValue) after \(n == 1 ? "the thread" : "each of the \(n) threads") added 1"
     )
     let checks = Checks(res)
     facts(res, checks, meanCreate: meanCreate, into: r)
     explain(res, checks, meanCreate: meanCreate, r: r)
     if let hold = res.hold {
       r.line(
-        "holding \(r.count(n)) threads blocked in poll() for up to \(Units.plain(hold)) s: they are listed in /proc/\(r.pid(pid))/task (and by 'ps -L -p \(r.pid(pid))'); 'thread --release' joins them (quit does too)"
+        "holding \(Units.plural(n, "thread")) blocked in poll() for up to \(r.fixed(Units.plain(hold) + " s")): they are listed in /proc/\(r.pid(pid))/task (and by 'ps -L -p \(r.pid(pid))'); 'thread --release' joins them (quit does too)"
       )
       r.fact("held", n)
     } else if let after = res.after {
       let left = res.views.map(\.tid).filter { after.contains($0) }
       r.line(
-        "joined all \(r.count(n)) in \(r.duration(res.joinTime ?? .zero)); /proc/\(r.pid(pid))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
+        "joined \(n == 1 ? "it" : "all \(n)") in \(r.duration(res.joinTime ?? .zero)); /proc/\(r.pid(pid))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
           + (left.isEmpty ? "" : " (still listed: \(left.map(String.init).joined(separator: ", ")))"))
       r.fact("tasks_after", after.map(Int.init))
     }
@@ -196,9 +197,12 @@ enum ThreadReport {
     session.keepers[ThreadCommand.keeperKey] = nil
     let after = Threads.tasks()
     let heldFor = MonotonicClock.since(keeper.started)
+    // How many were still blocked depends on how long after their hold the release came.
     r.line(
-      "released \(r.count(keeper.tids.count)) threads held for \(r.duration(heldFor)) (\(r.count(alive.count)) still blocked"
-        + (alive.count < keeper.tids.count ? ", the others had ended at their time limit" : "")
+      "released \(Units.plural(keeper.tids.count, "thread")) held for \(r.duration(heldFor)) ("
+        + r.note(
+          "\(alive.count) still blocked"
+            + (alive.count < keeper.tids.count ? ", the others had ended at their time limit" : ""), .text)
         + "); joined in \(r.duration(MonotonicClock.since(start)))")
     r.line(
       "/proc/\(r.pid(Threads.processID))/task now lists \(r.count(after.count)) task\(after.count == 1 ? "" : "s")"
