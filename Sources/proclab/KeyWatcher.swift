@@ -7,9 +7,9 @@ import Synchronization
 /// `q` then stops the command as Ctrl-C would and ends the replay; any other key waits
 /// in a queue for the replay to take it between commands (space pauses after the command).
 /// From a pipe there is no thread: the replay reads its keys itself, as it reaches them.
+// why: `input` is read only by the watcher thread once it runs (or only by the replay when
+// there is none); everything both sides touch is in `state`.
 final class KeyWatcher: @unchecked Sendable {
-  // why: `input` is read only by the watcher thread once it runs (or only by the replay when
-  // there is none); everything both sides touch is in `state`.
   private let input: KeyboardInput
   private struct State {
     var queue: [KeyboardInput.Key] = []

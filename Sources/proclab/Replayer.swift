@@ -254,11 +254,11 @@ final class Replayer {
     let label = Style.dim("[paused — space resumes · q quits]")
     // Paused mid-typing: the label goes on a line of its own, and the half-typed command is
     // shown again when the replay resumes (clearing the label's line must not wipe it).
-    if !lineInProgress.isEmpty && keys.isTerminal && isatty(1) != 0 { out("\r\u{1B}[2K") }
+    if !lineInProgress.isEmpty && keys.isTerminal && Terminal.isTerminal(1) { out("\r\u{1B}[2K") }
     showPrompt(label)
     defer {
       clearPrompt()
-      if keys.isTerminal && isatty(1) != 0 { out(lineInProgress) }
+      if keys.isTerminal && Terminal.isTerminal(1) { out(lineInProgress) }
     }
     while true {
       try checkStop()
