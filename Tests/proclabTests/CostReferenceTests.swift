@@ -65,7 +65,8 @@ final class CostReferenceTests: XCTestCase {
       XCTAssertGreaterThanOrEqual(row["per_try"] ?? 0, 1, name)
       XCTAssertLessThanOrEqual(row["min"] ?? .infinity, row["median"] ?? 0, name)
     }
-    XCTAssertLessThan(rows["thread"]!["median"]!, rows["exec"]!["median"]!, cost.output)
+    // Fastest tries: on a loaded machine a whole try of the short thread loop can be stretched.
+    XCTAssertLessThan(rows["thread"]!["min"]!, rows["exec"]!["min"]!, cost.output)
 
     let sw = try run(binary, ["switch"])
     XCTAssertEqual(sw.status, 0)
@@ -79,11 +80,13 @@ final class CostReferenceTests: XCTestCase {
     }
     XCTAssertTrue(sw.output.contains("pinned "), sw.output)
 
-    let sizes = try run(binary, ["fork-size", "0", "\(8 << 20)"])
+    // 32 MiB of private resident pages: fork copies 8,192 more page-table entries, several
+    // times the cost of an empty parent's fork, far beyond a busy machine's noise.
+    let sizes = try run(binary, ["fork-size", "0", "\(32 << 20)"])
     XCTAssertEqual(sizes.status, 0)
     let size = parse(sizes.output, prefix: "size")
     // The fastest try of each (quick tries are short and a busy machine stretches some).
     XCTAssertGreaterThan(
-      size["fork@\(8 << 20)"]?["min"] ?? 0, size["fork@0"]?["min"] ?? .infinity, sizes.output)
+      size["fork@\(32 << 20)"]?["min"] ?? 0, size["fork@0"]?["min"] ?? .infinity, sizes.output)
   }
 }
