@@ -17,9 +17,19 @@ enum PsCommand {
 
   static func run(_ session: Session) -> Report {
     let me = ThisProcess.id
+    let (nodes, tree) = walk(from: me, session: session)
+    let r = Report()
+    let varyingStates = processTable(nodes, drawn: tree.lines, session: session, into: r)
+    shellThreads(of: me, into: r)
+    legend(nodes, varyingStates: varyingStates, into: r)
+    explain(nodes, shell: me, into: r)
+    return r
+  }
+
+  /// The shell and everything below it in /proc (at most 200 processes, 6 levels), depth-first
+  /// in the order `Tree` draws its lines.
+  static func walk(from me: Int32, session: Session) -> (nodes: [Node], tree: Tree) {
     var nodes: [Node] = []
-    var tree = Tree("")
-    /// Depth-first, in the order Tree draws its lines.
     func visit(_ pid: Int32, depth: Int) -> Tree? {
       guard let stat = ProcFS.stat(pid), nodes.count < 200 else { return nil }
       let child = session.children.child(pid)
@@ -40,11 +50,15 @@ enum PsCommand {
       }
       return t
     }
-    tree = visit(me, depth: 0) ?? Tree(String(me))
+    let tree = visit(me, depth: 0) ?? Tree(String(me))
+    return (nodes, tree)
+  }
 
-    let r = Report()
+  /// One row per process; returns, per row, the states a recording lets it have.
+  static func processTable(_ nodes: [Node], drawn: [String], session: Session, into r: Report)
+    -> [[Character]]
+  {
     var table = Table(["PID", "PPID", "S", "THREADS", "RSS", "COMMAND"], rightAligned: [1, 3, 4])
-    let drawn = tree.lines
     var varyingStates: [[Character]] = []
     for (i, n) in nodes.enumerated() {
       let pidText = i < drawn.count ? drawn[i] : String(n.stat.pid)
@@ -74,22 +88,29 @@ enum PsCommand {
       ])
     }
     r.table(table)
-    // Threads the shell keeps (thread --hold) are tasks of this process: list them too.
+    return varyingStates
+  }
+
+  /// Threads the shell keeps (thread --hold) are tasks of this process: listed too.
+  static func shellThreads(of me: Int32, into r: Report) {
     let tasks = ProcFS.threads(of: me)
-    if tasks.count > 1 {
-      r.line("  threads of this shell (/proc/\(r.pid(me))/task):")
-      var threadTable = Table(["TID", "S", "NAME"])
-      for tid in tasks {
-        let t = ProcFS.threadStat(tid)
-        threadTable.add([
-          r.tid(tid), t.map { String($0.state) } ?? "?", tid == me ? "main" : (t?.command ?? "?"),
-        ])
-      }
-      threadTable.indent = "    "
-      // /proc lists tasks by TID, and TIDs wrap around pid_max: the rows may come in any order.
-      r.table(threadTable, rowsInAnyOrder: true)
-      r.fact("shell_threads", tasks.map(Int.init))
+    guard tasks.count > 1 else { return }
+    r.line("  threads of this shell (/proc/\(r.pid(me))/task):")
+    var threadTable = Table(["TID", "S", "NAME"])
+    for tid in tasks {
+      let t = ProcFS.threadStat(tid)
+      threadTable.add([
+        r.tid(tid), t.map { String($0.state) } ?? "?", tid == me ? "main" : (t?.command ?? "?"),
+      ])
     }
+    threadTable.indent = "    "
+    // /proc lists tasks by TID, and TIDs wrap around pid_max: the rows may come in any order.
+    r.table(threadTable, rowsInAnyOrder: true)
+    r.fact("shell_threads", tasks.map(Int.init))
+  }
+
+  /// What each state letter shown means.
+  static func legend(_ nodes: [Node], varyingStates: [[Character]], into r: Report) {
     let states = Set(nodes.map(\.stat.state)).sorted()
     func legend(_ states: [Character]) -> String {
       states.map { "\($0) = \(ProcFS.meaning(ofState: $0))" }.joined(separator: "; ")
@@ -104,7 +125,10 @@ enum PsCommand {
     } else {
       r.line("  " + legend(states))
     }
+  }
 
+  /// The facts, and what the rows say.
+  static func explain(_ nodes: [Node], shell me: Int32, into r: Report) {
     let children = nodes.filter { $0.depth > 0 }
     let zombies = children.filter { $0.stat.state == "Z" }
     let stopped = children.filter { $0.stat.state == "T" || $0.stat.state == "t" }
@@ -144,6 +168,5 @@ enum PsCommand {
           : "A zombie's memory and open files are freed and it runs no code, so RSS and THREADS show - (its /proc/PID/status still says Threads: 1, the record the kernel keeps); the kernel keeps its PID and exit status until the parent calls wait. `wait` reaps them."
       )
     }
-    return r
   }
 }
