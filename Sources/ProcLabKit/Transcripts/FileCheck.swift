@@ -225,31 +225,12 @@ public struct TranscriptFileChecker: FileChecker {
         if update.lines != step.expected.lines {
           replacements.append((step.expected.firstLine, step.expected.lines.count, update.lines))
         }
-        if let captures = update.captures, options.dryRun {
-          // Nothing was written: the file on disk still fails here, and says so.
-          player.adopt(captures)
-          let report =
-            "\(file):\(mismatch.line):1: output of 'proclab> \(ExpectedOutput.cut(shown))' (line \(step.line)) does not match; --update would rewrite it (see the diff)\n"
-            + mismatch.report
-          reports.append(report)
-          commands.append(
-            CommandResult(
-              line: step.line, command: written, status: .failed, report: report, seconds: result.seconds,
-              updated: true))
-        } else if let captures = update.captures {
-          player.adopt(captures)
-          commands.append(
-            CommandResult(
-              line: step.line, command: written, status: .passed, seconds: result.seconds, updated: true))
-        } else {
-          let report =
-            "\(file):\(step.line):1: output of 'proclab> \(ExpectedOutput.cut(shown))' could not be updated completely\n"
-            + update.problems.map { "  " + $0 }.joined(separator: "\n")
-          reports.append(report)
-          commands.append(
-            CommandResult(
-              line: step.line, command: written, status: .failed, report: report, seconds: result.seconds))
-        }
+        if let captures = update.captures { player.adopt(captures) }
+        let (command, report) = Self.updated(
+          update, step: step, result: result, mismatch: mismatch, file: file, shown: shown,
+          dryRun: options.dryRun)
+        commands.append(command)
+        if let report { reports.append(report) }
         continue
       }
       let report =
@@ -268,21 +249,10 @@ public struct TranscriptFileChecker: FileChecker {
         )
       }
     }
-    var updated = false
-    var diff = ""
+    var (updated, diff) = (false, "")
     if !replacements.isEmpty {
-      var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-      for r in replacements.sorted(by: { $0.first > $1.first }) {
-        lines.replaceSubrange((r.first - 1)..<(r.first - 1 + r.count), with: r.lines)
-      }
-      let newText = lines.joined(separator: "\n")
-      diff = UnifiedDiff.make(old: text, new: newText, oldName: file, newName: file + " (updated)")
-      updated = !diff.isEmpty
-      if updated && !options.dryRun {
-        do { try StateDirectory.writeAtomically(newText, to: file) } catch {
-          reports.append("\(file): could not rewrite: \(error)")
-          updated = false
-        }
+      (updated, diff) = Self.rewrite(file, text: text, replacements: replacements, dryRun: options.dryRun) {
+        reports.append($0)
       }
     }
     let failed = commands.contains { $0.status != .passed } || !reports.isEmpty
@@ -291,5 +261,61 @@ public struct TranscriptFileChecker: FileChecker {
       steps: transcript.steps.count, seconds: elapsed(), updated: updated, commands: commands, diff: diff)
     result.dryRun = options.dryRun
     return result
+  }
+
+  /// How a step `--update` rewrote reads in the results: passed once written, failed (the file on
+  /// disk still fails) under `--dry-run`, failed with the reasons when it could not be rewritten.
+  static func updated(
+    _ update: TranscriptUpdater.StepUpdate, step: Transcript.Step, result: TranscriptPlayer.StepResult,
+    mismatch: Mismatch, file: String, shown: String, dryRun: Bool
+  ) -> (CommandResult, String?) {
+    let written = step.command.text
+    if update.captures != nil, dryRun {
+      let report =
+        "\(file):\(mismatch.line):1: output of 'proclab> \(ExpectedOutput.cut(shown))' (line \(step.line)) does not match; --update would rewrite it (see the diff)\n"
+        + mismatch.report
+      return (
+        CommandResult(
+          line: step.line, command: written, status: .failed, report: report, seconds: result.seconds,
+          updated: true), report
+      )
+    }
+    if update.captures != nil {
+      return (
+        CommandResult(
+          line: step.line, command: written, status: .passed, seconds: result.seconds, updated: true),
+        nil
+      )
+    }
+    let report =
+      "\(file):\(step.line):1: output of 'proclab> \(ExpectedOutput.cut(shown))' could not be updated completely\n"
+      + update.problems.map { "  " + $0 }.joined(separator: "\n")
+    return (
+      CommandResult(
+        line: step.line, command: written, status: .failed, report: report, seconds: result.seconds),
+      report
+    )
+  }
+
+  /// Writes the rewritten steps into the file (atomically; not under `--dry-run`) and returns
+  /// whether it changed and the unified diff a person reviews.
+  static func rewrite(
+    _ file: String, text: String, replacements: [(first: Int, count: Int, lines: [String])], dryRun: Bool,
+    problem: (String) -> Void
+  ) -> (updated: Bool, diff: String) {
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    for r in replacements.sorted(by: { $0.first > $1.first }) {
+      lines.replaceSubrange((r.first - 1)..<(r.first - 1 + r.count), with: r.lines)
+    }
+    let newText = lines.joined(separator: "\n")
+    let diff = UnifiedDiff.make(old: text, new: newText, oldName: file, newName: file + " (updated)")
+    guard !diff.isEmpty else { return (false, diff) }
+    if !dryRun {
+      do { try StateDirectory.writeAtomically(newText, to: file) } catch {
+        problem("\(file): could not rewrite: \(error)")
+        return (false, diff)
+      }
+    }
+    return (true, diff)
   }
 }
