@@ -14,4 +14,4 @@ if arguments.count == 2 && arguments[1] == "__man" {
 }
 // What shells killed with SIGKILL left behind (their PIDs are in the names).
 Leftovers.sweep()
-ProcLab.main()
+ProcLab.mainWrappingUsage()

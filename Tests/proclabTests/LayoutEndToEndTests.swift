@@ -76,6 +76,25 @@ final class LayoutEndToEndTests: XCTestCase {
     XCTAssertGreaterThan(checked, 1500, "every family printed its report")
   }
 
+  /// The program's own --help (argument-parser's text, its USAGE line wrapped by proclab) and a
+  /// usage error's message.
+  func testTheProgramsHelpFitsEightyColumns() {
+    let subcommands = ["", "check", "replay", "record", "lesson"]
+    for sub in subcommands {
+      let arguments = (sub.isEmpty ? [] : [sub]) + ["--help"]
+      let run = ProcLabBinary.run(arguments, environment: ["COLUMNS": "\(Self.columns)"])
+      XCTAssertEqual(run.status, 0, "\(arguments): \(run.stderr)")
+      XCTAssertTrue(run.stdout.contains("USAGE: proclab"), run.stdout)
+      let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      for problem in Self.problems(lines, columns: Self.columns) { XCTFail("\(arguments): \(problem)") }
+    }
+    let wrong = ProcLabBinary.run(["--no-such-option"], environment: ["COLUMNS": "\(Self.columns)"])
+    XCTAssertEqual(wrong.status, 64, "a usage error exits EX_USAGE")
+    XCTAssertTrue(wrong.stderr.contains("Unknown option '--no-such-option'"), wrong.stderr)
+    let lines = wrong.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    for problem in Self.problems(lines, columns: Self.columns) { XCTFail("usage error: \(problem)") }
+  }
+
   func testEveryKindOfOutputFitsAnEightyColumnTerminal() throws {
     let shell = try TerminalSession(environment: ["XDG_STATE_HOME": state], columns: Self.columns)
     XCTAssertTrue(shell.waitFor("proclab> "), shell.screen)
