@@ -13,9 +13,17 @@ public enum CPrograms {
     public var description: String { reason }
   }
 
-  /// A scratch directory for this test process's programs.
+  /// A scratch directory for this test process's programs. A test process cannot remove its own
+  /// at exit (XCTest ends with exit()), so the next one removes those of test processes that ended.
   public static let directory: String = {
-    let dir = NSTemporaryDirectory() + "proclab-cprograms-\(getpid())"
+    let prefix = "proclab-cprograms-"
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
+    for name in names where name.hasPrefix(prefix) {
+      if let pid = Int32(name.dropFirst(prefix.count)), kill(pid, 0) != 0 && errno == ESRCH {
+        try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + name)
+      }
+    }
+    let dir = NSTemporaryDirectory() + prefix + "\(getpid())"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
   }()
