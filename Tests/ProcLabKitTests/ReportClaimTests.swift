@@ -239,6 +239,42 @@ final class ReportClaimTests: XCTestCase {
     XCTAssertTrue(noPenalty.contains("no cold penalty"), noPenalty)
   }
 
+  // MARK: cost, where the new thread ran
+
+  func placed(same: (count: Int, us: Double), other: (count: Int, us: Double)) -> CostMeasurement {
+    var m = costMeasurement(warmThreadUs: 19, coldThreadUs: 33, faultsCold: 4, faultsWarm: 0.1)
+    for _ in 0..<same.count { m.threadSameCPU.add(same.us * 1000) }
+    for _ in 0..<other.count { m.threadOtherCPU.add(other.us * 1000) }
+    return m
+  }
+
+  func testCostNamesWhereTheThreadRanOnlyWhenBothPlacesHaveEnoughSamplesAndDiffer() {
+    let both = CostReport.placementSentence(placed(same: (200, 19), other: (100, 38))) ?? ""
+    XCTAssertTrue(
+      both.contains("on its creator's CPU 19.0 µs, on another CPU 38.0 µs (100 of 300 samples)"), both)
+    XCTAssertNil(
+      CostReport.placementSentence(placed(same: (295, 19), other: (5, 38))), "5 samples support nothing")
+    XCTAssertNil(
+      CostReport.placementSentence(placed(same: (150, 19), other: (150, 21))), "no real difference")
+    XCTAssertNil(CostReport.placementSentence(placed(same: (300, 19), other: (0, 0))))
+    let line = CostReport.placementLine(placed(same: (300, 19), other: (0, 0)), r: Report()) ?? ""
+    XCTAssertEqual(
+      line,
+      "  thread: ran on its creator's CPU in 300 of 300 samples (median 19.0 µs), on another CPU in 0 (none)")
+  }
+
+  /// The general fact the line rests on: sched_getcpu in the new thread and in its creator tell
+  /// where each ran; allowed one CPU, the kernel can put the new thread nowhere else.
+  func testAThreadCreatedByACreatorAllowedOneCPURunsOnThatCPU() throws {
+    let pin = CPUPin()
+    defer { pin.release() }
+    guard pin.cpu != nil else { throw XCTSkip("pinning refused: \(pin.failure ?? "?")") }
+    let samples = try CreationCost.placedLoop(.thread, count: 50)
+    XCTAssertEqual(samples.count, 50)
+    XCTAssertEqual(samples.filter(\.otherCPU).count, 0, "a thread inherits its creator's affinity mask")
+    XCTAssertTrue(samples.allSatisfy { $0.ns > 0 })
+  }
+
   /// The general claim behind the cold column: after a fork, the parent's first write to each of
   /// its private pages is a page fault, even once the child has gone; without a fork, none is.
   func testAfterAForkTheParentsFirstWriteToEachPageFaultsEvenOnceTheChildHasGone() throws {

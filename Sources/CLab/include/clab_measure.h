@@ -16,7 +16,8 @@ enum { CLAB_COST_THREAD = 0, CLAB_COST_FORK = 1, CLAB_COST_SPAWN = 2 };
 /// CLOCK_MONOTONIC from just before pthread_create, fork or posix_spawn to just
 /// after pthread_join or waitpid returned: an empty start routine; a child that
 /// calls _exit(0) at once; posix_spawn(path, {path}, environ) with no attributes.
-/// out[i] gets each sample's nanoseconds; children[i] (if not NULL) the child's PID.
+/// out[i] gets each sample's nanoseconds; children[i] (if not NULL) the child's PID, or for a
+/// thread 1 when it ran on another CPU than the one its creator was on just before creating it.
 /// Returns `count`, or -errno at the first failure (-ENOEXEC: the spawned
 /// program did not exit 0; -EINTR: Ctrl-C was pressed, checked between samples).
 int clab_cost_loop(int kind, const char *path, int count, int64_t *out, int32_t *children);

@@ -30,7 +30,20 @@ public enum CreationCost {
 
   /// `count` samples of one kind back to back, in nanoseconds each (clock_gettime(CLOCK_MONOTONIC)).
   public static func loop(_ kind: Kind, count: Int) throws -> [Int64] {
+    try placedLoop(kind, count: count).map(\.ns)
+  }
+
+  /// One sample, and for a thread whether it ran on another CPU than the one its creator was on
+  /// just before pthread_create (sched_getcpu(3) in both).
+  public struct Sample: Sendable {
+    public var ns: Int64
+    public var otherCPU: Bool
+  }
+
+  /// `loop`, with where each new thread ran.
+  public static func placedLoop(_ kind: Kind, count: Int) throws -> [Sample] {
     var out = [Int64](repeating: 0, count: count)
+    var placed = [Int32](repeating: 0, count: count)
     let (code, path, name): (Int32, String?, String) =
       switch kind {
       case .thread: (Int32(CLAB_COST_THREAD), nil, "pthread_create+pthread_join")
@@ -39,8 +52,10 @@ public enum CreationCost {
       }
     let start = MonotonicClock.nanoseconds()
     let rc = out.withUnsafeMutableBufferPointer { buf in
-      (path ?? "").withCString {
-        clab_cost_loop(code, path == nil ? nil : $0, Int32(count), buf.baseAddress, nil)
+      placed.withUnsafeMutableBufferPointer { where_ in
+        (path ?? "").withCString {
+          clab_cost_loop(code, path == nil ? nil : $0, Int32(count), buf.baseAddress, where_.baseAddress)
+        }
       }
     }
     if rc < 0 {
@@ -53,7 +68,8 @@ public enum CreationCost {
       throw SystemError(name, errno: -rc)
     }
     Trace.record(name, "×\(count), back to back", result: "\(count) samples", since: start)
-    return out
+    let isThread = if case .thread = kind { true } else { false }
+    return zip(out, placed).map { Sample(ns: $0, otherCPU: isThread && $1 != 0) }
   }
 }
 

@@ -25,6 +25,9 @@ struct CostMeasurement {
   /// thread sample the last fork of this shell came, at most (1: right before; nil: none came).
   var coldThreadAfter: [CreationCost.Way] = []
   var coldThreadSinceShellFork: Int?
+  /// The kept warm thread samples by where the new thread ran: on its creator's CPU, on another.
+  var threadSameCPU = Samples()
+  var threadOtherCPU = Samples()
 }
 
 enum CostExperiment {
@@ -63,6 +66,7 @@ enum CostExperiment {
     var done = 0.0
     defer { session.progressDone() }
     var faults = (warm: 0, cold: 0, warmSamples: 0)
+    var (sameCPU, otherCPU) = (Samples(), Samples())
     let started = MonotonicClock.nanoseconds()
     for b in 0..<blocks {
       // This block's share of the samples, and a different kind first each time.
@@ -74,7 +78,10 @@ enum CostExperiment {
           // Faults of the kept samples only: the warm-up ones absorb what the previous kind left.
           _ = try loop(way, warmup)
           let before = CreationCost.minorFaults()
-          for ns in try loop(way, count) { warm[way]!.add(Double(ns)) }
+          for sample in try CreationCost.placedLoop(.thread, count: count) {
+            warm[way]!.add(Double(sample.ns))
+            if sample.otherCPU { otherCPU.add(Double(sample.ns)) } else { sameCPU.add(Double(sample.ns)) }
+          }
           faults.warm += CreationCost.minorFaults() - before
           faults.warmSamples += count
         } else {
@@ -112,6 +119,6 @@ enum CostExperiment {
       elapsed: MonotonicClock.since(started),
       threadFaultsWarm: Double(faults.warm) / Double(max(1, faults.warmSamples)),
       threadFaultsCold: Double(faults.cold) / Double(coldRounds), coldThreadAfter: threadAfter,
-      coldThreadSinceShellFork: mostSinceShellFork)
+      coldThreadSinceShellFork: mostSinceShellFork, threadSameCPU: sameCPU, threadOtherCPU: otherCPU)
   }
 }

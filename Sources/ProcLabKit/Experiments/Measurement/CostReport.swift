@@ -52,6 +52,7 @@ enum CostReport {
     )
     r.line(
       "  cold: median of \(m.coldRounds) rounds of one of each kind in turn, each after another kind's work")
+    if let placed = placementLine(m, r: r) { r.line(placed) }
     r.line()
     var chart = BarChart(width: 30, logarithmic: true)
     for way in m.ways {
@@ -118,6 +119,8 @@ enum CostReport {
     r.fact("forker_anon_rss_bytes", m.forker.anonymousBytes)
     r.fact("forker_mappings", forker.mappings)
     if let tiny = m.tinySize { r.fact("tiny_program_bytes", tiny) }
+    r.fact("thread_same_cpu", m.threadSameCPU.json)
+    r.fact("thread_other_cpu", m.threadOtherCPU.json)
     r.fact("thread_minor_faults_warm", m.threadFaultsWarm)
     r.fact("thread_minor_faults_cold", m.threadFaultsCold)
     r.fact("cold_thread_after", m.coldThreadAfter.map(\.rawValue))
@@ -177,6 +180,7 @@ enum CostReport {
             + "waitpid returns; the kernel's part of exec is in both rows.")
       }
     }
+    if let placement = placementSentence(m) { more.append(placement) }
     more.append(coldSentence(m))
     let noisy = m.ways.filter { m.warm[$0]!.percentile(0.9) > 3 * m.warm[$0]!.median }
     if !noisy.isEmpty {
@@ -186,6 +190,40 @@ enum CostReport {
     }
     r.explain(short, more: more.joined(separator: " "))
   }
+  /// Where the kernel ran each new thread of the warm loop: on the CPU its creator was on just
+  /// before pthread_create, or on another (sched_getcpu in both).
+  static func placementLine(_ m: CostMeasurement, r: Report) -> String? {
+    let (same, other) = (m.threadSameCPU, m.threadOtherCPU)
+    guard same.count + other.count > 0 else { return nil }
+    // One shape whatever the split, so a transcript line matches every run.
+    func median(_ s: Samples) -> String { s.count > 0 ? "median \(r.ns(s.median))" : r.note("none", .word) }
+    return
+      "  thread: ran on its creator's CPU in \(r.count(same.count)) of \(r.count(same.count + other.count)) "
+      + "samples (\(median(same))), on another CPU in \(r.count(other.count)) (\(median(other)))"
+  }
+
+  /// A claim about placement only when the run shows it: enough samples on each side and one
+  /// median clearly above the other.
+  static func placementSentence(_ m: CostMeasurement) -> String? {
+    let (same, other) = (m.threadSameCPU, m.threadOtherCPU)
+    let total = same.count + other.count
+    guard same.count >= max(10, total / 10), other.count >= max(10, total / 10) else { return nil }
+    let d = { (ns: Double) in Units.duration(seconds: ns / 1e9) }
+    if other.median > same.median * 1.3 {
+      return "Where the kernel put the new thread changed its price: on its creator's CPU \(d(same.median)), "
+        + "on another CPU \(d(other.median)) (\(other.count) of \(total) samples). There its start and its end "
+        + "both cross CPUs: the other CPU must be made to run it (an inter-processor interrupt when that CPU "
+        + "was idle, and on a virtual machine the hypervisor resuming that virtual CPU), and its exit must "
+        + "wake the creator, asleep in pthread_join, on the first CPU. On its creator's CPU the new thread "
+        + "simply runs while its creator sleeps."
+    }
+    if same.median > other.median * 1.3 {
+      return "The new threads that ran on their creator's CPU cost more (\(d(same.median))) than those on "
+        + "another CPU (\(d(other.median))) in this run."
+    }
+    return nil
+  }
+
   /// The cold column: what the run measured (the figure, the faults, what came before each cold
   /// thread sample) and the copy-on-write fact; it does not say how much of the difference the
   /// faults cause, which the run does not measure.
