@@ -31,64 +31,45 @@ enum TranscriptUpdater {
     -> StepUpdate
   {
     let expected = step.expected
-    let actual = result.actual
-    let before = result.capturesBefore
-    let keepAll = StepUpdate(lines: expected.lines, captures: nil, problems: [])
     let budget = MatchBudget(steps: 20 * MatchBudget.defaultSteps)
-
-    // How each output line would be written new.
-    let names = RecordedNames()
-    names.know(before)
-    names.reserve(expected.capturedNames)
-    let generalizer = OutputGeneralizer(names: names, historyBeforeStart: 0)
-    var plans: [OutputGeneralizer.Plan] = []
-    var mapping: [(plan: Int, line: Int)] = []
-    for outcome in result.outcomes {
-      let plan = generalizer.plan(outcome, shown: Recorder.rendered(outcome, settings: settings))
-      for k in plan.shown.indices { mapping.append((plans.count, k)) }
-      plans.append(plan)
+    guard let located = locate(expected, in: result.actual, from: result.capturesBefore, budget: budget)
+    else {
+      return StepUpdate(
+        lines: expected.lines, captures: nil,
+        problems: ["line \(step.line): \(budget.message ?? "too large to update"); left as written"])
     }
-    let mapped =
-      mapping.count >= actual.count
-      && actual.indices.allSatisfy { j in
-        let (p, k) = mapping[j]
-        return LinePattern.trimTrailing(Style.stripped(plans[p].shown[k])) == actual[j]
+    var rewrite = Rewrite(
+      expected: expected, actual: result.actual, located: located, before: result.capturesBefore,
+      newLines: NewLines(result: result, settings: settings, expected: expected), budget: budget)
+    for (e, element) in expected.elements.enumerated() {
+      switch element {
+      case .skip: rewrite.pendingSkip = true
+      case .line(let p): rewrite.line(e, p)
+      case .unordered(let patterns, let line): rewrite.unordered(e, patterns, opening: line)
       }
-    /// Output line j written where a person wrote a line that changed (an explanation too).
-    func rewritten(_ j: Int, _ captures: Captures) -> String {
-      guard mapped else { return plain(actual[j]) }
-      names.know(captures)
-      let (p, k) = mapping[j]
-      return generalizer.writeAsShown(plans[p], line: k)
     }
-    /// The first run of output rows in `range` the recorder writes as one unordered block.
-    func blockRun(in range: Range<Int>) -> Range<Int>? {
-      guard mapped, !range.isEmpty else { return nil }
-      func block(_ j: Int) -> (Int, Int)? {
-        let (p, k) = mapping[j]
-        return plans[p].blocks[k].map { (p, $0) }
-      }
-      guard let start = range.first(where: { block($0) != nil }), let id = block(start) else { return nil }
-      var end = start + 1
-      while end < range.upperBound, let next = block(end), next == id { end += 1 }
-      return start..<end
+    rewrite.gap(upTo: result.actual.count)
+    if let marker = expected.failureMarkerLine {
+      rewrite.out.append(expected.lines[marker - expected.firstLine])
     }
-    func newLine(_ j: Int, _ captures: Captures) -> GeneralizedLine {
-      guard mapped else { return GeneralizedLine(text: plain(actual[j]), block: nil) }
-      names.know(captures)
-      let (p, k) = mapping[j]
-      return GeneralizedLine(
-        text: generalizer.write(plans[p], line: k), block: plans[p].blocks[k].map { p * 10_000 + $0 })
-    }
-    let errorLines = Set(
-      result.outcomes.compactMap { o -> String? in
-        guard !o.succeeded, let e = o.error else { return nil }
-        return LinePattern.trimTrailing(Style.stripped(e).split(separator: "\n").first.map(String.init) ?? "")
-      })
+    return verify(rewrite.out, problems: rewrite.problems, step: step, result: result)
+  }
 
-    // Where each written line or block still matches (earliest first, in order).
-    var positions = [Int?](repeating: nil, count: expected.elements.count)
-    var capturesAfter = [Captures](repeating: before, count: expected.elements.count)
+  /// Where each written line or block still matches the output (earliest first, in order), and
+  /// the captures after each; nil when matching ran out of its budget.
+  struct Located {
+    var positions: [Int?]
+    var capturesAfter: [Captures]
+  }
+
+  static func locate(
+    _ expected: ExpectedOutput, in actual: [String], from before: Captures, budget: MatchBudget
+  )
+    -> Located?
+  {
+    var located = Located(
+      positions: [Int?](repeating: nil, count: expected.elements.count),
+      capturesAfter: [Captures](repeating: before, count: expected.elements.count))
     var captures = before
     var cursor = 0
     for (e, element) in expected.elements.enumerated() {
@@ -98,7 +79,7 @@ enum TranscriptUpdater {
         var j = cursor
         while j < actual.count {
           if case .success(let c) = p.match(actual[j], captures: captures, budget: budget) {
-            positions[e] = j
+            located.positions[e] = j
             captures = c
             cursor = j + 1
             break
@@ -112,7 +93,7 @@ enum TranscriptUpdater {
           if case .matched(let c, _) = block.match(
             Array(actual[j..<(j + patterns.count)]), captures: captures, budget: budget)
           {
-            positions[e] = j
+            located.positions[e] = j
             captures = c
             cursor = j + patterns.count
             break
@@ -120,177 +101,276 @@ enum TranscriptUpdater {
           j += 1
         }
       }
-      capturesAfter[e] = captures
-      if budget.stop != nil {
-        return StepUpdate(
-          lines: expected.lines, captures: nil,
-          problems: ["line \(step.line): \(budget.message ?? "too large to update"); left as written"])
+      located.capturesAfter[e] = captures
+      if budget.stop != nil { return nil }
+    }
+    return located
+  }
+
+  /// How each output line would be written new, as the recorder writes it.
+  struct NewLines {
+    let actual: [String]
+    let names = RecordedNames()
+    let generalizer: OutputGeneralizer
+    var plans: [OutputGeneralizer.Plan] = []
+    var mapping: [(plan: Int, line: Int)] = []
+    /// Whether the plans' shown lines are the output lines one for one (else each is written plain).
+    var mapped = false
+    /// The first line of each failing command's error: shown even where a `...` covers it.
+    let errorLines: Set<String>
+
+    init(result: TranscriptPlayer.StepResult, settings: Settings, expected: ExpectedOutput) {
+      actual = result.actual
+      names.know(result.capturesBefore)
+      names.reserve(expected.capturedNames)
+      generalizer = OutputGeneralizer(names: names, historyBeforeStart: 0)
+      for outcome in result.outcomes {
+        let plan = generalizer.plan(outcome, shown: Recorder.rendered(outcome, settings: settings))
+        for k in plan.shown.indices { mapping.append((plans.count, k)) }
+        plans.append(plan)
       }
+      let (plans, mapping, actual) = (plans, mapping, actual)
+      mapped =
+        mapping.count >= actual.count
+        && actual.indices.allSatisfy { j in
+          let (p, k) = mapping[j]
+          return LinePattern.trimTrailing(Style.stripped(plans[p].shown[k])) == actual[j]
+        }
+      errorLines = Set(
+        result.outcomes.compactMap { o -> String? in
+          guard !o.succeeded, let e = o.error else { return nil }
+          return LinePattern.trimTrailing(
+            Style.stripped(e).split(separator: "\n").first.map(String.init) ?? "")
+        })
     }
 
-    // The new lines: kept lines in place, new lines in the gaps between them.
+    /// Output line j written where a person wrote a line that changed (an explanation too).
+    func rewritten(_ j: Int, _ captures: Captures) -> String {
+      guard mapped else { return plain(actual[j]) }
+      names.know(captures)
+      let (p, k) = mapping[j]
+      return generalizer.writeAsShown(plans[p], line: k)
+    }
+
+    /// The first run of output rows in `range` the recorder writes as one unordered block.
+    func blockRun(in range: Range<Int>) -> Range<Int>? {
+      guard mapped, !range.isEmpty else { return nil }
+      func block(_ j: Int) -> (Int, Int)? {
+        let (p, k) = mapping[j]
+        return plans[p].blocks[k].map { (p, $0) }
+      }
+      guard let start = range.first(where: { block($0) != nil }), let id = block(start) else { return nil }
+      var end = start + 1
+      while end < range.upperBound, let next = block(end), next == id { end += 1 }
+      return start..<end
+    }
+
+    /// Output line j as the recorder writes it in a gap between kept lines.
+    func newLine(_ j: Int, _ captures: Captures) -> GeneralizedLine {
+      guard mapped else { return GeneralizedLine(text: plain(actual[j]), block: nil) }
+      names.know(captures)
+      let (p, k) = mapping[j]
+      return GeneralizedLine(
+        text: generalizer.write(plans[p], line: k), block: plans[p].blocks[k].map { p * 10_000 + $0 })
+    }
+  }
+
+  /// The new lines, built element by element: kept lines in place, new lines in the gaps
+  /// between them, and every line that cannot be rewritten safely left as written (a problem).
+  struct Rewrite {
+    let expected: ExpectedOutput
+    let actual: [String]
+    let located: Located
+    let newLines: NewLines
+    let budget: MatchBudget
     var out: [String] = []
     var problems: [String] = []
-    var gapLines: [GeneralizedLine] = []
     var pendingSkip = false
-    cursor = 0
-    captures = before
-    func gap(upTo end: Int) {
+    var cursor = 0
+    var captures: Captures
+
+    init(
+      expected: ExpectedOutput, actual: [String], located: Located, before: Captures, newLines: NewLines,
+      budget: MatchBudget
+    ) {
+      self.expected = expected
+      self.actual = actual
+      self.located = located
+      self.newLines = newLines
+      self.budget = budget
+      captures = before
+    }
+
+    /// The output lines before `end` not yet written: covered by a pending `...` (unless one is
+    /// a failing command's error line), else written as the recorder writes them.
+    mutating func gap(upTo end: Int) {
       let rows = cursor..<max(cursor, end)
-      let showsError = rows.contains { errorLines.contains(actual[$0]) }
+      let showsError = rows.contains { newLines.errorLines.contains(actual[$0]) }
       if pendingSkip { out.append(ExpectedOutput.skipMarker) }
       if !rows.isEmpty && (!pendingSkip || showsError) {
-        gapLines = rows.map { newLine($0, captures) }
-        out += GeneralizedLine.written(gapLines)
+        let captures = captures
+        out += GeneralizedLine.written(rows.map { newLines.newLine($0, captures) })
       }
       cursor = max(cursor, end)
       pendingSkip = false
     }
+
     func nextPosition(after e: Int) -> Int {
-      positions[(e + 1)...].compactMap { $0 }.first ?? actual.count
-    }
-    for (e, element) in expected.elements.enumerated() {
-      switch element {
-      case .skip: pendingSkip = true
-      case .line(let p):
-        let written = expected.lines[p.line - expected.firstLine]
-        if let j = positions[e] {
-          gap(upTo: j)
-          out.append(written)
-          cursor = j + 1
-          captures = capturesAfter[e]
-          continue
-        }
-        let knowledge =
-          p.hasConstraints || p.placeholders.contains { if case .anonymous = $0.role { false } else { true } }
-        if !knowledge {
-          // Plain text that changed. Between two kept lines the gap's new lines replace it; next
-          // to a `...` (which covers a gap) it is rewritten from the output line in its place:
-          // right after the line kept before it, or after a `...` the most alike before the next.
-          let followedBySkip =
-            e + 1 < expected.elements.count
-            && { if case .skip = expected.elements[e + 1] { true } else { false } }()
-          guard pendingSkip || followedBySkip else { continue }
-          let limit = nextPosition(after: e)
-          let place =
-            pendingSkip ? mostAlike(p.source, in: actual, cursor..<limit) : cursor < limit ? cursor : nil
-          if let j = place {
-            gap(upTo: j)
-            out.append(rewritten(j, captures))
-            cursor = j + 1
-          } else {
-            if pendingSkip && out.last != ExpectedOutput.skipMarker { out.append(ExpectedOutput.skipMarker) }
-            pendingSkip = false
-            out.append(written)
-            problems.append(
-              "line \(p.line) left as written: no output line is in its place any more: \(ExpectedOutput.cut(p.source))"
-            )
-          }
-          continue
-        }
-        let loose = p.loosened()
-        let limit = nextPosition(after: e)
-        var found: Int?
-        var j = cursor
-        while j < limit {
-          if case .success = loose.match(actual[j], captures: captures, budget: budget) {
-            found = j
-            break
-          }
-          j += 1
-        }
-        if let j = found {
-          gap(upTo: j)
-          out.append(written)
-          cursor = j + 1
-          var why = "no longer matches"
-          if case .failure(let box) = p.match(actual[j], captures: captures, budget: budget) {
-            why = box.failure.message
-          }
-          problems.append("line \(p.line) left as written: \(why) (output: \(ExpectedOutput.cut(actual[j])))")
-        } else if let j = pendingSkip
-          ? mostAlike(p.source, in: actual, cursor..<limit) : cursor < limit ? cursor : nil
-        {
-          // Left in its place, in place of the output line there (not written a second time).
-          gap(upTo: j)
-          out.append(written)
-          cursor = j + 1
-          problems.append(
-            "line \(p.line) left as written: it no longer matches, and it holds a \(p.hasConstraints ? "bound or choice" : "named value") an update must not drop: \(ExpectedOutput.cut(p.source)) (output: \(ExpectedOutput.cut(actual[j])))"
-          )
-        } else {
-          // Left in its place: a `...` before it stays before it (and covers what follows too).
-          if pendingSkip && out.last != ExpectedOutput.skipMarker { out.append(ExpectedOutput.skipMarker) }
-          out.append(written)
-          problems.append(
-            "line \(p.line) left as written: no output line has its shape any more, and it holds a \(p.hasConstraints ? "bound or choice" : "named capture") an update must not drop: \(ExpectedOutput.cut(p.source))"
-          )
-        }
-      case .unordered(let patterns, let line):
-        let last = (patterns.last?.line ?? line) + 1
-        let written = Array(
-          expected.lines[
-            (line - expected.firstLine)...min(expected.lines.count - 1, last - expected.firstLine)])
-        if let j = positions[e] {
-          gap(upTo: j)
-          out += written
-          cursor = j + patterns.count
-          captures = capturesAfter[e]
-        } else {
-          // Rewritten in place from the rows the recorder writes as one block; those rows are
-          // this block's, never written again after it.
-          let limit = nextPosition(after: e)
-          let run = blockRun(in: cursor..<limit)
-          let knowledge = patterns.contains {
-            $0.placeholders.contains {
-              if case .capture = $0.role { true } else { $0.constraint != nil }
-            }
-          }
-          // Lists of choices the rows had (the recorder writes the command's own) must come back
-          // as they were: a narrowed list is a person's, and is not loosened.
-          let choices = Set(patterns.flatMap { $0.placeholders.filter { $0.choices != nil }.map(\.source) })
-          let rows = run.map { GeneralizedLine.written($0.map { newLine($0, captures) }) } ?? []
-          let keepsChoices = choices.allSatisfy { c in rows.contains { $0.contains(c) } }
-          if let run, !knowledge, keepsChoices {
-            gap(upTo: run.lowerBound)
-            out += rows
-            cursor = run.upperBound
-          } else {
-            gap(upTo: run?.lowerBound ?? cursor)
-            out += written
-            cursor = run?.upperBound ?? min(limit, cursor + patterns.count)
-            problems.append(
-              "the unordered block on line \(line) no longer matches its output lines; left as written"
-                + (knowledge || !keepsChoices
-                  ? " (it captures, bounds or chooses values an update must not drop)" : ""))
-          }
-        }
-      }
-    }
-    gap(upTo: actual.count)
-    if let marker = expected.failureMarkerLine {
-      out.append(expected.lines[marker - expected.firstLine])
+      located.positions[(e + 1)...].compactMap { $0 }.first ?? actual.count
     }
 
-    // The new lines must parse and (unless a line was left) match the output.
+    /// The output line in a written line's place: after a `...` the most alike before the next
+    /// kept line, else the next one.
+    func place(of p: LinePattern, before limit: Int) -> Int? {
+      pendingSkip ? mostAlike(p.source, in: actual, cursor..<limit) : cursor < limit ? cursor : nil
+    }
+
+    mutating func keep(_ written: [String], at j: Int, through end: Int) {
+      gap(upTo: j)
+      out += written
+      cursor = end
+    }
+
+    /// A written line left where it was although nothing replaces it: a `...` before it stays
+    /// before it, and with `coveringWhatFollows` it covers the output after it too.
+    mutating func leaveAlone(_ written: String, _ problem: String, coveringWhatFollows: Bool = false) {
+      if pendingSkip && out.last != ExpectedOutput.skipMarker { out.append(ExpectedOutput.skipMarker) }
+      if !coveringWhatFollows { pendingSkip = false }
+      out.append(written)
+      problems.append(problem)
+    }
+
+    mutating func line(_ e: Int, _ p: LinePattern) {
+      let written = expected.lines[p.line - expected.firstLine]
+      if let j = located.positions[e] {
+        keep([written], at: j, through: j + 1)
+        captures = located.capturesAfter[e]
+        return
+      }
+      let knowledge =
+        p.hasConstraints || p.placeholders.contains { if case .anonymous = $0.role { false } else { true } }
+      if knowledge {
+        constrainedLine(e, p, written)
+      } else {
+        changedText(e, p, written)
+      }
+    }
+
+    /// Plain text that changed. Between two kept lines the gap's new lines replace it; next to a
+    /// `...` (which covers a gap) it is rewritten from the output line in its place.
+    mutating func changedText(_ e: Int, _ p: LinePattern, _ written: String) {
+      let followedBySkip =
+        e + 1 < expected.elements.count
+        && { if case .skip = expected.elements[e + 1] { true } else { false } }()
+      guard pendingSkip || followedBySkip else { return }
+      if let j = place(of: p, before: nextPosition(after: e)) {
+        // The gap first: the recorder names values in the order it writes the lines.
+        gap(upTo: j)
+        out.append(newLines.rewritten(j, captures))
+        cursor = j + 1
+      } else {
+        leaveAlone(
+          written,
+          "line \(p.line) left as written: no output line is in its place any more: \(ExpectedOutput.cut(p.source))"
+        )
+      }
+    }
+
+    /// A line with a bound, a choice or a named value that no longer matches: always left as
+    /// written (an update never turns a violated constraint into a pass), in the place of the
+    /// output line it stands for, and reported.
+    mutating func constrainedLine(_ e: Int, _ p: LinePattern, _ written: String) {
+      let loose = p.loosened()
+      let limit = nextPosition(after: e)
+      let found = (cursor..<max(cursor, limit)).first {
+        if case .success = loose.match(actual[$0], captures: captures, budget: budget) { true } else { false }
+      }
+      if let j = found {
+        keep([written], at: j, through: j + 1)
+        var why = "no longer matches"
+        if case .failure(let box) = p.match(actual[j], captures: captures, budget: budget) {
+          why = box.failure.message
+        }
+        problems.append("line \(p.line) left as written: \(why) (output: \(ExpectedOutput.cut(actual[j])))")
+      } else if let j = place(of: p, before: limit) {
+        // Left in its place, in place of the output line there (not written a second time).
+        keep([written], at: j, through: j + 1)
+        problems.append(
+          "line \(p.line) left as written: it no longer matches, and it holds a \(p.hasConstraints ? "bound or choice" : "named value") an update must not drop: \(ExpectedOutput.cut(p.source)) (output: \(ExpectedOutput.cut(actual[j])))"
+        )
+      } else {
+        leaveAlone(
+          written,
+          "line \(p.line) left as written: no output line has its shape any more, and it holds a \(p.hasConstraints ? "bound or choice" : "named capture") an update must not drop: \(ExpectedOutput.cut(p.source))",
+          coveringWhatFollows: true)
+      }
+    }
+
+    /// An unordered block: kept where it still matches; else rewritten in place from the rows the
+    /// recorder writes as one block (those rows are this block's, never written again after it),
+    /// or left as written when it captures, bounds or narrows values.
+    mutating func unordered(_ e: Int, _ patterns: [LinePattern], opening line: Int) {
+      let last = (patterns.last?.line ?? line) + 1
+      let written = Array(
+        expected.lines[(line - expected.firstLine)...min(expected.lines.count - 1, last - expected.firstLine)]
+      )
+      if let j = located.positions[e] {
+        keep(written, at: j, through: j + patterns.count)
+        captures = located.capturesAfter[e]
+        return
+      }
+      let limit = nextPosition(after: e)
+      let run = newLines.blockRun(in: cursor..<limit)
+      let knowledge = patterns.contains {
+        $0.placeholders.contains {
+          if case .capture = $0.role { true } else { $0.constraint != nil }
+        }
+      }
+      // Lists of choices the rows had (the recorder writes the command's own) must come back as
+      // they were: a narrowed list is a person's, and is not loosened.
+      let choices = Set(patterns.flatMap { $0.placeholders.filter { $0.choices != nil }.map(\.source) })
+      let captures = captures
+      let rows = run.map { GeneralizedLine.written($0.map { newLines.newLine($0, captures) }) } ?? []
+      let keepsChoices = choices.allSatisfy { c in rows.contains { $0.contains(c) } }
+      if let run, !knowledge, keepsChoices {
+        keep(rows, at: run.lowerBound, through: run.upperBound)
+      } else {
+        keep(
+          written, at: run?.lowerBound ?? cursor,
+          through: run?.upperBound ?? min(limit, cursor + patterns.count))
+        problems.append(
+          "the unordered block on line \(line) no longer matches its output lines; left as written"
+            + (knowledge || !keepsChoices
+              ? " (it captures, bounds or chooses values an update must not drop)" : ""))
+      }
+    }
+  }
+
+  /// The new lines must parse and (unless a line was left as written) match the output, with
+  /// nothing hidden that a failing command printed.
+  static func verify(
+    _ out: [String], problems: [String], step: Transcript.Step, result: TranscriptPlayer.StepResult
+  ) -> StepUpdate {
+    let expected = step.expected
     guard let parsed = try? ExpectedOutput(lines: out, file: expected.file, firstLine: expected.firstLine)
     else {
       return StepUpdate(
-        lines: keepAll.lines, captures: nil,
+        lines: expected.lines, captures: nil,
         problems: problems + [
           "line \(step.line): the output could not be rewritten without losing a capture; left as written"
         ])
     }
     if !problems.isEmpty { return StepUpdate(lines: out, captures: nil, problems: problems) }
-    guard case .matched(let c, let coverage) = parsed.match(actual, captures: before) else {
+    guard case .matched(let c, let coverage) = parsed.match(result.actual, captures: result.capturesBefore)
+    else {
       return StepUpdate(
-        lines: keepAll.lines, captures: nil,
+        lines: expected.lines, captures: nil,
         problems: ["line \(step.line): the rewritten output would not match; left as written"])
     }
     var check = step
     check.expected = parsed
     if let problem = TranscriptPlayer.failureProblem(
-      check, outcomes: result.outcomes, actual: actual, coverage: coverage)
+      check, outcomes: result.outcomes, actual: result.actual, coverage: coverage)
     {
       return StepUpdate(lines: out, captures: nil, problems: [problem.report])
     }
