@@ -56,6 +56,19 @@ final class WrapRuleTests: XCTestCase {
       TextWrap.wrap("it exited 0, then 1. Next one", width: 18), ["it exited 0, then", "1. Next one"])
   }
 
+  /// A lesson's "your numbers" line: `cores = 2` never ends one line and starts the next.
+  func testANameStaysWithItsValue() {
+    let text = "  your numbers: SHELL = 15192, PARENT = 15188, pname = bash, threads = 1, cores = 2"
+    for width in 20...80 {
+      let lines = TextWrap.wrap(text, width: width)
+      XCTAssertTrue(lines.allSatisfy { Style.width($0) <= width }, "width \(width): \(lines)")
+      XCTAssertEqual(
+        broken(lines, ends: { _ in true }, starts: { $0 == "=" })
+          + broken(lines, ends: { $0 == "=" }, starts: { _ in true }),
+        [], "width \(width)")
+    }
+  }
+
   func testPidAndFdKeepTheirNumber() {
     let text = "the reader is pid 4711 and it writes to fd 3 while TID 4712 waits on (fd 5) for it"
     for width in 12...50 {

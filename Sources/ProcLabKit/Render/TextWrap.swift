@@ -108,8 +108,8 @@ public enum TextWrap {
   }
 
   /// The words of a line, each with the spaces before it; a code span is one word, a
-  /// number keeps its unit (`264 ms` is one word) and the word it counts, and `pid`/`fd`
-  /// keep their number.
+  /// number keeps its unit (`264 ms` is one word) and the word it counts, `pid`/`fd`
+  /// keep their number, and `name = value` stays whole.
   static func tokens(_ line: String) -> [(gap: String, word: String)] {
     var out: [(gap: String, word: String)] = []
     for piece in bracketGroups(rawTokens(line)) {
@@ -117,6 +117,8 @@ public enum TextWrap {
         (isUnit(piece.word) && endsWithDigit(last.word))
           || (namesNumber(last.word) && startsWithDigit(piece.word))
           || (isCount(last.word) && startsWithLetter(piece.word))
+          // `name = value` (a lesson's captured numbers) reads as one item.
+          || piece.word == "=" || last.word == "=" || last.word.hasSuffix(" =")
       {
         out[out.count - 1].word = last.word + piece.gap + piece.word
       } else {
