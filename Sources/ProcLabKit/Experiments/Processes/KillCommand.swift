@@ -16,12 +16,19 @@ enum KillCommand {
       ]
     }
 
-    /// The shell's own `kill -15 PID` (or `kill -STOP PID`): here the signal comes after the PID.
-    static func suggestion(for words: [String], command: String) -> String? {
-      guard words.count == 2, words[0].hasPrefix("-"), Int32(words[1]) != nil,
+    /// kill(1)'s spellings, the signal first: `kill -15 PID`, `kill -STOP PID`, `kill -SIGSTOP PID`,
+    /// `kill -s STOP PID`. (A PID is never negative here: a negative one means a process group to
+    /// kill(1), which this shell does not signal.)
+    static func normalized(_ words: [String]) -> [String] {
+      if words.count == 2, words[0].count > 1, words[0].hasPrefix("-"), Int32(words[1]) != nil,
         SignalValue.parse(String(words[0].dropFirst())) != nil
-      else { return nil }
-      return "\(command) \(words[1]) \(words[0].dropFirst())"
+      {
+        return [words[1], String(words[0].dropFirst())]
+      }
+      if words.count == 3, words[0] == "-s", Int32(words[2]) != nil, SignalValue.parse(words[1]) != nil {
+        return [words[2], words[1]]
+      }
+      return words
     }
   }
 
