@@ -33,6 +33,17 @@ final class TranscriptRecordingTests: XCTestCase {
     XCTAssertTrue(written.contains("holding 7 threads"), "\(written)")
   }
 
+  /// Bars vary with the measurement; a legend's glyphs are fixed and stay literal.
+  func testBarsBecomePlaceholdersAndALegendStaysAsItIs() {
+    XCTAssertEqual(
+      OutputGeneralizer.drawnAsWords("  no protection █████▎  12.3 ms"), "  no protection {{:word}}  12.3 ms")
+    XCTAssertEqual(OutputGeneralizer.drawnAsWords("  thread ▏ 19.0 µs"), "  thread {{:word}} 19.0 µs")
+    XCTAssertEqual(
+      OutputGeneralizer.drawnAsWords("  █ inside  ░ waiting  · elsewhere"),
+      "  █ inside  ░ waiting  · elsewhere")
+    XCTAssertEqual(OutputGeneralizer.drawnAsWords("  t1 ··1111░░██"), "  t1 {{:word}}")
+  }
+
   func testColourIsStrippedFromWhatIsRecorded() {
     Style.enabled = true
     defer { Style.enabled = false }

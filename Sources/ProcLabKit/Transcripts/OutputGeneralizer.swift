@@ -324,12 +324,18 @@ struct OutputGeneralizer {
   }
 
   /// Bars and timelines (`█████▏`, `··111111░░██`) are drawn from measurements: each is one word.
+  /// A legend's glyph (`█ inside  ░ waiting`: one glyph before a word) is fixed, and stays.
   static func drawnAsWords(_ line: String) -> String {
-    line.split(separator: " ", omittingEmptySubsequences: false).map { token -> String in
+    let tokens = line.split(separator: " ", omittingEmptySubsequences: false)
+    return tokens.indices.map { i -> String in
+      let token = tokens[i]
       let glyphs = token.filter { chartGlyphs.contains($0) }.count
       let drawn = token.allSatisfy { chartGlyphs.contains($0) || ($0.isASCII && $0.isNumber) }
-      // (A bar may be one glyph long, `▏`, and longer in another run; a legend's `█ inside` loosens harmlessly.)
-      return drawn && (glyphs > 0 || token.count >= 16) && !token.isEmpty ? "{{:word}}" : String(token)
+      let next = tokens[(i + 1)...].first { !$0.isEmpty }
+      let legend = token.count == 1 && glyphs == 1 && next?.first?.isLetter == true
+      // (A bar may be one glyph long, `▏`, and longer in another run: a figure follows it, not a word.)
+      return drawn && !legend && (glyphs > 0 || token.count >= 16) && !token.isEmpty
+        ? "{{:word}}" : String(token)
     }.joined(separator: " ")
   }
 
