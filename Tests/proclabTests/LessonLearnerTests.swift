@@ -107,6 +107,21 @@ extension LessonLearnerTests {
   }
 }
 
+extension LessonLearnerTests {
+  /// A prediction step skipped before any answer says it was skipped, not that the learner ran it.
+  func testASkippedPredictionStepSaysItWasSkipped() throws {
+    let run = ProcLabBinary.run(
+      [
+        "-c", "lesson process; skip; next; skip; next; skip", "--lessons", LessonCourseTests.lessonsDirectory,
+      ],
+      environment: ["XDG_STATE_HOME": state, "NO_COLOR": "1"], timeout: 60)
+    XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+    XCTAssertTrue(run.stdout.contains("✓ step 3/7 passed (skipped: proclab ran it for you)."), run.stdout)
+    XCTAssertTrue(run.stdout.contains("Prediction: skipped before a prediction; the answer is"), run.stdout)
+    XCTAssertFalse(run.stdout.contains("you ran it before predicting"), run.stdout)
+  }
+}
+
 /// One learner taking one lesson through a pseudo-terminal.
 final class Learner {
   let lesson: Lesson

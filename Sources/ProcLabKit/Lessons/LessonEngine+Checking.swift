@@ -126,14 +126,14 @@ extension LessonEngine {
             + undone.map { String($0 + 1) }.joined(separator: ", ") + " used: run "
             + (undone.count == 1 ? "it" : "them") + " again to see them with these)"))
     }
-    out += predictionLines(a, captures: active!.captures)
+    out += predictionLines(a, captures: active!.captures, skipped: skip != nil)
     out.append(
       a.progress.step + 1 < a.lesson.steps.count
         ? "Type 'next' for step \(a.progress.step + 2)." : "Type 'next' for the summary.")
     return out
   }
 
-  func predictionLines(_ a: Active, captures: Captures) -> [String] {
+  func predictionLines(_ a: Active, captures: Captures, skipped: Bool = false) -> [String] {
     guard let p = a.step.prediction else { return [] }
     var out: [String] = []
     let right = a.answer.flatMap { Prediction.letters.firstIndex(of: $0) }.map { p.correct.contains($0) }
@@ -142,7 +142,10 @@ extension LessonEngine {
     case (let answer?, _):
       out.append(Style.cyan("Prediction: ") + "you said \(answer); the answer is \(p.answerText).")
     default:
-      out.append(Style.cyan("Prediction: ") + "you ran it before predicting; the answer is \(p.answerText).")
+      out.append(
+        Style.cyan("Prediction: ")
+          + "\(skipped ? "skipped before a prediction" : "you ran it before predicting"); the answer is \(p.answerText)."
+      )
     }
     out += LessonText.paragraphs(p.why).map { "  " + render(fill($0)) }
     return out
