@@ -45,7 +45,10 @@ final class KeyWatcher: @unchecked Sendable {
   /// Runs a command with `q` able to stop it.
   func whileCommandRuns<T>(_ body: () throws -> T) rethrows -> T {
     state.withLock { $0.commandRunning = true }
-    defer { state.withLock { $0.commandRunning = false } }
+    defer {
+      state.withLock { $0.commandRunning = false }
+      Interrupt.pressing(nil)
+    }
     return try body()
   }
 
@@ -61,7 +64,10 @@ final class KeyWatcher: @unchecked Sendable {
         if key != .end || s.queue.last != .end { s.queue.append(key) }
         return false
       }
-      if quitNow { target.interrupt() }
+      if quitNow {
+        Interrupt.pressing("q")
+        target.interrupt()
+      }
       if key == .end { MonotonicClock.pause(.milliseconds(50)) }
     }
   }

@@ -130,6 +130,9 @@ final class TranscriptTerminalTests: XCTestCase {
     XCTAssertEqual(t.waitForExit(timeout: 20), .exited(0), t.screen)
     XCTAssertLessThan(Date().timeIntervalSince(start), 30, "not after the 60 s children")
     XCTAssertTrue(t.screen.contains("replay ended (q)"), t.screen)
+    XCTAssertTrue(t.screen.contains("interrupted (q)"), "the key that stopped it is named:\n" + t.screen)
+    XCTAssertFalse(t.screen.contains("interrupted (Ctrl-C)"), "no Ctrl-C was pressed:\n" + t.screen)
+    XCTAssertFalse(t.screen.contains("Ctrl-C stopped"), "no Ctrl-C was pressed:\n" + t.screen)
     XCTAssertFalse(t.screen.contains("proclab> help record"), t.screen)
     for pid in children { XCTAssertFalse(processExists(pid), "child \(pid) was cleaned up") }
   }

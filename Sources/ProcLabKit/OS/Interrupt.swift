@@ -1,5 +1,6 @@
 import CLab
 import Glibc
+import Synchronization
 
 /// Requests to stop, set by the shell's signal handlers in CLab (interrupt.c):
 /// Ctrl-C (SIGINT) stops the running command and the rest of its line;
@@ -33,8 +34,13 @@ public enum Interrupt {
 
   /// How a stop is named to the learner: `Ctrl-C` for SIGINT, else the signal's name (`SIGTERM`).
   public static func describe(_ signal: Int32) -> String {
-    signal == SIGINT || signal == 0 ? "Ctrl-C" : Signals.name(signal)
+    signal == SIGINT || signal == 0 ? (pressed.withLock { $0 } ?? "Ctrl-C") : Signals.name(signal)
   }
+
+  /// What a person pressed when it was not Ctrl-C that sent SIGINT: replay's `q` interrupts the
+  /// running command with the same signal, and the command's message names the key (nil: Ctrl-C).
+  public static func pressing(_ key: String?) { pressed.withLock { $0 = key } }
+  private static let pressed = Mutex<String?>(nil)
 
   /// sigaction(SIGPIPE, SIG_IGN): a write to a closed pipe (`proclab … | head`) fails
   /// with EPIPE instead of killing the shell. A refusal (the kernel refuses only a bad
