@@ -32,3 +32,17 @@ public struct CleanupSnapshot {
 
 /// True if a PID names a live (or zombie) process right now.
 public func processExists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+
+/// The children of `parent` once there are at least `count` of them (read from /proc every
+/// 20 ms), or those there are after `timeout`: a test that needs a command's children to exist
+/// before it acts.
+public func children(of parent: Int32, atLeast count: Int, timeout: Duration = .seconds(5)) -> [Int32] {
+  let clock = ContinuousClock()
+  let deadline = clock.now + timeout
+  var found = ProcFS.children(of: parent)
+  while found.count < count && clock.now < deadline {
+    usleep(20_000)
+    found = ProcFS.children(of: parent)
+  }
+  return found
+}

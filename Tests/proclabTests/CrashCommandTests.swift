@@ -296,12 +296,7 @@ final class CrashCommandTests: XCTestCase {
     try process.run()
     let shell = process.processIdentifier
     // Wait until the crashing child and its siblings exist (three lab children).
-    var children: [Int32] = []
-    for _ in 0..<200 {
-      children = ProcFS.children(of: shell)
-      if children.count >= 3 { break }
-      usleep(50_000)
-    }
+    let children = TestSupport.children(of: shell, atLeast: 3, timeout: .seconds(10))
     XCTAssertEqual(children.count, 3, "two siblings and the child that waits to crash")
     usleep(200_000)
     kill(shell, SIGINT)

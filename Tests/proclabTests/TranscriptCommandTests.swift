@@ -247,12 +247,7 @@ final class TranscriptCommandTests: XCTestCase {
     input.fileHandleForWriting.write("\n".data(using: .utf8)!)
     defer { try? input.fileHandleForWriting.close() }
     // Wait until the held children exist, then press Ctrl-C.
-    var children: [Int32] = []
-    for _ in 0..<200 {
-      children = ProcFS.children(of: process.processIdentifier)
-      if children.count >= 2 { break }
-      usleep(50_000)
-    }
+    let children = TestSupport.children(of: process.processIdentifier, atLeast: 2, timeout: .seconds(10))
     XCTAssertEqual(children.count, 2, "the replay really spawned the children")
     kill(process.processIdentifier, SIGINT)
     process.waitUntilExit()

@@ -81,12 +81,7 @@ final class TranscriptTerminalTests: XCTestCase {
       "long.txt", "proclab> spawn 2 --hold 60\n...\nproclab> wait all\n...\nproclab> help record\n...\n")
     let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"])
     XCTAssertTrue(t.waitFor("proclab> wait all"), t.screen)
-    var children: [Int32] = []
-    for _ in 0..<100 {
-      children = ProcFS.children(of: t.pid)
-      if children.count >= 2 { break }
-      usleep(20_000)
-    }
+    let children = TestSupport.children(of: t.pid, atLeast: 2)
     XCTAssertEqual(children.count, 2, "the held children are real")
     t.pump(0.3)
     t.type("\u{03}")
@@ -117,12 +112,7 @@ final class TranscriptTerminalTests: XCTestCase {
       "long.txt", "proclab> spawn 2 --hold 60\n...\nproclab> wait all\n...\nproclab> help record\n...\n")
     let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"])
     XCTAssertTrue(t.waitFor("proclab> wait all"), t.screen)
-    var children: [Int32] = []
-    for _ in 0..<100 {
-      children = ProcFS.children(of: t.pid)
-      if children.count >= 2 { break }
-      usleep(20_000)
-    }
+    let children = TestSupport.children(of: t.pid, atLeast: 2)
     XCTAssertEqual(children.count, 2, "the held children are real")
     t.pump(0.3)
     let start = Date()

@@ -23,18 +23,9 @@ enum CrashKind: String, CaseIterable, Sendable {
     }
   }
 
-  /// The signal the kernel should report for it (nil: an exit status).
-  var expectedSignal: Int32? {
-    switch self {
-    case .segv, .stack: SIGSEGV
-    case .abort: SIGABRT
-    case .fpe: SIGFPE
-    case .ill: SIGILL
-    case .bus: SIGBUS
-    case .kill: SIGKILL
-    case .exit, .oom: nil
-    }
-  }
+  /// The signal the kernel should report for it (nil: an exit status): the fault's own, or the
+  /// SIGKILL the shell sends.
+  var expectedSignal: Int32? { self == .kill ? SIGKILL : fault?.signal }
 
   /// The exit status a child that allocates too much chooses (ENOMEM's number).
   static let outOfMemoryStatus: Int32 = 12
