@@ -15,8 +15,9 @@ extension ProcLab {
       let code = exitCode(for: error)
       let message = fullMessage(for: error)
       if !message.isEmpty {
-        let width = TerminalSize.columns(fd: code == .success ? 1 : 2) ?? TerminalSize.columnsVariable ?? 80
-        let text = wrappingUsage(message, width: width) + "\n"
+        // The shell's own rule (Layout): the terminal's width, else COLUMNS, else no wrapping.
+        Layout.followTerminal()
+        let text = wrappingUsage(message, width: Layout.width) + "\n"
         if code == .success { Output.out(text) } else { Output.err(text) }
       }
       ThisProcess.exit(code.rawValue)
@@ -25,7 +26,7 @@ extension ProcLab {
 
   /// Lines starting with `USAGE:` or `Usage:` wrapped at word boundaries (a bracketed option
   /// stays whole), continued under the command's first argument.
-  static func wrappingUsage(_ message: String, width: Int) -> String {
+  static func wrappingUsage(_ message: String, width: Int?) -> String {
     message.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
       guard line.hasPrefix("USAGE: ") || line.hasPrefix("Usage: ") else { return [String(line)] }
       return TextWrap.wrap(String(line), width: width, continuation: "         ")

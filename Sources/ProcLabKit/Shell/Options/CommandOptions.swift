@@ -24,9 +24,6 @@ public protocol CommandOptions: Sendable {
   /// (`parallel`'s threads: the CPUs this process may use) filled in, so a lesson's
   /// `parallel --threads 2` and a learner's `parallel` mean the same on a 2-CPU machine.
   var effective: Self { get }
-  /// When the words do not parse: the line the learner probably meant, added to the error as
-  /// "did you mean …?".
-  static func suggestion(for words: [String], command: String) -> String?
   /// Another well-known spelling of the same command, rewritten into this one's before parsing
   /// (kill(1)'s `kill -15 4121` is `kill 4121 15`), so it runs and a lesson step accepts it.
   static func normalized(_ words: [String]) -> [String]
@@ -35,7 +32,6 @@ public protocol CommandOptions: Sendable {
 extension CommandOptions {
   public func validate(command: String) throws {}
   public var effective: Self { self }
-  public static func suggestion(for words: [String], command: String) -> String? { nil }
   public static func normalized(_ words: [String]) -> [String] { words }
 }
 

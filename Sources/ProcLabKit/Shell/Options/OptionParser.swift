@@ -4,11 +4,7 @@
 /// that was wrong and what would work.
 public enum OptionParser {
   public static func parse<Root: CommandOptions>(_ words: [String], command: String) throws -> Root {
-    let words = Root.normalized(words)
-    do { return try read(words, command: command) } catch let e as UsageError {
-      guard let line = Root.suggestion(for: words, command: command) else { throw e }
-      throw UsageError(e.message + "; did you mean `\(line)`?")
-    }
+    try read(Root.normalized(words), command: command)
   }
 
   static func read<Root: CommandOptions>(_ words: [String], command: String) throws -> Root {
