@@ -86,6 +86,8 @@ final class SwitchCommandTests: XCTestCase {
     for (line, needle) in [
       ("switch --threads --processes", "switch: --threads and --processes cannot be used together"),
       ("switch --iterations 5", "switch: --iterations must be 100…10000000, got 5"),
+      // lmbench's lat_ctx -s counts KiB; proclab's sizes are bytes unless a unit says otherwise.
+      ("switch --working-set 64", "switch: --working-set must be 16K…64M, got 64 (did you mean 64K?)"),
       ("switch now", "switch: unexpected 'now'"),
       ("switch --working-set 1K", "switch: --working-set must be 16K…64M, got 1K"),
     ] {

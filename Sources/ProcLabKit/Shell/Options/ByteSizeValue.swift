@@ -29,5 +29,11 @@ public struct ByteSize: OptionValue, Comparable, Hashable {
     return String(bytes)
   }
   public var json: JSON { .int(bytes) }
+  /// A bare number is bytes, but lmbench's `lat_ctx -s 64` means KiB: when a
+  /// number under 1K does not fit as bytes and fits as KiB (or MiB), that is the guess.
+  public static func nearest(to value: ByteSize, fitting fits: (ByteSize) -> Bool) -> ByteSize? {
+    guard value.bytes < 1024 else { return nil }
+    return units.reversed().lazy.map { ByteSize(value.bytes * $0.factor) }.first(where: fits)
+  }
   public static func < (a: ByteSize, b: ByteSize) -> Bool { a.bytes < b.bytes }
 }

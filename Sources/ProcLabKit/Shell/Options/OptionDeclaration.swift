@@ -268,7 +268,12 @@ extension OptionDeclaration {
   }
 
   static func rangeCheck<V: OptionValue & Comparable>(_ range: ClosedRange<V>) -> (V) -> String? {
-    { range.contains($0) ? nil : "must be \(rangeText(range)), got \($0.canonicalWord)" }
+    { value in
+      guard !range.contains(value) else { return nil }
+      let guess =
+        V.nearest(to: value, fitting: range.contains).map { " (did you mean \($0.canonicalWord)?)" } ?? ""
+      return "must be \(rangeText(range)), got \(value.canonicalWord)\(guess)"
+    }
   }
 
   static func valued<V: OptionValue>(

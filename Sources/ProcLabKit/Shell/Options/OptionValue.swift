@@ -15,10 +15,14 @@ public protocol OptionValue: Equatable, Sendable, JSONRepresentable {
   static var completions: [String] { get }
   /// The one spelling this value is written back as.
   var canonicalWord: String { get }
+  /// What the learner probably meant when `value` does not `fit` (`64K` for a
+  /// bare `64`), or nil.
+  static func nearest(to value: Self, fitting fits: (Self) -> Bool) -> Self?
 }
 
 extension OptionValue {
   public static var completions: [String] { [] }
+  public static func nearest(to value: Self, fitting fits: (Self) -> Bool) -> Self? { nil }
   public static func refusal(of word: String, for what: String) -> String {
     "\(what) must be \(expected), got '\(Printable.word(word))'"
   }
