@@ -122,6 +122,21 @@ extension LessonLearnerTests {
   }
 }
 
+extension LessonLearnerTests {
+  /// `skip` on a step that passed goes on, as `next` does, instead of running the step's command
+  /// again (which made a second zombie here and replaced the step's values).
+  func testSkipOnAPassedStepGoesToTheNextStep() throws {
+    let run = ProcLabBinary.run(
+      ["-c", "lesson lifecycle; skip; skip; progress", "--lessons", LessonCourseTests.lessonsDirectory],
+      environment: ["XDG_STATE_HOME": state, "NO_COLOR": "1"], timeout: 60)
+    XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+    XCTAssertEqual(
+      run.stdout.components(separatedBy: "skip: running 'spawn --no-reap' for you").count, 2, run.stdout)
+    XCTAssertTrue(run.stdout.contains("skip: step 1 passed already; on to step 2"), run.stdout)
+    XCTAssertTrue(run.stdout.contains("Step 2/8 · See the zombie"), run.stdout)
+  }
+}
+
 /// One learner taking one lesson through a pseudo-terminal.
 final class Learner {
   let lesson: Lesson

@@ -146,7 +146,10 @@ enum LessonCommands {
   static let hint = verb("hint", "show the next hint for this step", options: NoOptions.self) { e, _, _ in
     try e.hint()
   }
-  static let skip = verb("skip", "run this step's command for you and pass it", options: NoOptions.self) {
+  static let skip = verb(
+    "skip", "run this step's command for you and pass it (on a passed step: go to the next)",
+    options: NoOptions.self
+  ) {
     e, _, s in try e.skip(session: s)
   }
   static let progress = verb(

@@ -157,6 +157,13 @@ extension LessonEngine {
   public func skip(session: Session) throws -> [String] {
     let a = try requireActive("skip")
     guard !skipping else { throw UsageError("skip: a step's command cannot skip a step") }
+    // A passed step has nothing left to skip: running its command again would only
+    // replace its values. The learner wants to get past it, which is `next`.
+    if a.passed {
+      let onward =
+        a.progress.step + 1 < a.lesson.steps.count ? "on to step \(a.progress.step + 2)" : "the lesson ends"
+      return [Style.dim("skip: step \(a.progress.step + 1) passed already; \(onward)")] + (try next())
+    }
     if let redo = redoAdvice(for: a.step.commandReferences) { throw UsageError("skip: " + redo) }
     guard let command = a.step.concreteCommand(a.captures),
       let lines = try? WordSplitter.split(command), !lines.isEmpty
