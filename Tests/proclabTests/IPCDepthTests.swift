@@ -72,7 +72,12 @@ final class IPCDepthTests: XCTestCase {
       XCTAssertEqual(Set(tids(i, "threads")).count, 3)
       XCTAssertEqual(tids(i, "threads").first, runs[i]["child"]?.intValue)
     }
-    XCTAssertEqual(Set(tids(0, "received_by")), [tids(0, "threads")[0]], "nobody blocks: the main thread")
+    // Nobody blocks: the kernel offers each signal to the thread the PID names (main) first, and
+    // passes it to another thread only while main already has one pending, so main always takes
+    // one and, on a busy machine, a worker may take a later one.
+    XCTAssertTrue(tids(0, "received_by").contains(tids(0, "threads")[0]), "nobody blocks: main takes one")
+    XCTAssertTrue(
+      Set(tids(0, "received_by")).isSubset(of: tids(0, "threads")), "nobody blocks: only its threads")
     XCTAssertFalse(tids(1, "received_by").contains(tids(1, "threads")[0]), "main blocks: a worker")
     XCTAssertFalse(tids(1, "received_by").contains(0))
     XCTAssertEqual(Set(tids(2, "received_by")), [tids(2, "threads")[2]], "the sigwait thread took them all")

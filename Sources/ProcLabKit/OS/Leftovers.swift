@@ -87,7 +87,7 @@ public enum Leftovers {
     var byDirectory: [String: [String]] = [:]
     mutating func names(in directory: String) -> [String] {
       if let names = byDirectory[directory] { return names }
-      let names = (ProcFS.list(directory) ?? []).filter { $0.hasPrefix("proclab-") }
+      let names = ProcFS.list(directory, prefix: "proclab-") ?? []
       byDirectory[directory] = names
       return names
     }

@@ -44,8 +44,9 @@ public enum ProcFS {
     return String(decoding: data, as: UTF8.self)
   }
 
-  /// The names in a directory: openat(2) with O_DIRECTORY and getdents64(2) (via readdir(3)).
-  public static func list(_ path: String) -> [String]? {
+  /// The names in a directory (those starting with `prefix`): openat(2) with
+  /// O_DIRECTORY and getdents64(2) (via readdir(3)).
+  public static func list(_ path: String, prefix: String = "") -> [String]? {
     let start = MonotonicClock.nanoseconds()
     guard let dir = opendir(path) else {
       Trace.record(
@@ -54,12 +55,17 @@ public enum ProcFS {
       return nil
     }
     defer { closedir(dir) }
+    // The prefix is compared on the raw bytes: a crowded /tmp holds thousands of
+    // names, and making a String of each was most of the shell's start-up.
+    let wanted = prefix.utf8.count
     var names: [String] = []
     while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-      }
-      if name != "." && name != ".." { names.append(name) }
+      // d_name is read in place (a 256-byte array in the entry), not copied.
+      let name = UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \.d_name)!)
+        .assumingMemoryBound(to: CChar.self)
+      guard strncmp(name, prefix, wanted) == 0 else { continue }
+      let word = String(cString: name)
+      if word != "." && word != ".." { names.append(word) }
     }
     Trace.record("getdents64", "\"\(path)\"", result: "\(names.count) entries", since: start)
     return names
