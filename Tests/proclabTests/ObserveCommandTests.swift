@@ -208,6 +208,41 @@ final class ObserveCommandTests: XCTestCase {
     XCTAssertTrue(text.contains("outlived its parent"), text)
   }
 
+  static let sleepers = """
+    #include <signal.h>
+    #include <stdio.h>
+    #include <unistd.h>
+    static void caught(int s) { (void)s; }
+    int main(void) {
+      struct sigaction sa = {0};
+      sa.sa_handler = caught;
+      sigaction(SIGUSR1, &sa, 0);
+      if (fork() == 0) { usleep(20000); kill(getppid(), SIGUSR1); _exit(0); }
+      int first = usleep(400000);
+      int second = usleep(400000);
+      printf("%d %d\\n", first, second);
+      return 0;
+    }
+    """
+
+  /// Under ptrace the kernel delivers even signals a program ignores (kernel/signal.c,
+  /// sig_ignored); observe says so instead of reporting the tracer's side effect as the program's.
+  func testASignalTheProgramIgnoresIsSaidToBeDeliveredOnlyBecauseOfTheTracer() throws {
+    let path = try build("sleepers", Self.sleepers)
+    let facts = try observe(path)
+    let signals = facts["signals"]?.arrayValue ?? []
+    let usr1 = try XCTUnwrap(signals.first { $0["signal"]?.stringValue == "SIGUSR1" })
+    let chld = try XCTUnwrap(signals.first { $0["signal"]?.stringValue == "SIGCHLD" })
+    XCTAssertEqual(usr1["only_because_traced"]?.boolValue, false, "a handler catches SIGUSR1")
+    XCTAssertEqual(chld["only_because_traced"]?.boolValue, true, "SIGCHLD's default action is to ignore it")
+    // The handled signal cut the first sleep short (EINTR, -1); untraced as traced.
+    XCTAssertEqual(facts["output"]?.stringValue, "-1 0\n")
+    let text = ProcLabBinary.text("observe \(path)").stdout.replacing("\n               ", with: " ")
+    XCTAssertTrue(text.contains("interrupted by SIGUSR1; after its handler the call fails with EINTR"), text)
+    XCTAssertTrue(
+      text.contains("the program ignores SIGCHLD: it was delivered only because the program is traced"), text)
+  }
+
   func testACrashNamesTheSignalAndTheAddress() throws {
     let path = try build("crash", Self.crash)
     let facts = try observe(path)

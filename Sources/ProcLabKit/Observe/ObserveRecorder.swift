@@ -36,6 +36,9 @@ final class ObserveRecorder: PtraceListener {
   private var logDropped = 0
   /// The log entry a run of reads or writes on one descriptor is being merged into.
   private var lastTransfer: [Int32: (index: Int, fd: Int32, name: String, count: Int, bytes: Int)] = [:]
+  /// The log entry of a call a signal just interrupted, per thread: the signal-delivery stop
+  /// that follows names the signal, and the program's disposition says what happens next.
+  private var interrupted: [Int32: (index: Int, code: Int32)] = [:]
   /// Processes still in the dynamic loader's start-up after an execve.
   private var loading = Set<Int32>()
   private var heapBase: [Int32: UInt64] = [:]
@@ -90,8 +93,11 @@ final class ObserveRecorder: PtraceListener {
     let notable = isNotable(c)
     let budget = (logCount[c.pid] ?? 0) < logPerProcess && log.count < logTotal
     let decoded = decoder.decode(c, describe: notable && budget)
+    interrupted[c.tid] = nil
     if notable {
+      let before = log.count
       if budget { addToLog(c, decoded) } else { logDropped += 1 }
+      if let code = c.interruption, log.count > before { interrupted[c.tid] = (log.count - 1, code) }
     }
     if let effect = decoded.effect { apply(effect, c) }
     if !c.isError && c.number >= 0 && Int(c.number) < Self.makesDescriptors.count
@@ -190,10 +196,18 @@ final class ObserveRecorder: PtraceListener {
 
   func signalled(tid: Int32, pid: Int32, info: Ptrace.SignalInfo, at: UInt64) {
     guard rootStarted else { return }
-    signals.append(
-      ObservedSignal(
-        at: rel(at), signal: info.signal, pid: pid, tid: tid, sender: info.sender,
-        faultAddress: info.address.map(UInt64.init), code: info.code))
+    let dispositions = SignalDispositions.read(tid)
+    var signal = ObservedSignal(
+      at: rel(at), signal: info.signal, pid: pid, tid: tid, sender: info.sender,
+      faultAddress: info.address.map(UInt64.init), code: info.code)
+    signal.onlyBecauseTraced =
+      dispositions.map { SignalInterruption.discardedUntraced(info.signal, $0) } ?? false
+    signals.append(signal)
+    if let (index, code) = interrupted.removeValue(forKey: tid), index < log.count {
+      log[index].text = log[index].text.replacing(
+        FinishedCall.interrupted,
+        with: SignalInterruption.result(code: code, signal: info.signal, dispositions))
+    }
     if let address = info.address, info.isFault { processes[pid]?.faultAddress = UInt64(address) }
   }
 

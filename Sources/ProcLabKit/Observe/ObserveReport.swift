@@ -216,10 +216,11 @@ struct ObserveReport {
   private func signals() {
     guard !run.signals.isEmpty else { return }
     r.line("signals:")
-    var chld: [Int32: Int] = [:]
+    var chld: [Int32: (count: Int, traced: Int)] = [:]
     for s in run.signals {
       if s.signal == SIGCHLD && s.sender == nil {
-        chld[s.pid, default: 0] += 1
+        chld[s.pid, default: (0, 0)].count += 1
+        if s.onlyBecauseTraced { chld[s.pid, default: (0, 0)].traced += 1 }
         continue
       }
       var line = "  \(Signals.name(s.signal)) to \(s.pid) at \(at(s.at))"
@@ -228,10 +229,17 @@ struct ObserveReport {
       } else if let sender = s.sender {
         line += sender == run.observer ? " (sent by proclab, as asked)" : " (sent by \(sender))"
       }
+      if s.onlyBecauseTraced {
+        line += "; the program ignores it: it was delivered only because the program is traced"
+      }
       r.line(line)
     }
     for (pid, n) in chld.sorted(by: { $0.key < $1.key }) {
-      r.line("  SIGCHLD ×\(n) to \(pid) (the kernel's notice that a child ended)")
+      // SIGCHLD's default action is to ignore it: untraced, the kernel would not even have queued these.
+      let traced =
+        n.traced == n.count
+        ? "; the program ignores SIGCHLD: it was delivered only because the program is traced" : ""
+      r.line("  SIGCHLD ×\(n.count) to \(pid) (the kernel's notice that a child ended\(traced))")
     }
   }
 

@@ -128,6 +128,9 @@ public struct ObservedSignal: Sendable, Equatable {
   public var faultAddress: UInt64?
   /// si_code: SEGV_MAPERR (1: no mapping there), SEGV_ACCERR (2: not allowed), SI_USER (0: kill)…
   public var code: Int32 = 0
+  /// The program ignores it (explicitly, or by the signal's default): untraced, the kernel
+  /// would have discarded it; the tracer's presence delivered it.
+  public var onlyBecauseTraced = false
 }
 
 public struct ObservedPipe: Sendable, Equatable {

@@ -69,7 +69,6 @@ extension ObservedRun {
   }
 }
 
-
 private func int32(_ j: JSON?) -> Int32? { j?.intValue.map { Int32(truncatingIfNeeded: $0) } }
 private func uint64(_ j: JSON?) -> UInt64? { j?.intValue.map { UInt64(max(0, $0)) } }
 private func optional(_ v: (some JSONRepresentable)?) -> JSON { v?.json ?? .null }
@@ -180,12 +179,15 @@ extension ObservedSignal {
       "ns": .int(Int(at)), "signal": .string(Signals.name(signal)), "number": .int(Int(signal)),
       "pid": .int(Int(pid)), "tid": .int(Int(tid)), "sender": optional(sender),
       "fault_address": faultAddress.map { .string(Units.address(UInt($0))) } ?? .null,
-      "code": .int(Int(code)),
+      "code": .int(Int(code)), "only_because_traced": .bool(onlyBecauseTraced),
     ]
   }
   init?(json j: JSON) {
     guard let sig = int32(j["number"]), let pid = int32(j["pid"]) else { return nil }
-    defer { code = int32(j["code"]) ?? 0 }
+    defer {
+      code = int32(j["code"]) ?? 0
+      onlyBecauseTraced = j["only_because_traced"]?.boolValue ?? false
+    }
     self.init(
       at: uint64(j["ns"]) ?? 0, signal: sig, pid: pid, tid: int32(j["tid"]) ?? pid,
       sender: int32(j["sender"]),

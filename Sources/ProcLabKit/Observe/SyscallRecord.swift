@@ -37,10 +37,15 @@ struct FinishedCall {
   var errorName: String { SystemError.name(of: Int32(truncatingIfNeeded: -result)) }
 
   /// `-1 ENOENT`; the kernel's internal restart codes (ERESTARTSYS…), which only a tracer
-  /// sees, by what they mean.
+  /// sees, as an interruption (the signal, once the tracer sees it, says what follows).
   var failure: String {
-    let e = Int32(truncatingIfNeeded: -result)
-    if (512...516).contains(e) { return "? (interrupted by a signal; the kernel restarts it)" }
+    if interruption != nil { return Self.interrupted }
     return "-1 \(errorName)"
   }
+  /// ERESTARTSYS… when a signal interrupted the call.
+  var interruption: Int32? {
+    let e = Int32(truncatingIfNeeded: -result)
+    return isError && SignalInterruption.restartCodes.contains(e) ? e : nil
+  }
+  static let interrupted = "? (interrupted by a signal)"
 }
