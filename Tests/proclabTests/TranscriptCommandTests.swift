@@ -93,6 +93,22 @@ final class TranscriptCommandTests: XCTestCase {
     return true
   }
 
+  /// A lock run its time limit ends (round-3 instructor trial: `counter N of 200,000` was kept literal,
+  /// and failed on a loaded machine where the limit came first): the turns are measured, not fixed.
+  func testARecordedLockRunThatItsTimeLimitEndsPassesItsCheck() throws {
+    let path = scratch + "/lock.txt"
+    try? FileManager.default.removeItem(atPath: path)
+    let recording = ProcLabBinary.run(
+      ["record", path], input: "lock --impl tas --threads 2 --turns 10000000 --ms 20\nrecord stop\n")
+    XCTAssertEqual(recording.status, 0, recording.stdout + recording.stderr)
+    let text = read(path)
+    XCTAssertTrue(text.contains("violations 0; counter {{:int}} of {{:int}}"), text)
+    for _ in 1...2 {
+      let check = ProcLabBinary.run(["check", path])
+      XCTAssertEqual(check.status, 0, check.stdout + "\n---\n" + text)
+    }
+  }
+
   /// Whether a number appears in a `pid` column or after "PID"/"process" in the recorded output.
   func processWasAPID(_ n: Int, _ stdout: String) -> Bool {
     stdout.contains("PID \(n)") || stdout.contains("  \(n)   ") || stdout.contains("process \(n)")

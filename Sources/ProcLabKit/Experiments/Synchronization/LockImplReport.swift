@@ -46,8 +46,9 @@ enum LockImplReport {
     t.short = [3: "max wait", 7: "preempt"]
     r.table(t)
     r.line(
-      "\(name(res)): \(r.note(ThreadWork.grouped(res.turns), .int)) turns in \(r.duration(.nanoseconds(Int64(res.wall)))); violations \(violations(res, r)); counter \(r.note(ThreadWork.grouped(res.counter), .int)) of \(ThreadWork.grouped(res.turns))"
+      "\(name(res)): \(r.note(ThreadWork.grouped(res.turns), .int)) turns in \(r.duration(.nanoseconds(Int64(res.wall)))); violations \(violations(res, r)); counter \(r.note(ThreadWork.grouped(res.counter), .int)) of \(r.note(ThreadWork.grouped(res.turns), .int))"
     )
+    // (Every figure on that line varies: the time limit, not only --turns, decides how many turns ran.)
   }
 
   static func compare(_ results: [Result], r: Report) {
