@@ -32,7 +32,7 @@ final class KeyWatcher: @unchecked Sendable {
   func start() {
     guard input.isTerminal, handle == nil else { return }
     let target = InterruptTarget.current()
-    handle = try? Threads.spawn("proclab-keys") { [self] in watch(target) }
+    handle = try? Threads.spawn(Threads.replayKeysName) { [self] in watch(target) }
   }
 
   /// Ends the thread (within the 50 ms it waits for a key at a time).

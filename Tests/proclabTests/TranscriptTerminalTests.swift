@@ -177,6 +177,17 @@ final class TranscriptTerminalTests: XCTestCase {
 
   /// Finding 9: in a replay, a table is fitted to the terminal as the shell fits it
   /// (columns moved under their row), not wrapped.
+  /// Round-3 instructor trial: at a terminal, replay reads keys on a thread of its own, and `ps`
+  /// listed it as a thread of the shell, so `replay --check` failed on every recorded `ps`.
+  func testReplayCheckAtATerminalPassesARecordedPs() throws {
+    let path = scratch + "/ps.txt"
+    let recording = ProcLabBinary.run(["record", path], input: "spawn 1 --hold 5\nps\nrecord stop\n")
+    XCTAssertEqual(recording.status, 0, recording.stdout + recording.stderr)
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0", "--check"])
+    XCTAssertEqual(t.waitForExit(), .exited(0), t.screen)
+    XCTAssertFalse(t.screen.contains(Threads.replayKeysName), t.screen)
+  }
+
   func testReplayFitsTablesToTheTerminalAsTheShellDoes() throws {
     let path = write("wide.txt", "proclab> thread 2\n...\n")
     let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"], columns: 70)

@@ -131,6 +131,11 @@ public enum Threads {
     }
   }
 
+  /// The name of the thread `proclab replay` reads keys on at a terminal. It belongs to the
+  /// presentation, not to the session being replayed: `ps` leaves it out, so a replay shows
+  /// what the recording showed.
+  public static let replayKeysName = "proclab-keys"
+
   /// The thread IDs of this process right now (/proc/self/task).
   public static func tasks() -> [Int32] { ProcFS.threads(of: getpid()) }
 

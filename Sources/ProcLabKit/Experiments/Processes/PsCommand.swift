@@ -91,9 +91,10 @@ enum PsCommand {
     return varyingStates
   }
 
-  /// Threads the shell keeps (thread --hold) are tasks of this process: listed too.
+  /// Threads the shell keeps (thread --hold) are tasks of this process: listed too (all but
+  /// replay's key reader, which is the presentation's, not the session's).
   static func shellThreads(of me: Int32, into r: Report) {
-    let tasks = ProcFS.threads(of: me)
+    let tasks = ProcFS.threads(of: me).filter { ProcFS.threadStat($0)?.command != Threads.replayKeysName }
     guard tasks.count > 1 else { return }
     r.line("  threads of this shell (/proc/\(r.pid(me))/task):")
     var threadTable = Table(["TID", "S", "NAME"])
