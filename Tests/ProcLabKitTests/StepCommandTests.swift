@@ -35,6 +35,35 @@ final class StepCommandTests: XCTestCase {
     XCTAssertTrue(try step("race --racy").accepts("race --racy --threads 2").fits)
   }
 
+  /// Round-3 learner trial: a default that depends on the mode (or the machine) typed out
+  /// means the same as leaving it out, and a real difference is said in words a learner can act on.
+  func testAContextualDefaultTypedOutFitsTheStep() throws {
+    let cpus = max(2, Threads.allowedCPUs().count)
+    for (wanted, typed) in [
+      ("semaphore --join", "semaphore --join --threads 4"), ("semaphore", "semaphore --threads 5"),
+      ("semaphore --rendezvous", "semaphore --rendezvous --threads 2"),
+      ("counter", "counter --threads \(cpus)"),
+      ("counter --packed", "counter --packed --increments 10000000"),
+      ("signal --threads", "signal USR1 --threads"), ("signal --merge", "signal --merge --count 5"),
+      ("signal --handler", "signal SIGUSR1 --handler"), ("crash exit", "crash exit 1"),
+      ("crash segv --in-thread", "crash segv --in-thread --threads 4"), ("thread", "thread 2"),
+      ("lock", "lock --threads 3"), ("lock --impl tas", "lock --impl tas --threads 2"),
+      ("shm --no-sync", "shm --no-sync --iterations 20000000"),
+    ] {
+      let accepted = try step(wanted).accepts(typed)
+      XCTAssertTrue(accepted.fits, "\(typed) for \(wanted): \(accepted.reason ?? "")")
+    }
+    XCTAssertFalse(try step("semaphore --join").accepts("semaphore --join --threads 6").fits)
+    let extra = try step("barrier").accepts("barrier --pthread")
+    XCTAssertFalse(extra.fits)
+    XCTAssertEqual(
+      extra.reason.map { $0.contains("you added --pthread, which this step leaves out") }, true,
+      extra.reason ?? "")
+    let missing = try step("signal --threads --count 8").accepts("signal --threads")
+    XCTAssertEqual(
+      missing.reason.map { $0.contains("--count: yours is 3, the step's is 8") }, true, missing.reason ?? "")
+  }
+
   func testEverySpellingOfASignal() throws {
     let text = """
       ---

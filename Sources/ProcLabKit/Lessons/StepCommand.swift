@@ -247,14 +247,18 @@ enum StepCommand {
       let (key, value) = (field.key, field.value)
       let name = option(of: key, in: command) ?? key
       let mine = typed.values[key] ?? .null
-      func say(_ v: JSON) -> String {
-        switch v {
-        case .null: "not given"
-        case .bool(let b): b ? "given" : "not given"
-        default: text(of: v)
-        }
+      func given(_ v: JSON) -> Bool { v != .null && v != .bool(false) }
+      switch (given(mine), given(value)) {
+      case (true, false):
+        return mine == .bool(true)
+          ? "you added \(name), which this step leaves out"
+          : "you gave \(name) \(text(of: mine)); this step leaves it at its default"
+      case (false, true):
+        return value == .bool(true)
+          ? "this step adds \(name), which yours leaves out"
+          : "this step gives \(name) \(text(of: value)); yours leaves it out"
+      default: return "\(name): yours is \(text(of: mine)), the step's is \(text(of: value))"
       }
-      return "\(name): yours is \(say(mine)), the step's is \(say(value))"
     }
     return nil
   }

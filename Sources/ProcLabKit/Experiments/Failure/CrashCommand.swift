@@ -43,6 +43,14 @@ enum CrashCommand {
       ]
     }
 
+    /// `crash exit` is `crash exit 1`; `--in-thread` starts 4 threads unless told.
+    var effective: Options {
+      var o = self
+      if kind == .exit { o.exitCode = exitCode ?? 1 }
+      if inThread { o.threads = threads ?? 4 }
+      return o
+    }
+
     func validate(command: String) throws {
       if exitCode != nil && kind != .exit {
         throw UsageError("crash: only `crash exit N` takes a number; kinds: \(CrashKind.listForHelp)")

@@ -44,6 +44,17 @@ enum ShmCommand {
         throw UsageError("shm: --iterations counts with --no-sync or --lock; add one of them")
       }
     }
+
+    /// The increments each process will make, when there is a counter.
+    var effective: Options {
+      var o = self
+      if counter != .none {
+        o.iterations =
+          iterations
+          ?? (counter == .semaphore ? ShmCommand.defaultLockedIterations : ShmCommand.defaultIterations)
+      }
+      return o
+    }
   }
 
   static let command = Command(

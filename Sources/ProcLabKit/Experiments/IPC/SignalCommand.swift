@@ -48,6 +48,16 @@ enum SignalCommand {
       ]
     }
 
+    /// The signal and count the experiment will use, so `signal USR1 --threads` and
+    /// `signal --threads` mean the same to a lesson.
+    var effective: Options {
+      var o = self
+      if [.disposition, .merge, .threads].contains(experiment) { o.signal = signal ?? SignalValue(SIGUSR1) }
+      if experiment == .merge { o.count = count ?? 5 }
+      if experiment == .threads { o.count = count ?? 3 }
+      return o
+    }
+
     func validate(command: String) throws {
       if experiment != .disposition && disposition != .defaultAction {
         throw UsageError(

@@ -43,6 +43,14 @@ enum CounterCommand {
       ]
     }
 
+    /// The threads (this process's CPUs, at least 2) and increments a run will use.
+    var effective: Options {
+      var o = self
+      o.threads = threads ?? max(2, Threads.allowedCPUs().count)
+      o.increments = effectiveIncrements
+      return o
+    }
+
     func validate(command: String) throws {
       if sloppy != nil && mode != .overview {
         throw UsageError("counter: --sloppy, --exact and --per-thread cannot be used together; choose one")

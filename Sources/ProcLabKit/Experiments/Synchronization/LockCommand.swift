@@ -41,6 +41,13 @@ enum LockCommand {
       ]
     }
 
+    /// The threads a run will start: 2 racing with --impl, else 3 taking turns.
+    var effective: Options {
+      var o = self
+      o.threads = threads ?? (impl != nil ? 2 : 3)
+      return o
+    }
+
     func validate(command: String) throws {
       if let impl {
         if tryLock || processes {

@@ -33,6 +33,13 @@ enum SemaphoreCommand {
       ]
     }
 
+    /// The threads a run will start: 2 to meet, 4 workers to join, else 5.
+    var effective: Options {
+      var o = self
+      o.threads = threads ?? (pattern == .rendezvous ? 2 : pattern == .join ? 4 : 5)
+      return o
+    }
+
     func validate(command: String) throws {
       switch pattern {
       case .throttle:

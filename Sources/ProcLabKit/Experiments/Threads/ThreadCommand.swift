@@ -28,6 +28,13 @@ enum ThreadCommand {
       ]
     }
 
+    /// `thread` starts 2 threads (`--release` starts none).
+    var effective: Options {
+      var o = self
+      if !release { o.count = count ?? 2 }
+      return o
+    }
+
     func validate(command: String) throws {
       if release && (count != nil || hold != nil || fork || atfork) {
         throw UsageError("thread: --release takes no count, --hold or --fork; usage: thread --release")
