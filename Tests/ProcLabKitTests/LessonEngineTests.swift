@@ -37,6 +37,8 @@ final class LessonEngineTests: XCTestCase {
     A process is a running program{{:text}}
     ```
 
+    So {{SHELL}} has an address space of its own.
+
     ## Another definition
 
     <!-- run: explain thread -->
@@ -116,6 +118,21 @@ final class LessonEngineTests: XCTestCase {
     XCTAssertEqual(s.prompt, "proclab> ")
     XCTAssertEqual(try savedProgress().lessons["tiny"]?.done, true)
     XCTAssertTrue(type(s, "lessons").contains("done"))
+  }
+
+  /// Round-3 learner trial: prose after a step's block comments on the result; shown before the
+  /// run it gave a prediction away. It comes after the step passes, and no blank run is left.
+  func testProseAfterTheBlockIsShownOnceTheStepPasses() throws {
+    let s = shell()
+    type(s, "lesson tiny")
+    type(s, "info")
+    let step = type(s, "next")
+    XCTAssertFalse(step.contains("has an address space of its own"), step)
+    XCTAssertFalse(step.contains("\n\n\n"), step)
+    let passed = type(s, "explain process")
+    let after = try XCTUnwrap(passed.range(of: "So \(getpid()) has an address space of its own."), passed)
+    let why = try XCTUnwrap(passed.range(of: "The kernel gives"), passed)
+    XCTAssertLessThan(why.lowerBound, after.lowerBound, passed)
   }
 
   func testHintsComeOneAtATimeInOrder() {
@@ -206,7 +223,7 @@ final class LessonEngineTests: XCTestCase {
       .write(toFile: file, atomically: true, encoding: .utf8)
     let failures = LessonChecker.check(file: file, attempts: 1)
     XCTAssertEqual(failures.count, 1)
-    XCTAssertEqual(failures.first?.line, 37)
+    XCTAssertEqual(failures.first?.line, 39)
     XCTAssertTrue(failures.first?.message.contains("step 3 'Another definition'") ?? false, "\(failures)")
   }
 

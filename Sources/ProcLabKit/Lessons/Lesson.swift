@@ -58,6 +58,9 @@ public struct LessonStep: Sendable {
   public var commandReferences: [String]
   /// Names the expected output quotes (`parent {{SHELL}}`).
   public var outputReferences: [String]
+  /// Prose after the ```` ```proclab ```` block: it comments on the result, so it is shown
+  /// once the step has passed, never before (where it could give a prediction away).
+  public var afterword: [String] = []
 
   /// The command `skip`, the checker and the `▶ run:` line type: the `run:` line or the
   /// pattern, with earlier captures filled in; nil when a value it needs is missing.

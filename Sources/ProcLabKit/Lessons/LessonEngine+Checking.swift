@@ -127,6 +127,7 @@ extension LessonEngine {
             + (undone.count == 1 ? "it" : "them") + " again to see them with these)"))
     }
     out += predictionLines(a, captures: active!.captures, skipped: skip != nil)
+    out += LessonText.paragraphs(a.step.afterword).map { render(fill($0)) }
     out.append(
       a.progress.step + 1 < a.lesson.steps.count
         ? "Type 'next' for step \(a.progress.step + 2)." : "Type 'next' for the summary.")

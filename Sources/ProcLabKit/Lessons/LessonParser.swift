@@ -49,6 +49,14 @@ public enum LessonParser {
     while let x = l.last, x.isBlank { l.removeLast() }
     return Array(l)
   }
+
+  /// Trimmed, and one blank line where several stand (the hints, predictions and blocks
+  /// between two paragraphs are taken out of the prose, their blank lines are not).
+  static func tidy(_ lines: [String]) -> [String] {
+    var out: [String] = []
+    for line in trimBlank(lines) where !(line.isBlank && (out.last?.isBlank ?? true)) { out.append(line) }
+    return out
+  }
 }
 
 /// The Markdown after the front matter, read line by line into the introduction,
@@ -68,6 +76,8 @@ struct LessonBodyReader {
   /// The step being read.
   var heading: (title: String, line: Int)?
   var narration: [String] = []
+  /// Prose after the step's block.
+  var afterword: [String] = []
   var hints: [String] = []
   var prediction: Prediction?
   var runCommand: String?
@@ -130,7 +140,7 @@ struct LessonBodyReader {
     if closing != nil {
       closing!.append(text)
     } else if heading != nil {
-      narration.append(text)
+      if block != nil { afterword.append(text) } else { narration.append(text) }
     } else {
       introduction.append(text)
     }
@@ -364,15 +374,17 @@ struct LessonBodyReader {
     }
     steps.append(
       LessonStep(
-        title: h.title, line: h.line, narration: LessonParser.trimBlank(narration), hints: hints,
+        title: h.title, line: h.line, narration: LessonParser.tidy(narration), hints: hints,
         prediction: prediction, commandText: parts.commandText, command: parts.pattern,
         expected: parts.expected,
         commandLine: parts.commandLine, runCommand: runCommand, freeOptions: freeOptions,
         captureNames: parts.captureNames, captureKinds: parts.captureKinds,
-        commandReferences: parts.commandReferences, outputReferences: parts.outputReferences))
+        commandReferences: parts.commandReferences, outputReferences: parts.outputReferences,
+        afterword: LessonParser.tidy(afterword)))
     definedNames.formUnion(parts.captureNames)
     heading = nil
     narration = []
+    afterword = []
     hints = []
     prediction = nil
     runCommand = nil

@@ -36,7 +36,8 @@ enum SignalCommand {
               "which thread of a process takes a signal sent to the process; a sigwait thread"
             ),
             (
-              "--no-reader", .noReader, "writing to a pipe nobody reads: SIGPIPE, or EPIPE when it is ignored"
+              "--no-reader", .noReader,
+              "writing to a pipe nobody reads: SIGPIPE, and EPIPE for a writer that survives it"
             ),
             (
               "--auto-reap", .autoReap, "SIGCHLD set to SIG_IGN: the kernel reaps children itself, no zombies"

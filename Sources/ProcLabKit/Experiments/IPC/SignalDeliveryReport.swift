@@ -156,7 +156,7 @@ enum SignalDeliveryReport {
         ? "Writing to a pipe that nobody can read any more sent the writer SIGPIPE, whose default action ended it. "
         : "The default writer was \(plain.status) (expected: killed by SIGPIPE). ")
         + (epipe
-          ? "With SIGPIPE ignored, the same write() failed with EPIPE instead, and the writer carried on."
+          ? "With SIGPIPE ignored, the writer survived to see what write() returns either way, -1 EPIPE, and carried on: the kernel sends the signal and fails the call (a handled or blocked SIGPIPE lets the writer see it too)."
           : "With SIGPIPE ignored, write() did not fail with EPIPE (unexpected)."),
       more:
         "That is how `yes | head -1` ends: head exits, and yes's next write kills it. A program that must survive a "
