@@ -548,3 +548,37 @@ final class ReportClaimTests: XCTestCase {
     XCTAssertTrue(dearer.contains("the total CPU time was 2.0× that of one worker"), dearer)
   }
 }
+
+extension ReportClaimTests {
+  /// Round-3 audit: `switch --working-set 1M` said caches were refilled from a growth of 0.5–1.2 µs,
+  /// within the run-to-run spread of 35 µs of reads. A growth is claimed only beyond that margin.
+  func testSwitchWorkingSetClaimsRefillsOnlyBeyondTheReadsSpread() {
+    func measurement(_ size: Int, switchNs: Double, readsNs: Double) -> SwitchCommand.Measurement {
+      var pair = SwitchCommand.Row()
+      var alone = SwitchCommand.Row()
+      for jitter in [-0.001, 0, 0.001, 0, 0.0005] {
+        pair.samples.add((switchNs + readsNs) * (1 + jitter))
+        alone.samples.add(readsNs * (1 + jitter))
+      }
+      return SwitchCommand.Measurement(
+        rows: [.process: pair, .none: alone], partners: [.process, .none], iterations: 1000, batch: 100,
+        cpu: 0, pinFailure: nil, workingSet: size, elapsed: .milliseconds(1))
+    }
+    let caches = [(level: 1, bytes: 32 << 10), (level: 2, bytes: 1 << 20), (level: 3, bytes: 32 << 20)]
+    let small = WorkingSetReport.growthSentence(
+      runs: [
+        measurement(0, switchNs: 1800, readsNs: 800), measurement(1 << 20, switchNs: 2600, readsNs: 35_000),
+      ],
+      partner: .process, caches: caches)
+    XCTAssertTrue(small.contains("no size made a difference this measurement can tell apart"), small)
+    XCTAssertTrue(small.contains("L3 (32.0 MiB) holds both sides' 2.0 MiB"), small)
+    XCTAssertFalse(small.contains("pushed this side's data out"), small)
+    let big = WorkingSetReport.growthSentence(
+      runs: [
+        measurement(0, switchNs: 1800, readsNs: 800), measurement(1 << 20, switchNs: 2600, readsNs: 35_000),
+        measurement(16 << 20, switchNs: 75_000, readsNs: 550_000),
+      ], partner: .process, caches: caches)
+    XCTAssertTrue(big.contains("From 16.0 MiB to read at every hand-over it cost clearly more: 75.0 µs"), big)
+    XCTAssertTrue(big.contains("CPU's L3 of 32.0 MiB holds"), big)
+  }
+}

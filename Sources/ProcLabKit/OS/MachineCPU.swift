@@ -29,4 +29,20 @@ public enum MachineCPU {
     else { return nil }
     return n
   }
+
+  /// CPU 0's data and unified caches, smallest level first: level and size in bytes, from
+  /// /sys/devices/system/cpu/cpu0/cache/indexN/{level,type,size} (empty where it is not there,
+  /// as in some VMs).
+  public static func dataCaches() -> [(level: Int, bytes: Int)] {
+    var out: [(level: Int, bytes: Int)] = []
+    for i in 0..<8 {
+      let dir = "/sys/devices/system/cpu/cpu0/cache/index\(i)/"
+      guard let level = ProcFS.read(dir + "level").flatMap({ Int($0.trimmed(newlines: true)) }),
+        let type = ProcFS.read(dir + "type")?.trimmed(newlines: true), type != "Instruction",
+        let size = ProcFS.read(dir + "size").flatMap({ ByteSize.parse($0.trimmed(newlines: true)) })
+      else { continue }
+      out.append((level, size.bytes))
+    }
+    return out.sorted { $0.level < $1.level }
+  }
 }

@@ -35,7 +35,7 @@ enum SwitchCommand {
     summary: "what a context switch costs: ping-pong between two threads and between two processes",
     examples: [
       "switch", "switch --iterations 100000", "switch --threads", "switch --processes",
-      "switch --working-set 1M",
+      "switch --working-set 64M",
     ],
     options: Options.self
   ) { options, session in

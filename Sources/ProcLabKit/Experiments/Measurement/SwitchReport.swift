@@ -98,7 +98,7 @@ extension SwitchCommand {
       )
       if xAlone < 1.3 {
         more.append(
-          "Why so small a difference: most of a switch is the same for both — entering the kernel, the scheduler choosing the next task, saving and restoring registers. Only a switch between processes also changes the page tables (one write to the CR3 register)\(pcid == true ? ", and this CPU has PCID, so the TLB entries of both address spaces stay tagged and are not flushed" : pcid == false ? "; this CPU has no PCID, so that flushes the TLB, but the partners touch so little memory that refilling it is cheap" : ""). Both partners' working sets are a few pages that stay in the caches; `switch --working-set 1M` makes each side read its own memory at every hand-over."
+          "Why so small a difference: most of a switch is the same for both — entering the kernel, the scheduler choosing the next task, saving and restoring registers. Only a switch between processes also changes the page tables (one write to the CR3 register)\(pcid == true ? ", and this CPU has PCID, so the TLB entries of both address spaces stay tagged and are not flushed" : pcid == false ? "; this CPU has no PCID, so that flushes the TLB, but the partners touch so little memory that refilling it is cheap" : ""). Both partners' working sets are a few pages that stay in the caches; `switch --working-set 64M` makes each side read its own memory at every hand-over."
         )
       } else {
         more.append(
@@ -211,15 +211,10 @@ enum WorkingSetReport {
         }))
     r.fact("pinned", runs.first?.cpu != nil)
     func d(_ ns: Double) -> String { Units.duration(seconds: ns / 1e9) }
-    let first = runs.first!
-    let last = runs.last!
     let who = partners.contains(.process) ? SwitchCommand.Pairs.processes : .threads
     let p: PingPong.Partner = who == .processes ? .process : .thread
     r.explain(
-      "With nothing to read, a switch alone cost \(d(first.alone(p) ?? 0)) (\(SwitchCommand.name(p))); with "
-        + "\(Units.bytes(last.workingSet)) to read at every hand-over, \(d(last.alone(p) ?? 0)). The switch itself did "
-        + "not change: what grew is refilling the caches, because the other side's reads pushed this side's data out. "
-        + "The one-thread row reads its memory as often but finds it warm, and that part is subtracted.",
+      growthSentence(runs: runs, partner: p, caches: MachineCPU.dataCaches()),
       more:
         "This is why a context switch costs more than its few microseconds in a real program: the next task finds "
         + "caches (and, without PCID, the TLB) full of someone else's data. Once the two working sets together "
@@ -227,5 +222,53 @@ enum WorkingSetReport {
         + "Threads of one process share an address space, but each side here reads its own memory, so threads pay "
         + "the cache refills too.")
     return r
+  }
+
+  /// What the working sets did to a switch, said only as far as the figures can tell it:
+  /// "alone" is the difference of two medians that both hold the reads' own time, so a growth
+  /// within 5% of the reads (their run-to-run spread here is a few percent), the samples'
+  /// spread, or a fifth of the switch itself is not told apart from noise. The CPU's cache
+  /// sizes say whether the two sides' working sets even left a cache.
+  static func growthSentence(
+    runs: [SwitchCommand.Measurement], partner p: PingPong.Partner, caches: [(level: Int, bytes: Int)]
+  ) -> String {
+    func d(_ ns: Double) -> String { Units.duration(seconds: ns / 1e9) }
+    func spread(_ row: SwitchCommand.Row?) -> Double {
+      guard let s = row?.samples, s.count >= 4 else { return 0 }
+      return s.percentile(0.75) - s.percentile(0.25)
+    }
+    let first = runs.first!
+    let last = runs.last!
+    let before = first.alone(p) ?? 0
+    func reads(_ m: SwitchCommand.Measurement) -> Double { m.rows[.none]?.samples.median ?? 0 }
+    func margin(_ m: SwitchCommand.Measurement) -> Double {
+      max(0.05 * reads(m), spread(m.rows[p]) + spread(m.rows[.none]), 0.2 * before)
+    }
+    let start = "With nothing to read, a switch alone cost \(d(before)) (\(SwitchCommand.name(p))). "
+    if let grown = runs.dropFirst().first(where: { ($0.alone(p) ?? 0) - before > margin($0) }) {
+      let both = 2 * grown.workingSet
+      let overflowed = caches.last { $0.bytes <= both }
+      let tail =
+        grown.workingSet == last.workingSet
+        ? "" : ", \(d(last.alone(p) ?? 0)) at \(Units.bytes(last.workingSet))"
+      return start
+        + "From \(Units.bytes(grown.workingSet)) to read at every hand-over it cost clearly more: "
+        + "\(d(grown.alone(p) ?? 0))\(tail). The kernel's work for a switch does not depend on the program's memory: "
+        + "what grew is refilling the caches, because the other side's reads pushed this side's data out"
+        + (overflowed.map {
+          " (the two sides read \(Units.bytes(both)), as much as or more than this CPU's L\($0.level) of \(Units.bytes($0.bytes)) holds)"
+        } ?? "")
+        + ". The one-thread row reads its memory as often but finds it warm, and that part is subtracted."
+    }
+    let both = 2 * last.workingSet
+    let holding = caches.first { $0.bytes > both }
+    let after = last.alone(p) ?? 0
+    return start
+      + "With \(Units.bytes(last.workingSet)) to read at every hand-over, \(d(after)): no size made a difference "
+      + "this measurement can tell apart (at \(Units.bytes(last.workingSet)) that is \(d(margin(last))), as the reads "
+      + "alone take \(d(reads(last))) and both medians hold them)"
+      + (holding.map {
+        "; this CPU's L\($0.level) (\(Units.bytes($0.bytes))) holds both sides' \(Units.bytes(both)), so little had to come back from memory: try a size whose double exceeds \(Units.bytes(caches.last!.bytes))"
+      } ?? "") + "."
   }
 }
