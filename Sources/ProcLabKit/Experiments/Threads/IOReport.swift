@@ -87,6 +87,7 @@ enum IOReport {
     var parts: [String] = []
     let byMode = Dictionary(uniqueKeysWithValues: results.map { ($0.mode, $0) })
     func w(_ m: Mode) -> String { Units.fixed(waits(byMode[m]!, waitMS), digits: 1) }
+    func share(_ res: Result) -> Double { res.cpu.seconds / max(1e-9, Double(res.wall) / 1e9) }
     if byMode[.serial] != nil {
       parts.append("One after another, the \(k) waits add up: \(w(.serial)) waits of \(waitMS) ms.")
     }
@@ -96,14 +97,21 @@ enum IOReport {
         overlapped.map { m in
           let who = m == .threads ? "\(k) threads" : "poll() on one thread"
           return waits(byMode[m]!, waitMS) <= 1.5
-            ? "with \(who) the waits overlapped: \(w(m)) waits"
-            : "with \(who) the waits should overlap, but took \(w(m)) waits: the replies came late (the machine is busy\(ThreadWork.loadAverage().map { ", load \(Units.fixed($0, digits: 1))" } ?? ""))"
+            ? "with \(who) the \(k) waits overlapped: together they took \(w(m)) waits' time"
+            : "with \(who) the waits should overlap, but took \(w(m)) waits: the replies came late "
+              + (share(byMode[m]!) >= 0.5
+                ? "(this process itself kept the CPU busy: \(Units.percent(share(byMode[m]!))) of the wall time)"
+                : "(the machine is busy\(ThreadWork.loadAverage().map { ", load \(Units.fixed($0, digits: 1))" } ?? ""))")
         }
         .joined(separator: "; ").capitalizedFirst + ".")
     }
-    let cpuShare = results.map { $0.cpu.seconds / max(1e-9, Double($0.wall) / 1e9) }.max() ?? 0
+    // The CPU time is the whole process's (getrusage RUSAGE_SELF): the side that writes the
+    // replies runs in it too, and poll() checks every descriptor again at each call.
+    let cpuShare = results.map(share).max() ?? 0
     parts.append(
-      "Waiting costs little CPU: at most \(Units.percent(cpuShare)) of the wall time was spent computing — a blocked thread sleeps in the kernel until its descriptor has data."
+      cpuShare < 0.1
+        ? "Waiting costs little CPU: at most \(Units.percent(cpuShare)) of the wall time went to computing, the replying side's work included — a blocked thread sleeps in the kernel until its descriptor has data."
+        : "The process used up to \(Units.percent(cpuShare)) of the wall time in CPU, but not for waiting (a blocked thread sleeps in the kernel until its descriptor has data): for starting the \(k) tasks, for the replies, written by this same process\(byMode[.poll] != nil ? ", and, with poll(), for checking all \(k) descriptors again at every call (epoll keeps the set in the kernel and avoids that)" : "")."
     )
     if let threads = byMode[.threads], let polled = byMode[.poll], k > 1, waits(polled, waitMS) <= 1.5 {
       parts.append(
