@@ -150,6 +150,11 @@ final class ReportClaimTests: XCTestCase {
     XCTAssertTrue(upside.contains("the sloppy one was 2.9× as fast."), upside)
     XCTAssertFalse(upside.contains("per-thread one was"), upside)
     XCTAssertTrue(upside.contains("does not show the per-thread counter faster"), upside)
+    XCTAssertFalse(upside.contains("not only the flushes"), upside)
+    // Round-3 audit: sloppy slower than per-thread is not put down to the flushes alone.
+    XCTAssertTrue(
+      usual.contains("the sloppy loop also compares its local count with S at every increment"), usual)
+    XCTAssertTrue(upside.contains("--increments 10000000 would show it"), upside)
   }
 
   func testCounterNamesFalseSharingOnlyWhenPackedWasSlowerWhileTheThreadsOverlapped() {

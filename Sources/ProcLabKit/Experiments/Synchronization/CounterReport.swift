@@ -104,6 +104,15 @@ enum CounterReport {
     return parts.joined(separator: " ")
   }
 
+  /// What would give a clearer run: more increments than this run had, up to the most the
+  /// option allows; beyond that only another try (or a quieter machine) helps.
+  static func moreAdvice(_ res: CounterExperiment.Result) -> String {
+    res.increments < 10_000_000
+      ? "--increments 10000000 would show it"
+      : res.increments < 50_000_000
+        ? "--increments 50000000 runs longer" : "run it again, on a machine with less else to do"
+  }
+
   /// One time is said to be shorter than another only when it is clearly shorter (this factor).
   static let clearly = 1.2
 
@@ -125,7 +134,14 @@ enum CounterReport {
     }
     if !notFaster.isEmpty {
       text +=
-        " This run does not show the \(notFaster.map(\.0).joined(separator: " or ")) counter faster than the exact one: the runs are too short or too disturbed to judge (--increments 10000000 would show it)."
+        " This run does not show the \(notFaster.map(\.0).joined(separator: " or ")) counter faster than the exact one: the runs are too short or too disturbed to judge (\(moreAdvice(res)))."
+    }
+    if Double(s.wall) >= Double(p.wall) * clearly {
+      // The loops differ in more than the flushes: the sloppy one also compares its local count
+      // with S at every increment (measured: with one thread, S = 1024 and S = 1,000,000 take
+      // about the same time, both clearly longer than per-thread counting).
+      text +=
+        " The gap between sloppy and per-thread is not only the flushes: the sloppy loop also compares its local count with S at every increment (`counter --sloppy 1000000` flushes almost never: compare)."
     }
     text +=
       " A reader of the sloppy global counter saw \(ThreadWork.grouped(s.seenBeforeFlush)) of \(ThreadWork.grouped(s.total)) when counting was over (it lags by up to threads × (S−1)), and per-thread counters must be summed to be read at all."
@@ -144,7 +160,7 @@ enum CounterReport {
     let cpus = "\(res.cpus) CPU\(res.cpus == 1 ? "" : "s")"
     if scale > most * 1.15 {
       return head
-        + ", more than the \(cpus) this process may use can give: the runs are too short or too disturbed to judge (--increments 10000000 would show it)."
+        + ", more than the \(cpus) this process may use can give: the runs are too short or too disturbed to judge (\(moreAdvice(res)))."
     }
     switch first.mode {
     case .exact:
@@ -168,7 +184,7 @@ enum CounterReport {
         + ": \(how), yet more threads did not count faster here. With \(cpus) to use, "
         + (res.cpus < 2
           ? "the threads can only take turns."
-          : "the runs are too short or too disturbed to judge (--increments 10000000 would show it).")
+          : "the runs are too short or too disturbed to judge (\(moreAdvice(res))).")
     }
   }
 
