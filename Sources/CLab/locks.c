@@ -85,7 +85,7 @@ static int acquire(clab_lock_bench *b, int me, uint32_t *ticket) {
     int other = 1 - me;
     *mine = 1; // a plain store: it may sit in this CPU's store buffer…
     *turn = other;
-    if (b->fence) __atomic_thread_fence(__ATOMIC_SEQ_CST); // mfence: drain the store buffer first
+    if (b->fence) __atomic_thread_fence(__ATOMIC_SEQ_CST); // a full fence (lock or / mfence on x86): drain the store buffer first
     // …while this plain load reads the other's flag from memory: without the
     // fence both threads can read 0 here and both enter.
     while (*theirs && *turn == other) {

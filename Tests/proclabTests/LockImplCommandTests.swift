@@ -12,7 +12,7 @@ final class LockImplCommandTests: XCTestCase {
   }
 
   /// On x86 a store can wait in the store buffer while a later load goes ahead:
-  /// Peterson's algorithm without a fence lets both threads in; with mfence it never does.
+  /// Peterson's algorithm without a fence lets both threads in; with a full fence it never does.
   func testPetersonNeedsAFence() throws {
     #if !arch(x86_64)
       throw XCTSkip("the store→load reordering shown here is x86-64's")

@@ -84,7 +84,7 @@ enum CondvarReport {
     let wasted = v("empty_wakeups") + v("full_wakeups")
     if wasted > 0 {
       short +=
-        " \(r.count(wasted)) wake-ups found nothing to do (the buffer still empty, or still full: another thread got there first, or the wake-up was for the other side): "
+        " \(r.count(wasted)) wake-ups found nothing to do (the buffer still empty, or still full: another thread got there first\(o.conditionVariables == 1 ? ", or the wake-up was for the other side" : "")): "
         + (o.variant == .checkWithIf
           ? "this time the if did no harm."
           : "the while loop sent them back to wait — that is why it is a while.")

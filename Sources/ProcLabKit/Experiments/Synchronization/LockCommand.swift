@@ -33,7 +33,7 @@ enum LockCommand {
         ),
         .flag(
           "--no-fence", \.noFence,
-          "with --impl peterson: leave out the full fence (mfence) between its stores and loads"),
+          "with --impl peterson: leave out the full fence between its stores and loads"),
         .value("--turns", \.turns, "T", in: 100...10_000_000, "with --impl: turns to hand out in all"),
         .value(
           "--ms", \.limit, "MS", in: 10...10_000,

@@ -90,6 +90,20 @@ enum LockImplReport {
 
   static func cpu(_ res: Result) -> Int { res.workers.reduce(0) { $0 + $1.cpu } }
 
+  /// Whether reading before exchanging paid off here: said from the time per turn of both
+  /// locks in this run, and only when one was clearly (1.2×) quicker.
+  static func ttasAgainstTAS(_ ttas: Result, _ results: [Result]) -> String {
+    guard let tas = results.first(where: { $0.implementation == .tas }), ttas.turns > 0, tas.turns > 0 else {
+      return "`lock --impl all` shows whether that pays off here."
+    }
+    let a = Double(ttas.wall) / Double(ttas.turns)
+    let b = Double(tas.wall) / Double(tas.turns)
+    let each = "\(Units.duration(seconds: a / 1e9)) a turn against \(Units.duration(seconds: b / 1e9))"
+    if a * 1.2 <= b { return "here it was quicker: \(each)." }
+    if b * 1.2 <= a { return "here it was slower: \(each)." }
+    return "here that did not show (\(each)): the difference in traffic is too small to see at this size."
+  }
+
   static func perTurn(_ res: Result) -> String {
     RaceReport.perOperation(Double(cpu(res)) / Double(max(1, res.turns)))
   }
@@ -139,18 +153,21 @@ enum LockImplReport {
       case .peterson:
         parts.append(
           res.violations == 0
-            ? "Peterson with a full fence (mfence on x86) held: no violation in \(ThreadWork.grouped(res.turns)) turns — the fence makes each thread's 'I am interested' visible before it reads the other's."
+            ? "Peterson with a full fence (on x86 a locked instruction or mfence; here __atomic_thread_fence) held: no violation in \(ThreadWork.grouped(res.turns)) turns — the fence makes each thread's 'I am interested' visible before it reads the other's."
             : "Surprise: Peterson with a fence saw \(res.violations) violations.")
       case .tas:
         parts.append(
           "Test-and-set: every try is an atomic exchange that writes the lock's cache line, so spinners keep taking the line from each other and from the holder. "
             + (fairness(res) > 1.2
-              ? "It is not fair (turns per thread \(spread(res))): whoever's exchange lands first wins."
+              ? (n > cpus
+                ? "It is not fair (turns per thread \(spread(res))): with \(n) threads on \(cpus) CPUs at most \(cpus) run at once, so the scheduler decides who even gets to try; among those running, whoever's exchange lands first wins."
+                : "It is not fair (turns per thread \(spread(res))): whoever's exchange lands first wins.")
               : "Turns came out about even this time (\(spread(res))), but nothing in test-and-set makes them so: whoever's exchange lands first wins.")
         )
       case .ttas:
         parts.append(
-          "Test-and-test-and-set spins on a plain read, which leaves the line shared in every waiter's cache, and tries the exchange only when the lock looks free: less traffic than plain test-and-set, and no more order (turns per thread \(spread(res)))."
+          "Test-and-test-and-set spins on a plain read, which leaves the line shared in every waiter's cache, and tries the exchange only when the lock looks free, to move the line less than plain test-and-set; "
+            + ttasAgainstTAS(res, results) + " No more order either (turns per thread \(spread(res)))."
         )
       case .ticket:
         parts.append(
@@ -190,7 +207,7 @@ enum LockImplReport {
     r.explain(
       parts.joined(separator: " "),
       more:
-        "Practical locks use an atomic read-modify-write instruction, which reads and writes memory as one step (xchg, lock cmpxchg, lock xadd on x86). Plain loads and stores can build a lock too, but only with fences on today's CPUs (Peterson's algorithm needs mfence on x86: `lock --impl peterson --no-fence` can fail without it) and only for a fixed set of threads known in advance (Peterson's for two). Spinning is cheap when the holder is running on another CPU and about to let go; it wastes whole time slices when it is not. So real locks (glibc's pthread_mutex, Linux's futex) spin little or not at all and then sleep in the kernel, and ticket-like queues (MCS, qspinlock in the kernel) give fairness without every waiter hammering one cache line. 'on CPU' is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID); 'off CPU' is the rest of its wall time, asleep or waiting for a CPU; 'slept' counts voluntary context switches and 'preempted' involuntary ones (getrusage RUSAGE_THREAD)."
+        "Practical locks use an atomic read-modify-write instruction, which reads and writes memory as one step (xchg, lock cmpxchg, lock xadd on x86). Plain loads and stores can build a lock too, but only with fences on today's CPUs (Peterson's algorithm needs a full fence on x86, mfence or a locked instruction: `lock --impl peterson --no-fence` can fail without it) and only for a fixed set of threads known in advance (Peterson's for two). Spinning is cheap when the holder is running on another CPU and about to let go; it wastes whole time slices when it is not. So real locks (glibc's pthread_mutex, Linux's futex) spin little or not at all and then sleep in the kernel, and ticket-like queues (MCS, qspinlock in the kernel) give fairness without every waiter hammering one cache line. 'on CPU' is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID); 'off CPU' is the rest of its wall time, asleep or waiting for a CPU; 'slept' counts voluntary context switches and 'preempted' involuntary ones (getrusage RUSAGE_THREAD)."
     )
   }
 }

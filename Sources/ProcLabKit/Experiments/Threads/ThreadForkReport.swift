@@ -27,10 +27,10 @@ enum ThreadForkReport {
     r.fact("fork_ns", res.forkNanoseconds)
     r.fact("atfork", res.atfork)
     var short =
-      "The process had \(res.parentThreads) threads, but the forked child had \(res.childThreads): fork copies the whole address space and only the thread that called it."
+      "The process had \(res.parentThreads) threads, but the forked child had \(res.childThreads): fork gives the child a copy of the whole address space (copy-on-write: the page tables are copied, the pages shared until one side writes) but only the thread that called it."
     if res.childHung {
       short +=
-        " The mutex was copied too, locked, with its owner left behind: no thread in the child can ever unlock it, so the child's pthread_mutex_lock slept (in \(res.childWaitsIn.isEmpty ? "the kernel" : res.childWaitsIn)) until the watchdog killed it. The same happens with any lock another thread holds at fork time and nothing resets in the child (a library's, the Swift runtime's): that is why a child of a threaded process should only call async-signal-safe functions before exec."
+        " The mutex was copied too, locked, with its owner left behind: the thread that would unlock it does not exist in the child (unlocking it from another thread is undefined behaviour, even where glibc's default mutex would let it), so the child's pthread_mutex_lock slept (in \(res.childWaitsIn.isEmpty ? "the kernel" : res.childWaitsIn)) until the watchdog killed it. The same happens with any lock another thread holds at fork time and nothing resets in the child (a library's, the Swift runtime's): that is why a child of a threaded process should only call async-signal-safe functions before exec."
     } else if res.atfork {
       short +=
         " With pthread_atfork, fork first ran the 'prepare' handler, which locked the mutex — waiting \(Units.duration(.nanoseconds(Int64(res.forkNanoseconds)))) for the holder to let go — so the copy was taken with the mutex in a known state, and the 'child' handler unlocked it: the child could lock it. That is what pthread_atfork is for: libraries take their locks before fork and release them on both sides."
