@@ -77,10 +77,10 @@ final class Replayer {
     do {
       try setUp()
       if stepMode {
-        out(
-          Style.dim(
-            "keys: Enter or space runs the next command · b runs the previous one again · s skips · q quits")
-            + "\n")
+        let help = "keys: Enter or space runs the next command · b the previous one again · s skips it · q quits"
+        for part in TextWrap.wrap(help, width: TerminalSize.columns(fd: 1), continuation: "      ") {
+          out(Style.dim(part) + "\n")
+        }
       } else if keys.isTerminal {
         out(Style.dim("keys: space pauses and resumes · q quits · Ctrl-C ends the replay") + "\n")
       }
@@ -277,7 +277,8 @@ final class Replayer {
   private func waitForChoice(before index: Int) throws -> Choice {
     showPrompt(
       Style.dim(
-        "[\(index + 1)/\(transcript.steps.count) next: \(Printable.line(transcript.steps[index].command.text))]"
+        // The command as it will run (`kill 31915 STOP`), not as the file writes it (`kill {{P4}} STOP`).
+        "[\(index + 1)/\(transcript.steps.count) next: \(Printable.line(player.command(for: index) ?? transcript.steps[index].command.text))]"
       ))
     defer { clearPrompt() }
     while true {

@@ -188,6 +188,23 @@ final class TranscriptTerminalTests: XCTestCase {
     XCTAssertFalse(t.screen.contains(Threads.replayKeysName), t.screen)
   }
 
+  /// Round-3 instructor trial: the keys line was 94 columns (broken mid-word at 80), and the
+  /// step prompt showed the file's `{{C}}` where the class should see the PID.
+  func testStepModeKeysFitTheTerminalAndThePromptShowsTheRealCommand() throws {
+    let path = write(
+      "refs.txt", "proclab> spawn 1 --hold 5\n...\n  {{C:pid}}  {{:text}}\n...\nproclab> kill {{C}}\n...\n")
+    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0", "--step"], columns: 60)
+    XCTAssertTrue(t.waitFor("[1/2 next: spawn 1 --hold 5]"), t.screen)
+    t.type(" ")
+    XCTAssertTrue(t.waitFor("[2/2 next: kill "), t.screen)
+    XCTAssertFalse(t.screen.contains("{{C}}"), t.screen)
+    t.type("q")
+    XCTAssertEqual(t.waitForExit(), .exited(0), t.screen)
+    var terminal = VirtualTerminal(columns: 60)
+    terminal.feed(t.screen)
+    XCTAssertEqual(terminal.overflows, [], t.screen)
+  }
+
   func testReplayFitsTablesToTheTerminalAsTheShellDoes() throws {
     let path = write("wide.txt", "proclab> thread 2\n...\n")
     let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"], columns: 70)
