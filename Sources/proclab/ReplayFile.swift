@@ -31,7 +31,9 @@ struct ReplayFile: ParsableCommand {
     help: "Wait for a key after each command's output (Enter/space go on, q quits).")
   var pauseAfter = false
 
+  // .unconditional: `--from -1` is a value to refuse with a reason, not a missing value.
   @Option(
+    parsing: .unconditional,
     help:
       "Start at command N: the commands before it run first without being shown, to set up what they set up.")
   var from: Int = 1

@@ -77,7 +77,8 @@ final class Replayer {
     do {
       try setUp()
       if stepMode {
-        let help = "keys: Enter or space runs the next command · b the previous one again · s skips it · q quits"
+        let help =
+          "keys: Enter or space runs the next command · b the previous one again · s skips it · q quits"
         for part in TextWrap.wrap(help, width: TerminalSize.columns(fd: 1), continuation: "      ") {
           out(Style.dim(part) + "\n")
         }

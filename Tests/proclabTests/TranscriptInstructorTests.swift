@@ -238,6 +238,11 @@ final class TranscriptInstructorTests: XCTestCase {
     let tooFar = ProcLabBinary.run(["replay", path, "--from", "3"])
     XCTAssertEqual(tooFar.status, 2)
     XCTAssertTrue(tooFar.stderr.contains("has 2 commands"), tooFar.stderr)
+    // A negative N is refused with the reason, not as a missing value.
+    let negative = ProcLabBinary.run(["replay", path, "--from", "-1"])
+    XCTAssertNotEqual(negative.status, 0)
+    XCTAssertTrue(
+      negative.stderr.contains("--from must be 1 or more (the first command is 1), got -1"), negative.stderr)
   }
 
   func testReplayWritesAnAsciicastThatParses() throws {
