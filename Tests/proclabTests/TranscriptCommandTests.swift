@@ -95,14 +95,19 @@ final class TranscriptCommandTests: XCTestCase {
 
   /// A lock run its time limit ends (round-3 instructor trial: `counter N of 200,000` was kept literal,
   /// and failed on a loaded machine where the limit came first): the turns are measured, not fixed.
-  func testARecordedLockRunThatItsTimeLimitEndsPassesItsCheck() throws {
+  func testARecordedLockRunThatItsTimeLimitEndsAndAPipelinePassTheirCheck() throws {
     let path = scratch + "/lock.txt"
     try? FileManager.default.removeItem(atPath: path)
     let recording = ProcLabBinary.run(
-      ["record", path], input: "lock --impl tas --threads 2 --turns 10000000 --ms 20\nrecord stop\n")
+      ["record", path],
+      input: "lock --impl tas --threads 2 --turns 10000000 --ms 20\npipe --pipeline\nrecord stop\n")
     XCTAssertEqual(recording.status, 0, recording.stdout + recording.stderr)
     let text = read(path)
-    XCTAssertTrue(text.contains("violations 0; counter {{:int}} of {{:int}}"), text)
+    // The turns are one value wherever the line says them, and the check checks that.
+    XCTAssertTrue(
+      text.contains("tas: {{V1:int}} turns in {{:duration}}; violations 0; counter {{:int}} of {{V1}}"), text)
+    // Both ends of the pipeline are one pipe: named once, referred to after.
+    XCTAssertTrue(text.contains("a's fd 1 → {{V2:word}}, b's fd 0 → {{V2}} (one pipe)"), text)
     for _ in 1...2 {
       let check = ProcLabBinary.run(["check", path])
       XCTAssertEqual(check.status, 0, check.stdout + "\n---\n" + text)

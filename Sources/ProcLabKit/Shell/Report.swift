@@ -146,6 +146,16 @@ public final class Report {
     return text
   }
 
+  /// A value that varies between runs but is one value wherever it appears in this output
+  /// (`pipe:[5522654]` for a's stdout and b's stdin): a recording checks they are equal.
+  @discardableResult
+  public func same(_ text: String, _ kind: Variable.Kind) -> String {
+    if !text.isEmpty {
+      variables.append(Variable(text: text, kind: kind, line: lines.count, variation: .same))
+    }
+    return text
+  }
+
   public func pid(_ pid: Int32) -> String { note(String(pid), .pid) }
   public func tid(_ tid: Int32) -> String { note(String(tid), .tid) }
   public func addr(_ address: UInt) -> String { note(Units.address(address), .addr) }
@@ -180,6 +190,9 @@ public struct Variable: Sendable, Equatable {
     case fixed
     /// Varies, always within this bound (`1..4`, `>0`, `<0`).
     case bounded(String)
+    /// Varies, but wherever it appears again in this output it is the same value (both ends
+    /// of one pipe): a recording names it (`{{V1:word}}`, then `{{V1}}`), so the check checks that.
+    case same
   }
   public var text: String
   public var kind: Kind

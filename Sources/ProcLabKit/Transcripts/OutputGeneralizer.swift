@@ -95,7 +95,9 @@ struct OutputGeneralizer {
     // row by row), from the line it was noted for; a text (a list, a phrase) covers the values
     // inside it. Then PIDs, TIDs and addresses claim every free occurrence of themselves (a
     // value noted both as a PID and as a TID, the main thread's, is named as the PID).
-    let named = outcome.variables.filter { RecordedNames.namedKinds.contains($0.kind) }.enumerated().sorted {
+    let named = outcome.variables.filter {
+      RecordedNames.namedKinds.contains($0.kind) || $0.variation == .same
+    }.enumerated().sorted {
       ($0.element.kind == .pid ? 0 : 1, $0.offset) < ($1.element.kind == .pid ? 0 : 1, $1.offset)
     }.map(\.element)
     // PIDs, TIDs and addresses take part in the pass (their cells move the cursor along a table's
@@ -124,7 +126,7 @@ struct OutputGeneralizer {
           if let r = Tokens.ranges(value, in: chars[j]).first(where: {
             $0.lowerBound >= minColumn && free(j, $0)
           }) {
-            let isNamed = RecordedNames.namedKinds.contains(v.kind)
+            let isNamed = RecordedNames.namedKinds.contains(v.kind) || v.variation == .same
             // The main thread's TID is the process's PID: named as the PID.
             let kind = v.kind == .tid && pidValues.contains(v.text) ? .pid : v.kind
             claims[j].append(
@@ -141,7 +143,9 @@ struct OutputGeneralizer {
     for v in named {
       let value = Array(v.text)
       let kind = v.kind == .tid && pidValues.contains(v.text) ? .pid : v.kind
-      for j in chars.indices where !isExplanation[j] {
+      // A PID is named wherever it is; a value the same only within this output, from its line on.
+      let lines = v.variation == .same ? max(0, min(startLine(v), chars.count))..<chars.count : chars.indices
+      for j in lines where !isExplanation[j] {
         for r in Tokens.ranges(value, in: chars[j]) where free(j, r) {
           claims[j].append(
             Claim(start: r.lowerBound, end: r.upperBound, kind: kind, value: v.text, named: true))

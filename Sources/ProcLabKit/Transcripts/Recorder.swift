@@ -201,13 +201,15 @@ struct GeneralizedLine {
 final class RecordedNames {
   static let namedKinds: [Variable.Kind] = [.pid, .tid, .addr]
   private(set) var byKind: [Variable.Kind: [String: String]] = [:]
-  private var counters: [Variable.Kind: Int] = [:]
+  /// The last number handed out per prefix (`V` serves every kind that is not a PID, TID or address).
+  private var counters: [String: Int] = [:]
 
   static func prefix(_ kind: Variable.Kind) -> String {
     switch kind {
     case .pid: "P"
     case .tid: "T"
-    default: "A"
+    case .addr: "A"
+    default: "V"
     }
   }
 
@@ -218,9 +220,10 @@ final class RecordedNames {
 
   /// A fresh name for a value seen for the first time.
   func newName(for value: String, kind: Variable.Kind) -> String {
-    var n = (counters[kind] ?? 0) + 1
-    while reserved.contains(RecordedNames.prefix(kind) + String(n)) { n += 1 }
-    counters[kind] = n
+    let prefix = RecordedNames.prefix(kind)
+    var n = (counters[prefix] ?? 0) + 1
+    while reserved.contains(prefix + String(n)) { n += 1 }
+    counters[prefix] = n
     let name = RecordedNames.prefix(kind) + String(n)
     byKind[kind, default: [:]][value] = name
     return name
@@ -230,7 +233,12 @@ final class RecordedNames {
 
   /// An address equal to one of an earlier command is a coincidence of mmap reusing a
   /// place, not a fact worth checking: address names hold within one command's output.
-  func forgetAddresses() { byKind[.addr] = [:] }
+  func forgetAddresses() {
+    // Values a command called the same within its output (Report.same) hold there only, too.
+    for kind in byKind.keys where !RecordedNames.namedKinds.contains(kind) || kind == .addr {
+      byKind[kind] = [:]
+    }
+  }
 
   /// The PIDs and TIDs named so far, value → kind.
   var processValues: [String: Variable.Kind] {
@@ -245,7 +253,7 @@ final class RecordedNames {
       byKind[kind, default: [:]][value] = name
       let prefix = RecordedNames.prefix(kind)
       if name.hasPrefix(prefix), let n = Int(name.dropFirst(prefix.count)) {
-        counters[kind] = max(counters[kind] ?? 0, n)
+        counters[prefix] = max(counters[prefix] ?? 0, n)
       }
     }
   }

@@ -14,7 +14,7 @@ enum PipePipelineReport {
       "  pipe2, then fork a (pid \(r.pid(p.writer))): dup2(write end, 1); fork b (pid \(r.pid(p.reader))): dup2(read end, 0)"
     )
     r.line(
-      "  a's fd 1 → \(r.note(p.writerStdout, .word)), b's fd 0 → \(r.note(p.readerStdin, .word))"
+      "  a's fd 1 → \(r.same(p.writerStdout, .word)), b's fd 0 → \(r.same(p.readerStdin, .word))"
         + (p.samePipe ? " (one pipe)" : " (NOT the same pipe)"))
     r.line(
       leaveOpen

@@ -46,9 +46,9 @@ enum LockImplReport {
     t.short = [3: "max wait", 7: "preempt"]
     r.table(t)
     r.line(
-      "\(name(res)): \(r.note(ThreadWork.grouped(res.turns), .int)) turns in \(r.duration(.nanoseconds(Int64(res.wall)))); violations \(violations(res, r)); counter \(r.note(ThreadWork.grouped(res.counter), .int)) of \(r.note(ThreadWork.grouped(res.turns), .int))"
+      "\(name(res)): \(r.same(ThreadWork.grouped(res.turns), .int)) turns in \(r.duration(.nanoseconds(Int64(res.wall)))); violations \(violations(res, r)); counter \(r.note(ThreadWork.grouped(res.counter), .int)) of \(r.same(ThreadWork.grouped(res.turns), .int))"
     )
-    // (Every figure on that line varies: the time limit, not only --turns, decides how many turns ran.)
+    // (The turns vary, the time limit deciding as much as --turns; both mentions are one value.)
   }
 
   static func compare(_ results: [Result], r: Report) {

@@ -3,7 +3,7 @@ enum ThreadForkReport {
   static func render(_ res: ThreadForkExperiment.Result) -> Report {
     let r = Report()
     r.line(
-      "lab child \(r.pid(res.labPID)) with \(res.parentThreads) threads (main + \(res.threads)); thread \(r.tid(Int32(res.holderTID))) holds a mutex for \(ThreadForkExperiment.holdMS) ms; the main thread forks\(res.atfork ? " (pthread_atfork handlers registered)" : "")"
+      "lab child \(r.pid(res.labPID)) with \(res.parentThreads) threads (main + \(res.threads)); thread \(r.tid(Int32(res.holderTID))) holds a mutex for \(r.fixed("\(ThreadForkExperiment.holdMS) ms")); the main thread forks\(res.atfork ? " (pthread_atfork handlers registered)" : "")"
     )
     r.line(
       "fork took \(r.duration(.nanoseconds(Int64(res.forkNanoseconds)))); child \(r.pid(Int32(res.childPID))): /proc/\(res.childPID)/task lists \(res.childThreads) thread\(res.childThreads == 1 ? "" : "s")"
