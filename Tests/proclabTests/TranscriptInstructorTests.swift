@@ -132,6 +132,30 @@ final class TranscriptInstructorTests: XCTestCase {
     XCTAssertTrue(update.stdout.contains("@@"), "the diff is printed:\n" + update.stdout)
   }
 
+  /// Round-3 instructor trial: a block drawn around lines the command prints in a fixed order
+  /// cannot be rewritten (which lines should it hold?): left as written, and the report says why.
+  func testUpdateSaysWhyABlockAroundFixedOrderLinesIsLeftAsWritten() {
+    let text = """
+      proclab> help race
+      race — {{:text}}
+      usage: {{:text}}
+      ~~~ any order
+      options:
+        --threads N       threads incrementing the counter (1…64, default 3)
+      ~~~
+      ...
+
+      """
+    let path = write("block.txt", text)
+    let update = ProcLabBinary.run(["check", "--update", path])
+    XCTAssertEqual(update.status, 1, update.stdout)
+    XCTAssertTrue(
+      update.stdout.contains(
+        "the command prints these lines in a fixed order: fix the block by hand, or drop it"),
+      update.stdout)
+    XCTAssertEqual(read(path), text, "nothing written is lost")
+  }
+
   func testUpdateOfAStepThatStillHoldsEverywhereEndsInAPass() {
     let path = write(
       "fresh.txt",

@@ -341,7 +341,10 @@ enum TranscriptUpdater {
         problems.append(
           "the unordered block on line \(line) no longer matches its output lines; left as written"
             + (knowledge || !keepsChoices
-              ? " (it captures, bounds or chooses values an update must not drop)" : ""))
+              ? " (it captures, bounds or chooses values an update must not drop)"
+              : run == nil
+                ? " (the command prints these lines in a fixed order: fix the block by hand, or drop it)"
+                : ""))
       }
     }
   }
