@@ -66,6 +66,50 @@ final class ExerciseTests: XCTestCase {
   func testBoundedBuffer() throws { try checkExercise("bounded-buffer") }
   func testSigint() throws { try checkExercise("sigint") }
 
+  /// Round-3 learner trial: a pipeline whose parent keeps the write end hangs in waitpid for wc;
+  /// the reap check points at why wc never ended, not at a missing waitpid.
+  func testAPipelineThatHangsIsBlamedOnTheOpenWriteEndNotOnWaitpid() throws {
+    _ = proclab("exercise pipeline")
+    let solution = try String(
+      contentsOf: Self.solutions.appendingPathComponent("pipeline.c"), encoding: .utf8)
+    let leaky = solution.replacingOccurrences(
+      of: "  close(fds[0]);\n  close(fds[1]);\n  waitpid", with: "  close(fds[0]);\n  waitpid")
+    XCTAssertNotEqual(leaky, solution)
+    try leaky.write(
+      toFile: "\(workspace)/proclab-exercises/pipeline/main.c", atomically: true, encoding: .utf8)
+    let facts = try XCTUnwrap(proclab("verify pipeline").last?["facts"])
+    if let problem = facts["problem"]?.stringValue, problem.contains("ptrace") { throw XCTSkip(problem) }
+    let checks = facts["checks"]?.arrayValue ?? []
+    let reap = try XCTUnwrap(checks.first { $0["check"]?.stringValue == "the parent reaps both children" })
+    XCTAssertEqual(reap["met"]?.boolValue, false)
+    XCTAssertTrue(
+      reap["evidence"]?.stringValue?.contains("never ended before the timeout") ?? false, "\(reap)")
+    XCTAssertTrue(reap["hint"]?.stringValue?.contains("the end-of-file check above") ?? false, "\(reap)")
+    let eof = try XCTUnwrap(
+      checks.first { $0["check"]?.stringValue?.hasPrefix("wc sees end of file") ?? false })
+    XCTAssertEqual(eof["met"]?.boolValue, false)
+  }
+
+  /// Round-3 learner trial: "and 3 more" did not say more of what; the parent was not named as such.
+  func testALeakedDescriptorNamesTheParentAndCountsTheOtherProcesses() throws {
+    _ = proclab("exercise fork-wait")
+    let solution = try String(
+      contentsOf: Self.solutions.appendingPathComponent("fork-wait.c"), encoding: .utf8)
+    let leaky = solution.replacingOccurrences(
+      of: "  pid_t children[3];\n", with: "  pid_t children[3];\n  open(\"/etc/hostname\", 0);\n"
+    ).replacingOccurrences(of: "#include <stdio.h>\n", with: "#include <fcntl.h>\n#include <stdio.h>\n")
+    try leaky.write(
+      toFile: "\(workspace)/proclab-exercises/fork-wait/main.c", atomically: true, encoding: .utf8)
+    let facts = try XCTUnwrap(proclab("verify fork-wait").last?["facts"])
+    if let problem = facts["problem"]?.stringValue, problem.contains("ptrace") { throw XCTSkip(problem) }
+    let evidence = (facts["checks"]?.arrayValue ?? []).compactMap { $0["evidence"]?.stringValue }
+    XCTAssertTrue(
+      evidence.contains {
+        $0.hasPrefix("the parent (") && $0.contains("still had fd 3 (/etc/hostname) open at exit")
+          && $0.contains("descriptors left open in 3 other processes too")
+      }, "\(evidence)")
+  }
+
   func testTheLearnersWorkIsNeverOverwritten() throws {
     _ = proclab("exercise pipe")
     let mine = "\(workspace)/proclab-exercises/pipe/main.c"

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The process exercises: fork and wait, a pipe from child to parent, a pipeline with dup2.
 enum ProcessExercises {
   static let forkWait = Exercise(
@@ -171,6 +173,15 @@ enum ProcessExercises {
       ExerciseCheck("the parent reaps both children", points: 1) { c in
         let unreaped = c.descendants.filter { $0.reapedBy != c.run.root }
         if !c.descendants.isEmpty && unreaped.isEmpty { return .met("both collected by waitpid") }
+        // A child still running at the timeout cannot have been reaped: the parent's waitpid
+        // waited for it. The cause is why it never ended, not a missing waitpid.
+        // (At the timeout proclab ends the whole tree with SIGKILL.)
+        let running = unreaped.filter { $0.exit == nil || $0.exit?.signal == SIGKILL }
+        if c.run.timedOut && !running.isEmpty {
+          return .notMet(
+            "\(c.list(running.map(\.pid))) never ended before the timeout, so waitpid could not return it",
+            "make the child end first (the end-of-file check above says what kept it waiting)")
+        }
         return .notMet(
           unreaped.isEmpty ? "no child" : "never reaped: \(c.list(unreaped.map(\.pid)))",
           "waitpid for each child")
@@ -196,7 +207,9 @@ enum ProcessExercises {
     if let r = c.run.redirections.last(where: { $0.pid == p.pid && $0.fd == fd && $0.at <= execAt }),
       r.pipe != nil, r.pipeWriteEnd == writeEnd
     {
-      return .met("\(p.pid): dup2 made \(fd) \(r.target) at \(c.ms(r.at)), before exec at \(c.ms(execAt))")
+      return .met(
+        "\(p.pid): dup2 at \(c.ms(r.at)) made its fd \(fd) the pipe's \(end) end (\(r.target)), before exec at \(c.ms(execAt))"
+      )
     }
     return .notMet(
       "\(p.pid) ran \(program) without \(fd == 1 ? "stdout" : "stdin") pointing at the pipe's \(end) end",
@@ -207,8 +220,17 @@ enum ProcessExercises {
   static func openDescriptors(_ c: VerifyContext) -> Verdict {
     let open = c.run.processes.flatMap { p in p.openAtExit.map { (p.pid, $0) } }
     guard let (pid, d) = open.first else { return .met("every process exited with only 0, 1 and 2 open") }
+    let who = pid == c.run.root ? "the parent (\(pid))" : "child \(pid)"
+    let others = Set(open.map(\.0)).subtracting([pid]).count
+    var more: [String] = []
+    if open.filter({ $0.0 == pid }).count > 1 {
+      more.append(Units.plural(open.filter { $0.0 == pid }.count - 1, "more descriptor"))
+    }
+    if others > 0 {
+      more.append("descriptors left open in \(Units.plural(others, "other process", "other processes")) too")
+    }
     return .notMet(
-      "\(pid) still had \(d.fd) (\(d.target)) open at exit\(open.count > 1 ? ", and \(open.count - 1) more" : "")",
+      "\(who) still had fd \(d.fd) (\(d.target)) open at exit\(more.isEmpty ? "" : "; " + more.joined(separator: ", "))",
       "close every descriptor you opened or inherited through fork once you are done with it")
   }
 }
