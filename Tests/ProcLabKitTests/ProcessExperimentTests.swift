@@ -83,6 +83,21 @@ final class ProcessExperimentTests: XCTestCase {
     XCTAssertTrue(o.error?.contains("has already ended (exited 0)") ?? false, o.error ?? "")
   }
 
+  /// Round-3 learner trial: after `kill PID KILL` reaped it, `kill PID STOP` said the shell had
+  /// never created it.
+  func testAChildKilledAndReapedIsSaidToHaveEnded() throws {
+    let pid = try XCTUnwrap(pids(run("spawn --hold 30")).first)
+    XCTAssertEqual(run("kill \(pid) KILL").facts["effect"]?.stringValue, "terminated")
+    XCTAssertNil(ProcFS.stat(pid), "reaped: gone from /proc")
+    let again = run("kill \(pid) STOP")
+    XCTAssertEqual(
+      again.error, "kill: \(pid) was this shell's child, but it has ended and was reaped; nothing to signal")
+    let waited = run("wait \(pid)")
+    XCTAssertEqual(
+      waited.error, "wait: \(pid) was this shell's child, and it has been reaped already; nothing to wait for"
+    )
+  }
+
   func testStopContinueCatchAndIgnoreAreObservedNotAssumed() throws {
     for method in ["", " --fork"] {
       let pid = try XCTUnwrap(pids(run("spawn --hold 30" + method)).first)

@@ -28,8 +28,18 @@ public final class ChildTable {
   public func child(_ pid: Int32) -> Child? { children.first { $0.pid == pid } }
   public var pids: [Int32] { children.map(\.pid) }
 
-  /// Forgets a child after it has been reaped.
-  public func remove(_ pid: Int32) { children.removeAll { $0.pid == pid } }
+  /// Forgets a child after it has been reaped (and remembers that it was one: `kill` and `wait`
+  /// on it later say it ended rather than that the shell never made it).
+  public func remove(_ pid: Int32) {
+    guard contains(pid) else { return }
+    children.removeAll { $0.pid == pid }
+    reapedEarlier.append(pid)
+    if reapedEarlier.count > 1024 { reapedEarlier.removeFirst(reapedEarlier.count - 1024) }
+  }
+
+  /// Children this shell created and has reaped (the latest 1024).
+  public private(set) var reapedEarlier: [Int32] = []
+  public func wasReaped(_ pid: Int32) -> Bool { !contains(pid) && reapedEarlier.contains(pid) }
 
   /// Reaps, without waiting, held children that have ended (not those kept as zombies).
   @discardableResult

@@ -58,6 +58,10 @@ enum KillCommand {
       throw UsageError(
         "kill: \(pid) has already ended (\(gone.status)) and the shell reaped it; nothing to signal")
     }
+    if session.children.wasReaped(pid) {
+      throw UsageError(
+        "kill: \(pid) was this shell's child, but it has ended and was reaped; nothing to signal")
+    }
     guard let child = session.children.child(pid) else {
       throw UsageError(
         "kill: \(pid) is not a process this shell created, so it will not signal it; \(heldList(session))")

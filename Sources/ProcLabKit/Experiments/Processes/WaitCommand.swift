@@ -56,6 +56,10 @@ enum WaitCommand {
           "wait: \(pid) has already ended (\(gone.status)) and the shell reaped it between commands; nothing to wait for"
         )
       }
+      if session.children.wasReaped(pid) {
+        throw UsageError(
+          "wait: \(pid) was this shell's child, and it has been reaped already; nothing to wait for")
+      }
       guard let c = session.children.child(pid) else {
         throw UsageError("wait: \(pid) is not a child this shell holds; \(KillCommand.heldList(session))")
       }
