@@ -3,14 +3,19 @@
 enum MeetingReport {
   typealias Result = MeetingExperiment.Result
 
-  static func timeline(_ res: Result, r: Report, label: (Int) -> String) -> Timeline {
+  /// `workersWait`: false for fork/join, where a worker posts and is done (sem_post never
+  /// blocks): no waiting cell is drawn after its work.
+  static func timeline(_ res: Result, r: Report, workersWait: Bool = true, label: (Int) -> String) -> Timeline
+  {
     var t = Timeline(width: 48)
     for (i, visits) in res.visits.enumerated() {
       var intervals: [Timeline.Interval] = []
       var from = res.start
       for v in visits {
         intervals.append(.init(start: from, end: max(v.arrived, from + 1), mark: "▒"))
-        intervals.append(.init(start: v.arrived, end: max(v.left, v.arrived + 1), mark: "░"))
+        if workersWait {
+          intervals.append(.init(start: v.arrived, end: max(v.left, v.arrived + 1), mark: "░"))
+        }
         from = v.left
       }
       t.add("\(label(i)) \(r.tid(res.tids[i]))", intervals)
@@ -102,7 +107,7 @@ enum MeetingReport {
     r.line(
       "the main thread starts \(res.threads) workers and calls sem_wait \(res.threads) times on one semaphore at 0; each worker posts it when done"
     )
-    r.timeline(timeline(res, r: r) { "w\($0 + 1)" })
+    r.timeline(timeline(res, r: r, workersWait: false) { "w\($0 + 1)" })
     let lastPost = res.visits.map { $0[0].arrived }.max() ?? 0
     let joined = res.joined ?? 0
     r.line(
