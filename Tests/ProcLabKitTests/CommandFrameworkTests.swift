@@ -71,7 +71,7 @@ final class CommandFrameworkTests: XCTestCase {
   func testUnknownOptionsAndConflictsAreRefused() {
     XCTAssertEqual(
       message("sample --thread 3"),
-      "sample: unknown option --thread — did you mean --threads?; usage: \(Self.sample.usage)")
+      "sample: unknown option --thread — did you mean --threads? (usage: \(Self.sample.usage))")
     XCTAssertEqual(
       message("sample --lock --atomic"), "sample: --lock and --atomic cannot be used together; choose one")
     XCTAssertNil(message("sample --lock --lock"), "the same flag twice is no conflict")

@@ -28,8 +28,11 @@ public enum OptionParser {
         }
         guard let d = declarations.first(where: { $0.names.contains(name) && !$0.names.isEmpty }) else {
           let known = declarations.flatMap(\.names)
-          let hint = Registry.closest(to: name, among: known).map { " — did you mean \($0)?" } ?? ""
-          throw UsageError("\(command): unknown option \(Printable.word(name))\(hint); usage: \(usage())")
+          let unknown = "\(command): unknown option \(Printable.word(name))"
+          if let guess = Registry.closest(to: name, among: known) {
+            throw UsageError("\(unknown) — did you mean \(guess)? (usage: \(usage()))")
+          }
+          throw UsageError("\(unknown); usage: \(usage())")
         }
         switch d.shape {
         case .flag:
