@@ -20,7 +20,7 @@ enum ThreadExercises {
     ])
 
   static let boundedBuffer = Exercise(
-    "bounded-buffer", "a producer, a consumer, and condition variables", repeats: 5,
+    "bounded-buffer", "producer and consumer on condition variables", repeats: 5,
     checks: [
       ExerciseCheck("a producer and a consumer thread running at the same time", points: 2) { c in
         let t = twoThreads(c)
