@@ -6,11 +6,13 @@ import ProcLabKit
 /// in-process experiment cleaned up after itself.
 public struct CleanupSnapshot {
   public let threads: Int
+  public let tids: Set<Int32>
   public let descriptors: Int
   public let children: [Int32]
 
   public init() {
-    threads = ProcFS.threads(of: getpid()).count
+    tids = Set(ProcFS.threads(of: getpid()))
+    threads = tids.count
     descriptors = Descriptors.openCount()
     children = ProcFS.children(of: getpid())
   }
@@ -18,14 +20,25 @@ public struct CleanupSnapshot {
   /// What differs now from this snapshot: leftover threads, descriptors or children.
   /// Test threads of the runner itself may come and go, so only increases count.
   public func leftovers() -> [String] {
-    let now = CleanupSnapshot()
+    var now = CleanupSnapshot()
+    // A thread just joined, or one the test runner starts and ends for itself, may be in
+    // /proc/self/task for a moment: only one still there after a second counts.
+    for _ in 0..<50 where now.threads > threads {
+      usleep(20_000)
+      now = CleanupSnapshot()
+    }
     var problems: [String] = []
     let newChildren = Set(now.children).subtracting(children)
     if !newChildren.isEmpty { problems.append("children left: \(newChildren.sorted())") }
     if now.descriptors > descriptors {
       problems.append("descriptors leaked: \(now.descriptors - descriptors)")
     }
-    if now.threads > threads { problems.append("threads left: \(now.threads - threads)") }
+    if now.threads > threads {
+      let names = now.tids.subtracting(tids).sorted().map { tid in
+        (ProcFS.read("/proc/self/task/\(tid)/comm") ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+      }
+      problems.append("threads left: \(now.threads - threads) (new: \(names.joined(separator: ", ")))")
+    }
     return problems
   }
 }
