@@ -99,8 +99,10 @@ final class ShellKilledTests: XCTestCase {
     let shell = try start("crash segv --core --delay 20000", environment: ["TMPDIR": tmp])
     defer { for pid in descendants(of: shell) { kill(pid, SIGKILL) } }
     let prefix = "proclab-core-\(shell.pid)-"
+    // In this user's own directory under TMPDIR (mode 0700), which a start lists instead of TMPDIR.
+    let own = tmp + "/proclab-\(getuid())"
     func left() -> [String] {
-      ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).filter { $0.hasPrefix(prefix) }
+      ((try? FileManager.default.contentsOfDirectory(atPath: own)) ?? []).filter { $0.hasPrefix(prefix) }
     }
     XCTAssertTrue(eventually(within: 20) { !left().isEmpty }, "crash --core made its directory")
     // A directory of a shell that is still alive is not touched by another start.
@@ -111,5 +113,28 @@ final class ShellKilledTests: XCTestCase {
     XCTAssertEqual(left(), [alive], "SIGKILL left it behind")
     XCTAssertEqual(ProcLabBinary.run(["-c", "info"], environment: ["TMPDIR": tmp]).status, 0)
     XCTAssertEqual(left(), [], "the next start removed it")
+    var st = stat()
+    XCTAssertEqual(lstat(own, &st), 0)
+    XCTAssertEqual(st.st_mode & 0o777, 0o700, "only this user may enter it")
+  }
+
+  /// A name another user (or a link) took in a shared TMPDIR is not used: proclab falls back to
+  /// TMPDIR itself, and the sweep still finds what a killed shell left there.
+  func testAPrivateDirectoryNameTakenByALinkIsNotFollowed() throws {
+    let tmp = NSTemporaryDirectory() + "pf-link-\(getpid())"
+    let elsewhere = tmp + "-elsewhere"
+    try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+    defer {
+      try? FileManager.default.removeItem(atPath: tmp)
+      try? FileManager.default.removeItem(atPath: elsewhere)
+    }
+    XCTAssertEqual(symlink(elsewhere, tmp + "/proclab-\(getuid())"), 0)
+    let run = ProcLabBinary.run(["--trace", "-c", "files"], environment: ["TMPDIR": tmp])
+    XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+    // The trace shows the mkdtemp: in TMPDIR itself, not through the link.
+    XCTAssertTrue(run.stdout.contains("mkdtemp(\(tmp)/proclab-files-"), run.stdout)
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: elsewhere), [], "nothing went through the link")
   }
 }

@@ -5,7 +5,8 @@ import Glibc
 /// cleanup, so names it made for one command outlive it — directories in
 /// TMPDIR, shared-memory objects, POSIX message queues (which stay until
 /// reboot). Every such name starts with a known prefix and the PID of the shell
-/// that made it (`proclab-mq-4312-…`, `proclab-core-4121-a8Xk2q`), so the next
+/// that made it (`proclab-mq-4312-…`, `proclab-core-4121-a8Xk2q`), in this user's own
+/// directory under TMPDIR (`temporaryDirectory`), so the next
 /// shell to start can tell whose it is and remove what belongs to a shell that
 /// no longer runs.
 ///
@@ -35,25 +36,62 @@ public enum Leftovers {
   /// The registry: one line per kind of thing a command makes and a dead shell may leave.
   public static let kinds: [Kind] = [
     Kind(
-      "crash --core directory", in: { temporaryDirectory }, prefix: "proclab-core-", remove: removeDirectory),
+      "crash --core directory", in: { sweptDirectory ?? "" }, prefix: "proclab-core-", remove: removeDirectory
+    ),
     Kind(
-      "crash --backtrace directory", in: { temporaryDirectory }, prefix: "proclab-backtrace-",
+      "crash --backtrace directory", in: { sweptDirectory ?? "" }, prefix: "proclab-backtrace-",
       remove: removeDirectory),
-    Kind("files directory", in: { temporaryDirectory }, prefix: "proclab-files-", remove: removeDirectory),
-    Kind("FIFO directory", in: { temporaryDirectory }, prefix: "proclab-fifo-", remove: removeFIFODirectory),
+    Kind("files directory", in: { sweptDirectory ?? "" }, prefix: "proclab-files-", remove: removeDirectory),
+    Kind(
+      "FIFO directory", in: { sweptDirectory ?? "" }, prefix: "proclab-fifo-", remove: removeFIFODirectory),
     Kind("shared-memory object", in: { "/dev/shm" }, prefix: "proclab-shm-") {
       shm_unlink("/" + baseName($0)) == 0 || errno == ENOENT
     },
     // /dev/mqueue is not always mounted, so each queue has a claim file of its
     // name in TMPDIR, made before mq_open and removed after mq_unlink.
-    Kind("POSIX message queue", in: { temporaryDirectory }, prefix: "proclab-mq-") {
+    Kind("POSIX message queue", in: { sweptDirectory ?? "" }, prefix: "proclab-mq-") {
       _ = mq_unlink("/" + baseName($0))
       return unlink($0) == 0 || errno == ENOENT
     },
   ]
 
-  /// TMPDIR, or /tmp.
-  public static var temporaryDirectory: String { Environment.temporaryDirectory }
+  /// Where proclab puts what it makes for one command: `$TMPDIR/proclab-UID`, a directory of
+  /// this user's alone (mode 0700), made on first use. A start then lists that directory, not
+  /// all of a shared /tmp (7,000 entries on a build machine cost 2.7 ms of every start: the
+  /// kernel's getdents). If another user holds the name, or it is not a private directory,
+  /// TMPDIR itself is used, as before.
+  public static var temporaryDirectory: String {
+    ownDirectory(create: true) ?? Environment.temporaryDirectory
+  }
+
+  /// Where a sweep looks: the private directory if it exists, TMPDIR when the name is taken by
+  /// something that is not ours (then leftovers went to TMPDIR), nil when nothing was made yet.
+  static var sweptDirectory: String? {
+    let path = ownPath
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return nil }
+    return isPrivate(st) ? path : Environment.temporaryDirectory
+  }
+
+  static var ownPath: String { "\(Environment.temporaryDirectory)/proclab-\(getuid())" }
+
+  /// A directory (not a symbolic link), owned by this user, that nobody else may enter.
+  static func isPrivate(_ st: stat) -> Bool {
+    (st.st_mode & S_IFMT) == S_IFDIR && st.st_uid == getuid() && (st.st_mode & 0o077) == 0
+  }
+
+  /// lstat(2), and mkdir(2) with mode 0700 when `create` and it is not there: the private
+  /// directory, or nil when it is missing (and not made) or not private.
+  static func ownDirectory(create: Bool) -> String? {
+    let path = ownPath
+    var st = stat()
+    if lstat(path, &st) != 0 {
+      guard create, errno == ENOENT else { return nil }
+      if mkdir(path, 0o700) != 0 && errno != EEXIST { return nil }
+      guard lstat(path, &st) == 0 else { return nil }
+    }
+    return isPrivate(st) ? path : nil
+  }
 
   /// Removes everything whose shell is gone (kill(pid, 0) fails with ESRCH);
   /// returns one line per thing removed.
@@ -103,6 +141,7 @@ public enum Leftovers {
 
   static func listed(_ kind: Kind, in listings: inout Listings) -> [(path: String, pid: Int32)] {
     let dir = kind.directory()
+    guard !dir.isEmpty else { return [] }
     return listings.names(in: dir).compactMap { name in
       owner(of: name, prefix: kind.prefix).map { ("\(dir)/\(name)", $0) }
     }

@@ -5,16 +5,16 @@ public final class TemporaryDirectory {
   public let path: String
   private var files: [String] = []
 
-  /// mkdtemp(3) of `$TMPDIR/PREFIX-PID-XXXXXX` (mode 0700).
+  /// mkdtemp(3) of `$TMPDIR/proclab-UID/PREFIX-PID-XXXXXX` (mode 0700).
   public init(prefix: String = "proclab") throws {
     path = try TemporaryDirectory.make(prefix: prefix)
   }
 
-  /// mkdtemp(3): creates `$TMPDIR/PREFIX-PID-XXXXXX` with six random characters, mode 0700, and
+  /// mkdtemp(3): creates `$TMPDIR/proclab-UID/PREFIX-PID-XXXXXX` with six random characters, mode 0700, and
   /// returns its path. Shared by `TemporaryDirectory` and `ScratchDirectory`. The shell's PID in
   /// the name lets a later start remove it if this shell is killed before it can (Leftovers).
   static func make(prefix: String) throws -> String {
-    let pattern = "\(Environment.temporaryDirectory)/\(prefix)-\(getpid())-XXXXXX"
+    let pattern = "\(Leftovers.temporaryDirectory)/\(prefix)-\(getpid())-XXXXXX"
     var template = Array(pattern.utf8CString)
     let start = MonotonicClock.nanoseconds()
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }

@@ -103,7 +103,7 @@ struct CrashExperiment {
       kind: options.kind, exitCode: options.exitCode, mode: options.mode,
       threads: options.inThread ? options.threads : 0, coreDirectory: coreDirectory?.path,
       coreBytes: Self.coreCap,
-      scratch: Environment.temporaryDirectory)
+      scratch: Leftovers.temporaryDirectory)
     var environment: [String: String] = [:]
     if let reportDirectory {
       environment["SWIFT_BACKTRACE"] = SwiftBacktracer.setting(
