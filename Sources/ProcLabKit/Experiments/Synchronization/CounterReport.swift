@@ -138,8 +138,8 @@ enum CounterReport {
     }
     if Double(s.wall) >= Double(p.wall) * clearly {
       // The loops differ in more than the flushes: the sloppy one also compares its local count
-      // with S at every increment (measured: with one thread, S = 1024 and S = 1,000,000 take
-      // about the same time, both clearly longer than per-thread counting).
+      // with S at every increment (measured, one thread, 10M increments, release: S = 1024 7.0 ms,
+      // S = 1,000,000 6.9 ms, per-thread 2.9 ms; a plain-C loop of the same shape 4.4, 5.1, 2.9 ms).
       text +=
         " The gap between sloppy and per-thread is not only the flushes: the sloppy loop also compares its local count with S at every increment (`counter --sloppy 1000000` flushes almost never: compare)."
     }
