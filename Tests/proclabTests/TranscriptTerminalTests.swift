@@ -76,14 +76,22 @@ final class TranscriptTerminalTests: XCTestCase {
     XCTAssertEqual(t.waitForExit(timeout: 30), .exited(0), t.screen)
   }
 
-  func testCtrlCDuringWaitAllEndsTheWholeReplay() throws {
+  /// A replay inside `wait all` on two real children held for 60 s, and the children.
+  func replayWaitingOnTwoHeldChildren(file: StaticString = #filePath, line: UInt = #line) throws -> (
+    TerminalSession, [Int32]
+  ) {
     let path = write(
       "long.txt", "proclab> spawn 2 --hold 60\n...\nproclab> wait all\n...\nproclab> help record\n...\n")
     let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"])
-    XCTAssertTrue(t.waitFor("proclab> wait all"), t.screen)
+    XCTAssertTrue(t.waitFor("proclab> wait all"), t.screen, file: file, line: line)
     let children = TestSupport.children(of: t.pid, atLeast: 2)
-    XCTAssertEqual(children.count, 2, "the held children are real")
+    XCTAssertEqual(children.count, 2, "the held children are real", file: file, line: line)
     t.pump(0.3)
+    return (t, children)
+  }
+
+  func testCtrlCDuringWaitAllEndsTheWholeReplay() throws {
+    let (t, children) = try replayWaitingOnTwoHeldChildren()
     t.type("\u{03}")
     XCTAssertEqual(t.waitForExit(), .exited(130), t.screen)
     XCTAssertTrue(t.screen.contains("replay stopped"), t.screen)
@@ -108,13 +116,7 @@ final class TranscriptTerminalTests: XCTestCase {
   /// Finding 5: q while a command runs (wait all on 60 s children) stops it at once, cleans
   /// up, and ends the replay with status 0; it does not wait for the command to end.
   func testQDuringARunningCommandStopsItAndEndsTheReplay() throws {
-    let path = write(
-      "long.txt", "proclab> spawn 2 --hold 60\n...\nproclab> wait all\n...\nproclab> help record\n...\n")
-    let t = try TerminalSession(arguments: ["replay", path, "--speed", "0"])
-    XCTAssertTrue(t.waitFor("proclab> wait all"), t.screen)
-    let children = TestSupport.children(of: t.pid, atLeast: 2)
-    XCTAssertEqual(children.count, 2, "the held children are real")
-    t.pump(0.3)
+    let (t, children) = try replayWaitingOnTwoHeldChildren()
     let start = Date()
     t.type("q")
     XCTAssertEqual(t.waitForExit(timeout: 20), .exited(0), t.screen)
