@@ -61,16 +61,18 @@ public enum Leftovers {
   /// kernel's getdents). If another user holds the name, or it is not a private directory,
   /// TMPDIR itself is used, as before.
   public static var temporaryDirectory: String {
-    ownDirectory(create: true) ?? Environment.temporaryDirectory
+    var st = stat()
+    // lstat(2), then mkdir(2) mode 0700 when it is not there (EEXIST: another shell just made it).
+    if lstat(ownPath, &st) != 0 && errno == ENOENT { _ = mkdir(ownPath, 0o700) }
+    return sweptDirectory ?? Environment.temporaryDirectory
   }
 
   /// Where a sweep looks: the private directory if it exists, TMPDIR when the name is taken by
   /// something that is not ours (then leftovers went to TMPDIR), nil when nothing was made yet.
   static var sweptDirectory: String? {
-    let path = ownPath
     var st = stat()
-    guard lstat(path, &st) == 0 else { return nil }
-    return isPrivate(st) ? path : Environment.temporaryDirectory
+    guard lstat(ownPath, &st) == 0 else { return nil }
+    return isPrivate(st) ? ownPath : Environment.temporaryDirectory
   }
 
   static var ownPath: String { "\(Environment.temporaryDirectory)/proclab-\(getuid())" }
@@ -78,19 +80,6 @@ public enum Leftovers {
   /// A directory (not a symbolic link), owned by this user, that nobody else may enter.
   static func isPrivate(_ st: stat) -> Bool {
     (st.st_mode & S_IFMT) == S_IFDIR && st.st_uid == getuid() && (st.st_mode & 0o077) == 0
-  }
-
-  /// lstat(2), and mkdir(2) with mode 0700 when `create` and it is not there: the private
-  /// directory, or nil when it is missing (and not made) or not private.
-  static func ownDirectory(create: Bool) -> String? {
-    let path = ownPath
-    var st = stat()
-    if lstat(path, &st) != 0 {
-      guard create, errno == ENOENT else { return nil }
-      if mkdir(path, 0o700) != 0 && errno != EEXIST { return nil }
-      guard lstat(path, &st) == 0 else { return nil }
-    }
-    return isPrivate(st) ? path : nil
   }
 
   /// Removes everything whose shell is gone (kill(pid, 0) fails with ESRCH);

@@ -69,7 +69,7 @@ struct OutputGeneralizer {
   }
 
   func plan(_ outcome: Outcome, shown: [String]) -> Plan {
-    names.forgetAddresses()
+    names.forgetPerCommandNames()
     let chars = shown.map { Array(LinePattern.trimTrailing($0)) }
     // Where each report line starts among the shown lines (a report line may hold newlines).
     var reportStart: [Int] = []
@@ -95,9 +95,7 @@ struct OutputGeneralizer {
     // row by row), from the line it was noted for; a text (a list, a phrase) covers the values
     // inside it. Then PIDs, TIDs and addresses claim every free occurrence of themselves (a
     // value noted both as a PID and as a TID, the main thread's, is named as the PID).
-    let named = outcome.variables.filter {
-      RecordedNames.namedKinds.contains($0.kind) || $0.variation == .same
-    }.enumerated().sorted {
+    let named = outcome.variables.filter(\.isNamedWhenRecorded).enumerated().sorted {
       ($0.element.kind == .pid ? 0 : 1, $0.offset) < ($1.element.kind == .pid ? 0 : 1, $1.offset)
     }.map(\.element)
     // PIDs, TIDs and addresses take part in the pass (their cells move the cursor along a table's
@@ -126,7 +124,7 @@ struct OutputGeneralizer {
           if let r = Tokens.ranges(value, in: chars[j]).first(where: {
             $0.lowerBound >= minColumn && free(j, $0)
           }) {
-            let isNamed = RecordedNames.namedKinds.contains(v.kind) || v.variation == .same
+            let isNamed = v.isNamedWhenRecorded
             // The main thread's TID is the process's PID: named as the PID.
             let kind = v.kind == .tid && pidValues.contains(v.text) ? .pid : v.kind
             claims[j].append(
@@ -414,4 +412,10 @@ enum Tokens {
     }
     return out + String(chars[at...])
   }
+}
+
+extension Variable {
+  /// A recording names it (`{{P1:pid}}`, `{{V2:word}}`) and refers to it after: a PID, TID or
+  /// address, or a value the command said is the same wherever it appears (`Report.same`).
+  fileprivate var isNamedWhenRecorded: Bool { RecordedNames.namedKinds.contains(kind) || variation == .same }
 }

@@ -231,13 +231,11 @@ final class RecordedNames {
 
   func reserve(_ names: [String]) { reserved.formUnion(names) }
 
-  /// An address equal to one of an earlier command is a coincidence of mmap reusing a
-  /// place, not a fact worth checking: address names hold within one command's output.
-  func forgetAddresses() {
-    // Values a command called the same within its output (Report.same) hold there only, too.
-    for kind in byKind.keys where !RecordedNames.namedKinds.contains(kind) || kind == .addr {
-      byKind[kind] = [:]
-    }
+  /// Names that hold within one command's output only: an address equal to one of an earlier
+  /// command is a coincidence of mmap reusing a place, and a value a command called the same
+  /// (Report.same) is the same there only. PIDs and TIDs stay named for the whole recording.
+  func forgetPerCommandNames() {
+    for kind in byKind.keys where kind != .pid && kind != .tid { byKind[kind] = [:] }
   }
 
   /// The PIDs and TIDs named so far, value → kind.

@@ -46,10 +46,13 @@ enum CrashCommand {
     /// `crash exit` is `crash exit 1`; `--in-thread` starts 4 threads unless told.
     var effective: Options {
       var o = self
-      if kind == .exit { o.exitCode = exitCode ?? 1 }
-      if inThread { o.threads = threads ?? 4 }
+      if kind == .exit { o.exitCode = exitStatus }
+      if inThread { o.threads = threadCount }
       return o
     }
+
+    var exitStatus: Int { exitCode ?? 1 }
+    var threadCount: Int { threads ?? 4 }
 
     func validate(command: String) throws {
       if exitCode != nil && kind != .exit {
@@ -86,8 +89,8 @@ enum CrashCommand {
     /// What the experiment needs, with the defaults filled in.
     var experiment: CrashExperiment.Options {
       CrashExperiment.Options(
-        kind: kind, exitCode: Int32(exitCode ?? 1),
-        mode: cloneVM ? .cloneVM : handled ? .handled : inThread ? .thread : .process, threads: threads ?? 4,
+        kind: kind, exitCode: Int32(exitStatus),
+        mode: cloneVM ? .cloneVM : handled ? .handled : inThread ? .thread : .process, threads: threadCount,
         siblings: siblings,
         core: core, backtrace: backtrace, delay: .milliseconds(delay))
     }

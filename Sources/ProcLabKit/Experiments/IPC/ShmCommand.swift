@@ -48,12 +48,14 @@ enum ShmCommand {
     /// The increments each process will make, when there is a counter.
     var effective: Options {
       var o = self
-      if counter != .none {
-        o.iterations =
-          iterations
-          ?? (counter == .semaphore ? ShmCommand.defaultLockedIterations : ShmCommand.defaultIterations)
-      }
+      if counter != .none { o.iterations = increments }
       return o
+    }
+
+    /// Increments per process: fewer by default when a semaphore guards each one.
+    var increments: Int {
+      iterations
+        ?? (counter == .semaphore ? ShmCommand.defaultLockedIterations : ShmCommand.defaultIterations)
     }
   }
 
@@ -65,7 +67,7 @@ enum ShmCommand {
     options: Options.self
   ) { options, _ in
     let mode = options.counter
-    let iterations = options.iterations ?? (mode == .semaphore ? defaultLockedIterations : defaultIterations)
+    let iterations = options.increments
     let s = try IPCSharedMemory.run(
       privateMapping: options.privateMapping, counter: mode, iterations: iterations)
     let name = s.name

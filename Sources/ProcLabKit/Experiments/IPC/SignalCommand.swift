@@ -53,11 +53,15 @@ enum SignalCommand {
     /// `signal --threads` mean the same to a lesson.
     var effective: Options {
       var o = self
-      if [.disposition, .merge, .threads].contains(experiment) { o.signal = signal ?? SignalValue(SIGUSR1) }
-      if experiment == .merge { o.count = count ?? 5 }
-      if experiment == .threads { o.count = count ?? 3 }
+      if [.disposition, .merge, .threads].contains(experiment) { o.signal = SignalValue(signalNumber) }
+      if experiment == .merge || experiment == .threads { o.count = sendCount }
       return o
     }
+
+    /// The signal sent: SIGUSR1 unless told.
+    var signalNumber: Int32 { signal?.number ?? SIGUSR1 }
+    /// How many times --merge (5) or --threads (3) sends it, unless told.
+    var sendCount: Int { count ?? (experiment == .merge ? 5 : 3) }
 
     func validate(command: String) throws {
       if experiment != .disposition && disposition != .defaultAction {
@@ -97,11 +101,11 @@ enum SignalCommand {
     ],
     options: Options.self
   ) { options, _ in
-    let sig = options.signal?.number ?? SIGUSR1
+    let sig = options.signalNumber
     switch options.experiment {
     case .disposition: return try dispositionReport(sig, options.disposition)
-    case .merge: return try SignalDeliveryReport.merge(sig, count: options.count ?? 5)
-    case .threads: return try SignalDeliveryReport.threads(sig, count: options.count ?? 3)
+    case .merge: return try SignalDeliveryReport.merge(sig, count: options.sendCount)
+    case .threads: return try SignalDeliveryReport.threads(sig, count: options.sendCount)
     case .noReader: return try SignalDeliveryReport.noReader()
     case .autoReap: return try SignalDeliveryReport.autoReap()
     }

@@ -46,7 +46,7 @@ enum CounterCommand {
     /// The threads (this process's CPUs, at least 2) and increments a run will use.
     var effective: Options {
       var o = self
-      o.threads = threads ?? max(2, Threads.allowedCPUs().count)
+      o.threads = threadCount
       o.increments = effectiveIncrements
       return o
     }
@@ -60,6 +60,8 @@ enum CounterCommand {
       }
     }
 
+    /// The CPUs this process may use, at least 2, unless told.
+    var threadCount: Int { threads ?? max(2, Threads.allowedCPUs().count) }
     var effectiveIncrements: Int { increments ?? (layout == .unchosen ? 1_000_000 : 10_000_000) }
 
     var effectiveMode: Mode {
@@ -78,7 +80,7 @@ enum CounterCommand {
     ],
     options: Options.self
   ) { options, session in
-    let threads = options.threads ?? max(2, Threads.allowedCPUs().count)
+    let threads = options.threadCount
     let result = try CounterExperiment.run(options, threads: threads, session: session)
     return CounterReport.render(result, threadsFixed: options.threads != nil)
   }

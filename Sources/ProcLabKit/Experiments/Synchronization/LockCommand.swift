@@ -44,9 +44,11 @@ enum LockCommand {
     /// The threads a run will start: 2 racing with --impl, else 3 taking turns.
     var effective: Options {
       var o = self
-      o.threads = threads ?? (impl != nil ? 2 : 3)
+      o.threads = threadCount
       return o
     }
+
+    var threadCount: Int { threads ?? (impl != nil ? 2 : 3) }
 
     func validate(command: String) throws {
       if let impl {
@@ -86,7 +88,7 @@ enum LockCommand {
         impl == .all
         ? [.tas, .ttas, .ticket, .peterson, .mutex, .yield]
         : [LockBench.Implementation(rawValue: impl.rawValue)!]
-      let threads = options.threads ?? 2
+      let threads = options.threadCount
       var results: [LockBench.Result] = []
       for kind in kinds {
         try Interrupt.check()
@@ -100,7 +102,7 @@ enum LockCommand {
       return LockImplReport.render(results, threads: threads, budget: options.turns, limitMS: options.limit)
     }
     return try LockTurnsReport.run(
-      threads: options.threads ?? 3, holdMS: options.hold, rounds: options.rounds, tryLock: options.tryLock,
+      threads: options.threadCount, holdMS: options.hold, rounds: options.rounds, tryLock: options.tryLock,
       processes: options.processes)
   }
 }

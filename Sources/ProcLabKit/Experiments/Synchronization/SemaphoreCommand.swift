@@ -36,14 +36,16 @@ enum SemaphoreCommand {
     /// The threads a run will start: 2 to meet, 4 workers to join, else 5.
     var effective: Options {
       var o = self
-      o.threads = threads ?? (pattern == .rendezvous ? 2 : pattern == .join ? 4 : 5)
+      o.threads = threadCount
       return o
     }
+
+    var threadCount: Int { threads ?? (pattern == .rendezvous ? 2 : pattern == .join ? 4 : 5) }
 
     func validate(command: String) throws {
       switch pattern {
       case .throttle:
-        let n = threads ?? 5
+        let n = threadCount
         if permits >= n {
           throw UsageError(
             "semaphore: --permits \(permits) lets all \(n) threads in at once, so nothing is limited; use --permits below --threads"
@@ -78,10 +80,10 @@ enum SemaphoreCommand {
     case .join:
       return MeetingReport.renderJoin(
         try MeetingExperiment.run(
-          .join, threads: options.threads ?? 4, rounds: 1, work: .milliseconds(options.hold / 2 + 1)))
+          .join, threads: options.threadCount, rounds: 1, work: .milliseconds(options.hold / 2 + 1)))
     case .throttle:
       return try throttle(
-        permits: options.permits, threads: options.threads ?? 5, holdMS: options.hold, rounds: options.rounds)
+        permits: options.permits, threads: options.threadCount, holdMS: options.hold, rounds: options.rounds)
     }
   }
 

@@ -31,9 +31,11 @@ enum ThreadCommand {
     /// `thread` starts 2 threads (`--release` starts none).
     var effective: Options {
       var o = self
-      if !release { o.count = count ?? 2 }
+      if !release { o.count = threadCount }
       return o
     }
+
+    var threadCount: Int { count ?? 2 }
 
     func validate(command: String) throws {
       if release && (count != nil || hold != nil || fork || atfork) {
@@ -58,7 +60,7 @@ enum ThreadCommand {
     options: Options.self
   ) { options, session in
     if options.release { return ThreadReport.release(session) }
-    let n = options.count ?? 2
+    let n = options.threadCount
     if options.fork {
       let result = try ThreadForkExperiment.run(threads: n, atfork: options.atfork)
       return ThreadForkReport.render(result)
