@@ -82,6 +82,7 @@ struct LessonBodyReader {
   var prediction: Prediction?
   var runCommand: String?
   var freeOptions: [String] = []
+  /// Text that may quote this step's own captures (a Why, prose after the block): checked when the step ends.
   var whyLines: [(text: String, line: Int, column: Int)] = []
   var block: StepBlock?
 
@@ -133,7 +134,11 @@ struct LessonBodyReader {
 
   /// A line of prose: to the summary, the current step's narration, or the introduction.
   mutating func addText(_ raw: String, line: Int, column: Int = 1, checked: Bool = true) throws {
-    if checked && (closing != nil || heading != nil) {
+    if checked && heading != nil && block != nil && closing == nil {
+      // Prose after the block is shown once the step passed: it may quote what the step captures,
+      // which is known only when the step is finished (as for a prediction's Why).
+      whyLines.append((raw, line, column))
+    } else if checked && (closing != nil || heading != nil) {
       try checkReferences(raw, line: line, column: column)
     }
     let text = Printable.line(raw)
@@ -334,7 +339,7 @@ struct LessonBodyReader {
     }
     prediction!.why = LessonParser.trimBlank([first] + part.dropFirst().map(\.text)).map(Printable.line)
     // Checked when the step ends: the why may quote this step's own captures.
-    whyLines = part
+    whyLines += part
   }
 
   // MARK: the end of a step
