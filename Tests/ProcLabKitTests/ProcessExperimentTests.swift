@@ -98,6 +98,23 @@ final class ProcessExperimentTests: XCTestCase {
     )
   }
 
+  /// Round-4 trial: a spawned child's MAX RSS was this shell's peak, unexplained. When the figure
+  /// is as big as the shell's own peak, the explanation says why (KernelFactsTests shows it in C).
+  func testAReapedChildsMaxRSSIsExplainedWhenItIsTheShellsPeak() throws {
+    let pid = try XCTUnwrap(pids(run("spawn --hold 0.1")).first)
+    let waited = run("wait \(pid)")
+    let maxRSS = try XCTUnwrap(
+      waited.facts["reaped"]?.arrayValue?.first?["usage"]?["max_rss_bytes"]?.intValue, "\(waited.facts)")
+    let shellPeak = try XCTUnwrap(ProcFS.peakResidentBytes(getpid()))
+    XCTAssertGreaterThanOrEqual(
+      maxRSS, shellPeak * 9 / 10, "the child ran in this process's memory until execve")
+    XCTAssertTrue(
+      waited.explanation.short.contains {
+        $0.hasPrefix("MAX RSS (wait4's ru_maxrss) is the most a child ever had")
+      },
+      "\(waited.explanation.short)")
+  }
+
   func testStopContinueCatchAndIgnoreAreObservedNotAssumed() throws {
     for method in ["", " --fork"] {
       let pid = try XCTUnwrap(pids(run("spawn --hold 30" + method)).first)

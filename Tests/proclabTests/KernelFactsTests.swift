@@ -145,4 +145,38 @@ final class KernelFactsTests: XCTestCase {
     XCTAssertTrue(
       CPrograms.run(path, ["handle"]).1.hasPrefix("-1 "), "a handled SIGCHLD interrupts the sleep")
   }
+
+  /// `wait`, `kill`: a child's ru_maxrss counts the memory it ran in before execve. A posix_spawn
+  /// child borrows its parent's memory until then, so a parent with 64 MiB resident gets back a
+  /// max RSS of at least that for `/bin/true`.
+  func testAPosixSpawnChildsMaxRSSIncludesItsParentsPeak() throws {
+    let path = try build(
+      "spawnpeak",
+      """
+      #include <spawn.h>
+      #include <stdio.h>
+      #include <stdlib.h>
+      #include <string.h>
+      #include <sys/resource.h>
+      #include <sys/wait.h>
+      extern char **environ;
+      int main(void) {
+        size_t size = 64u << 20;
+        char *big = malloc(size);
+        memset(big, 1, size);
+        pid_t pid;
+        char *argv[] = {"true", 0};
+        if (posix_spawn(&pid, "/bin/true", 0, 0, argv, environ) != 0) return 1;
+        int status;
+        struct rusage u;
+        wait4(pid, &status, 0, &u);
+        printf("%ld\\n", u.ru_maxrss / 1024);  /* MiB */
+        return big[size - 1] == 1 ? 0 : 2;
+      }
+      """)
+    let (status, output) = CPrograms.run(path, [])
+    XCTAssertEqual(status, 0, output)
+    let mib = try XCTUnwrap(Int(output.trimmingCharacters(in: .whitespacesAndNewlines)), output)
+    XCTAssertGreaterThanOrEqual(mib, 64, "/bin/true's max RSS holds its parent's 64 MiB")
+  }
 }

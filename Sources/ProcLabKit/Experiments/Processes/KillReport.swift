@@ -170,6 +170,9 @@ struct KillReport {
             "Only SIGKILL and SIGSTOP can never be caught, blocked or ignored; a process could catch \(name) and survive it."
         )
       }
+      if let u = o.change?.usage, let note = ProcessWords.inheritedPeakNote([u.maxResidentBytes]) {
+        r.explain(note)
+      }
     case .stopped:
       r.explain(
         "\(name) stopped the child: it keeps its memory and PID but gets no CPU until SIGCONT (`kill \(pid) CONT`). wait4 with WUNTRACED reported the stop."

@@ -74,6 +74,19 @@ enum ProcessWords {
     return "\(Units.percent(system.seconds / cpu.seconds)) of it in the kernel"
   }
 
+  /// A reaped child's MAX RSS (wait4's ru_maxrss) includes the memory it had before execve: a
+  /// posix_spawn child ran in this shell's memory until then (CLONE_VM), a fork child in a copy,
+  /// and at execve Linux keeps the old memory's high-water mark (exec_mmap; KernelFactsTests).
+  /// Said when a figure is as big as this shell's own peak, where a learner would take it for
+  /// the child's.
+  static func inheritedPeakNote(_ maxResident: [Int]) -> String? {
+    guard let shell = ProcFS.peakResidentBytes(Threads.processID), let most = maxResident.max(),
+      most >= shell * 9 / 10
+    else { return nil }
+    return
+      "MAX RSS (wait4's ru_maxrss) is the most a child ever had resident, shared pages counted in full: a child made by posix_spawn ran in this shell's memory until execve (\(Units.bytes(shell)) at its peak, VmHWM), and Linux keeps that high-water mark across execve; a forked child maps this shell's pages, shared copy-on-write, from its start. So the figure says more about this shell than about the child."
+  }
+
   /// Why a short CPU time is not split, for explanations.
   static let tickNote =
     "The kernel splits CPU time into user and system by sampling at each clock tick (every 1 to 10 ms), so below about 30 ms the split is noise: the total is exact, the split is not."

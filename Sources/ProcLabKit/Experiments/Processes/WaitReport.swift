@@ -105,6 +105,7 @@ struct WaitReport {
     if o.reaped.contains(where: { !$0.usage.splitIsMeaningful }) {
       r.explainMore(ProcessWords.tickNote)
     }
+    if let note = ProcessWords.inheritedPeakNote(o.reaped.map(\.usage.maxResidentBytes)) { r.explain(note) }
     let zombies = o.now.filter { $0.before == "Z" }
     if !zombies.isEmpty {
       let longest = zombies.compactMap(\.zombieFor).max()
